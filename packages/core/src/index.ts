@@ -1,1 +1,13 @@
-export {};
+export * from './errors.js';
+export { createRng, type Rng } from './rng.js';
+export { canonicalJson, stableHash, type Json } from './hash.js';
+export { createRegistry, type Registry } from './registry.js';
+export {
+  selectBackend,
+  backendPreference,
+  currentBackend,
+  BACKEND_PREFERENCES,
+  type BackendChoice,
+  type BackendPreference,
+} from './backend.js';
+export type { WeightTensor, WeightMap, MetricRecord, ParamValue } from './types.js';

@@ -1,0 +1,88 @@
+import { ConfigError } from './errors.js';
+
+/** What a user may ask for. `auto` tries tfjs-node, then wasm, then cpu. */
+export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendChoice {
+  /** The name tfjs reports (`tensorflow` for tfjs-node), recorded on every run. */
+  name: string;
+  /** One line saying why this backend runs — printed once at start-up. */
+  reason: string;
+}
+
+let current: BackendChoice | undefined;
+
+/** Reads `--backend` if given, else `SQUASH_BACKEND`, else `auto`. */
+export function backendPreference(flag?: string): BackendPreference {
+  const raw = (flag ?? process.env.SQUASH_BACKEND ?? 'auto').trim().toLowerCase();
+  const value = raw === 'node' || raw === 'tfjs-node' ? 'tensorflow' : raw;
+  if (!(BACKEND_PREFERENCES as readonly string[]).includes(value)) {
+    throw new ConfigError(`unknown backend '${raw}'; expected one of ${BACKEND_PREFERENCES.join(', ')}`, {
+      location: { path: flag !== undefined ? '--backend' : 'SQUASH_BACKEND' },
+    });
+  }
+  return value as BackendPreference;
+}
+
+async function tryTensorflow(): Promise<string | undefined> {
+  try {
+    // Optional: present only when the user installed it; importing it registers the backend.
+    await import('@tensorflow/tfjs-node' as string);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+}
+
+async function tryWasm(tf: typeof import('@tensorflow/tfjs')): Promise<string | undefined> {
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+    return (await tf.setBackend('wasm')) ? undefined : 'tf.setBackend("wasm") returned false';
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+}
+
+/**
+ * Chooses and initialises the tfjs backend once per process. A forced choice that cannot load is a
+ * ConfigError; in `auto` mode each failure is named in the reason so users see why it fell back.
+ */
+export async function selectBackend(options: { prefer?: BackendPreference } = {}): Promise<BackendChoice> {
+  const prefer = options.prefer ?? backendPreference();
+  if (current && (prefer === 'auto' || prefer === current.name)) return current;
+  const tf = await import('@tensorflow/tfjs');
+  const skipped: string[] = [];
+
+  if (prefer === 'auto' || prefer === 'tensorflow') {
+    const why = await tryTensorflow();
+    if (why === undefined && (await tf.setBackend('tensorflow'))) {
+      return remember({ name: 'tensorflow', reason: 'tfjs-node is installed and loaded' });
+    }
+    if (prefer === 'tensorflow') throw new ConfigError(`backend 'tensorflow' (tfjs-node) is not available: ${why}`);
+    skipped.push('tfjs-node not installed');
+  }
+  if (prefer === 'auto' || prefer === 'wasm') {
+    const why = await tryWasm(tf);
+    if (why === undefined) return remember({ name: 'wasm', reason: reasonText('wasm', prefer, skipped) });
+    if (prefer === 'wasm') throw new ConfigError(`backend 'wasm' failed to initialise: ${why}`);
+    skipped.push(`wasm failed: ${why}`);
+  }
+  await tf.setBackend('cpu');
+  return remember({ name: 'cpu', reason: reasonText('cpu', prefer, skipped) });
+}
+
+function reasonText(name: string, prefer: BackendPreference, skipped: string[]): string {
+  if (prefer !== 'auto') return `forced by --backend/SQUASH_BACKEND=${prefer}`;
+  return skipped.length ? `${skipped.join('; ')} → ${name}` : name;
+}
+
+function remember(choice: BackendChoice): BackendChoice {
+  current = choice;
+  return choice;
+}
+
+/** The backend selected in this process, if any. */
+export function currentBackend(): BackendChoice | undefined {
+  return current;
+}
