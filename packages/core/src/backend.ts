@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js';
+import { registerWasmBatchMatMul } from './kernels/batch_mat_mul_wasm.js';
 
 /** What a user may ask for. `auto` tries tfjs-node, then wasm, then cpu. */
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -38,7 +39,9 @@ async function tryTensorflow(): Promise<string | undefined> {
 async function tryWasm(tf: typeof import('@tensorflow/tfjs')): Promise<string | undefined> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
-    return (await tf.setBackend('wasm')) ? undefined : 'tf.setBackend("wasm") returned false';
+    if (!(await tf.setBackend('wasm'))) return 'tf.setBackend("wasm") returned false';
+    registerWasmBatchMatMul(tf);
+    return undefined;
   } catch (e) {
     return (e as Error).message.split('\n')[0];
   }

@@ -1,0 +1,42 @@
+/**
+ * Magnitude clipping: every weight with |w| > T is replaced.
+ *
+ * By default a clipped weight saturates to sign(w)·T, which keeps its sign and stays the largest
+ * weight of the tensor — the article's intent. Passing `value` reproduces its literal wording
+ * ("set to a specific value"): every clipped weight becomes exactly `value`, whatever its sign.
+ *
+ * T is compared in float32 (`Math.fround`), the precision a saturated weight can actually hold;
+ * otherwise a weight equal to fround(T) > T would count as "changed" while keeping its value.
+ * NaN weights are left as they are (they are not larger than T); ±Infinity is clipped.
+ */
+export function clipImpl(
+  values: Float32Array,
+  threshold: number,
+  value?: number,
+): { values: Float32Array; changed: number } {
+  if (!Number.isFinite(threshold) || threshold <= 0) {
+    throw new RangeError(`clip: threshold must be a finite number > 0, got ${threshold}`);
+  }
+  if (value !== undefined && !Number.isFinite(value)) {
+    throw new RangeError(`clip: value must be a finite number, got ${value}`);
+  }
+  const t = Math.fround(threshold);
+  const hi = value ?? t;
+  const lo = value ?? -t;
+  const n = values.length;
+  const out = new Float32Array(n);
+  let changed = 0;
+  for (let i = 0; i < n; i++) {
+    const w = values[i];
+    if (w > t) {
+      out[i] = hi;
+      changed++;
+    } else if (w < -t) {
+      out[i] = lo;
+      changed++;
+    } else {
+      out[i] = w;
+    }
+  }
+  return { values: out, changed };
+}
