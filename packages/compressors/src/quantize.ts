@@ -34,7 +34,8 @@ export function quantizeSymmetricImpl(
   const qmax = 2 ** (bits - 1) - 1;
   const scale = maxAbs / qmax;
   for (let i = 0; i < n; i++) {
-    let c = roundHalfAway(values[i] / scale);
+    // `| 0` turns the −0 of small negative weights into 0; |c| <= 2^15, so it is exact.
+    let c = roundHalfAway(values[i] / scale) | 0;
     // max|w| / scale can land one ulp above qmax; the clamp keeps the grid at 2^b − 1 levels.
     if (c > qmax) c = qmax;
     else if (c < -qmax) c = -qmax;

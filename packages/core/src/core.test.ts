@@ -75,3 +75,12 @@ describe('backend', () => {
     expect(choice.reason).toMatch(/forced/);
   });
 });
+
+import { didYouMean } from './index.js';
+describe('didYouMean', () => {
+  it('suggests close names only', () => {
+    expect(didYouMean('retension', ['retention', 'bits'])).toBe('retention');
+    expect(didYouMean('epoch', ['epochs', 'batchSize'])).toBe('epochs');
+    expect(didYouMean('zzz', ['retention', 'bits'])).toBeUndefined();
+  });
+});

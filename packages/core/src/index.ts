@@ -11,3 +11,4 @@ export {
   type BackendPreference,
 } from './backend.js';
 export type { WeightTensor, WeightMap, MetricRecord, ParamValue } from './types.js';
+export { editDistance, didYouMean } from './suggest.js';

@@ -1,1 +1,11 @@
-export {};
+export { parseSpec, loadExperimentFile, type ParseResult } from './spec/parse.js';
+export { buildExperimentSchema } from './spec/schema.js';
+export { normalizeSpec } from './spec/normalize.js';
+export { formatPath, type PathSegment } from './spec/locate.js';
+export type { Experiment, WrittenExperiment, TrainSpec, Stage, Trial, BaselineConfig } from './spec/types.js';
+export { TRAIN_DEFAULTS } from './spec/types.js';
+export { expandGrid, planTrials, trialLabel, trialId, baselineId, type Axis } from './plan.js';
+export { runExperiment, defaultPaths, CALIBRATION_SAMPLES, type RunEvent, type RunOptions, type RunSummary } from './execute.js';
+export { SqliteStore } from './store/sqlite_store.js';
+export { MIGRATIONS } from './store/migrations.js';
+export type { RunStore, RunView, RunStatus, NewRun, MetricInput } from './store/types.js';

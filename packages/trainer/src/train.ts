@@ -41,7 +41,7 @@ export function sparseCategoricalCrossEntropy(labels: tf.Tensor1D, probs: tf.Ten
   return tf.tidy(() => {
     const oneHot = tf.oneHot(labels, probs.shape[probs.shape.length - 1]!);
     const logp = tf.log(tf.clipByValue(probs, 1e-7, 1 - 1e-7));
-    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logp), -1)));
+    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logp), -1))) as tf.Scalar;
   });
 }
 
@@ -76,13 +76,14 @@ export async function train(model: tf.LayersModel, data: Split, opts: TrainOptio
       const [loss, hits] = tf.tidy(() => {
         const x = tf.tensor(xb.subarray(0, n * per), [n, ...inputShape]);
         const y = tf.tensor1d(yb.subarray(0, n), 'int32');
-        let probs: tf.Tensor | undefined;
+        let h: tf.Tensor | undefined;
         const cost = optimizer.minimize(() => {
-          probs = model.apply(x, { training: true }) as tf.Tensor;
+          const probs = model.apply(x, { training: true }) as tf.Tensor;
+          // Kept out of the gradient scope, which disposes everything else it creates.
+          h = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), y), 'int32')));
           return sparseCategoricalCrossEntropy(y, probs);
         }, true, vars)!;
-        const h = tf.sum(tf.cast(tf.equal(tf.argMax(probs!, -1), y), 'int32'));
-        return [cost, h];
+        return [cost, h!];
       });
       // Reading back per batch keeps memory flat and costs little next to the step itself.
       lossSum += (await loss.data())[0]! * n;

@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError, didYouMean, SpecError } from '@squash/core';
+import { buildExperimentSchema } from './schema.js';
+import { locate, pointerToPath, type PathSegment } from './locate.js';
+import { checkRules } from './rules.js';
+import { normalizeSpec } from './normalize.js';
+import type { Experiment, WrittenExperiment } from './types.js';
+
+export interface ParseResult {
+  experiment?: Experiment;
+  errors: ConfigError[];
+}
+
+let validator: ReturnType<Ajv['compile']> | undefined;
+function validate() {
+  validator ??= new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: false }).compile(buildExperimentSchema());
+  return validator;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `'${v}' (string)`;
+  return `${v} (${typeof v})`;
+}
+
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v === 'object' ? 'object' : typeof v;
+}
+
+function typeMatches(schema: { type?: string | string[]; enum?: unknown[] }, v: unknown): boolean {
+  const actual = jsonType(v);
+  if (schema.type === undefined) return schema.enum ? schema.enum.some((e) => jsonType(e) === actual) : true;
+  const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+  return types.includes(actual) || (actual === 'integer' && types.includes('number'));
+}
+
+/**
+ * ajv reports every branch of an anyOf. Keep only the branch whose type matches the value, so a
+ * misspelled key in an inline model is not also reported as "must be a string".
+ */
+function pruneAnyOf(errors: ErrorObject[]): ErrorObject[] {
+  let out = errors;
+  for (const e of errors.filter((x) => x.keyword === 'anyOf')) {
+    const branches = e.schema as Array<{ type?: string; enum?: unknown[] }>;
+    const chosen = branches.findIndex((b) => typeMatches(b, e.data));
+    const prefix = `${e.schemaPath}/`;
+    out = out.filter((x) => x !== e && (!x.schemaPath.startsWith(prefix) || (chosen >= 0 && x.schemaPath.startsWith(`${prefix}${chosen}/`))));
+    if (chosen < 0) out.push({ ...e, keyword: 'type', params: { type: branches.map((b) => b.type ?? 'enum').join(' or ') } });
+  }
+  return out;
+}
+
+function toConfigError(e: ErrorObject, locateAt: (path: PathSegment[], key?: string) => ConfigError['location']): ConfigError {
+  const path = pointerToPath(e.instancePath);
+  const parentProps = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const near = didYouMean(key, parentProps);
+      return new ConfigError(`unknown key '${key}'${near ? `; did you mean '${near}'?` : ''}`, {
+        location: locateAt(path, key),
+        hint: `expected one of: ${parentProps.join(', ')}`,
+      });
+    }
+    case 'required':
+      return new ConfigError(`missing required key '${(e.params as { missingProperty: string }).missingProperty}'`, { location: locateAt(path) });
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
+      const near = typeof e.data === 'string' ? didYouMean(e.data, allowed) : undefined;
+      return new ConfigError(`expected one of: ${allowed.join(', ')}; got ${describeValue(e.data)}${near ? `; did you mean '${near}'?` : ''}`, { location: locateAt(path) });
+    }
+    case 'type':
+      return new ConfigError(`expected ${String((e.params as { type: string }).type).replace(/,/g, ' or ')}, got ${describeValue(e.data)}`, { location: locateAt(path) });
+    case 'minItems':
+      return new ConfigError(`must not be empty (a grid with an empty list expands to no trials)`, { location: locateAt(path) });
+    case 'minProperties':
+    case 'maxProperties':
+      return new ConfigError(`a stage must have exactly one key, the compressor name`, { location: locateAt(path) });
+    default:
+      return new ConfigError(`${e.message ?? e.keyword}, got ${describeValue(e.data)}`, { location: locateAt(path) });
+  }
+}
+
+/**
+ * Text → experiment or every problem at once: YAML syntax, then the JSON Schema, then semantic
+ * rules; each error located as file:line:col and named by path. Nothing here touches the disk
+ * beyond reading, so a bad file can never leave anything half-written.
+ */
+export function parseSpec(text: string, file = '<input>'): ParseResult {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    return {
+      errors: doc.errors.map((e) => {
+        const pos = lc.linePos(e.pos[0]);
+        return new ConfigError(`YAML syntax: ${e.message.split('\n')[0]}`, { location: { file, line: pos.line, column: pos.col } });
+      }),
+    };
+  }
+  const data = doc.toJS() as unknown;
+  const at = (path: PathSegment[], key?: string) => locate(doc, lc, file, path, key);
+  const check = validate();
+  if (!check(data)) {
+    const errors = pruneAnyOf(check.errors ?? []).map((e) => toConfigError(e, at));
+    return { errors: dedupe(errors) };
+  }
+  const written = data as WrittenExperiment;
+  const errors = checkRules(written, at);
+  if (errors.length) return { errors };
+  return { experiment: { ...normalizeSpec(written), file, text }, errors: [] };
+}
+
+function dedupe(errors: ConfigError[]): ConfigError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => !seen.has(e.describe()) && seen.add(e.describe()));
+}
+
+/** Reads and parses a file; throws one SpecError holding every problem. */
+export function loadExperimentFile(file: string): Experiment {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read experiment file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { location: { file } });
+  }
+  const { experiment, errors } = parseSpec(text, file);
+  if (errors.length || !experiment) throw new SpecError(errors);
+  return experiment;
+}

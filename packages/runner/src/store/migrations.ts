@@ -1,0 +1,56 @@
+import type Database from 'better-sqlite3';
+
+/** Named, ordered schema steps. Each runs with its record in one transaction. */
+export interface Migration {
+  name: string;
+  up(db: Database.Database): void;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    name: '0001_initial',
+    up(db) {
+      db.exec(`
+        CREATE TABLE experiments (
+          id INTEGER PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE,
+          description TEXT NOT NULL DEFAULT '',
+          created_at TEXT NOT NULL
+        );
+        CREATE TABLE runs (
+          id TEXT PRIMARY KEY,
+          experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+          trial_id TEXT NOT NULL,
+          sweep TEXT NOT NULL,
+          label TEXT NOT NULL,
+          is_baseline INTEGER NOT NULL DEFAULT 0 CHECK (is_baseline IN (0, 1)),
+          status TEXT NOT NULL CHECK (status IN ('SCHEDULED', 'RUNNING', 'FINISHED', 'FAILED', 'KILLED')),
+          seed INTEGER NOT NULL,
+          backend TEXT,
+          config_json TEXT NOT NULL,
+          started_at TEXT,
+          ended_at TEXT,
+          error TEXT
+        );
+        CREATE INDEX runs_by_trial ON runs(experiment_id, trial_id, status);
+        CREATE TABLE params (
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          key TEXT NOT NULL,
+          type TEXT NOT NULL CHECK (type IN ('number', 'string', 'boolean')),
+          value_num REAL,
+          value_text TEXT,
+          PRIMARY KEY (run_id, key)
+        );
+        CREATE INDEX params_by_value ON params(key, value_num);
+        CREATE TABLE metrics (
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          key TEXT NOT NULL,
+          value REAL NOT NULL,
+          step INTEGER NOT NULL DEFAULT 0,
+          time TEXT NOT NULL,
+          PRIMARY KEY (run_id, key, step)
+        );
+      `);
+    },
+  },
+];

@@ -1,0 +1,160 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConfigError, type ParamValue } from '@squash/core';
+import { MIGRATIONS } from './migrations.js';
+import type { MetricInput, NewRun, RunStatus, RunStore, RunView } from './types.js';
+
+const now = () => new Date().toISOString();
+
+/** The one place that sets PRAGMAs; callers get a ready connection. */
+function open(path: string, readonly: boolean): Database.Database {
+  if (!readonly) mkdirSync(dirname(path), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly, fileMustExist: readonly });
+  } catch (e) {
+    throw new ConfigError(`cannot open database: ${(e as Error).message}`, { location: { file: path } });
+  }
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = ON');
+  if (!readonly) db.pragma('journal_mode = WAL');
+  return db;
+}
+
+function migrate(db: Database.Database, path: string): void {
+  db.exec('CREATE TABLE IF NOT EXISTS _squash_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set((db.prepare('SELECT name FROM _squash_migrations').all() as Array<{ name: string }>).map((r) => r.name));
+  const known = new Set(MIGRATIONS.map((m) => m.name));
+  const unknown = [...applied].filter((n) => !known.has(n));
+  if (unknown.length) {
+    throw new ConfigError(`database was written by a newer Squash (migrations ${unknown.join(', ')}); upgrade Squash to open it`, { location: { file: path } });
+  }
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.name)) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.prepare('INSERT INTO _squash_migrations (name, applied_at) VALUES (?, ?)').run(m.name, now());
+    }).immediate();
+  }
+}
+
+function paramRow(v: ParamValue): { type: string; num: number | null; text: string | null } {
+  if (typeof v === 'number') return { type: 'number', num: v, text: null };
+  if (typeof v === 'boolean') return { type: 'boolean', num: v ? 1 : 0, text: null };
+  return { type: 'string', num: null, text: v };
+}
+
+/** SQLite store (better-sqlite3). WAL + busy timeout so a reader never blocks a running sweep. */
+export class SqliteStore implements RunStore {
+  readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Opens (creating and migrating) a database for writing. */
+  static open(path: string): SqliteStore {
+    const db = open(path, false);
+    migrate(db, path);
+    return new SqliteStore(db);
+  }
+
+  /** Opens an existing database read-only (reports); a missing file is a ConfigError. */
+  static openReadOnly(path: string): SqliteStore {
+    return new SqliteStore(open(path, true));
+  }
+
+  ensureExperiment(name: string, description: string): number {
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT id FROM experiments WHERE name = ?').get(name) as { id: number } | undefined;
+      if (row) {
+        this.db.prepare('UPDATE experiments SET description = ? WHERE id = ?').run(description, row.id);
+        return row.id;
+      }
+      return Number(this.db.prepare('INSERT INTO experiments (name, description, created_at) VALUES (?, ?, ?)').run(name, description, now()).lastInsertRowid);
+    }).immediate();
+  }
+
+  createRun(run: NewRun): string {
+    const id = randomUUID().replace(/-/g, '');
+    this.db
+      .prepare(`INSERT INTO runs (id, experiment_id, trial_id, sweep, label, is_baseline, status, seed, backend, config_json, started_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?)`)
+      .run(id, run.experimentId, run.trialId, run.sweep, run.label, run.isBaseline ? 1 : 0, run.seed, run.backend, JSON.stringify(run.config), now());
+    return id;
+  }
+
+  logBatch(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[] }): void {
+    const t = now();
+    const insertParam = this.db.prepare('INSERT OR REPLACE INTO params (run_id, key, type, value_num, value_text) VALUES (?, ?, ?, ?, ?)');
+    const insertMetric = this.db.prepare('INSERT OR REPLACE INTO metrics (run_id, key, value, step, time) VALUES (?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const [k, v] of Object.entries(batch.params ?? {})) {
+        const r = paramRow(v);
+        insertParam.run(runId, k, r.type, r.num, r.text);
+      }
+      for (const m of batch.metrics ?? []) insertMetric.run(runId, m.key, m.value, m.step ?? 0, t);
+    })();
+  }
+
+  setStatus(runId: string, status: RunStatus, error?: string): void {
+    const ended = status === 'RUNNING' || status === 'SCHEDULED' ? null : now();
+    this.db.prepare('UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?').run(status, error ?? null, ended, runId);
+  }
+
+  finishRun(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[] }): void {
+    this.db.transaction(() => {
+      this.logBatch(runId, batch);
+      this.setStatus(runId, 'FINISHED');
+    })();
+  }
+
+  findFinished(experimentId: number, trialId: string): string | undefined {
+    const row = this.db
+      .prepare("SELECT id FROM runs WHERE experiment_id = ? AND trial_id = ? AND status = 'FINISHED' LIMIT 1")
+      .get(experimentId, trialId) as { id: string } | undefined;
+    return row?.id;
+  }
+
+  listRuns(experiment: string): RunView[] {
+    const rows = this.db
+      .prepare(`SELECT r.*, e.name AS experiment FROM runs r JOIN experiments e ON e.id = r.experiment_id
+                WHERE e.name = ? ORDER BY r.is_baseline DESC, r.started_at, r.rowid`)
+      .all(experiment) as Array<Record<string, unknown>>;
+    const params = this.db.prepare('SELECT key, type, value_num, value_text FROM params WHERE run_id = ?');
+    const metrics = this.db.prepare('SELECT key, value FROM metrics WHERE run_id = ? AND step = 0');
+    return rows.map((r) => ({
+      id: r.id as string,
+      experiment: r.experiment as string,
+      trialId: r.trial_id as string,
+      sweep: r.sweep as string,
+      label: r.label as string,
+      isBaseline: r.is_baseline === 1,
+      status: r.status as RunStatus,
+      seed: r.seed as number,
+      backend: r.backend as string | null,
+      startedAt: r.started_at as string | null,
+      endedAt: r.ended_at as string | null,
+      error: r.error as string | null,
+      params: Object.fromEntries(
+        (params.all(r.id) as Array<{ key: string; type: string; value_num: number | null; value_text: string | null }>).map((p) => [
+          p.key,
+          p.type === 'number' ? p.value_num! : p.type === 'boolean' ? p.value_num === 1 : p.value_text!,
+        ]),
+      ),
+      metrics: Object.fromEntries((metrics.all(r.id) as Array<{ key: string; value: number }>).map((m) => [m.key, m.value])),
+    }));
+  }
+
+  experiments(): Array<{ name: string; description: string; runs: number }> {
+    return this.db
+      .prepare('SELECT e.name, e.description, COUNT(r.id) AS runs FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id GROUP BY e.id ORDER BY e.name')
+      .all() as Array<{ name: string; description: string; runs: number }>;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

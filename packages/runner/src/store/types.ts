@@ -1,0 +1,56 @@
+import type { ParamValue } from '@squash/core';
+
+export type RunStatus = 'SCHEDULED' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED';
+
+export interface NewRun {
+  experimentId: number;
+  trialId: string;
+  sweep: string;
+  label: string;
+  isBaseline: boolean;
+  seed: number;
+  backend: string;
+  config: unknown;
+}
+
+export interface MetricInput {
+  key: string;
+  value: number;
+  /** 0 for a final value; epoch or iteration for curves. */
+  step?: number;
+}
+
+/** A run as callers see it: params typed, final metrics (step 0) by key. */
+export interface RunView {
+  id: string;
+  experiment: string;
+  trialId: string;
+  sweep: string;
+  label: string;
+  isBaseline: boolean;
+  status: RunStatus;
+  seed: number;
+  backend: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  error: string | null;
+  params: Record<string, ParamValue>;
+  metrics: Record<string, number>;
+}
+
+/**
+ * The store contract. Primitives are `createRun`, `logBatch`, `setStatus` and `listRuns`; the
+ * rest is built on them (MLflow's AbstractStore shape) so another backend implements four calls.
+ */
+export interface RunStore {
+  ensureExperiment(name: string, description: string): number;
+  createRun(run: NewRun): string;
+  logBatch(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[] }): void;
+  setStatus(runId: string, status: RunStatus, error?: string): void;
+  /** Logs the batch and marks the run FINISHED in one transaction: all of it lands or none. */
+  finishRun(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[] }): void;
+  findFinished(experimentId: number, trialId: string): string | undefined;
+  listRuns(experiment: string): RunView[];
+  experiments(): Array<{ name: string; description: string; runs: number }>;
+  close(): void;
+}
