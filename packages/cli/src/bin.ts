@@ -1,2 +1,12 @@
 #!/usr/bin/env node
-export {};
+import { main } from './cli.js';
+import { exitCodeFor } from './errors.js';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.exitCode = exitCodeFor(e, (s) => process.stderr.write(s));
+  },
+);

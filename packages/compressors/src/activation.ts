@@ -1,4 +1,4 @@
-import { checkBits, roundHalfAway } from './rounding.js';
+import { checkBits, roundHalfAway, roundHalfAwayInt } from './rounding.js';
 
 export interface Range {
   min: number;
@@ -51,8 +51,15 @@ export function fakeQuantizeInPlace(values: Float32Array, range: Range, bits: nu
   let zeroPoint = roundHalfAway(-min / scale);
   if (zeroPoint < 0) zeroPoint = 0;
   else if (zeroPoint > qmax) zeroPoint = qmax;
+  // Anything beyond ±(qmax + 1) steps ends at an end level anyway; clamping first keeps
+  // roundHalfAwayInt inside the int32 range for outliers and ±Infinity.
+  const lim = qmax + 1;
   for (let i = 0; i < values.length; i++) {
-    let q = roundHalfAway(values[i] / scale) + zeroPoint;
+    let y = values[i] / scale;
+    if (y !== y) continue; // NaN stays NaN: hiding a diverged activation would hide the bug
+    if (y > lim) y = lim;
+    else if (y < -lim) y = -lim;
+    let q = roundHalfAwayInt(y) + zeroPoint;
     if (q < 0) q = 0;
     else if (q > qmax) q = qmax;
     values[i] = (q - zeroPoint) * scale;

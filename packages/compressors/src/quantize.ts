@@ -1,4 +1,4 @@
-import { checkBits, roundHalfAway } from './rounding.js';
+import { checkBits, roundHalfAwayInt } from './rounding.js';
 
 /**
  * Symmetric uniform per-tensor quantization to `bits` bits.
@@ -34,8 +34,8 @@ export function quantizeSymmetricImpl(
   const qmax = 2 ** (bits - 1) - 1;
   const scale = maxAbs / qmax;
   for (let i = 0; i < n; i++) {
-    // `| 0` turns the −0 of small negative weights into 0; |c| <= 2^15, so it is exact.
-    let c = roundHalfAway(values[i] / scale) | 0;
+    // |w / scale| <= qmax (+ an ulp), far inside the int32 range roundHalfAwayInt needs.
+    let c = roundHalfAwayInt(values[i] / scale);
     // max|w| / scale can land one ulp above qmax; the clamp keeps the grid at 2^b − 1 levels.
     if (c > qmax) c = qmax;
     else if (c < -qmax) c = -qmax;

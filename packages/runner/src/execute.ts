@@ -15,6 +15,7 @@ export type RunEvent =
   | { type: 'start'; experiment: string; trials: number; done: number; backend: string; reason: string }
   | { type: 'baseline'; seed: number; cacheHit: boolean; accuracy: number; seconds: number }
   | { type: 'epoch'; seed: number; log: EpochLog }
+  | { type: 'running'; runId: string; label: string }
   | { type: 'trial'; trial: Trial; label: string; status: 'FINISHED' | 'FAILED' | 'SKIPPED'; accuracy?: number; error?: string; index: number; total: number };
 
 export interface RunOptions {
@@ -86,6 +87,7 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
       experimentId, trialId: trial.id, sweep: trial.sweep, label, isBaseline: false, seed: trial.baseline.seed, backend: backend.name,
       config: { baseline: trial.baseline, stages: trial.stages },
     });
+    emit({ type: 'running', runId, label });
     try {
       const t0 = performance.now();
       const model = buildModel(resolveModelSpec(trial.baseline.model), data.inputShape, trial.baseline.seed);

@@ -52,9 +52,21 @@ function pruneAnyOf(errors: ErrorObject[]): ErrorObject[] {
     const chosen = branches.findIndex((b) => typeMatches(b, e.data));
     const prefix = `${e.schemaPath}/`;
     out = out.filter((x) => x !== e && (!x.schemaPath.startsWith(prefix) || (chosen >= 0 && x.schemaPath.startsWith(`${prefix}${chosen}/`))));
-    if (chosen < 0) out.push({ ...e, keyword: 'type', params: { type: branches.map((b) => b.type ?? 'enum').join(' or ') } });
+    if (chosen < 0) out.push({ ...e, keyword: 'type', params: { type: branches.map((b) => (b.type === 'array' ? 'list' : b.type ?? 'enum')).join(' or ') } });
   }
   return out;
+}
+
+/** A misspelled key is one mistake: drop the "missing required key" its suggestion would fix. */
+function dropMissingExplainedByTypos(errors: ErrorObject[]): ErrorObject[] {
+  const suggested = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword !== 'additionalProperties') continue;
+    const props = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+    const near = didYouMean((e.params as { additionalProperty: string }).additionalProperty, props);
+    if (near) suggested.add(`${e.instancePath}/${near}`);
+  }
+  return errors.filter((e) => e.keyword !== 'required' || !suggested.has(`${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`));
 }
 
 function toConfigError(e: ErrorObject, locateAt: (path: PathSegment[], key?: string) => ConfigError['location']): ConfigError {
@@ -108,7 +120,7 @@ export function parseSpec(text: string, file = '<input>'): ParseResult {
   const at = (path: PathSegment[], key?: string) => locate(doc, lc, file, path, key);
   const check = validate();
   if (!check(data)) {
-    const errors = pruneAnyOf(check.errors ?? []).map((e) => toConfigError(e, at));
+    const errors = dropMissingExplainedByTypos(pruneAnyOf(check.errors ?? [])).map((e) => toConfigError(e, at));
     return { errors: dedupe(errors) };
   }
   const written = data as WrittenExperiment;

@@ -1,0 +1,87 @@
+/**
+ * Micro-benchmark of the compressors (`pnpm bench`). Each transform is reported against a plain
+ * copy of the same array in the same run, because absolute milliseconds say more about the machine
+ * than about the code: "3× copy" is comparable across laptops and CI runners, "4 ms" is not.
+ */
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { createRng } from '@squash/core';
+import { calibrateMinMax, fakeQuantizeImpl, fakeQuantizeInPlace } from './activation.js';
+import { clipImpl } from './clip.js';
+import { pruneByMagnitudeImpl } from './prune.js';
+import { quantizeSymmetricImpl } from './quantize.js';
+
+const RUNS = 5;
+const WARMUP = 2;
+/** LeNet-300-100's weight count (784·300 + 300·100 + 100·10), and a mid-sized CNN's. */
+const SIZES = [266_200, 4_000_000];
+
+let sink = 0;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+/** Median wall time over RUNS after WARMUP untimed runs (which let V8 optimize the loop). */
+function time(fn: () => Float32Array | void): number {
+  for (let i = 0; i < WARMUP; i++) fn();
+  const ms: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    const out = fn();
+    ms.push(performance.now() - t0);
+    if (out) sink += out[out.length >> 1];
+  }
+  return median(ms);
+}
+
+function weights(n: number): Float32Array {
+  const rng = createRng(n);
+  // He-like scale for a 784-wide layer; the distribution only matters for prune's sort and clip's branch.
+  const sigma = Math.sqrt(2 / 784);
+  return new Float32Array(n).map(() => rng.normal() * sigma);
+}
+
+function bench(n: number): string[][] {
+  const w = weights(n);
+  const range = calibrateMinMax(w);
+  const scratch = new Float32Array(n);
+  const rows: [string, () => Float32Array | void][] = [
+    ['copy (baseline)', () => w.slice()],
+    ['clip T=0.1', () => clipImpl(w, 0.1).values],
+    ['quantize 8-bit', () => quantizeSymmetricImpl(w, 8).values],
+    ['quantize 4-bit', () => quantizeSymmetricImpl(w, 4).values],
+    ['prune r=0.1', () => pruneByMagnitudeImpl(w, 0.1).values],
+    ['prune r=0.5', () => pruneByMagnitudeImpl(w, 0.5).values],
+    ['fake-quantize 8-bit', () => fakeQuantizeImpl(w, range, 8)],
+    ['fake-quantize 8-bit in place', () => {
+      scratch.set(w);
+      fakeQuantizeInPlace(scratch, range, 8);
+      return scratch;
+    }],
+  ];
+  let copyMs = 0;
+  return rows.map(([label, fn]) => {
+    const ms = time(fn);
+    if (label.startsWith('copy')) copyMs = ms;
+    return [label, n.toLocaleString('en-US'), ms.toFixed(2), (n / ms / 1e3).toFixed(0), `${(ms / copyMs).toFixed(1)}×`];
+  });
+}
+
+function table(rows: string[][]): string {
+  const head = ['transform', 'weights', 'ms (median)', 'Mweights/s', '× copy'];
+  const all = [head, ...rows];
+  const widths = head.map((_, c) => Math.max(...all.map((r) => r[c].length)));
+  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const cpus = os.cpus();
+console.log(`cpu: ${cpus[0]?.model ?? 'unknown'} (${cpus.length} cpus), node ${process.version}`);
+console.log('backend: none (pure TypeScript over Float32Array)');
+console.log(`median of ${RUNS} runs after ${WARMUP} warm-up runs; × copy = time / Float32Array.prototype.slice of the same array\n`);
+const rows: string[][] = [];
+for (const n of SIZES) rows.push(...bench(n));
+console.log(table(rows));
+if (Number.isNaN(sink)) console.log('');

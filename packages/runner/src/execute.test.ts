@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { compressorRegistry } from '@squash/compressors';
+import { parseSpec } from './spec/parse.js';
+import { runExperiment, type RunEvent } from './execute.js';
+import { SqliteStore } from './store/sqlite_store.js';
+import { SYNTHETIC_EXPERIMENT, tempDir } from './__tests__/fixtures.js';
+
+const experiment = () => parseSpec(SYNTHETIC_EXPERIMENT, 'tiny.yaml').experiment!;
+
+async function runIn(dir: string, exp = experiment()) {
+  const store = SqliteStore.open(join(dir, 'squash.db'));
+  const events: RunEvent[] = [];
+  const summary = await runExperiment(exp, { store, cacheDir: join(dir, 'cache'), backend: 'wasm', onEvent: (e) => events.push(e) });
+  const runs = store.listRuns(exp.name);
+  store.close();
+  return { summary, events, runs };
+}
+
+describe('runExperiment (real training on the synthetic set, real SQLite)', () => {
+  it('trains one baseline, runs every trial, stores each once, and reuses the baseline on rerun', async () => {
+    const dir = tempDir();
+    const first = await runIn(dir);
+    expect(first.summary).toEqual({ finished: 4, skipped: 0, failed: 0 });
+    expect(first.runs).toHaveLength(5);
+    const baseline = first.runs.find((r) => r.isBaseline)!;
+    expect(baseline.backend).toBe('wasm');
+    expect(baseline.params.cache_hit).toBe(false);
+    expect(baseline.metrics.accuracy).toBeGreaterThan(0.8); // the synthetic set is learnable
+    expect(first.events.filter((e) => e.type === 'epoch')).toHaveLength(5);
+    for (const r of first.runs) expect(r.status).toBe('FINISHED');
+
+    const q8 = first.runs.find((r) => r.params['quantize-weights.bits'] === 8)!;
+    const q2 = first.runs.find((r) => r.params['quantize-weights.bits'] === 2)!;
+    expect(q8.metrics.weight_bits).toBe(8);
+    expect(Math.abs(q8.metrics.accuracy_delta!)).toBeLessThan(0.02);
+    expect(q8.metrics.accuracy_delta).toBeCloseTo(q8.metrics.accuracy! - baseline.metrics.accuracy!, 10);
+    expect(q2.metrics.weights_kept_fraction).toBeLessThan(q8.metrics.weights_kept_fraction!);
+    const pruned = first.runs.find((r) => r.sweep === 'prune')!;
+    expect(pruned.metrics.weights_kept_fraction).toBeCloseTo(0.5, 2);
+    expect(first.runs.find((r) => r.sweep === 'act')!.metrics.activation_bits).toBe(4);
+
+    // Rerun: nothing trained, nothing duplicated.
+    const second = await runIn(dir);
+    expect(second.summary).toEqual({ finished: 0, skipped: 4, failed: 0 });
+    expect(second.events.some((e) => e.type === 'epoch')).toBe(false);
+    expect(second.runs).toHaveLength(5);
+  });
+
+  it('reuses the cached baseline in a new database and records the cache hit', async () => {
+    const dir = tempDir();
+    await runIn(dir);
+    const store = SqliteStore.open(join(dir, 'other.db'));
+    const events: RunEvent[] = [];
+    await runExperiment(experiment(), { store, cacheDir: join(dir, 'cache'), backend: 'wasm', onEvent: (e) => events.push(e) });
+    const runs = store.listRuns('tiny');
+    store.close();
+    expect(events.some((e) => e.type === 'epoch')).toBe(false);
+    expect(runs.find((r) => r.isBaseline)!.params.cache_hit).toBe(true);
+  });
+
+  it('gives the same numbers for the same config and seed', async () => {
+    const a = await runIn(tempDir());
+    const b = await runIn(tempDir());
+    const metrics = (runs: typeof a.runs) => runs.map((r) => [r.trialId, r.metrics.accuracy, r.metrics.loss]).sort();
+    expect(metrics(b.runs)).toEqual(metrics(a.runs));
+  });
+
+  it('stores a failing trial as FAILED with its error and goes on', async () => {
+    if (!compressorRegistry.has('explode-weights')) {
+      compressorRegistry.register('explode-weights', {
+        kind: 'weights', name: 'explode-weights', description: 'test only', params: {},
+        validate: () => [],
+        apply: () => { throw new Error('boom in apply'); },
+      });
+    }
+    const exp = experiment();
+    exp.sweeps = [{ name: 'bad', stages: [{ 'explode-weights': {} }] }, ...exp.sweeps.slice(0, 1)];
+    const { summary, runs } = await runIn(tempDir(), exp);
+    expect(summary).toEqual({ finished: 2, skipped: 0, failed: 1 });
+    const failed = runs.find((r) => r.status === 'FAILED')!;
+    expect(failed.error).toMatch(/boom in apply/);
+    expect(failed.endedAt).not.toBeNull();
+  });
+});
