@@ -3,8 +3,12 @@
  * copy of the same array in the same run, because absolute milliseconds say more about the machine
  * than about the code: "3× copy" is comparable across laptops and CI runners, "4 ms" is not.
  */
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { createRng } from '@squash/core';
 import { calibrateMinMax, fakeQuantizeImpl, fakeQuantizeInPlace } from './activation.js';
 import { clipImpl } from './clip.js';
@@ -12,9 +16,32 @@ import { pruneByMagnitudeImpl } from './prune.js';
 import { quantizeSymmetricImpl } from './quantize.js';
 
 const RUNS = 5;
-const WARMUP = 2;
+const WARMUP = 5;
 /** LeNet-300-100's weight count (784·300 + 300·100 + 100·10), and a mid-sized CNN's. */
 const SIZES = [266_200, 4_000_000];
+
+/**
+ * Every transform returns a fresh array. A fresh multi-megabyte buffer is either recycled memory
+ * or new pages that fault on first touch, and which one depends on glibc's adaptive mmap/trim
+ * thresholds and on when V8 last collected. In some sandboxes a page fault costs ~10 µs, so a
+ * 16 MB copy takes 2 ms or 50 ms by luck, and medians flip between the two. We therefore re-run
+ * ourselves with fixed glibc thresholds (freed buffers stay in the heap and are reused; no effect
+ * off glibc) and collect before every timed run, so all rows start from the same allocator state
+ * and measure the transform rather than the allocator's history.
+ */
+const MALLOC_ENV = {
+  MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024),
+  MALLOC_TRIM_THRESHOLD_: String(4 * 1024 * 1024 * 1024),
+};
+if (process.env.SQUASH_BENCH_CHILD !== '1') {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, ...MALLOC_ENV, SQUASH_BENCH_CHILD: '1' },
+  });
+  process.exit(r.status ?? 1);
+}
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
 
 let sink = 0;
 
@@ -28,6 +55,7 @@ function time(fn: () => Float32Array | void): number {
   for (let i = 0; i < WARMUP; i++) fn();
   const ms: number[] = [];
   for (let i = 0; i < RUNS; i++) {
+    gc();
     const t0 = performance.now();
     const out = fn();
     ms.push(performance.now() - t0);

@@ -15,4 +15,3 @@ export {
   type Compressor,
 } from './compressor.js';
 export { validateParams, assertValid, expected as describeParamSpec } from './params.js';
-export { editDistance, didYouMean } from './edit_distance.js';

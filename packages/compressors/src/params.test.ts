@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, SpecError } from '@squash/core';
-import { compressorRegistry, didYouMean, editDistance, validateParams, type ParamSpec } from './index.js';
+import { compressorRegistry, validateParams, type ParamSpec } from './index.js';
 
 const get = (name: string) => compressorRegistry.get(name);
 const weights = (name: string) => {
@@ -9,20 +9,6 @@ const weights = (name: string) => {
   return c;
 };
 const described = (es: ConfigError[]) => es.map((e) => e.describe());
-
-describe('editDistance / didYouMean', () => {
-  it('computes Levenshtein distance', () => {
-    expect(editDistance('kitten', 'sitting')).toBe(3);
-    expect(editDistance('', 'abc')).toBe(3);
-    expect(editDistance('bits', 'bits')).toBe(0);
-  });
-  it('suggests only close names', () => {
-    expect(didYouMean('bit', ['bits'])).toBe('bits');
-    expect(didYouMean('treshold', ['threshold', 'value'])).toBe('threshold');
-    expect(didYouMean('xyz', ['bits'])).toBeUndefined();
-    expect(didYouMean('v', ['value'])).toBeUndefined();
-  });
-});
 
 describe('validate', () => {
   it('reports out-of-range values with the expected interval and path', () => {

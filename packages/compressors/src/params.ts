@@ -1,6 +1,6 @@
 import { ConfigError, SpecError } from '@squash/core';
 import type { Compressor, ParamSpec, Params } from './compressor.js';
-import { didYouMean } from './edit_distance.js';
+import { didYouMean } from '@squash/core';
 
 function show(v: unknown): string {
   if (typeof v === 'string') return `'${v}' (string)`;

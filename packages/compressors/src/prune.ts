@@ -1,3 +1,5 @@
+import { selectKth } from './select.js';
+
 /**
  * Magnitude pruning: keeps exactly round(r · n) weights with the largest |w| and zeroes the rest
  * (Han et al. 2015, "Learning both Weights and Connections for Efficient Neural Networks").
@@ -9,9 +11,9 @@
  * depends only on the values, never on sort stability. round(r · n) rounds halves up and may be
  * 0 for a tiny tensor (r = 0.1 of a 3-element bias keeps nothing) — "exactly" is the contract.
  *
- * Instead of sorting indices, we sort a copy of the magnitudes with the native numeric typed-array
- * sort (no comparator callback, several times faster at n = 4M) to find the k-th largest magnitude
- * m, keep everything above m, then fill the remaining slots with |w| = m in index order.
+ * Rather than sorting indices, we find the k-th largest magnitude m with a quickselect over a
+ * copy of the magnitudes (O(n) on average, ~10× faster than V8's typed-array sort at n = 4M),
+ * keep every weight with |w| > m, then fill the remaining slots with |w| = m in index order.
  */
 export function pruneByMagnitudeImpl(
   values: Float32Array,
@@ -24,12 +26,12 @@ export function pruneByMagnitudeImpl(
   const k = Math.round(retention * n);
   const out = new Float32Array(n);
   const mask = new Uint8Array(n);
-  const sorted = new Float32Array(n);
+  const mags = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const w = values[i];
     // NaN has no magnitude to rank; refusing is better than silently keeping or dropping it.
     if (w !== w) throw new RangeError(`prune: NaN weight at index ${i}`);
-    sorted[i] = Math.abs(w);
+    mags[i] = Math.abs(w);
   }
   if (k === 0) return { values: out, mask, kept: 0 };
   if (k === n) {
@@ -37,12 +39,10 @@ export function pruneByMagnitudeImpl(
     mask.fill(1);
     return { values: out, mask, kept: n };
   }
-  sorted.sort();
-  const m = sorted[n - k];
-  let end = n - k;
-  while (end < n && sorted[end] === m) end++;
-  // sorted[n − k .. end) are the ties with m that fit in the budget of k.
-  let tiesLeft = end - (n - k);
+  const m = selectKth(mags, n - k);
+  let above = 0;
+  for (let i = 0; i < n; i++) if (Math.abs(values[i]) > m) above++;
+  let tiesLeft = k - above;
   for (let i = 0; i < n; i++) {
     const a = Math.abs(values[i]);
     if (a > m || (a === m && tiesLeft-- > 0)) {

@@ -76,7 +76,7 @@ describe('backend', () => {
   });
 });
 
-import { didYouMean } from './index.js';
+import { didYouMean, editDistance } from './index.js';
 describe('didYouMean', () => {
   it('suggests close names only', () => {
     expect(didYouMean('retension', ['retention', 'bits'])).toBe('retention');
@@ -84,3 +84,18 @@ describe('didYouMean', () => {
     expect(didYouMean('zzz', ['retention', 'bits'])).toBeUndefined();
   });
 });
+
+describe('editDistance / didYouMean', () => {
+  it('computes Levenshtein distance', () => {
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(editDistance('', 'abc')).toBe(3);
+    expect(editDistance('bits', 'bits')).toBe(0);
+  });
+  it('suggests only close names', () => {
+    expect(didYouMean('bit', ['bits'])).toBe('bits');
+    expect(didYouMean('treshold', ['threshold', 'value'])).toBe('threshold');
+    expect(didYouMean('xyz', ['bits'])).toBeUndefined();
+    expect(didYouMean('v', ['value'])).toBeUndefined();
+  });
+});
+

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+function squash(args: string[], cwd = process.cwd()) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, SQUASH_BACKEND: 'wasm' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const TINY = `name: tiny-cli
+model:
+  name: tiny-mlp
+  layers:
+    - { type: flatten }
+    - { type: dense, units: 16, activation: relu }
+    - { type: dense, units: 10, activation: softmax }
+dataset:
+  name: synthetic
+  samples: { train: 600, test: 200 }
+train: { epochs: 3 }
+sweeps:
+  - name: bits
+    stages:
+      - quantize-weights: { bits: [8, 4] }
+`;
+
+function workspace() {
+  const dir = mkdtempSync(join(tmpdir(), 'squash-cli-'));
+  writeFileSync(join(dir, 'tiny.yaml'), TINY);
+  return dir;
+}
+
+describe('squash CLI (real processes)', () => {
+  it('prints help', () => {
+    const r = squash(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/squash run <experiment\.yaml>/);
+    expect(r.out).toMatch(/squash report/);
+  });
+
+  it('rejects an unknown command with exit 2 and a suggestion', () => {
+    const r = squash(['reprot', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown command 'reprot'; did you mean 'report'\?/);
+  });
+
+  it('runs an experiment, prints the table, and skips finished trials on rerun', () => {
+    const dir = workspace();
+    const first = squash(['run', 'tiny.yaml'], dir);
+    expect(first.code).toBe(0);
+    expect(existsSync(join(dir, 'results', 'squash.db'))).toBe(true);
+    expect(first.err).toMatch(/backend wasm/);
+    expect(first.out).toMatch(/^baseline\s+baseline \(tiny-mlp, 3 epochs\)/m);
+    expect(first.out).toMatch(/^bits\s+quantize-weights\(bits=8\)/m);
+    const again = squash(['run', 'tiny.yaml'], dir);
+    expect(again.code).toBe(0);
+    expect(again.err).toMatch(/0 finished, 2 skipped/);
+    expect(again.err).not.toMatch(/epoch/);
+    const csv = squash(['report', 'tiny-cli', '--format', 'csv'], dir);
+    expect(csv.code).toBe(0);
+    expect(csv.out.trim().split('\r\n')).toHaveLength(4);
+    const md = squash(['report', 'tiny.yaml', '--format', 'markdown', '--out', 'r.md'], dir);
+    expect(md.code).toBe(0);
+    expect(readFileSync(join(dir, 'r.md'), 'utf8')).toMatch(/^\| sweep \| trial \|/m);
+  });
+
+  it('rejects a malformed file with file:line:col, exit 2, and writes nothing', () => {
+    const dir = workspace();
+    writeFileSync(join(dir, 'bad.yaml'), TINY.replace('bits: [8, 4]', 'bitz: [8, 4]'));
+    const r = squash(['run', 'bad.yaml'], dir);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/bad\.yaml:15:29: sweeps\[0\]\.stages\[0\]\.quantize-weights\.bitz: unknown key 'bitz'; did you mean 'bits'\?/);
+    expect(existsSync(join(dir, 'results'))).toBe(false);
+  });
+
+  it('leaves an existing database byte-for-byte unchanged on a malformed file', () => {
+    const dir = workspace();
+    expect(squash(['run', 'tiny.yaml'], dir).code).toBe(0);
+    const db = join(dir, 'results', 'squash.db');
+    const before = readFileSync(db);
+    writeFileSync(join(dir, 'bad.yaml'), TINY.replace('epochs: 3', 'epochs: three'));
+    const r = squash(['run', 'bad.yaml'], dir);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/bad\.yaml:11:18: train\.epochs: expected integer, got 'three'/);
+    expect(readFileSync(db).equals(before)).toBe(true);
+  });
+
+  it('reports a missing file, an unknown experiment and a bad format with exit 2', () => {
+    const dir = workspace();
+    expect(squash(['run', 'nope.yaml'], dir).err).toMatch(/nope\.yaml: cannot read experiment file: ENOENT/);
+    expect(squash(['run', 'nope.yaml'], dir).code).toBe(2);
+    expect(squash(['run', 'tiny.yaml', '--backend', 'gpu'], dir).code).toBe(2);
+    expect(squash(['report', 'tiny-cli'], dir).err).toMatch(/no database at/);
+    expect(squash(['run', 'tiny.yaml'], dir).code).toBe(0);
+    const unknown = squash(['report', 'tiny-clu'], dir);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/no runs for experiment 'tiny-clu'; did you mean 'tiny-cli'\?/);
+    expect(squash(['report', 'tiny-cli', '--format', 'pdf'], dir).code).toBe(2);
+  });
+});
