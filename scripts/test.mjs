@@ -2,7 +2,7 @@
 // "N passed, N failed" line summed over packages (CI reads it); exits with turbo's code.
 import { spawn } from 'node:child_process';
 
-const child = spawn('bash', ['scripts/pnpm.sh', 'exec', 'turbo', 'run', 'test', '--output-logs=full', '--log-order=grouped'], {
+const child = spawn('bash', ['scripts/pnpm.sh', 'exec', 'turbo', 'run', 'test', '--continue', '--output-logs=full', '--log-order=grouped'], {
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, FORCE_COLOR: '0' },
 });
