@@ -1,0 +1,38 @@
+/**
+ * The shared representation of a quantized tensor, produced by every quantization scheme and
+ * consumed by Huffman coding, the artifact writer and the trainer's fine-tuning.
+ *
+ * Every scheme is expressed as codes into a per-channel codebook: element i of channel c decodes
+ * to `codebook[c * levels + codes[i]]`. Symmetric, asymmetric and power-of-two codebooks are
+ * derived from a few numbers per channel (`params`), which is what the artifact stores; k-means
+ * codebooks are the centroids themselves.
+ */
+export type QuantScheme = 'symmetric' | 'asymmetric' | 'pow2' | 'kmeans' | 'binary' | 'ternary';
+
+export const QUANT_SCHEMES: readonly QuantScheme[] = ['symmetric', 'asymmetric', 'pow2', 'kmeans', 'binary', 'ternary'];
+
+export interface QuantizedTensor {
+  scheme: QuantScheme;
+  /** Bits per code before entropy coding: ceil(log2(levels)). */
+  bits: number;
+  shape: number[];
+  /** null: one codebook for the tensor; else the axis whose index picks the channel's codebook. */
+  channelAxis: number | null;
+  /** Symbols per channel codebook. */
+  levels: number;
+  /** channels × levels values; channel c's symbol k decodes to codebook[c * levels + k]. */
+  codebook: Float32Array;
+  /** One symbol per element, row-major, each < levels. */
+  codes: Uint16Array;
+  /**
+   * What the artifact stores per channel to rebuild the codebook: [scale] (symmetric, pow2: the
+   * power-of-two step), [scale, zeroPoint] (asymmetric), [alpha] (binary, ternary), or the
+   * `levels` centroids (kmeans). `codebookFromParams` inverts it exactly.
+   */
+  params: Float32Array;
+  /** Per channel: the symbol that decodes to exactly 0, or −1 if that channel's codebook has none. */
+  zeroCodes: Int32Array;
+}
+
+/** Output channels of a weight tensor: the last axis for dense [in, out] and conv [h, w, in, out]. */
+export const OUTPUT_AXIS = -1;
