@@ -1,5 +1,11 @@
 export { buildModel, resolveModelSpec, modelRegistry, type ModelSpec, type LayerSpec } from './models.js';
 export { getWeights, setWeights, isKernel } from './weights.js';
 export { saveModel, loadModel, modelExists } from './io.js';
-export { train, splitValidation, sparseCategoricalCrossEntropy, type TrainOptions, type EpochLog } from './train.js';
+export {
+  train, fineTune, splitValidation, sparseCategoricalCrossEntropy, distillationLoss,
+  type TrainOptions, type FineTuneOptions, type EpochLog,
+} from './train.js';
 export { evaluate, forward, collectActivations, type ActivationHook, type EvaluateOptions, type Evaluation } from './evaluate.js';
+export { forwardFunctional, variablesByName, type ForwardOptions, type KernelFn, type ActivationFn } from './functional.js';
+export { steKernel, steActivation, sharedWeights, type SharedWeights } from './ste.js';
+export { removeUnits } from './structured.js';

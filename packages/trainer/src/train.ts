@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@squash/core';
 import type { Split } from '@squash/datasets';
 import { evaluate } from './evaluate.js';
+import { forwardFunctional, variablesByName, type ActivationFn, type KernelFn } from './functional.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -22,6 +23,22 @@ export interface EpochLog {
   valAccuracy?: number;
   seconds: number;
   samplesPerSecond: number;
+}
+
+/** Training under constraints, after compression (Han et al. retrain, QAT, distillation). */
+export interface FineTuneOptions extends TrainOptions {
+  /** Weight name → mask (1 = kept). Re-applied after every step, so pruned weights stay 0. */
+  masks?: Map<string, Uint8Array>;
+  /** Forward-pass kernel replacement (fake quantization with a straight-through gradient, …). */
+  kernelFor?: KernelFn;
+  /** Forward-pass hidden-activation transform (activation fake quantization). */
+  activationFor?: ActivationFn;
+  /** What the optimizer updates; default: every trainable weight of the model. */
+  variables?: tf.Variable[];
+  /** Called after every optimizer step with the global step (1-based): pruning schedules. */
+  afterStep?: (step: number) => void;
+  /** Knowledge distillation (Hinton et al. 2015) from a trained teacher. */
+  distill?: { teacher: tf.LayersModel; temperature: number; alpha: number };
 }
 
 /** Carves the last `fraction` of a split off as validation data (never the test split). */
@@ -45,11 +62,25 @@ export function sparseCategoricalCrossEntropy(labels: tf.Tensor1D, probs: tf.Ten
   });
 }
 
+/** Hinton et al.: α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·CE(y, softmax(s)). */
+export function distillationLoss(labels: tf.Tensor1D, studentLogits: tf.Tensor, teacherLogits: tf.Tensor, temperature: number, alpha: number): tf.Scalar {
+  return tf.tidy(() => {
+    const soft = tf.softmax(tf.div(teacherLogits, temperature));
+    const logSoftStudent = tf.logSoftmax(tf.div(studentLogits, temperature));
+    const kl = tf.mean(tf.sum(tf.mul(soft, tf.sub(tf.log(tf.add(soft, 1e-12)), logSoftStudent)), -1));
+    const hard = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, studentLogits.shape[1]!), studentLogits);
+    return tf.add(tf.mul(alpha * temperature * temperature, kl), tf.mul(1 - alpha, hard)) as tf.Scalar;
+  });
+}
+
+/** One step's loss and the batch's predictions (probabilities or logits: argmax is the same). */
+type StepLoss = (x: tf.Tensor, y: tf.Tensor1D) => { loss: tf.Scalar; scores: tf.Tensor };
+
 /**
- * Adam + sparse categorical cross-entropy with a seeded shuffle per epoch. Our own loop instead of
- * `model.fit`: fit shuffles with Math.random, which would make the same seed train differently.
+ * The shared loop: Adam, a seeded shuffle per epoch, batches built in JS. Our own loop instead of
+ * `model.fit`, which shuffles with Math.random and would make the same seed train differently.
  */
-export async function train(model: tf.LayersModel, data: Split, opts: TrainOptions): Promise<EpochLog[]> {
+async function fitLoop(model: tf.LayersModel, data: Split, opts: FineTuneOptions, stepLoss: StepLoss, vars: tf.Variable[]): Promise<EpochLog[]> {
   const { train: trainSet, validation } = splitValidation(data, opts.validationSplit ?? 0);
   const per = trainSet.x.length / trainSet.count;
   const inputShape = model.inputs[0]!.shape.slice(1) as number[];
@@ -58,8 +89,16 @@ export async function train(model: tf.LayersModel, data: Split, opts: TrainOptio
   const order = Int32Array.from({ length: trainSet.count }, (_, i) => i);
   const xb = new Float32Array(opts.batchSize * per);
   const yb = new Int32Array(opts.batchSize);
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const byName = variablesByName(model);
+  const masks = [...(opts.masks ?? new Map())].map(([name, m]) => {
+    const v = byName.get(name);
+    if (!v) throw new Error(`fine-tune: mask for unknown weight ${name}`);
+    return { v, m: tf.tensor(Float32Array.from(m), v.shape) };
+  });
+  const applyMasks = () => tf.tidy(() => masks.forEach(({ v, m }) => v.assign(tf.mul(v, m))));
+  applyMasks();
   const logs: EpochLog[] = [];
+  let step = 0;
 
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const t0 = performance.now();
@@ -78,26 +117,22 @@ export async function train(model: tf.LayersModel, data: Split, opts: TrainOptio
         const y = tf.tensor1d(yb.subarray(0, n), 'int32');
         let h: tf.Tensor | undefined;
         const cost = optimizer.minimize(() => {
-          const probs = model.apply(x, { training: true }) as tf.Tensor;
+          const { loss: l, scores } = stepLoss(x, y);
           // Kept out of the gradient scope, which disposes everything else it creates.
-          h = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), y), 'int32')));
-          return sparseCategoricalCrossEntropy(y, probs);
+          h = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(scores, -1), y), 'int32')));
+          return l;
         }, true, vars)!;
         return [cost, h!];
       });
+      applyMasks();
+      opts.afterStep?.(++step);
       // Reading back per batch keeps memory flat and costs little next to the step itself.
       lossSum += (await loss.data())[0]! * n;
       correct += (await hits.data())[0]!;
       tf.dispose([loss, hits]);
     }
     const seconds = (performance.now() - t0) / 1000;
-    const log: EpochLog = {
-      epoch,
-      loss: lossSum / trainSet.count,
-      accuracy: correct / trainSet.count,
-      seconds,
-      samplesPerSecond: trainSet.count / seconds,
-    };
+    const log: EpochLog = { epoch, loss: lossSum / trainSet.count, accuracy: correct / trainSet.count, seconds, samplesPerSecond: trainSet.count / seconds };
     if (validation) {
       const v = evaluate(model, validation);
       log.valLoss = v.loss;
@@ -107,5 +142,34 @@ export async function train(model: tf.LayersModel, data: Split, opts: TrainOptio
     opts.onEpoch?.(log);
   }
   optimizer.dispose();
+  tf.dispose(masks.map((m) => m.m));
   return logs;
+}
+
+const trainableVariables = (model: tf.LayersModel) => model.trainableWeights.map((w) => w.read() as tf.Variable);
+
+/** Trains from scratch (the baseline): Adam + sparse categorical cross-entropy. */
+export async function train(model: tf.LayersModel, data: Split, opts: TrainOptions): Promise<EpochLog[]> {
+  return fitLoop(model, data, opts, (x, y) => {
+    const probs = model.apply(x, { training: true }) as tf.Tensor;
+    return { loss: sparseCategoricalCrossEntropy(y, probs), scores: probs };
+  }, trainableVariables(model));
+}
+
+/**
+ * Trains a compressed model while its constraints hold: masks after every step, fake-quantized
+ * kernels and activations in the forward pass, optionally distilling from a teacher.
+ */
+export async function fineTune(model: tf.LayersModel, data: Split, opts: FineTuneOptions): Promise<EpochLog[]> {
+  const forward = { kernelFor: opts.kernelFor, activationFor: opts.activationFor };
+  const distill = opts.distill;
+  return fitLoop(model, data, opts, (x, y) => {
+    if (distill) {
+      const logits = forwardFunctional(model, x, { ...forward, logits: true });
+      const teacher = forwardFunctional(distill.teacher, x, { logits: true });
+      return { loss: distillationLoss(y, logits, teacher, distill.temperature, distill.alpha), scores: logits };
+    }
+    const probs = forwardFunctional(model, x, forward);
+    return { loss: sparseCategoricalCrossEntropy(y, probs), scores: probs };
+  }, opts.variables ?? trainableVariables(model));
 }
