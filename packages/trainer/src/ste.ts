@@ -86,7 +86,8 @@ export function sharedWeights(
       tf.tidy(() => {
         for (const l of map.values()) {
           if (!l.frozen.some((f) => f)) continue;
-          l.centroids.assign(tf.mul(l.centroids, tf.tensor1d(Float32Array.from(l.frozen, (f) => 1 - f))));
+          // where(), not a multiply by 0: a negative centroid times 0 is −0, and the zero symbol must be +0.
+          l.centroids.assign(tf.where(tf.tensor1d(Array.from(l.frozen, (f) => f === 1), 'bool'), tf.zerosLike(l.centroids), l.centroids));
         }
       }),
     dispose: () => tf.dispose([...map.values()].map((l) => l.centroids)),
