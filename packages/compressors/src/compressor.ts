@@ -1,4 +1,5 @@
 import { ConfigError, createRegistry, type ParamValue, type WeightTensor } from '@squash/core';
+import type { QuantizedTensor } from './quantized_tensor.js';
 
 export type Params = Record<string, ParamValue>;
 
@@ -21,6 +22,21 @@ export interface WeightStats {
   bits?: number;
 }
 
+/** What earlier stages know about the tensors passed to `apply`, index for index. */
+export interface ApplyContext {
+  /** 1 = kept. Weights at 0 were pruned earlier: they stay 0 and are left out of statistics. */
+  masks?: Array<Uint8Array | undefined>;
+}
+
+export interface WeightResult {
+  tensors: WeightTensor[];
+  stats: WeightStats;
+  /** Pruning stages: which weights are kept (1) after this stage, one mask per tensor. */
+  masks?: Uint8Array[];
+  /** Quantization stages: the codes and codebooks behind `tensors`, one per tensor. */
+  quantized?: QuantizedTensor[];
+}
+
 export interface WeightCompressor {
   kind: 'weights';
   name: string;
@@ -29,7 +45,19 @@ export interface WeightCompressor {
   /** Every problem at once, each located at `${path}.${param}`; empty when valid. */
   validate(params: Params, path: string): ConfigError[];
   /** Returns new tensors (same names and shapes); the inputs are not modified. */
-  apply(tensors: WeightTensor[], params: Params): { tensors: WeightTensor[]; stats: WeightStats };
+  apply(tensors: WeightTensor[], params: Params, ctx?: ApplyContext): WeightResult;
+}
+
+/**
+ * Changes the architecture (e.g. removes whole units), so only the trainer, which knows the
+ * topology, can apply it; the registry validates its parameters.
+ */
+export interface StructureCompressor {
+  kind: 'structure';
+  name: string;
+  description: string;
+  params: Record<string, ParamSpec>;
+  validate(params: Params, path: string): ConfigError[];
 }
 
 export interface ActivationCompressor {
@@ -44,6 +72,6 @@ export interface ActivationCompressor {
   bits(params: Params): number;
 }
 
-export type Compressor = WeightCompressor | ActivationCompressor;
+export type Compressor = WeightCompressor | ActivationCompressor | StructureCompressor;
 
 export const compressorRegistry = createRegistry<Compressor>('compressor');

@@ -1,11 +1,14 @@
 /**
  * Runs over every registered compressor, so a new scheme gets these checks by registering.
  * Valid parameters are derived from each ParamSpec, which also checks that specs and
- * `validate` agree with each other.
+ * `validate` agree with each other. Structure compressors have no transform here (the trainer
+ * applies them), so only their validation is covered.
  */
 import { describe, expect, it } from 'vitest';
 import { createRng } from '@squash/core';
-import { compressorRegistry, type Compressor, type ParamSpec, type Params } from './index.js';
+import {
+  compressorRegistry, QUANT_SCHEMES, SCHEME_BITS, type Compressor, type ParamSpec, type Params, type QuantScheme,
+} from './index.js';
 
 /** A valid value strictly inside the spec's bounds. */
 function middle(spec: ParamSpec): number | string | boolean {
@@ -30,24 +33,39 @@ function samples(spec: ParamSpec): (number | string | boolean)[] {
   return out;
 }
 
+/**
+ * Rules between parameters that a ParamSpec cannot express, applied by changing the parameter
+ * that was *not* varied. quantize-weights: every scheme has its own bit range.
+ */
+function repair(c: Compressor, p: Params, varied?: string): Params {
+  if (c.name !== 'quantize-weights') return p;
+  const bits = p.bits as number;
+  const { min, max } = SCHEME_BITS[(p.scheme ?? 'symmetric') as QuantScheme];
+  if (bits >= min && bits <= max) return p;
+  if (varied === 'bits') return { ...p, scheme: QUANT_SCHEMES.find((s) => bits >= SCHEME_BITS[s].min && bits <= SCHEME_BITS[s].max)! };
+  return { ...p, bits: Math.min(max, Math.max(min, bits)) };
+}
+
 /** Parameter sets: required params at their middle, then each sample of each param in turn. */
 function paramSets(c: Compressor): Params[] {
   const base: Params = {};
   for (const [n, s] of Object.entries(c.params)) if (s.required) base[n] = middle(s);
-  const sets: Params[] = [base];
-  for (const [n, s] of Object.entries(c.params)) for (const v of samples(s)) sets.push({ ...base, [n]: v });
+  const sets: Params[] = [repair(c, base)];
+  for (const [n, s] of Object.entries(c.params)) for (const v of samples(s)) sets.push(repair(c, { ...base, [n]: v }, n));
   return sets;
 }
 
-function inputs(): Record<string, Float32Array> {
+/** Inputs and their shapes: rank 2 and 4 ones exercise per-channel granularity. */
+function inputs(): Record<string, { values: Float32Array; shape: number[] }> {
   const rng = createRng(2024);
   return {
-    random: new Float32Array(1000).map(() => rng.normal() * 0.1),
-    relu: new Float32Array(1000).map(() => Math.max(0, rng.normal())),
-    wide: new Float32Array(257).map(() => (rng.next() - 0.5) * 1e4),
-    zeros: new Float32Array(300),
-    single: new Float32Array([0.3]),
-    empty: new Float32Array(0),
+    random: { values: new Float32Array(1000).map(() => rng.normal() * 0.1), shape: [40, 25] },
+    relu: { values: new Float32Array(1000).map(() => Math.max(0, rng.normal())), shape: [1000] },
+    conv: { values: new Float32Array(3 * 3 * 4 * 8).map(() => rng.normal()), shape: [3, 3, 4, 8] },
+    wide: { values: new Float32Array(257).map(() => (rng.next() - 0.5) * 1e4), shape: [257] },
+    zeros: { values: new Float32Array(300), shape: [30, 10] },
+    single: { values: new Float32Array([0.3]), shape: [1, 1] },
+    empty: { values: new Float32Array(0), shape: [0, 4] },
   };
 }
 
@@ -91,17 +109,17 @@ describe.each(compressorRegistry.names())('compressor %s', (name) => {
     }
   });
 
-  it('never produces NaN, keeps lengths, names and shapes, and leaves inputs untouched', () => {
+  it.skipIf(c.kind === 'structure')('never produces NaN, keeps lengths, names and shapes, and leaves inputs untouched', () => {
     for (const params of paramSets(c)) {
-      for (const [label, values] of Object.entries(inputs())) {
+      for (const [label, { values, shape }] of Object.entries(inputs())) {
         const before = values.slice();
         const what = `${label} ${JSON.stringify(params)}`;
         if (c.kind === 'weights') {
-          const t = [{ name: `w/${label}`, shape: [values.length], values }];
+          const t = [{ name: `w/${label}`, shape, values }];
           const { tensors, stats } = c.apply(t, params);
           expect(tensors).toHaveLength(1);
           expect(tensors[0].name).toBe(`w/${label}`);
-          expect(tensors[0].shape).toEqual([values.length]);
+          expect(tensors[0].shape).toEqual(shape);
           expect(tensors[0].values.length, what).toBe(values.length);
           expect(hasNaN(tensors[0].values), what).toBe(false);
           expect(tensors[0].values).not.toBe(values);
@@ -111,7 +129,7 @@ describe.each(compressorRegistry.names())('compressor %s', (name) => {
           expect(stats.weightsChanged).toBeLessThanOrEqual(values.length);
           expect(stats.weightsKept).toBeLessThanOrEqual(values.length);
           if (label === 'zeros') expect(stats.weightsChanged, what).toBe(0);
-        } else {
+        } else if (c.kind === 'activations') {
           const range = c.calibrate(values, params);
           expect(Number.isFinite(range.min) && Number.isFinite(range.max)).toBe(true);
           expect(range.min <= 0 && range.max >= 0).toBe(true);
@@ -123,6 +141,26 @@ describe.each(compressorRegistry.names())('compressor %s', (name) => {
           expect(Number.isInteger(c.bits(params))).toBe(true);
         }
       }
+    }
+  });
+
+  it.skipIf(c.kind !== 'weights')('keeps weights pruned by an earlier stage (ctx.masks) at 0 and returns one mask or quantized tensor per input', () => {
+    if (c.kind !== 'weights') return;
+    const rng = createRng(5);
+    for (const params of paramSets(c)) {
+      const all = Object.entries(inputs());
+      const masks = all.map(([, { values }]) => new Uint8Array(values.length).map(() => (rng.next() < 0.7 ? 1 : 0)));
+      // As a pruning stage leaves them: zero wherever the mask is 0.
+      const t = all.map(([label, { values, shape }], i) => ({ name: label, shape, values: values.map((v, j) => (masks[i][j] ? v : 0)) }));
+      const r = c.apply(t, params, { masks });
+      r.tensors.forEach((out, i) => {
+        for (let j = 0; j < out.values.length; j++) if (!masks[i][j]) expect(out.values[j], `${out.name} ${JSON.stringify(params)}`).toBe(0);
+      });
+      if (r.masks) {
+        expect(r.masks).toHaveLength(t.length);
+        r.masks.forEach((m, i) => m.forEach((v, j) => expect(v <= masks[i][j]).toBe(true)));
+      }
+      if (r.quantized) expect(r.quantized.map((q) => q.codes.length)).toEqual(t.map((x) => x.values.length));
     }
   });
 });

@@ -25,25 +25,26 @@ describe('validate', () => {
   it('reports unknown parameters with a suggestion, not also as missing', () => {
     const es = get('quantize-weights').validate({ bit: 8 }, 'stages[1]');
     expect(es).toHaveLength(1);
-    expect(es[0].message).toBe("unknown parameter 'bit'; expected one of: bits");
+    expect(es[0].message).toBe("unknown parameter 'bit'; expected one of: bits, scheme, granularity");
     expect(es[0].hint).toBe("did you mean 'bits'?");
     expect(es[0].location?.path).toBe('stages[1].bit');
-    expect(es[0].describe()).toBe("stages[1].bit: unknown parameter 'bit'; expected one of: bits (did you mean 'bits'?)");
+    expect(es[0].describe()).toBe("stages[1].bit: unknown parameter 'bit'; expected one of: bits, scheme, granularity (did you mean 'bits'?)");
   });
 
   it('reports an unrelated unknown name and the missing one separately', () => {
     expect(described(get('quantize-weights').validate({ width: 8 }, 'q'))).toEqual([
-      "q.width: unknown parameter 'width'; expected one of: bits",
-      "q.bits: missing required parameter 'bits' (an integer in [2, 16]) (bits per weight)",
+      "q.width: unknown parameter 'width'; expected one of: bits, scheme, granularity",
+      "q.bits: missing required parameter 'bits' (an integer in [1, 16]) (bits per weight (binary: 1, ternary: 2, symmetric and pow2: >= 2))",
     ]);
   });
 
   it('checks types and integrality', () => {
     const q = get('quantize-weights');
-    expect(q.validate({ bits: 2.5 }, 'q')[0].message).toBe('bits must be an integer in [2, 16], got 2.5');
-    expect(q.validate({ bits: '8' }, 'q')[0].message).toBe("bits must be an integer in [2, 16], got '8' (string)");
-    expect(q.validate({ bits: 17 }, 'q')[0].message).toBe('bits must be in [2, 16], got 17');
-    expect(q.validate({ bits: 1 }, 'q')).toHaveLength(1);
+    expect(q.validate({ bits: 2.5 }, 'q')[0].message).toBe('bits must be an integer in [1, 16], got 2.5');
+    expect(q.validate({ bits: '8' }, 'q')[0].message).toBe("bits must be an integer in [1, 16], got '8' (string)");
+    expect(q.validate({ bits: 17 }, 'q')[0].message).toBe('bits must be in [1, 16], got 17');
+    // 1 bit is valid on its own (asymmetric, kmeans, binary) but not for the default scheme.
+    expect(described(q.validate({ bits: 1 }, 'q'))).toEqual(["q.bits: bits must be in [2, 16] for scheme 'symmetric', got 1"]);
     expect(get('quantize-activations').validate({ bits: 1 }, 'a')).toEqual([]);
     expect(get('clip-weights').validate({ threshold: 1, value: true }, 'c')[0].message)
       .toBe('value must be a number, got true (boolean)');

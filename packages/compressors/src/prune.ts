@@ -52,3 +52,76 @@ export function pruneByMagnitudeImpl(
   }
   return { values: out, mask, kept: k };
 }
+
+/**
+ * Global magnitude pruning: one threshold over all `tensors` together, keeping exactly
+ * round(r · N) of the N weights in total (Han et al. 2015 prune per layer; a global threshold
+ * instead lets layers with many small weights, typically the large fully connected ones, lose
+ * more). Ties: the lower tensor index, then the lower element index, is kept.
+ *
+ * `existingMask[t]` (1 = kept) marks weights pruned earlier: they stay pruned and read 0 whatever
+ * their value, and they are never revived. The retention still counts from the total N, so a
+ * second round at r = 0.5 after one at r = 0.7 keeps half of all weights, not half of the 70 %;
+ * if fewer than round(r · N) weights are alive, all of them stay. Only the alive weights compete,
+ * so the same quickselect as `pruneByMagnitudeImpl` runs over their magnitudes alone.
+ * `pruneByMagnitudeImpl` is the one-tensor case (scope 'layer').
+ */
+export function pruneGlobalByMagnitude(
+  tensors: Float32Array[],
+  retention: number,
+  existingMask?: ReadonlyArray<Uint8Array | undefined>,
+): { values: Float32Array[]; masks: Uint8Array[]; kept: number } {
+  if (!(retention > 0 && retention <= 1)) {
+    throw new RangeError(`prune: retention must be in (0, 1], got ${retention}`);
+  }
+  if (existingMask && existingMask.length !== tensors.length) {
+    throw new RangeError(`prune: existingMask has ${existingMask.length} entries for ${tensors.length} tensors`);
+  }
+  let total = 0;
+  let alive = 0;
+  tensors.forEach((values, t) => {
+    const m = existingMask?.[t];
+    if (m && m.length !== values.length) throw new RangeError(`prune: existingMask[${t}] has ${m.length} elements, tensor ${t} has ${values.length}`);
+    total += values.length;
+    for (let i = 0; i < values.length; i++) {
+      // NaN has no magnitude to rank; refusing is better than silently keeping or dropping it.
+      if (values[i] !== values[i]) throw new RangeError(`prune: NaN weight at index ${i} of tensor ${t}`);
+      if (!m || m[i]) alive++;
+    }
+  });
+  const k = Math.min(Math.round(retention * total), alive);
+  const masks = tensors.map((v) => new Uint8Array(v.length));
+  const values = tensors.map((v) => new Float32Array(v.length));
+  if (k === 0) return { values, masks, kept: 0 };
+  // The k-th largest alive magnitude; k === alive keeps every alive weight (threshold −1).
+  let cut = -1;
+  if (k < alive) {
+    const mags = new Float32Array(alive);
+    let j = 0;
+    tensors.forEach((v, t) => {
+      const m = existingMask?.[t];
+      for (let i = 0; i < v.length; i++) if (!m || m[i]) mags[j++] = Math.abs(v[i]);
+    });
+    cut = selectKth(mags, alive - k);
+  }
+  let above = 0;
+  tensors.forEach((v, t) => {
+    const m = existingMask?.[t];
+    for (let i = 0; i < v.length; i++) if ((!m || m[i]) && Math.abs(v[i]) > cut) above++;
+  });
+  let tiesLeft = k - above;
+  tensors.forEach((v, t) => {
+    const m = existingMask?.[t];
+    const out = values[t];
+    const mask = masks[t];
+    for (let i = 0; i < v.length; i++) {
+      if (m && !m[i]) continue;
+      const a = Math.abs(v[i]);
+      if (a > cut || (a === cut && tiesLeft-- > 0)) {
+        out[i] = v[i];
+        mask[i] = 1;
+      }
+    }
+  });
+  return { values, masks, kept: k };
+}

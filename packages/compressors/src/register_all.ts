@@ -1,51 +1,45 @@
-import type { WeightTensor } from '@squash/core';
+import { ConfigError, type WeightTensor } from '@squash/core';
 import { calibrateMinMax, fakeQuantizeInPlace } from './activation.js';
 import { clipImpl } from './clip.js';
 import {
-  compressorRegistry, type ActivationCompressor, type Compressor, type ParamSpec, type Params,
-  type WeightCompressor, type WeightStats,
+  compressorRegistry, type ActivationCompressor, type ApplyContext, type Compressor, type ParamSpec, type Params,
+  type StructureCompressor, type WeightCompressor, type WeightResult, type WeightStats,
 } from './compressor.js';
 import { assertValid, validateParams } from './params.js';
-import { pruneByMagnitudeImpl } from './prune.js';
-import { quantizeSymmetricImpl } from './quantize.js';
+import { pruneGlobalByMagnitude } from './prune.js';
+import { dequantize, quantizeTensor, SCHEME_BITS } from './quant/index.js';
+import { OUTPUT_AXIS, QUANT_SCHEMES, type QuantScheme } from './quantized_tensor.js';
 
-/** What one tensor contributes; `apply` sums these over the tensors it is given. */
-interface TensorResult {
-  values: Float32Array;
-  changed: number;
-  kept: number;
-}
-
-/** A per-tensor weight compressor: validates once, maps every tensor, sums the stats. */
+/**
+ * A weight compressor from its spec, an optional rule between parameters (checked only once every
+ * parameter is valid on its own, so one mistake gives one error) and the transform.
+ */
 function weightCompressor(def: {
   name: string;
   description: string;
   params: Record<string, ParamSpec>;
-  bits?: (params: Params) => number;
-  each: (values: Float32Array, params: Params) => TensorResult;
+  rule?: (params: Params, path: string) => ConfigError[];
+  run: (tensors: WeightTensor[], params: Params, ctx: ApplyContext) => WeightResult;
 }): WeightCompressor {
   const c: WeightCompressor = {
     kind: 'weights',
     name: def.name,
     description: def.description,
     params: def.params,
-    validate: (params, path) => validateParams(def.params, params, path),
-    apply(tensors, params) {
+    validate(params, path) {
+      const errors = validateParams(def.params, params, path);
+      return errors.length || !def.rule ? errors : def.rule(params, path);
+    },
+    apply(tensors, params, ctx = {}) {
       assertValid(c, params);
-      const stats: WeightStats = { weightsChanged: 0, weightsKept: 0, weightsTotal: 0 };
-      if (def.bits) stats.bits = def.bits(params);
-      const out: WeightTensor[] = tensors.map((t) => {
-        const r = def.each(t.values, params);
-        stats.weightsChanged += r.changed;
-        stats.weightsKept += r.kept;
-        stats.weightsTotal += t.values.length;
-        return { name: t.name, shape: [...t.shape], values: r.values };
-      });
-      return { tensors: out, stats };
+      return def.run(tensors, params, ctx);
     },
   };
   return c;
 }
+
+const withValues = (t: WeightTensor, values: Float32Array): WeightTensor => ({ name: t.name, shape: [...t.shape], values });
+const total = (tensors: WeightTensor[]) => tensors.reduce((n, t) => n + t.values.length, 0);
 
 function countDiffering(a: Float32Array, b: Float32Array): number {
   let n = 0;
@@ -53,7 +47,7 @@ function countDiffering(a: Float32Array, b: Float32Array): number {
   return n;
 }
 
-function countNonzero(a: Float32Array): number {
+function countNonzero(a: ArrayLike<number>): number {
   let n = 0;
   for (let i = 0; i < a.length; i++) if (a[i] !== 0) n++;
   return n;
@@ -66,38 +60,97 @@ const clipWeights = weightCompressor({
     threshold: { type: 'number', exclusiveMinimum: 0, required: true, description: 'magnitude above which a weight is clipped' },
     value: { type: 'number', description: 'what a clipped weight becomes (default: sign(w)·threshold)' },
   },
-  each(values, p) {
-    const r = clipImpl(values, p.threshold as number, p.value as number | undefined);
-    return { values: r.values, changed: r.changed, kept: values.length };
+  run(tensors, p) {
+    const stats: WeightStats = { weightsChanged: 0, weightsKept: total(tensors), weightsTotal: total(tensors) };
+    const out = tensors.map((t) => {
+      const r = clipImpl(t.values, p.threshold as number, p.value as number | undefined);
+      stats.weightsChanged += r.changed;
+      return withValues(t, r.values);
+    });
+    return { tensors: out, stats };
   },
 });
 
 const quantizeWeights = weightCompressor({
   name: 'quantize-weights',
-  description: 'Symmetric uniform per-tensor quantization: 2^bits − 1 levels spanning ±max|w|.',
+  description: 'Quantizes weights to a codebook per tensor or per output channel: uniform (symmetric, asymmetric, power-of-two step), k-means weight sharing, binary or ternary.',
   params: {
-    bits: { type: 'integer', minimum: 2, maximum: 16, required: true, description: 'bits per weight' },
+    bits: { type: 'integer', minimum: 1, maximum: 16, required: true, description: 'bits per weight (binary: 1, ternary: 2, symmetric and pow2: >= 2)' },
+    scheme: { type: 'string', enum: [...QUANT_SCHEMES], description: 'codebook scheme (default symmetric)' },
+    granularity: { type: 'string', enum: ['tensor', 'channel'], description: 'one codebook per tensor, or per output channel (last axis) of every tensor of rank >= 2 (default tensor)' },
   },
-  bits: (p) => p.bits as number,
-  each(values, p) {
-    const r = quantizeSymmetricImpl(values, p.bits as number);
-    return { values: r.values, changed: countDiffering(values, r.values), kept: values.length };
+  rule(p, path) {
+    const scheme = (p.scheme ?? 'symmetric') as QuantScheme;
+    const { min, max } = SCHEME_BITS[scheme];
+    const bits = p.bits as number;
+    if (bits >= min && bits <= max) return [];
+    const want = min === max ? `${min}` : `in [${min}, ${max}]`;
+    return [new ConfigError(`bits must be ${want} for scheme '${scheme}', got ${bits}`, { location: { path: path ? `${path}.bits` : 'bits' } })];
+  },
+  run(tensors, p, ctx) {
+    const scheme = (p.scheme ?? 'symmetric') as QuantScheme;
+    const perChannel = p.granularity === 'channel';
+    const stats: WeightStats = { weightsChanged: 0, weightsKept: 0, weightsTotal: total(tensors), bits: p.bits as number };
+    const quantized = tensors.map((t, i) => {
+      const mask = ctx.masks?.[i];
+      // A rank-1 tensor's "channels" would be single weights, each its own codebook: per tensor.
+      const channelAxis = perChannel && t.shape.length >= 2 ? OUTPUT_AXIS : null;
+      return quantizeTensor(t.values, t.shape, { scheme, bits: p.bits as number, channelAxis, mask });
+    });
+    const out = tensors.map((t, i) => {
+      const values = dequantize(quantized[i]);
+      const mask = ctx.masks?.[i];
+      stats.weightsChanged += countDiffering(t.values, values);
+      stats.weightsKept += mask ? countNonzero(mask) : values.length;
+      return withValues(t, values);
+    });
+    // Binary under a mask needs a zero symbol, hence 2 bits: report what the codes really take.
+    if (quantized.length) stats.bits = Math.max(...quantized.map((q) => q.bits));
+    return { tensors: out, stats, quantized };
   },
 });
 
 const pruneWeights = weightCompressor({
   name: 'prune-weights',
-  description: 'Magnitude pruning: keeps the fraction `retention` of weights with the largest |w| per tensor.',
+  description: 'Magnitude pruning: keeps the fraction `retention` of weights with the largest |w|, per tensor or over all tensors at once; weights pruned by an earlier stage stay pruned.',
   params: {
-    retention: { type: 'number', exclusiveMinimum: 0, maximum: 1, required: true, description: 'fraction of weights kept, per tensor' },
+    retention: { type: 'number', exclusiveMinimum: 0, maximum: 1, required: true, description: 'fraction of weights kept, counted from all weights (pruned ones included)' },
+    scope: { type: 'string', enum: ['layer', 'global'], description: "'layer': the fraction of every tensor; 'global': one threshold over all tensors (default layer)" },
   },
-  each(values, p) {
-    const r = pruneByMagnitudeImpl(values, p.retention as number);
-    // Only weights that were nonzero and are now zero count as pruned; zeros stay zeros.
-    const after = countNonzero(r.values);
-    return { values: r.values, changed: countNonzero(values) - after, kept: after };
+  run(tensors, p, ctx) {
+    const r = p.retention as number;
+    const masksIn = tensors.map((_, i) => ctx.masks?.[i]);
+    const res = p.scope === 'global'
+      ? pruneGlobalByMagnitude(tensors.map((t) => t.values), r, masksIn)
+      : (() => {
+          const each = tensors.map((t, i) => pruneGlobalByMagnitude([t.values], r, [masksIn[i]]));
+          return { values: each.map((e) => e.values[0]), masks: each.map((e) => e.masks[0]) };
+        })();
+    const stats: WeightStats = { weightsChanged: 0, weightsKept: 0, weightsTotal: total(tensors) };
+    const out = tensors.map((t, i) => {
+      // Only weights that were nonzero and are now zero count as pruned; zeros stay zeros.
+      const after = countNonzero(res.values[i]);
+      stats.weightsChanged += countNonzero(t.values) - after;
+      stats.weightsKept += after;
+      return withValues(t, res.values[i]);
+    });
+    return { tensors: out, stats, masks: res.masks };
   },
 });
+
+const pruneUnitsParams: Record<string, ParamSpec> = {
+  retention: { type: 'number', exclusiveMinimum: 0, maximum: 1, required: true, description: 'fraction of units (output neurons, conv filters) kept per layer, at least one' },
+  norm: { type: 'string', enum: ['l2', 'l1'], description: "how a unit's incoming weights are ranked (default l2)" },
+};
+
+/** Structured pruning: the trainer removes the units physically (see `unitNorms`, `selectUnitsByNorm`). */
+const pruneUnits: StructureCompressor = {
+  kind: 'structure',
+  name: 'prune-units',
+  description: 'Structured pruning: removes whole units (dense output neurons, conv filters) with the smallest weight norm, shrinking the layers.',
+  params: pruneUnitsParams,
+  validate: (params, path) => validateParams(pruneUnitsParams, params, path),
+};
 
 const activationParams: Record<string, ParamSpec> = {
   bits: { type: 'integer', minimum: 1, maximum: 16, required: true, description: 'bits per activation' },
@@ -121,5 +174,5 @@ const quantizeActivations: ActivationCompressor = {
   },
 };
 
-const all: Compressor[] = [clipWeights, quantizeWeights, pruneWeights, quantizeActivations];
+const all: Compressor[] = [clipWeights, quantizeWeights, pruneWeights, quantizeActivations, pruneUnits];
 for (const c of all) compressorRegistry.register(c.name, c);

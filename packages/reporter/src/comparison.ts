@@ -5,6 +5,8 @@ const pct = (digits: number) => (v: Cell) => (typeof v === 'number' ? (v * 100).
 const signedPoints = (v: Cell) => (typeof v === 'number' ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)}` : '');
 const fixed = (digits: number) => (v: Cell) => (typeof v === 'number' ? v.toFixed(digits) : '');
 const int = (v: Cell) => (typeof v === 'number' ? String(Math.round(v)) : '');
+const kilobytes = (v: Cell) => (typeof v === 'number' ? (v / 1024).toFixed(1) : '');
+const ratio = (v: Cell) => (typeof v === 'number' ? `${v.toFixed(1)}×` : '');
 
 /**
  * Baseline row(s) first, then every trial: accuracy and its delta to the baseline in points,
@@ -26,6 +28,8 @@ export function comparisonTable(experiment: string, runs: RunView[]): Table {
       { key: 'weights_kept_fraction', title: 'kept %', align: 'right', format: pct(1) },
       { key: 'weight_bits', title: 'w bits', align: 'right', format: int },
       { key: 'activation_bits', title: 'a bits', align: 'right', format: int },
+      { key: 'artifact_bytes', title: 'KB', align: 'right', format: kilobytes },
+      { key: 'compression_ratio', title: 'ratio', align: 'right', format: ratio },
       { key: 'status', title: 'status', align: 'left' },
     ],
     rows: ordered.map((r) => ({
@@ -39,6 +43,8 @@ export function comparisonTable(experiment: string, runs: RunView[]): Table {
       weights_kept_fraction: r.metrics.weights_kept_fraction,
       weight_bits: r.metrics.weight_bits,
       activation_bits: r.metrics.activation_bits,
+      artifact_bytes: r.metrics.artifact_bytes,
+      compression_ratio: r.metrics.compression_ratio,
       status: r.status,
     })),
   };

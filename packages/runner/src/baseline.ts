@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '@squash/datasets';
@@ -16,6 +16,10 @@ export interface Baseline {
   cacheHit: boolean;
   /** Backend the model was trained on (may differ from the current one on a cache hit). */
   trainedOn: string;
+  /** The cached tfjs model directory (`model.json` + `weights.bin`). */
+  dir: string;
+  /** Bytes of `weights.bin`: the float32 model as tfjs stores it. */
+  weightBytes: number;
 }
 
 /**
@@ -37,7 +41,7 @@ export async function obtainBaseline(
     const info = JSON.parse(readFileSync(infoFile, 'utf8')) as { history: EpochLog[]; trainSeconds: number; backend: string };
     const model = await loadModel(dir);
     const ev = evaluate(model, data.test);
-    return { id, model, accuracy: ev.accuracy, loss: ev.loss, history: info.history, trainSeconds: info.trainSeconds, cacheHit: true, trainedOn: info.backend };
+    return { id, model, accuracy: ev.accuracy, loss: ev.loss, history: info.history, trainSeconds: info.trainSeconds, cacheHit: true, trainedOn: info.backend, dir, weightBytes: statSync(join(dir, 'weights.bin')).size };
   }
   const model = buildModel(resolveModelSpec(config.model), data.inputShape, config.seed);
   const t0 = performance.now();
@@ -47,5 +51,5 @@ export async function obtainBaseline(
   // Written after the model, so a crash in between leaves no info file and the next run retrains.
   writeFileSync(infoFile, JSON.stringify({ config, history, trainSeconds, backend }, null, 2));
   const ev = evaluate(model, data.test);
-  return { id, model, accuracy: ev.accuracy, loss: ev.loss, history, trainSeconds, cacheHit: false, trainedOn: backend };
+  return { id, model, accuracy: ev.accuracy, loss: ev.loss, history, trainSeconds, cacheHit: false, trainedOn: backend, dir, weightBytes: statSync(join(dir, 'weights.bin')).size };
 }

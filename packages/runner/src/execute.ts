@@ -1,9 +1,12 @@
 import { dirname, join, resolve } from 'node:path';
 import { selectBackend, type BackendPreference, type ParamValue } from '@squash/core';
 import { loadDataset, type Dataset, type Split } from '@squash/datasets';
-import { buildModel, evaluate, getWeights, resolveModelSpec, type EpochLog } from '@squash/trainer';
+import { getWeights, modelRegistry, resolveModelSpec, type EpochLog, type ModelSpec } from '@squash/trainer';
 import { obtainBaseline, type Baseline } from './baseline.js';
-import { applyStages } from './compress.js';
+import { runPipeline } from './pipeline/run.js';
+import { writeTrialArtifact } from './pipeline/artifact.js';
+import type { PipelineContext } from './pipeline/state.js';
+import { trialMetrics } from './trial_metrics.js';
 import { planTrials, trialLabel } from './plan.js';
 import type { Experiment, Trial } from './spec/types.js';
 import type { MetricInput, RunStore } from './store/types.js';
@@ -14,7 +17,7 @@ export const CALIBRATION_SAMPLES = 1000;
 export type RunEvent =
   | { type: 'start'; experiment: string; trials: number; done: number; backend: string; reason: string }
   | { type: 'baseline'; seed: number; cacheHit: boolean; accuracy: number; seconds: number }
-  | { type: 'epoch'; seed: number; log: EpochLog }
+  | { type: 'epoch'; seed: number; log: EpochLog; label?: string }
   | { type: 'running'; runId: string; label: string }
   | { type: 'trial'; trial: Trial; label: string; status: 'FINISHED' | 'FAILED' | 'SKIPPED'; accuracy?: number; error?: string; index: number; total: number };
 
@@ -22,6 +25,8 @@ export interface RunOptions {
   store: RunStore;
   /** Trained baselines are cached here (default: `cache/` beside the database). */
   cacheDir: string;
+  /** Compressed models (`<trial id>.sqz`) are written here (default: `artifacts/` beside the database). */
+  artifactDir?: string;
   backend?: BackendPreference;
   onEvent?: (e: RunEvent) => void;
 }
@@ -74,6 +79,7 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
   const data: Dataset = await loadDataset(exp.dataset, { baseDir: exp.file ? dirname(resolve(exp.file)) : process.cwd() });
   const calibration = head(data.train, CALIBRATION_SAMPLES);
   const baselines = new Map<string, Baseline>();
+  const artifactDir = opts.artifactDir ?? join(dirname(opts.cacheDir), 'artifacts');
 
   for (const trial of pending) {
     let baseline = baselines.get(trial.baselineId);
@@ -90,24 +96,26 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
     emit({ type: 'running', runId, label });
     try {
       const t0 = performance.now();
-      const model = buildModel(resolveModelSpec(trial.baseline.model), data.inputShape, trial.baseline.seed);
-      const result = applyStages(model, getWeights(baseline.model), trial.stages, calibration);
-      const ev = evaluate(model, data.test, { activationHook: result.activationHook });
-      model.dispose();
-      const metrics: MetricInput[] = [
-        { key: 'accuracy', value: ev.accuracy },
-        { key: 'loss', value: ev.loss },
-        { key: 'accuracy_delta', value: ev.accuracy - baseline.accuracy },
-        { key: 'weights_changed_fraction', value: result.stats.weightsChangedFraction },
-        { key: 'weights_kept_fraction', value: result.stats.weightsKeptFraction },
-        { key: 'weights_total', value: result.stats.weightsTotal },
-        { key: 'seconds', value: (performance.now() - t0) / 1000 },
-      ];
-      if (result.stats.weightBits !== undefined) metrics.push({ key: 'weight_bits', value: result.stats.weightBits });
-      if (result.stats.activationBits !== undefined) metrics.push({ key: 'activation_bits', value: result.stats.activationBits });
-      store.finishRun(runId, { params: { ...trialParams(trial), baseline_run: baseline.id }, metrics });
+      const ctx: PipelineContext = {
+        data, calibration, teacher: baseline.model, train: trial.baseline.train, seed: trial.baseline.seed,
+        resolveModel: (name) => (exp.models[name] ? { ...exp.models[name]!, name } : modelRegistry.get(name)),
+        onEpoch: (log) => emit({ type: 'epoch', seed: trial.baseline.seed, log, label }),
+      };
+      const baselineSpec: ModelSpec = resolveModelSpec(trial.baseline.model);
+      const { state, evaluation } = await runPipeline(baseline.model, baselineSpec, trial.stages, ctx);
+      const artifact = writeTrialArtifact(state, ctx, join(artifactDir, `${trial.id}.sqz`));
+      const metrics: MetricInput[] = trialMetrics({
+        evaluation, baselineAccuracy: baseline.accuracy, baselineWeights: getWeights(baseline.model), state, artifact,
+        seconds: (performance.now() - t0) / 1000,
+      });
+      state.model.dispose();
+      store.finishRun(runId, {
+        params: { ...trialParams(trial), baseline_run: baseline.id },
+        metrics,
+        artifacts: [{ kind: 'model', path: artifact.path, bytes: artifact.bytes }],
+      });
       summary.finished++;
-      emit({ type: 'trial', trial, label, status: 'FINISHED', accuracy: ev.accuracy, index, total: trials.length });
+      emit({ type: 'trial', trial, label, status: 'FINISHED', accuracy: evaluation.accuracy, index, total: trials.length });
     } catch (e) {
       const message = (e as Error).stack ?? String(e);
       store.setStatus(runId, 'FAILED', message);
@@ -146,8 +154,12 @@ async function ensureBaseline(
         { key: 'weights_changed_fraction', value: 0 },
         { key: 'weights_kept_fraction', value: 1 },
         { key: 'train_seconds', value: b.trainSeconds },
+        { key: 'size_float32_bytes', value: b.weightBytes },
+        { key: 'artifact_bytes', value: b.weightBytes },
+        { key: 'compression_ratio', value: 1 },
         ...curves,
       ],
+      artifacts: [{ kind: 'model', path: b.dir, bytes: b.weightBytes }],
     });
   }
   return b;

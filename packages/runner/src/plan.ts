@@ -1,5 +1,5 @@
 import { stableHash, type ParamValue } from '@squash/core';
-import type { BaselineConfig, Experiment, Stage, Trial, WrittenStage } from './spec/types.js';
+import type { BaselineConfig, Experiment, LayerOverride, Stage, Trial, WrittenStage } from './spec/types.js';
 
 export interface Axis {
   /** `stageIndex.param`, unique within a sweep. */
@@ -19,7 +19,9 @@ export function expandGrid(axes: Axis[]): Array<Record<string, ParamValue>> {
 function sweepAxes(stages: WrittenStage[]): Axis[] {
   return stages.flatMap((stage, i) => {
     const params = Object.values(stage)[0]!;
-    return Object.entries(params).map(([k, v]) => ({ key: `${i}.${k}`, values: Array.isArray(v) ? v : [v] }));
+    return Object.entries(params)
+      .filter(([k]) => k !== 'layers')
+      .map(([k, v]) => ({ key: `${i}.${k}`, values: (Array.isArray(v) ? v : [v]) as ParamValue[] }));
   });
 }
 
@@ -28,8 +30,18 @@ export function baselineId(b: BaselineConfig): string {
 }
 
 /** The trial id: hash of everything that determines its numbers (baseline + stages). */
-export function trialId(baseline: BaselineConfig, stages: Stage[]): string {
-  return stableHash({ kind: 'trial', baseline, stages });
+export function trialId(baseline: BaselineConfig, stages: Stage[], models: Record<string, unknown> = {}): string {
+  return stableHash({ kind: 'trial', baseline, stages, ...(Object.keys(models).length ? { models } : {}) });
+}
+
+/** The experiment-scoped models a trial's stages name (students): part of what it computes. */
+function referencedModels(exp: Experiment, stages: Stage[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const s of stages) {
+    const name = s.params.student;
+    if (typeof name === 'string' && exp.models[name]) out[name] = exp.models[name];
+  }
+  return out;
 }
 
 /**
@@ -45,12 +57,15 @@ export function planTrials(exp: Experiment): Trial[] {
     for (const sweep of exp.sweeps) {
       const names = sweep.stages.map((s) => Object.keys(s)[0]!);
       for (const point of expandGrid(sweepAxes(sweep.stages))) {
-        const stages: Stage[] = names.map((compressor) => ({ compressor, params: {} }));
+        const stages: Stage[] = sweep.stages.map((s, i) => {
+          const layers = Object.values(s)[0]!.layers as LayerOverride[] | undefined;
+          return layers ? { compressor: names[i]!, params: {}, layers } : { compressor: names[i]!, params: {} };
+        });
         for (const [key, v] of Object.entries(point)) {
           const dot = key.indexOf('.');
           stages[Number(key.slice(0, dot))]!.params[key.slice(dot + 1)] = v;
         }
-        const id = trialId(baseline, stages);
+        const id = trialId(baseline, stages, referencedModels(exp, stages));
         if (seen.has(id)) continue;
         seen.add(id);
         trials.push({ id, sweep: sweep.name, baseline, baselineId: bId, stages });
@@ -64,7 +79,7 @@ export function planTrials(exp: Experiment): Trial[] {
 export function trialLabel(stages: Stage[]): string {
   return stages
     .map((s) => {
-      const ps = Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(',');
+      const ps = [...Object.entries(s.params).map(([k, v]) => `${k}=${v}`), ...(s.layers ? [`layers=${s.layers.length}`] : [])].join(',');
       return ps ? `${s.compressor}(${ps})` : s.compressor;
     })
     .join(' → ');

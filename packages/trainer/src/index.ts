@@ -9,3 +9,4 @@ export { evaluate, forward, collectActivations, type ActivationHook, type Evalua
 export { forwardFunctional, variablesByName, type ForwardOptions, type KernelFn, type ActivationFn } from './functional.js';
 export { steKernel, steActivation, sharedWeights, type SharedWeights } from './ste.js';
 export { removeUnits } from './structured.js';
+export { modelFromArtifact, loadArtifactModel, activationHookFor, type ArtifactModelInfo } from './artifact_model.js';

@@ -1,9 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ActivationFn, KernelFn } from './functional.js';
 
-/** `tf.customGrad` for one input, typed (its published type mixes inputs with the save callback). */
-function withGradient(x: tf.Tensor, f: (x: tf.Tensor) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor) => tf.Tensor[] }): tf.Tensor {
-  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0])(x) as tf.Tensor;
+/**
+ * `tf.customGrad` for one input, typed (its published type mixes inputs with the save callback).
+ * The gradient gets the input back through tfjs' save mechanism: a tensor captured in a closure
+ * is disposed by the time the gradient runs.
+ */
+function withGradient(x: tf.Tensor, f: (x: tf.Tensor) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, input: tf.Tensor) => tf.Tensor[] }): tf.Tensor {
+  const custom = (input: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    save([input]);
+    const { value, gradFunc } = f(input);
+    return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => gradFunc(dy, saved[0]!) };
+  };
+  return tf.customGrad(custom as unknown as Parameters<typeof tf.customGrad>[0])(x) as tf.Tensor;
 }
 
 /**
@@ -36,7 +45,7 @@ export function steActivation(
     quantizeInPlace(values, range);
     return withGradient(output, (a) => ({
       value: tf.tensor(values, a.shape),
-      gradFunc: (dy) => [tf.mul(dy, tf.cast(tf.logicalAnd(tf.greaterEqual(a, range.min), tf.lessEqual(a, range.max)), 'float32'))],
+      gradFunc: (dy, input) => [tf.mul(dy, tf.cast(tf.logicalAnd(tf.greaterEqual(input, range.min), tf.lessEqual(input, range.max)), 'float32'))],
     }));
   };
 }

@@ -5,7 +5,9 @@ export function normalizeSpec(w: WrittenExperiment): Experiment {
   return {
     name: w.name,
     description: w.description ?? '',
-    model: w.model,
+    // A named model from `models:` is inlined, so trial ids hash the architecture itself.
+    model: typeof w.model === 'string' && w.models?.[w.model] ? { ...w.models[w.model]!, name: w.model } : w.model,
+    models: w.models ?? {},
     dataset: w.dataset,
     train: { ...TRAIN_DEFAULTS, ...w.train },
     seeds: w.seeds ?? [1],

@@ -11,7 +11,9 @@ describe('experiment schema', () => {
     const schema = JSON.parse(schemaText());
     const stage = schema.properties.sweeps.items.properties.stages.items;
     for (const name of compressorRegistry.names()) {
-      expect(Object.keys(stage.properties[name].properties).sort()).toEqual(Object.keys(compressorRegistry.get(name).params).sort());
+      const own = Object.keys(stage.properties[name].properties).filter((k) => k !== 'layers');
+      expect(own.sort()).toEqual(Object.keys(compressorRegistry.get(name).params).sort());
+      expect(stage.properties[name].properties.layers.items.required).toEqual(['match']);
     }
   });
 });

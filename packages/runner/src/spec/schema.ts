@@ -1,6 +1,7 @@
 import { compressorRegistry, type ParamSpec } from '@squash/compressors';
 import { datasetRegistry } from '@squash/datasets';
 import { modelRegistry } from '@squash/trainer';
+import { acceptsLayerOverrides, stageNames, stageParams, trainingStageRegistry } from '../stages/registry.js';
 
 type Schema = Record<string, unknown>;
 
@@ -16,23 +17,43 @@ function axisSchema(p: ParamSpec): Schema {
   return { anyOf: [one, { type: 'array', minItems: 1, items: one }], description: p.description };
 }
 
-/** A stage is a one-key object: the compressor's name mapping to its parameters. */
+function overridesSchema(params: Record<string, ParamSpec>): Schema {
+  return {
+    type: 'array',
+    minItems: 1,
+    description: 'Per-layer settings; the first entry whose `match` fits a layer name wins.',
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['match'],
+      properties: {
+        match: { type: 'string', minLength: 1, description: 'layer name, `*` matches any characters (e.g. dense_*)' },
+        skip: { type: 'boolean', description: 'leave matching layers uncompressed' },
+        ...Object.fromEntries(Object.entries(params).map(([k, p]) => [k, scalarSchema(p)])),
+      },
+    },
+  };
+}
+
+/** A stage is a one-key object: the compressor's or training stage's name mapping to its parameters. */
 function stageSchema(): Schema {
   const properties = Object.fromEntries(
-    compressorRegistry.names().map((name) => {
-      const c = compressorRegistry.get(name);
-      const required = Object.entries(c.params).filter(([, p]) => p.required).map(([k]) => k);
+    stageNames().map((name) => {
+      const params = stageParams(name);
+      const required = Object.entries(params).filter(([, p]) => p.required).map(([k]) => k);
+      const props: Schema = Object.fromEntries(Object.entries(params).map(([k, p]) => [k, axisSchema(p)]));
+      if (acceptsLayerOverrides(name)) props.layers = overridesSchema(params);
       return [name, {
         type: 'object',
-        description: c.description,
+        description: compressorRegistry.has(name) ? compressorRegistry.get(name).description : trainingStageRegistry.get(name).description,
         additionalProperties: false,
         required,
-        properties: Object.fromEntries(Object.entries(c.params).map(([k, p]) => [k, axisSchema(p)])),
+        properties: props,
       }];
     }),
   );
   return {
-    description: 'One compression stage: a single key naming the compressor, mapping to its parameters.',
+    description: 'One pipeline stage: a single key naming the compressor or training stage, mapping to its parameters.',
     type: 'object',
     minProperties: 1,
     maxProperties: 1,
@@ -46,8 +67,31 @@ function stageSchema(): Schema {
  * dataset appears in it automatically. `schema/experiment.schema.json` is this, written out for
  * editors; a test keeps the file in sync.
  */
+const positiveInt = { type: 'integer', minimum: 1 };
+const INLINE_MODEL: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'layers'],
+  properties: {
+    name: { type: 'string' },
+    layers: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['type'],
+        properties: {
+          type: { enum: ['flatten', 'dense'] },
+          units: positiveInt,
+          activation: { enum: ['relu', 'softmax', 'linear', 'tanh', 'sigmoid'] },
+        },
+      },
+    },
+  },
+};
+
 export function buildExperimentSchema(): Schema {
-  const positiveInt = { type: 'integer', minimum: 1 };
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://squash.dev/schema/experiment.schema.json',
@@ -59,32 +103,13 @@ export function buildExperimentSchema(): Schema {
       name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'Experiment name; runs are grouped under it.' },
       description: { type: 'string' },
       model: {
-        description: `A named model (${modelRegistry.names().join(', ')}) or an inline {name, layers}.`,
-        anyOf: [
-          { type: 'string', enum: modelRegistry.names() },
-          {
-            type: 'object',
-            additionalProperties: false,
-            required: ['name', 'layers'],
-            properties: {
-              name: { type: 'string' },
-              layers: {
-                type: 'array',
-                minItems: 1,
-                items: {
-                  type: 'object',
-                  additionalProperties: false,
-                  required: ['type'],
-                  properties: {
-                    type: { enum: ['flatten', 'dense'] },
-                    units: positiveInt,
-                    activation: { enum: ['relu', 'softmax', 'linear', 'tanh', 'sigmoid'] },
-                  },
-                },
-              },
-            },
-          },
-        ],
+        description: `A named model (${modelRegistry.names().join(', ')}, or one from \`models:\`) or an inline {name, layers}.`,
+        anyOf: [{ type: 'string', minLength: 1 }, INLINE_MODEL],
+      },
+      models: {
+        type: 'object',
+        description: 'Extra named models for this experiment (e.g. distillation students), each {name, layers}.',
+        additionalProperties: INLINE_MODEL,
       },
       dataset: {
         type: 'object',

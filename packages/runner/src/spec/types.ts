@@ -14,8 +14,18 @@ export interface TrainSpec {
 /** A param value as written: one value, or a list of values that becomes a grid axis. */
 export type WrittenValue = ParamValue | ParamValue[];
 
+/**
+ * Per-layer settings of a compressor stage: the first entry whose `match` (a layer name, `*`
+ * wildcards allowed) fits a layer wins; `skip: true` leaves that layer alone.
+ */
+export interface LayerOverride {
+  match: string;
+  skip?: boolean;
+  [param: string]: ParamValue | undefined;
+}
+
 /** One pipeline stage as written: `{ prune-weights: { retention: [0.5, 0.2] } }`. */
-export type WrittenStage = Record<string, Record<string, WrittenValue>>;
+export type WrittenStage = Record<string, Record<string, WrittenValue | LayerOverride[]>>;
 
 export interface WrittenSweep {
   name: string;
@@ -27,6 +37,7 @@ export interface WrittenExperiment {
   name: string;
   description?: string;
   model: string | ModelSpec;
+  models?: Record<string, ModelSpec>;
   dataset: DatasetSpec;
   train?: Partial<TrainSpec>;
   seeds?: number[];
@@ -38,6 +49,8 @@ export interface Experiment {
   name: string;
   description: string;
   model: string | ModelSpec;
+  /** Experiment-scoped named models (students, variants). */
+  models: Record<string, ModelSpec>;
   dataset: DatasetSpec;
   train: TrainSpec;
   seeds: number[];
@@ -54,6 +67,7 @@ export const TRAIN_DEFAULTS: TrainSpec = { epochs: 10, batchSize: 32, learningRa
 export interface Stage {
   compressor: string;
   params: Record<string, ParamValue>;
+  layers?: LayerOverride[];
 }
 
 /** Everything that determines a baseline model: trained once per distinct value. */

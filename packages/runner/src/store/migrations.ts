@@ -53,4 +53,18 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    name: '0002_artifacts',
+    up(db) {
+      db.exec(`
+        CREATE TABLE artifacts (
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          kind TEXT NOT NULL,
+          path TEXT NOT NULL,
+          bytes INTEGER NOT NULL,
+          PRIMARY KEY (run_id, kind)
+        );
+      `);
+    },
+  },
 ];

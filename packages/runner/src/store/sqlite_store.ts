@@ -104,9 +104,14 @@ export class SqliteStore implements RunStore {
     this.db.prepare('UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?').run(status, error ?? null, ended, runId);
   }
 
-  finishRun(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[] }): void {
+  logArtifact(runId: string, a: { kind: string; path: string; bytes: number }): void {
+    this.db.prepare('INSERT OR REPLACE INTO artifacts (run_id, kind, path, bytes) VALUES (?, ?, ?, ?)').run(runId, a.kind, a.path, a.bytes);
+  }
+
+  finishRun(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[]; artifacts?: Array<{ kind: string; path: string; bytes: number }> }): void {
     this.db.transaction(() => {
       this.logBatch(runId, batch);
+      for (const a of batch.artifacts ?? []) this.logArtifact(runId, a);
       this.setStatus(runId, 'FINISHED');
     })();
   }
@@ -125,6 +130,7 @@ export class SqliteStore implements RunStore {
       .all(experiment) as Array<Record<string, unknown>>;
     const params = this.db.prepare('SELECT key, type, value_num, value_text FROM params WHERE run_id = ?');
     const metrics = this.db.prepare('SELECT key, value FROM metrics WHERE run_id = ? AND step = 0');
+    const artifacts = this.db.prepare('SELECT kind, path, bytes FROM artifacts WHERE run_id = ?');
     return rows.map((r) => ({
       id: r.id as string,
       experiment: r.experiment as string,
@@ -145,6 +151,7 @@ export class SqliteStore implements RunStore {
         ]),
       ),
       metrics: Object.fromEntries((metrics.all(r.id) as Array<{ key: string; value: number }>).map((m) => [m.key, m.value])),
+      artifacts: Object.fromEntries((artifacts.all(r.id) as Array<{ kind: string; path: string; bytes: number }>).map((a) => [a.kind, { path: a.path, bytes: a.bytes }])),
     }));
   }
 

@@ -36,6 +36,7 @@ export interface RunView {
   error: string | null;
   params: Record<string, ParamValue>;
   metrics: Record<string, number>;
+  artifacts: Record<string, { path: string; bytes: number }>;
 }
 
 /**
@@ -48,8 +49,10 @@ export interface RunStore {
   logBatch(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[] }): void;
   setStatus(runId: string, status: RunStatus, error?: string): void;
   /** Logs the batch and marks the run FINISHED in one transaction: all of it lands or none. */
-  finishRun(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[] }): void;
+  finishRun(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[]; artifacts?: Array<{ kind: string; path: string; bytes: number }> }): void;
   findFinished(experimentId: number, trialId: string): string | undefined;
+  /** Records a file a run produced (the compressed model, …); part of `finishRun`'s transaction when passed there. */
+  logArtifact(runId: string, artifact: { kind: string; path: string; bytes: number }): void;
   listRuns(experiment: string): RunView[];
   experiments(): Array<{ name: string; description: string; runs: number }>;
   close(): void;

@@ -1,0 +1,75 @@
+import type { WeightTensor } from '@squash/core';
+import { compressorRegistry, type ActivationCompressor, type WeightCompressor } from '@squash/compressors';
+import { buildModel, collectActivations, getWeights, isKernel, removeUnits, setWeights } from '@squash/trainer';
+import type { Stage } from '../spec/types.js';
+import { groupByParams, layerOf, paramsForLayer } from './layers.js';
+import type { PipelineContext, PipelineState } from './state.js';
+
+/**
+ * A per-tensor compressor over the current kernels, layer overrides applied. Masks from earlier
+ * stages are passed in (pruned weights stay pruned); a kernel changed by anything but
+ * quantization loses its recorded quantization.
+ */
+export function applyWeightCompressor(state: PipelineState, stage: Stage, c: WeightCompressor): void {
+  const weights = getWeights(state.model);
+  const byName = new Map(weights.map((w) => [w.name, w]));
+  for (const group of groupByParams(weights.filter(isKernel), stage, (w) => layerOf(w.name))) {
+    const result = c.apply(group.items, group.params, { masks: group.items.map((w) => state.masks.get(w.name)) });
+    result.tensors.forEach((t, i) => {
+      byName.set(t.name, t);
+      const mask = result.masks?.[i];
+      if (mask) state.masks.set(t.name, mask);
+      const q = result.quantized?.[i];
+      if (q) state.quantized.set(t.name, q);
+      else state.quantized.delete(t.name);
+    });
+  }
+  setWeights(state.model, [...byName.values()]);
+}
+
+function concat(chunks: Float32Array[]): Float32Array {
+  const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Calibrates every hidden layer's range on training data with the weights as compressed so far. */
+export function applyActivationCompressor(state: PipelineState, ctx: PipelineContext, stage: Stage, c: ActivationCompressor): void {
+  for (const [layer, chunks] of collectActivations(state.model, ctx.calibration)) {
+    const params = paramsForLayer(stage, layer);
+    if (!params) continue;
+    const range = c.calibrate(concat(chunks), params);
+    state.activations.set(layer, { bits: c.bits(params), min: range.min, max: range.max });
+  }
+}
+
+/** Structured pruning: keeps the hidden units with the largest norms and rebuilds a smaller model. */
+export async function applyUnitPruning(state: PipelineState, ctx: PipelineContext, stage: Stage): Promise<void> {
+  const { unitNorms, selectUnitsByNorm } = await import('@squash/compressors');
+  const weights = getWeights(state.model);
+  const kernels = weights.filter(isKernel);
+  const keep = new Map<string, Int32Array>();
+  // The output layer keeps its units: they are the classes.
+  for (const k of kernels.slice(0, -1)) {
+    const params = paramsForLayer(stage, layerOf(k.name));
+    if (!params) continue;
+    const norms = unitNorms(k.values, k.shape, k.shape.length - 1, (params.norm as 'l1' | 'l2' | undefined) ?? 'l2');
+    keep.set(layerOf(k.name), selectUnitsByNorm(norms, params.retention as number));
+  }
+  const smaller = removeUnits(state.spec, weights as WeightTensor[], keep);
+  const model = buildModel(smaller.spec, ctx.data.inputShape, ctx.seed);
+  setWeights(model, smaller.weights);
+  state.model.dispose();
+  state.model = model;
+  state.spec = smaller.spec;
+  state.masks.clear();
+  state.quantized.clear();
+}
+
+export function compressorKind(name: string): 'weights' | 'activations' | 'structure' | undefined {
+  return compressorRegistry.has(name) ? compressorRegistry.get(name).kind : undefined;
+}

@@ -1,0 +1,42 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { QuantizedTensor } from '@squash/compressors';
+import type { Dataset, Split } from '@squash/datasets';
+import type { EpochLog, ModelSpec } from '@squash/trainer';
+import type { TrainSpec } from '../spec/types.js';
+
+/** Hidden-activation quantization of one layer, calibrated on training data. */
+export interface ActivationQuant {
+  bits: number;
+  min: number;
+  max: number;
+}
+
+/** Everything a pipeline knows about the model being compressed, threaded through the stages. */
+export interface PipelineState {
+  spec: ModelSpec;
+  model: tf.LayersModel;
+  /** Kernel name → mask (1 = kept); held through every later training step. */
+  masks: Map<string, Uint8Array>;
+  /** Kernel name → its quantization; dropped when a later stage changes the kernel otherwise. */
+  quantized: Map<string, QuantizedTensor>;
+  /** Hidden layer name → activation quantization. */
+  activations: Map<string, ActivationQuant>;
+  huffman: boolean;
+  indexBits: number;
+  /** Training done by the pipeline (fine-tuning, retraining, distillation). */
+  history: EpochLog[];
+  trainSeconds: number;
+}
+
+/** What stages may read: data, the baseline (teacher) and the experiment's training settings. */
+export interface PipelineContext {
+  data: Dataset;
+  calibration: Split;
+  teacher: tf.LayersModel;
+  train: TrainSpec;
+  seed: number;
+  resolveModel(name: string): ModelSpec;
+  onEpoch?: (log: EpochLog) => void;
+}
+
+export const DEFAULT_INDEX_BITS = 5;

@@ -1,0 +1,43 @@
+import type * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { fakeQuantizeInPlace, readArtifact } from '@squash/compressors';
+import type { ActivationHook } from './evaluate.js';
+import { buildModel, resolveModelSpec, type ModelSpec } from './models.js';
+import { setWeights } from './weights.js';
+
+/** What the artifact's header carries besides the weights: enough to rebuild and run the model. */
+export interface ArtifactModelInfo {
+  format: 'squash-model';
+  spec: ModelSpec;
+  inputShape: number[];
+  /** Hidden-activation fake quantization applied at inference, per layer. */
+  activations?: Record<string, { bits: number; min: number; max: number }>;
+}
+
+/** The hook that applies the recorded activation quantization, if any. */
+export function activationHookFor(info: ArtifactModelInfo): ActivationHook | undefined {
+  const acts = info.activations;
+  if (!acts) return undefined;
+  return (_i, layer, values) => {
+    const a = acts[layer];
+    if (a) fakeQuantizeInPlace(values, { min: a.min, max: a.max }, a.bits);
+  };
+}
+
+/**
+ * Rebuilds a tfjs model from a Squash artifact (the `.sqz` file a trial writes): the spec from
+ * the header, every weight decoded from its compressed section. Evaluating it with the returned
+ * hook reproduces the trial's recorded accuracy exactly.
+ */
+export function modelFromArtifact(bytes: Uint8Array): { model: tf.LayersModel; info: ArtifactModelInfo; activationHook?: ActivationHook } {
+  const { model: header, tensors } = readArtifact(bytes);
+  const info = header as ArtifactModelInfo;
+  if (info?.format !== 'squash-model') throw new Error('artifact header does not describe a Squash model (format ≠ squash-model)');
+  const model = buildModel(resolveModelSpec(info.spec), info.inputShape, 0);
+  setWeights(model, tensors);
+  return { model, info, activationHook: activationHookFor(info) };
+}
+
+export function loadArtifactModel(path: string): ReturnType<typeof modelFromArtifact> {
+  return modelFromArtifact(new Uint8Array(readFileSync(path)));
+}
