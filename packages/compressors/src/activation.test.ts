@@ -90,3 +90,21 @@ describe('fakeQuantizeImpl', () => {
     }
   });
 });
+
+import { calibrateMovingAverage, calibratePercentile } from './activation.js';
+describe('percentile and moving-average calibration', () => {
+  it('cuts outliers at the percentile and keeps 0 in the range', () => {
+    const v = Float32Array.from({ length: 101 }, (_, i) => i); // 0..100
+    expect(calibratePercentile(v, 99)).toEqual({ min: 0, max: 99 });
+    expect(calibratePercentile(v, 100)).toEqual({ min: 0, max: 100 });
+    const signed = Float32Array.from({ length: 201 }, (_, i) => i - 100); // −100..100
+    expect(calibratePercentile(signed, 90)).toEqual({ min: -80, max: 80 });
+    expect(() => calibratePercentile(v, 50)).toThrow(/percentile must be in \(50, 100\]/);
+  });
+  it('moves the range by (1 − momentum) per batch from the first batch', () => {
+    const r = calibrateMovingAverage([Float32Array.from([0, 10]), Float32Array.from([-2, 20]), Float32Array.from([0, 10])], 0.5);
+    // [0,10] → 0.5·[0,10] + 0.5·[−2,20] = [−1, 15] → 0.5·[−1,15] + 0.5·[0,10] = [−0.5, 12.5]
+    expect(r).toEqual({ min: -0.5, max: 12.5 });
+    expect(calibrateMovingAverage([], 0.9)).toEqual({ min: 0, max: 0 });
+  });
+});

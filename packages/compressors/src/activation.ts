@@ -72,3 +72,31 @@ export function fakeQuantizeImpl(values: Float32Array, range: Range, bits: numbe
   fakeQuantizeInPlace(out, range, bits);
   return out;
 }
+
+/**
+ * Percentile calibration: the range spans the (100 − p)-th to the p-th percentile of the samples
+ * (and 0), so a few outliers do not stretch the grid for everyone else — with 4 bits, one
+ * activation 10× larger than the rest would otherwise leave the bulk on one or two levels.
+ */
+export function calibratePercentile(values: Float32Array, percentile: number): Range {
+  if (!(percentile > 50 && percentile <= 100)) throw new RangeError(`calibratePercentile: percentile must be in (50, 100], got ${percentile}`);
+  const finite = values.filter((v) => Number.isFinite(v)).sort();
+  if (!finite.length) return { min: 0, max: 0 };
+  const at = (p: number) => finite[Math.min(finite.length - 1, Math.max(0, Math.round((p / 100) * (finite.length - 1))))]!;
+  return { min: Math.min(0, at(100 - percentile)), max: Math.max(0, at(percentile)) };
+}
+
+/**
+ * Moving-average calibration (TF's FakeQuant with EMA): each batch's min/max moves the range by
+ * (1 − momentum) of the difference, starting from the first batch's — smoother than a single
+ * global extreme, as quantization-aware training tracks ranges.
+ */
+export function calibrateMovingAverage(batches: Float32Array[], momentum: number): Range {
+  if (!(momentum >= 0 && momentum < 1)) throw new RangeError(`calibrateMovingAverage: momentum must be in [0, 1), got ${momentum}`);
+  let range: Range | undefined;
+  for (const b of batches) {
+    const r = calibrateMinMax(b);
+    range = range ? { min: momentum * range.min + (1 - momentum) * r.min, max: momentum * range.max + (1 - momentum) * r.max } : r;
+  }
+  return range ?? { min: 0, max: 0 };
+}

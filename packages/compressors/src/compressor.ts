@@ -66,7 +66,8 @@ export interface ActivationCompressor {
   description: string;
   params: Record<string, ParamSpec>;
   validate(params: Params, path: string): ConfigError[];
-  calibrate(samples: Float32Array, params: Params): { min: number; max: number };
+  /** The range from training-data batches of one layer's activations (method per params). */
+  calibrate(batches: Float32Array[], params: Params): { min: number; max: number };
   /** In place: called on every hidden activation batch, so it must not allocate. */
   quantize(values: Float32Array, range: { min: number; max: number }, params: Params): void;
   bits(params: Params): number;

@@ -130,7 +130,7 @@ describe.each(compressorRegistry.names())('compressor %s', (name) => {
           expect(stats.weightsKept).toBeLessThanOrEqual(values.length);
           if (label === 'zeros') expect(stats.weightsChanged, what).toBe(0);
         } else if (c.kind === 'activations') {
-          const range = c.calibrate(values, params);
+          const range = c.calibrate([values], params);
           expect(Number.isFinite(range.min) && Number.isFinite(range.max)).toBe(true);
           expect(range.min <= 0 && range.max >= 0).toBe(true);
           const x = values.slice();

@@ -3,7 +3,7 @@ import './register_all.js';
 export { clipImpl } from './clip.js';
 export { quantizeSymmetricImpl } from './quantize.js';
 export { pruneByMagnitudeImpl } from './prune.js';
-export { calibrateMinMax, fakeQuantizeImpl, fakeQuantizeInPlace, type Range } from './activation.js';
+export { calibrateMinMax, calibratePercentile, calibrateMovingAverage, fakeQuantizeImpl, fakeQuantizeInPlace, type Range } from './activation.js';
 export { roundHalfAway } from './rounding.js';
 export {
   compressorRegistry,

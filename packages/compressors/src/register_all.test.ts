@@ -116,7 +116,7 @@ describe('registered compressors', () => {
     const c = compressorRegistry.get('quantize-activations');
     if (c.kind !== 'activations') throw new Error('expected an activation compressor');
     const x = f32([0.4, 0, 2.6, 3]);
-    const range = c.calibrate(x, { bits: 2 });
+    const range = c.calibrate([x], { bits: 2 });
     expect(range).toEqual({ min: 0, max: 3 });
     c.quantize(x, range, { bits: 2 });
     expect(x).toEqual(f32([0, 0, 3, 3]));

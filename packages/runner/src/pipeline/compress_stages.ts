@@ -27,22 +27,13 @@ export function applyWeightCompressor(state: PipelineState, stage: Stage, c: Wei
   setWeights(state.model, [...byName.values()]);
 }
 
-function concat(chunks: Float32Array[]): Float32Array {
-  const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
 /** Calibrates every hidden layer's range on training data with the weights as compressed so far. */
 export function applyActivationCompressor(state: PipelineState, ctx: PipelineContext, stage: Stage, c: ActivationCompressor): void {
-  for (const [layer, chunks] of collectActivations(state.model, ctx.calibration)) {
+  // Batches of 100 samples: the moving-average method updates its range once per batch.
+  for (const [layer, batches] of collectActivations(state.model, ctx.calibration, 100)) {
     const params = paramsForLayer(stage, layer);
     if (!params) continue;
-    const range = c.calibrate(concat(chunks), params);
+    const range = c.calibrate(batches, params);
     state.activations.set(layer, { bits: c.bits(params), min: range.min, max: range.max });
   }
 }
