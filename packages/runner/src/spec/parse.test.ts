@@ -41,6 +41,13 @@ describe('parseSpec', () => {
     ['non-integer epochs', BASE + 'train: { epochs: 2.5 }\n', /exp\.yaml:8:18: train\.epochs: expected integer, got 2\.5/],
     ['duplicate sweep names', BASE + '  - name: s\n    stages:\n      - clip-weights: { threshold: 0.1 }\n', /exp\.yaml:8:11: sweeps\[1\]\.name: duplicate sweep name 's'/],
     ['two compressors in one stage', BASE.replace('{ retention: [0.5, 0.2] }', '{ retention: 0.5 }\n        clip-weights: { threshold: 0.1 }'), /stages\[0\]: a stage must have exactly one key/],
+    ['override matching no layer', BASE.replace('{ retention: [0.5, 0.2] }', '{ retention: 0.5, layers: [{ match: dense_9, retention: 0.1 }] }'), /sweeps\[0\]\.stages\[0\]\.prune-weights\.layers\[0\]\.match: 'dense_9' matches no layer of the model; did you mean 'dense_1'\?/],
+    ['override out of range', BASE.replace('{ retention: [0.5, 0.2] }', '{ retention: 0.5, layers: [{ match: dense_1, retention: 2 }] }'), /layers\[0\]\.retention: must be <= 1, got 2/],
+    ['override with unknown key', BASE.replace('{ retention: [0.5, 0.2] }', '{ retention: 0.5, layers: [{ match: dense_1, retension: 0.1 }] }'), /layers\[0\]\.retension: unknown key 'retension'; did you mean 'retention'\?/],
+    ['topology change after a weight stage', BASE.replace('      - prune-weights: { retention: [0.5, 0.2] }', '      - prune-weights: { retention: 0.5 }\n      - prune-units: { retention: 0.5 }'), /stages\[1\]: 'prune-units' replaces the model, so it must come before 'prune-weights'/],
+    ['unknown student model', BASE.replace('      - prune-weights: { retention: [0.5, 0.2] }', '      - distill: { student: tiny, epochs: 1 }'), /distill\.student: unknown model 'tiny'/],
+    ['bits not allowed for a scheme', BASE.replace('prune-weights: { retention: [0.5, 0.2] }', 'quantize-weights: { scheme: binary, bits: 4 }'), /quantize-weights\.bits: bits must be 1 for scheme 'binary', got 4/],
+    ['unknown training-stage param', BASE.replace('      - prune-weights: { retention: [0.5, 0.2] }', '      - finetune: { epoch: 1 }'), /finetune\.epoch: unknown key 'epoch'; did you mean 'epochs'\?/],
   ];
   for (const [what, text, pattern] of cases) {
     it(`reports ${what}`, () => {
