@@ -102,10 +102,10 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
         onEpoch: (log) => emit({ type: 'epoch', seed: trial.baseline.seed, log, label }),
       };
       const baselineSpec: ModelSpec = resolveModelSpec(trial.baseline.model);
-      const { state, evaluation } = await runPipeline(baseline.model, baselineSpec, trial.stages, ctx);
+      const { state, evaluation, validation } = await runPipeline(baseline.model, baselineSpec, trial.stages, ctx);
       const artifact = writeTrialArtifact(state, ctx, join(artifactDir, `${trial.id}.sqz`));
       const metrics: MetricInput[] = trialMetrics({
-        evaluation, baselineAccuracy: baseline.accuracy, baselineWeights: getWeights(baseline.model), state, artifact,
+        evaluation, validation, baselineAccuracy: baseline.accuracy, baselineWeights: getWeights(baseline.model), state, artifact,
         seconds: (performance.now() - t0) / 1000,
       });
       state.model.dispose();
@@ -154,6 +154,7 @@ async function ensureBaseline(
         { key: 'weights_changed_fraction', value: 0 },
         { key: 'weights_kept_fraction', value: 1 },
         { key: 'train_seconds', value: b.trainSeconds },
+        ...(b.history.at(-1)?.valAccuracy !== undefined ? [{ key: 'val_accuracy', value: b.history.at(-1)!.valAccuracy! }] : []),
         { key: 'size_float32_bytes', value: b.weightBytes },
         { key: 'artifact_bytes', value: b.weightBytes },
         { key: 'compression_ratio', value: 1 },

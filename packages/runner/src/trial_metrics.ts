@@ -6,6 +6,7 @@ import type { MetricInput } from './store/types.js';
 
 export interface TrialOutcome {
   evaluation: Evaluation;
+  validation?: Evaluation;
   baselineAccuracy: number;
   baselineWeights: WeightTensor[];
   state: PipelineState;
@@ -41,6 +42,7 @@ export function trialMetrics(o: TrialOutcome): MetricInput[] {
     { key: 'loss', value: ev.loss },
     { key: 'accuracy_delta', value: ev.accuracy - o.baselineAccuracy },
     { key: 'artifact_accuracy', value: artifact.reloaded.accuracy },
+    ...(o.validation ? [{ key: 'val_accuracy', value: o.validation.accuracy }, { key: 'val_loss', value: o.validation.loss }] : []),
     { key: 'weights_kept_fraction', value: keptKernel / baseKernelCount },
     { key: 'weights_total', value: baseKernelCount },
     { key: 'params_kept', value: keptParams },
@@ -82,6 +84,7 @@ export function trialMetrics(o: TrialOutcome): MetricInput[] {
   }
   for (const h of state.history.map((log, i) => ({ ...log, step: i + 1 }))) {
     metrics.push({ key: 'finetune_loss', value: h.loss, step: h.step }, { key: 'finetune_accuracy', value: h.accuracy, step: h.step });
+    if (h.valAccuracy !== undefined) metrics.push({ key: 'finetune_val_accuracy', value: h.valAccuracy, step: h.step });
   }
   return metrics;
 }

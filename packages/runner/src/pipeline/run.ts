@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { compressorRegistry, type ActivationCompressor, type WeightCompressor } from '@squash/compressors';
-import { buildModel, evaluate, getWeights, setWeights, type ActivationHook, type Evaluation, type ModelSpec } from '@squash/trainer';
+import { buildModel, evaluate, getWeights, setWeights, splitValidation, type ActivationHook, type Evaluation, type ModelSpec } from '@squash/trainer';
 import type { Stage } from '../spec/types.js';
 import { applyActivationCompressor, applyUnitPruning, applyWeightCompressor } from './compress_stages.js';
 import { DEFAULT_INDEX_BITS, type PipelineContext, type PipelineState } from './state.js';
@@ -40,7 +40,7 @@ export function activationHook(state: PipelineState): ActivationHook | undefined
 }
 
 /** Runs a trial's stages on a copy of the baseline and evaluates the result on the test split. */
-export async function runPipeline(baseline: tf.LayersModel, baselineSpec: ModelSpec, stages: Stage[], ctx: PipelineContext): Promise<{ state: PipelineState; evaluation: Evaluation }> {
+export async function runPipeline(baseline: tf.LayersModel, baselineSpec: ModelSpec, stages: Stage[], ctx: PipelineContext): Promise<{ state: PipelineState; evaluation: Evaluation; validation?: Evaluation }> {
   const model = buildModel(baselineSpec, ctx.data.inputShape, ctx.seed);
   setWeights(model, getWeights(baseline));
   const state: PipelineState = {
@@ -48,5 +48,12 @@ export async function runPipeline(baseline: tf.LayersModel, baselineSpec: ModelS
     huffman: false, indexBits: DEFAULT_INDEX_BITS, history: [], trainSeconds: 0,
   };
   for (const [i, stage] of stages.entries()) await applyStage(state, ctx, stage, i);
-  return { state, evaluation: evaluate(state.model, ctx.data.test, { activationHook: activationHook(state) }) };
+  const hook = activationHook(state);
+  // Validation metrics (held-out training data) are what settings should be chosen by, never test.
+  const held = splitValidation(ctx.data.train, ctx.train.validationSplit).validation;
+  return {
+    state,
+    evaluation: evaluate(state.model, ctx.data.test, { activationHook: hook }),
+    validation: held ? evaluate(state.model, held, { activationHook: hook }) : undefined,
+  };
 }

@@ -19,6 +19,8 @@ function options(ctx: PipelineContext, p: TrainingParams, defaultRate: number, s
     batchSize: p.batchSize ?? ctx.train.batchSize,
     learningRate: p.learningRate ?? defaultRate,
     seed: ctx.seed * 7919 + seedOffset,
+    // The baseline's held-out samples stay held out: fine-tuning never trains on them.
+    validationSplit: ctx.train.validationSplit,
     onEpoch: ctx.onEpoch,
   };
 }
