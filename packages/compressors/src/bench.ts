@@ -3,12 +3,7 @@
  * copy of the same array in the same run, because absolute milliseconds say more about the machine
  * than about the code: "3× copy" is comparable across laptops and CI runners, "4 ms" is not.
  */
-import { spawnSync } from 'node:child_process';
-import os from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import v8 from 'node:v8';
-import vm from 'node:vm';
+import { machineLine, ratioRows, reexecWithFixedAllocator, sink, table } from './bench_harness.js';
 import { createRng } from '@squash/core';
 import { calibrateMinMax, fakeQuantizeImpl, fakeQuantizeInPlace } from './activation.js';
 import { clipImpl } from './clip.js';
@@ -34,49 +29,7 @@ const SCHEMES: [QuantScheme, number][] = [
   ['kmeans', 5], ['binary', 1], ['ternary', 2],
 ];
 
-/**
- * Every transform returns a fresh array. A fresh multi-megabyte buffer is either recycled memory
- * or new pages that fault on first touch, and which one depends on glibc's adaptive mmap/trim
- * thresholds and on when V8 last collected. In some sandboxes a page fault costs ~10 µs, so a
- * 16 MB copy takes 2 ms or 50 ms by luck, and medians flip between the two. We therefore re-run
- * ourselves with fixed glibc thresholds (freed buffers stay in the heap and are reused; no effect
- * off glibc) and collect before every timed run, so all rows start from the same allocator state
- * and measure the transform rather than the allocator's history.
- */
-const MALLOC_ENV = {
-  MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024),
-  MALLOC_TRIM_THRESHOLD_: String(4 * 1024 * 1024 * 1024),
-};
-if (process.env.SQUASH_BENCH_CHILD !== '1') {
-  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, ...MALLOC_ENV, SQUASH_BENCH_CHILD: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-let sink = 0;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
-
-/** Median wall time over RUNS after WARMUP untimed runs (which let V8 optimize the loop). */
-function time(fn: () => ArrayLike<number> | void): number {
-  for (let i = 0; i < WARMUP; i++) fn();
-  const ms: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    gc();
-    const t0 = performance.now();
-    const out = fn();
-    ms.push(performance.now() - t0);
-    if (out) sink += out[out.length >> 1];
-  }
-  return median(ms);
-}
+reexecWithFixedAllocator(import.meta.url);
 
 function weights(n: number): Float32Array {
   const rng = createRng(n);
@@ -113,27 +66,13 @@ function bench({ n, shape, split }: (typeof SIZES)[number]): string[][] {
       return scratch;
     }],
   ];
-  let copyMs = 0;
-  return rows.map(([label, fn]) => {
-    const ms = time(fn);
-    if (label.startsWith('copy')) copyMs = ms;
-    return [label, n.toLocaleString('en-US'), ms.toFixed(2), (n / ms / 1e3).toFixed(0), `${(ms / copyMs).toFixed(1)}×`];
-  });
+  return ratioRows(n, rows, RUNS, WARMUP);
 }
 
-function table(rows: string[][]): string {
-  const head = ['transform', 'weights', 'ms (median)', 'Mweights/s', '× copy'];
-  const all = [head, ...rows];
-  const widths = head.map((_, c) => Math.max(...all.map((r) => r[c].length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-const cpus = os.cpus();
-console.log(`cpu: ${cpus[0]?.model ?? 'unknown'} (${cpus.length} cpus), node ${process.version}`);
+console.log(machineLine());
 console.log('backend: none (pure TypeScript over Float32Array)');
 console.log(`median of ${RUNS} runs after ${WARMUP} warm-up runs; × copy = time / Float32Array.prototype.slice of the same array\n`);
 const rows: string[][] = [];
 for (const size of SIZES) rows.push(...bench(size));
-console.log(table(rows));
+console.log(table(['transform', 'weights', 'ms (median)', 'Mweights/s', '× copy'], rows));
 if (Number.isNaN(sink)) console.log('');

@@ -8,7 +8,7 @@ function progressLine(e: RunEvent): string | undefined {
     case 'start':
       return `squash: ${e.experiment}: ${e.trials} trials, ${e.done} already finished; backend ${e.backend} (${e.reason})`;
     case 'epoch':
-      return `  baseline seed ${e.seed} epoch ${e.log.epoch}: loss ${e.log.loss.toFixed(4)} acc ${(e.log.accuracy * 100).toFixed(2)}%` +
+      return `  ${e.label ? `fine-tune ${e.label}` : `baseline seed ${e.seed}`} epoch ${e.log.epoch}: loss ${e.log.loss.toFixed(4)} acc ${(e.log.accuracy * 100).toFixed(2)}%` +
         (e.log.valAccuracy !== undefined ? ` val ${(e.log.valAccuracy * 100).toFixed(2)}%` : '') +
         ` (${e.log.seconds.toFixed(1)} s, ${Math.round(e.log.samplesPerSecond)} samples/s)`;
     case 'baseline':
