@@ -67,6 +67,10 @@ describe('squash CLI (real processes)', () => {
     const md = squash(['report', 'tiny.yaml', '--format', 'markdown', '--out', 'r.md'], dir);
     expect(md.code).toBe(0);
     expect(readFileSync(join(dir, 'r.md'), 'utf8')).toMatch(/^\| sweep \| trial \|/m);
+    // A file reports the trials it plans now; the name reports every run stored under it.
+    writeFileSync(join(dir, 'tiny.yaml'), TINY.replace('bits: [8, 4]', 'bits: [8]'));
+    expect(squash(['report', 'tiny.yaml', '--format', 'csv'], dir).out.trim().split('\r\n')).toHaveLength(3);
+    expect(squash(['report', 'tiny-cli', '--format', 'csv'], dir).out.trim().split('\r\n')).toHaveLength(4);
   });
 
   it('rejects a malformed file with file:line:col, exit 2, and writes nothing', () => {

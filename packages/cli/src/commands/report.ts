@@ -1,14 +1,26 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { ConfigError, didYouMean } from '@squash/core';
-import { defaultPaths, loadExperimentFile, SqliteStore } from '@squash/runner';
+import { defaultPaths, loadExperimentFile, planTrials, SqliteStore, type Experiment } from '@squash/runner';
 import { comparisonTable, renderTable, REPORT_FORMATS, type ReportFormat } from '@squash/reporter';
 import type { ParsedArgs } from '../cli.js';
 
 export type IO = { out: (s: string) => void; err: (s: string) => void };
 
-/** An experiment file's `name`, or the argument itself when it is a name. */
-export function experimentName(target: string): string {
-  return /\.ya?ml$/i.test(target) ? loadExperimentFile(target).name : target;
+/**
+ * What to report: an experiment file means its name and only the trials it plans now (older
+ * configurations of the same experiment stay in the database but out of the table); a name means
+ * every run stored under it.
+ */
+export function reportTarget(target: string): { name: string; only?: Map<string, number> } {
+  if (!/\.ya?ml$/i.test(target)) return { name: target };
+  return planned(loadExperimentFile(target));
+}
+
+/** The file's trials in plan order (baselines first), for filtering and ordering the table. */
+export function planned(exp: Experiment): { name: string; only: Map<string, number> } {
+  const trials = planTrials(exp);
+  const ids = [...new Set(trials.map((t) => t.baselineId)), ...trials.map((t) => t.id)];
+  return { name: exp.name, only: new Map(ids.map((id, i) => [id, i])) };
 }
 
 export function checkFormat(format: string | undefined): ReportFormat {
@@ -17,8 +29,11 @@ export function checkFormat(format: string | undefined): ReportFormat {
   return f;
 }
 
-export function printReport(store: SqliteStore, name: string, format: ReportFormat, io: IO, out?: string): void {
-  const runs = store.listRuns(name);
+export function printReport(store: SqliteStore, target: { name: string; only?: Map<string, number> }, format: ReportFormat, io: IO, out?: string): void {
+  const { name, only } = target;
+  const all = store.listRuns(name);
+  const runs = only ? all.filter((r) => only.has(r.trialId)).sort((a, b) => only.get(a.trialId)! - only.get(b.trialId)!) : all;
+  if (!runs.length && all.length) throw new ConfigError(`no runs yet for the trials ${name}'s file plans now; run it first (squash run <file>)`);
   if (!runs.length) {
     const known = store.experiments().map((e) => e.name);
     const near = didYouMean(name, known);
@@ -34,12 +49,12 @@ export function printReport(store: SqliteStore, name: string, format: ReportForm
 
 export async function report(args: ParsedArgs, io: IO): Promise<number> {
   const format = checkFormat(args.format);
-  const name = experimentName(args.target!);
+  const target = reportTarget(args.target!);
   const { db } = defaultPaths(args.db);
   if (!existsSync(db)) throw new ConfigError(`no database at ${db}; run an experiment first (squash run <file>) or pass --db`);
   const store = SqliteStore.openReadOnly(db);
   try {
-    printReport(store, name, format, io, args.out);
+    printReport(store, target, format, io, args.out);
   } finally {
     store.close();
   }

@@ -1,7 +1,7 @@
 import { backendPreference } from '@squash/core';
 import { defaultPaths, loadExperimentFile, runExperiment, SqliteStore, type RunEvent } from '@squash/runner';
 import type { ParsedArgs } from '../cli.js';
-import { checkFormat, printReport, type IO } from './report.js';
+import { checkFormat, planned, printReport, type IO } from './report.js';
 
 function progressLine(e: RunEvent): string | undefined {
   switch (e.type) {
@@ -53,7 +53,7 @@ export async function run(args: ParsedArgs, io: IO): Promise<number> {
       },
     });
     if (!args.quiet) io.err(`squash: ${summary.finished} finished, ${summary.skipped} skipped (already finished), ${summary.failed} failed; database ${paths.db}\n\n`);
-    printReport(store, experiment.name, format, io, args.out);
+    printReport(store, planned(experiment), format, io, args.out);
     return summary.failed ? 1 : 0;
   } finally {
     process.off('SIGINT', onSigint);
