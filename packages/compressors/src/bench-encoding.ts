@@ -59,6 +59,7 @@ function bench(n: number): { rows: string[][]; note: string } {
 
 
 console.log(machineLine());
+console.log('backend: none (pure TypeScript over typed arrays)');
 console.log(`median of ${RUNS} runs after ${WARMUP} warm-up runs; × copy = time / Uint16Array.prototype.slice of the same symbols`);
 const rows: string[][] = [];
 for (const n of SIZES) {
