@@ -12,3 +12,4 @@ export {
 } from './backend.js';
 export type { WeightTensor, WeightMap, MetricRecord, ParamValue } from './types.js';
 export { editDistance, didYouMean } from './suggest.js';
+export { SQUASH_VERSION } from './version.js';
