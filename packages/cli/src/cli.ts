@@ -4,7 +4,8 @@ import { ConfigError, didYouMean } from '@squash/core';
 export const HELP = `squash — declarative experiments for neural-network compression
 
 Usage:
-  squash run <experiment.yaml> [--db <path>] [--backend auto|tensorflow|wasm|cpu] [--quiet]
+  squash run <experiment.yaml> [--db <path>] [--backend auto|tensorflow|wasm|cpu] [--jobs N]
+             [--force] [--dry-run] [--yes] [--quiet | --json] [--format …] [--out <file>]
       Validate the file, train the baseline once per seed (cached under <db dir>/cache/),
       run every trial not already FINISHED, store it in SQLite and print the comparison table.
   squash report <experiment name | experiment.yaml> [--db <path>] [--format terminal|markdown|csv] [--out <file>]
@@ -17,7 +18,12 @@ Options:
                     (also SQUASH_BACKEND). The backend of every run is recorded.
   --format <fmt>    report format: terminal (default), markdown, csv
   --out <file>      write the report to a file instead of standard output
+  --jobs N          run: N worker processes claim trials from the database (default 1)
+  --force           run: rerun trials that are already FINISHED (baselines stay cached)
+  --dry-run         run: print the expanded trials and which are already done; write nothing
+  --yes             run: allow a grid of more than 500 trials
   --quiet           run: print only the final table
+  --json            run: print the event stream (one JSON object per line) instead of progress
 
 Exit codes: 0 success, 1 failed trials or internal error, 2 bad input (file, flags, data).
 `;
@@ -32,7 +38,12 @@ export interface ParsedArgs {
   backend?: string;
   format?: string;
   out?: string;
+  jobs?: string;
   quiet: boolean;
+  json: boolean;
+  force: boolean;
+  dryRun: boolean;
+  yes: boolean;
   help: boolean;
 }
 
@@ -47,7 +58,12 @@ export function parseCli(argv: string[]): ParsedArgs {
         backend: { type: 'string' },
         format: { type: 'string' },
         out: { type: 'string' },
+        jobs: { type: 'string', short: 'j' },
         quiet: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
+        yes: { type: 'boolean', short: 'y', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -56,14 +72,15 @@ export function parseCli(argv: string[]): ParsedArgs {
   }
   const { values, positionals } = parsed;
   const [command, target, ...extra] = positionals;
-  if (values.help || command === undefined || command === 'help') return { quiet: false, help: true };
+  const flags = { quiet: !!values.quiet, json: !!values.json, force: !!values.force, dryRun: !!values['dry-run'], yes: !!values.yes };
+  if (values.help || command === undefined || command === 'help') return { ...flags, help: true };
   if (!(COMMANDS as readonly string[]).includes(command)) {
     const near = didYouMean(command, COMMANDS);
     throw new ConfigError(`unknown command '${command}'${near ? `; did you mean '${near}'?` : ''}; commands: ${COMMANDS.join(', ')}`);
   }
   if (!target) throw new ConfigError(`'squash ${command}' needs an ${command === 'run' ? 'experiment file' : 'experiment name or file'}; see squash --help`);
   if (extra.length) throw new ConfigError(`unexpected arguments: ${extra.join(' ')}`);
-  return { command: command as Command, target, db: values.db, backend: values.backend, format: values.format, out: values.out, quiet: values.quiet ?? false, help: false };
+  return { command: command as Command, target, db: values.db, backend: values.backend, format: values.format, out: values.out, jobs: values.jobs, ...flags, help: false };
 }
 
 /** Routes to a command, importing it lazily so `--help` does not load TensorFlow.js. */

@@ -21,7 +21,7 @@ describe('runExperiment (real training on the synthetic set, real SQLite)', () =
   it('trains one baseline, runs every trial, stores each once, and reuses the baseline on rerun', async () => {
     const dir = tempDir();
     const first = await runIn(dir);
-    expect(first.summary).toEqual({ finished: 4, skipped: 0, failed: 0 });
+    expect(first.summary).toEqual({ finished: 4, skipped: 0, failed: 0, killed: 0, elsewhere: 0 });
     expect(first.runs).toHaveLength(5);
     const baseline = first.runs.find((r) => r.isBaseline)!;
     expect(baseline.backend).toBe('wasm');
@@ -42,7 +42,7 @@ describe('runExperiment (real training on the synthetic set, real SQLite)', () =
 
     // Rerun: nothing trained, nothing duplicated.
     const second = await runIn(dir);
-    expect(second.summary).toEqual({ finished: 0, skipped: 4, failed: 0 });
+    expect(second.summary).toEqual({ finished: 0, skipped: 4, failed: 0, killed: 0, elsewhere: 0 });
     expect(second.events.some((e) => e.type === 'epoch')).toBe(false);
     expect(second.runs).toHaveLength(5);
   });
@@ -77,7 +77,7 @@ describe('runExperiment (real training on the synthetic set, real SQLite)', () =
     const exp = experiment();
     exp.sweeps = [{ name: 'bad', stages: [{ 'explode-weights': {} }] }, ...exp.sweeps.slice(0, 1)];
     const { summary, runs } = await runIn(tempDir(), exp);
-    expect(summary).toEqual({ finished: 2, skipped: 0, failed: 1 });
+    expect(summary).toEqual({ finished: 2, skipped: 0, failed: 1, killed: 0, elsewhere: 0 });
     const failed = runs.find((r) => r.status === 'FAILED')!;
     expect(failed.error).toMatch(/boom in apply/);
     expect(failed.endedAt).not.toBeNull();

@@ -6,6 +6,7 @@ export type { Experiment, WrittenExperiment, TrainSpec, Stage, Trial, BaselineCo
 export { TRAIN_DEFAULTS } from './spec/types.js';
 export { expandGrid, planTrials, trialLabel, trialId, baselineId, type Axis } from './plan.js';
 export { runExperiment, defaultPaths, CALIBRATION_SAMPLES, type RunEvent, type RunOptions, type RunSummary } from './execute.js';
+export { STALE_AFTER_SECONDS } from './store/sqlite_store.js';
 export { SqliteStore } from './store/sqlite_store.js';
 export { MIGRATIONS } from './store/migrations.js';
-export type { RunStore, RunView, RunStatus, NewRun, MetricInput } from './store/types.js';
+export type { RunStore, RunView, RunStatus, NewRun, MetricInput, WorkerIdentity, ClaimResult } from './store/types.js';

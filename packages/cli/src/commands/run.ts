@@ -1,25 +1,45 @@
-import { backendPreference } from '@squash/core';
-import { defaultPaths, loadExperimentFile, runExperiment, SqliteStore, type RunEvent } from '@squash/runner';
+import { existsSync } from 'node:fs';
+import { backendPreference, ConfigError } from '@squash/core';
+import { defaultPaths, loadExperimentFile, planTrials, runExperiment, SqliteStore, trialLabel, type Experiment, type RunEvent } from '@squash/runner';
+import { renderTable } from '@squash/reporter';
 import type { ParsedArgs } from '../cli.js';
+import { progressBar, progressLine } from './progress.js';
 import { checkFormat, planned, printReport, type IO } from './report.js';
 
-function progressLine(e: RunEvent): string | undefined {
-  switch (e.type) {
-    case 'start':
-      return `squash: ${e.experiment}: ${e.trials} trials, ${e.done} already finished; backend ${e.backend} (${e.reason})`;
-    case 'epoch':
-      return `  ${e.label ? `fine-tune ${e.label}` : `baseline seed ${e.seed}`} epoch ${e.log.epoch}: loss ${e.log.loss.toFixed(4)} acc ${(e.log.accuracy * 100).toFixed(2)}%` +
-        (e.log.valAccuracy !== undefined ? ` val ${(e.log.valAccuracy * 100).toFixed(2)}%` : '') +
-        ` (${e.log.seconds.toFixed(1)} s, ${Math.round(e.log.samplesPerSecond)} samples/s)`;
-    case 'baseline':
-      return `  baseline seed ${e.seed}: ${e.cacheHit ? 'cached model reused' : `trained in ${e.seconds.toFixed(1)} s`}, test accuracy ${(e.accuracy * 100).toFixed(2)}%`;
-    case 'trial':
-      if (e.status === 'SKIPPED') return undefined;
-      return `  [${e.index}/${e.total}] ${e.status} ${e.label}` +
-        (e.accuracy !== undefined ? `: ${(e.accuracy * 100).toFixed(2)}%` : '') + (e.error ? `: ${e.error}` : '');
-    default:
-      return undefined;
+/** Above this many trials a run asks for --yes, so a typo in a range cannot start hours of work. */
+export const CONFIRM_ABOVE = 500;
+
+function eventSink(args: ParsedArgs, io: IO): (e: RunEvent) => void {
+  if (args.json) return (e) => io.out(JSON.stringify(e) + '\n');
+  if (args.quiet) return () => {};
+  if (process.stderr.isTTY) {
+    const bar = progressBar(io.err, process.stderr.columns || 100);
+    return (e) => (e.type === 'epoch' ? undefined : bar(e));
   }
+  return (e) => {
+    const line = progressLine(e);
+    if (line) io.err(line + '\n');
+  };
+}
+
+/** `--dry-run`: the expanded trials and what the database already has, without writing anything. */
+function dryRun(exp: Experiment, db: string, io: IO): number {
+  const trials = planTrials(exp);
+  const store = existsSync(db) ? SqliteStore.openReadOnly(db) : undefined;
+  const latest = store?.latestByTrial(exp.name) ?? new Map();
+  store?.close();
+  const rows = trials.map((t, i) => ({
+    n: i + 1, sweep: t.sweep, trial: trialLabel(t.stages), seed: t.baseline.seed, id: t.id, status: latest.get(t.id)?.status ?? 'to run',
+  }));
+  io.out(renderTable({
+    title: `${exp.name}: ${trials.length} trials, ${rows.filter((r) => r.status === 'FINISHED').length} finished, ${rows.filter((r) => r.status !== 'FINISHED').length} to run (dry run: nothing written)`,
+    columns: [
+      { key: 'n', title: '#', align: 'right' }, { key: 'sweep', title: 'sweep', align: 'left' }, { key: 'trial', title: 'trial', align: 'left' },
+      { key: 'seed', title: 'seed', align: 'right' }, { key: 'id', title: 'trial id', align: 'left' }, { key: 'status', title: 'status', align: 'left' },
+    ],
+    rows,
+  }, 'terminal', process.stdout.isTTY ? process.stdout.columns : Infinity));
+  return 0;
 }
 
 /**
@@ -29,31 +49,30 @@ function progressLine(e: RunEvent): string | undefined {
 export async function run(args: ParsedArgs, io: IO): Promise<number> {
   const format = checkFormat(args.format);
   const backend = backendPreference(args.backend);
+  const jobs = args.jobs === undefined ? 1 : Number(args.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new ConfigError(`--jobs must be an integer in [1, 64], got '${args.jobs}'`, { location: { path: '--jobs' } });
   const experiment = loadExperimentFile(args.target!);
   const paths = defaultPaths(args.db);
+  if (args.dryRun) return dryRun(experiment, paths.db, io);
+  const count = planTrials(experiment).length;
+  if (count > CONFIRM_ABOVE && !args.yes) {
+    throw new ConfigError(`the grid expands to ${count} trials (more than ${CONFIRM_ABOVE}); check it with --dry-run, then rerun with --yes`, { location: { file: args.target } });
+  }
   const store = SqliteStore.open(paths.db);
-  let current: string | undefined;
+  const current: { runId?: string } = {};
   const onSigint = () => {
-    if (current) store.setStatus(current, 'KILLED', 'interrupted (SIGINT)');
+    if (current.runId) store.setStatus(current.runId, 'KILLED', 'interrupted (SIGINT)');
     store.close();
     io.err('\nsquash: interrupted; finished trials are stored, rerun to continue\n');
     process.exit(130);
   };
   process.once('SIGINT', onSigint);
   try {
-    const summary = await runExperiment(experiment, {
-      store,
-      cacheDir: paths.cacheDir,
-      backend,
-      onEvent: (e) => {
-        if (e.type === 'running') current = e.runId;
-        if (e.type === 'trial') current = undefined;
-        const line = args.quiet ? undefined : progressLine(e);
-        if (line) io.err(line + '\n');
-      },
-    });
-    if (!args.quiet) io.err(`squash: ${summary.finished} finished, ${summary.skipped} skipped (already finished), ${summary.failed} failed; database ${paths.db}\n\n`);
-    printReport(store, planned(experiment), format, io, args.out);
+    const summary = await runExperiment(experiment, { store, cacheDir: paths.cacheDir, backend, jobs, force: args.force, current, onEvent: eventSink(args, io) });
+    if (!args.json) {
+      if (!args.quiet) io.err(`database ${paths.db}\n\n`);
+      printReport(store, planned(experiment), format, io, args.out);
+    }
     return summary.failed ? 1 : 0;
   } finally {
     process.off('SIGINT', onSigint);

@@ -67,4 +67,34 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    name: '0003_sweeps_attempts_heartbeats',
+    up(db) {
+      db.exec(`
+        CREATE TABLE sweeps (
+          id INTEGER PRIMARY KEY,
+          experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+          spec_hash TEXT NOT NULL,
+          spec_text TEXT NOT NULL,
+          file TEXT,
+          squash_version TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          UNIQUE (experiment_id, spec_hash)
+        );
+        ALTER TABLE runs ADD COLUMN sweep_id INTEGER REFERENCES sweeps(id);
+        ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE runs ADD COLUMN host TEXT;
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        ALTER TABLE runs ADD COLUMN invocation TEXT;
+        ALTER TABLE runs ADD COLUMN squash_version TEXT;
+        ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
+        CREATE TABLE tags (
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          key TEXT NOT NULL,
+          value TEXT NOT NULL,
+          PRIMARY KEY (run_id, key)
+        );
+      `);
+    },
+  },
 ];

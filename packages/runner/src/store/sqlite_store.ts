@@ -2,11 +2,29 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConfigError, type ParamValue } from '@squash/core';
+import { ConfigError, SQUASH_VERSION, stableHash, type ParamValue } from '@squash/core';
 import { MIGRATIONS } from './migrations.js';
-import type { MetricInput, NewRun, RunStatus, RunStore, RunView } from './types.js';
+import type { ClaimRequest, ClaimResult, MetricInput, NewRun, RunStatus, RunStore, RunView, WorkerIdentity } from './types.js';
 
 const now = () => new Date().toISOString();
+
+/** A run's process counts as dead after this long without a heartbeat (other hosts, reused pids). */
+export const STALE_AFTER_SECONDS = 60;
+
+/**
+ * On this host a dead pid is known at once; elsewhere only a stale heartbeat tells. A live pid
+ * with a stale heartbeat is a reused pid, so it counts as dead too.
+ */
+function isAlive(r: { host: string | null; pid: number | null; heartbeat_at: string | null }, host: string): boolean {
+  const fresh = r.heartbeat_at !== null && Date.now() - Date.parse(r.heartbeat_at) < STALE_AFTER_SECONDS * 1000;
+  if (r.host !== host || r.pid === null) return fresh;
+  try {
+    process.kill(r.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  return fresh;
+}
 
 /** The one place that sets PRAGMAs; callers get a ready connection. */
 function open(path: string, readonly: boolean): Database.Database {
@@ -49,21 +67,23 @@ function paramRow(v: ParamValue): { type: string; num: number | null; text: stri
 /** SQLite store (better-sqlite3). WAL + busy timeout so a reader never blocks a running sweep. */
 export class SqliteStore implements RunStore {
   readonly db: Database.Database;
+  readonly path: string;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, path: string) {
     this.db = db;
+    this.path = path;
   }
 
   /** Opens (creating and migrating) a database for writing. */
   static open(path: string): SqliteStore {
     const db = open(path, false);
     migrate(db, path);
-    return new SqliteStore(db);
+    return new SqliteStore(db, path);
   }
 
   /** Opens an existing database read-only (reports); a missing file is a ConfigError. */
   static openReadOnly(path: string): SqliteStore {
-    return new SqliteStore(open(path, true));
+    return new SqliteStore(open(path, true), path);
   }
 
   ensureExperiment(name: string, description: string): number {
@@ -159,6 +179,58 @@ export class SqliteStore implements RunStore {
     return this.db
       .prepare('SELECT e.name, e.description, COUNT(r.id) AS runs FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id GROUP BY e.id ORDER BY e.name')
       .all() as Array<{ name: string; description: string; runs: number }>;
+  }
+
+  claimRun(req: ClaimRequest, w: WorkerIdentity): ClaimResult {
+    return this.db.transaction((): ClaimResult => {
+      const rows = this.db
+        .prepare('SELECT id, status, host, pid, invocation, heartbeat_at FROM runs WHERE experiment_id = ? AND trial_id = ? ORDER BY rowid')
+        .all(req.experimentId, req.trialId) as Array<{ id: string; status: RunStatus; host: string | null; pid: number | null; invocation: string | null; heartbeat_at: string | null }>;
+      if (rows.some((r) => r.invocation === w.invocation)) return { claimed: false, reason: 'attempted' };
+      if (!req.force && rows.some((r) => r.status === 'FINISHED')) return { claimed: false, reason: 'finished' };
+      for (const r of rows.filter((x) => x.status === 'RUNNING')) {
+        if (isAlive(r, w.host)) return { claimed: false, reason: 'running' };
+        this.db.prepare("UPDATE runs SET status = 'KILLED', ended_at = ?, error = ? WHERE id = ?")
+          .run(now(), `process ${r.pid ?? '?'} on ${r.host ?? '?'} stopped without finishing (no heartbeat since ${r.heartbeat_at ?? 'start'})`, r.id);
+      }
+      const id = randomUUID().replace(/-/g, '');
+      const t = now();
+      this.db
+        .prepare(`INSERT INTO runs (id, experiment_id, trial_id, sweep, label, is_baseline, status, seed, backend, config_json, started_at,
+                                    sweep_id, attempt, host, pid, invocation, squash_version, heartbeat_at)
+                  VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(id, req.experimentId, req.trialId, req.sweep, req.label, req.isBaseline ? 1 : 0, req.seed, w.backend, JSON.stringify(req.config), t,
+          req.sweepId ?? null, rows.length + 1, w.host, w.pid, w.invocation, w.version, t);
+      return { claimed: true, runId: id, attempt: rows.length + 1 };
+    }).immediate();
+  }
+
+  heartbeat(runIds: string[]): void {
+    if (!runIds.length) return;
+    const stmt = this.db.prepare("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'RUNNING'");
+    const t = now();
+    this.db.transaction(() => runIds.forEach((id) => stmt.run(t, id)))();
+  }
+
+  recordSweep(experimentId: number, text: string, file: string | undefined): number {
+    const hash = stableHash(text, 16);
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT id FROM sweeps WHERE experiment_id = ? AND spec_hash = ?').get(experimentId, hash) as { id: number } | undefined;
+      if (row) return row.id;
+      return Number(this.db.prepare('INSERT INTO sweeps (experiment_id, spec_hash, spec_text, file, squash_version, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(experimentId, hash, text, file ?? null, SQUASH_VERSION, now()).lastInsertRowid);
+    }).immediate();
+  }
+
+  latestByTrial(experiment: string): Map<string, { status: RunStatus; attempt: number; runId: string }> {
+    const rows = this.db
+      .prepare(`SELECT r.trial_id, r.status, r.attempt, r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id
+                WHERE e.name = ? ORDER BY r.rowid`)
+      .all(experiment) as Array<{ trial_id: string; status: RunStatus; attempt: number; id: string }>;
+    const out = new Map<string, { status: RunStatus; attempt: number; runId: string }>();
+    // A FINISHED run stays the answer even if a later attempt (a --force rerun) failed.
+    for (const r of rows) if (out.get(r.trial_id)?.status !== 'FINISHED' || r.status === 'FINISHED') out.set(r.trial_id, { status: r.status, attempt: r.attempt, runId: r.id });
+    return out;
   }
 
   close(): void {

@@ -20,6 +20,26 @@ export interface MetricInput {
   step?: number;
 }
 
+/** Who runs a trial: recorded on the run, and how a later process tells whether it is still alive. */
+export interface WorkerIdentity {
+  host: string;
+  pid: number;
+  /** One id per `squash run` invocation, shared by its worker processes. */
+  invocation: string;
+  version: string;
+  backend: string;
+}
+
+export interface ClaimRequest extends Omit<NewRun, 'backend'> {
+  sweepId?: number;
+  /** Rerun even if an earlier invocation FINISHED it. */
+  force?: boolean;
+}
+
+export type ClaimResult =
+  | { claimed: true; runId: string; attempt: number }
+  | { claimed: false; reason: 'finished' | 'running' | 'attempted' };
+
 /** A run as callers see it: params typed, final metrics (step 0) by key. */
 export interface RunView {
   id: string;
@@ -44,6 +64,8 @@ export interface RunView {
  * rest is built on them (MLflow's AbstractStore shape) so another backend implements four calls.
  */
 export interface RunStore {
+  /** Where the store lives, so worker processes can open it too. */
+  readonly path: string;
   ensureExperiment(name: string, description: string): number;
   createRun(run: NewRun): string;
   logBatch(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[] }): void;
@@ -55,5 +77,17 @@ export interface RunStore {
   logArtifact(runId: string, artifact: { kind: string; path: string; bytes: number }): void;
   listRuns(experiment: string): RunView[];
   experiments(): Array<{ name: string; description: string; runs: number }>;
+  /**
+   * Atomically decides whether this worker runs a trial: not if it is FINISHED (unless forced),
+   * RUNNING in a live process, or already attempted in this invocation; a RUNNING run whose
+   * process died is marked KILLED first. Two processes can never both claim one trial.
+   */
+  claimRun(req: ClaimRequest, worker: WorkerIdentity): ClaimResult;
+  /** Marks the given runs as alive now. */
+  heartbeat(runIds: string[]): void;
+  /** Records the experiment file's text once per distinct content; returns its id. */
+  recordSweep(experimentId: number, text: string, file: string | undefined): number;
+  /** The latest run of every trial of an experiment. */
+  latestByTrial(experiment: string): Map<string, { status: RunStatus; attempt: number; runId: string }>;
   close(): void;
 }

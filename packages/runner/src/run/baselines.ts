@@ -1,0 +1,87 @@
+import type { MetricInput, RunStore, WorkerIdentity } from '../store/types.js';
+import { obtainBaseline, type Baseline } from '../baseline.js';
+import type { Dataset } from '@squash/datasets';
+import type { Trial } from '../spec/types.js';
+import { trialParams, type startHeartbeat } from './context.js';
+import type { Emit } from './events.js';
+
+export interface BaselineEnv {
+  store: RunStore;
+  experimentId: number;
+  sweepId: number;
+  identity: WorkerIdentity;
+  heartbeat: ReturnType<typeof startHeartbeat>;
+  data: Dataset;
+  cacheDir: string;
+  emit: Emit;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The trained baseline of every trial's config, each trained once: a baseline is claimed like a
+ * trial, so of two processes that need it one trains and records it while the other waits for
+ * the cached model. Already-trained baselines come from the cache without training.
+ */
+export async function ensureBaselines(trials: Trial[], env: BaselineEnv): Promise<Map<string, Baseline>> {
+  const out = new Map<string, Baseline>();
+  for (const trial of trials) {
+    if (out.has(trial.baselineId)) continue;
+    out.set(trial.baselineId, await ensureBaseline(trial, env));
+  }
+  return out;
+}
+
+async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline> {
+  const { store, emit } = env;
+  const seed = trial.baseline.seed;
+  for (;;) {
+    const claim = store.claimRun(
+      { experimentId: env.experimentId, trialId: trial.baselineId, sweep: 'baseline', label: 'baseline', isBaseline: true, seed, config: { baseline: trial.baseline }, sweepId: env.sweepId },
+      env.identity,
+    );
+    if (!claim.claimed && claim.reason === 'running') {
+      await sleep(2000); // another process is training it; its model lands in the cache
+      continue;
+    }
+    const onEpoch = claim.claimed ? (log: import('@squash/trainer').EpochLog) => emit({ type: 'epoch', seed, log }) : undefined;
+    if (claim.claimed) env.heartbeat.add(claim.runId);
+    try {
+      const b = await obtainBaseline(trial.baselineId, trial.baseline, env.data, env.cacheDir, env.identity.backend, onEpoch);
+      emit({ type: 'baseline', seed, cacheHit: b.cacheHit, accuracy: b.accuracy, seconds: b.trainSeconds });
+      if (claim.claimed) store.finishRun(claim.runId, baselineRecord(trial, b));
+      return b;
+    } catch (e) {
+      if (claim.claimed) store.setStatus(claim.runId, 'FAILED', (e as Error).stack ?? String(e));
+      throw e;
+    } finally {
+      if (claim.claimed) env.heartbeat.remove(claim.runId);
+    }
+  }
+}
+
+function baselineRecord(trial: Trial, b: Baseline) {
+  const curves: MetricInput[] = b.history.flatMap((h) => [
+    { key: 'train_loss', value: h.loss, step: h.epoch },
+    { key: 'train_accuracy', value: h.accuracy, step: h.epoch },
+    ...(h.valAccuracy !== undefined ? [{ key: 'val_accuracy', value: h.valAccuracy, step: h.epoch }, { key: 'val_loss', value: h.valLoss!, step: h.epoch }] : []),
+  ]);
+  const last = b.history.at(-1);
+  return {
+    params: { ...trialParams({ ...trial, stages: [] }), cache_hit: b.cacheHit, trained_on: b.trainedOn },
+    metrics: [
+      { key: 'accuracy', value: b.accuracy },
+      { key: 'loss', value: b.loss },
+      { key: 'accuracy_delta', value: 0 },
+      { key: 'weights_changed_fraction', value: 0 },
+      { key: 'weights_kept_fraction', value: 1 },
+      { key: 'train_seconds', value: b.trainSeconds },
+      ...(last?.valAccuracy !== undefined ? [{ key: 'val_accuracy', value: last.valAccuracy }] : []),
+      { key: 'size_float32_bytes', value: b.weightBytes },
+      { key: 'artifact_bytes', value: b.weightBytes },
+      { key: 'compression_ratio', value: 1 },
+      ...curves,
+    ],
+    artifacts: [{ kind: 'model', path: b.dir, bytes: b.weightBytes }],
+  };
+}

@@ -1,0 +1,52 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import { SQUASH_VERSION, type ParamValue } from '@squash/core';
+import { loadDataset, type Dataset, type Split } from '@squash/datasets';
+import type { Experiment, Trial } from '../spec/types.js';
+import type { WorkerIdentity } from '../store/types.js';
+
+/** Hidden-activation ranges are calibrated on this many training samples (never test data). */
+export const CALIBRATION_SAMPLES = 1000;
+
+export function workerIdentity(backend: string, invocation: string = randomUUID()): WorkerIdentity {
+  return { host: hostname(), pid: process.pid, invocation, version: SQUASH_VERSION, backend };
+}
+
+export function loadExperimentData(exp: Experiment): Promise<Dataset> {
+  return loadDataset(exp.dataset, { baseDir: exp.file ? dirname(resolve(exp.file)) : process.cwd() });
+}
+
+export function head(split: Split, n: number): Split {
+  const count = Math.min(n, split.count);
+  const per = split.x.length / split.count;
+  return { x: split.x.subarray(0, count * per), y: split.y.subarray(0, count), count };
+}
+
+/** The params every run records: the baseline's settings and each stage's values. */
+export function trialParams(trial: Trial): Record<string, ParamValue> {
+  const params: Record<string, ParamValue> = {
+    model: typeof trial.baseline.model === 'string' ? trial.baseline.model : trial.baseline.model.name,
+    dataset: trial.baseline.dataset.name,
+    seed: trial.baseline.seed,
+    epochs: trial.baseline.train.epochs,
+    batch_size: trial.baseline.train.batchSize,
+    learning_rate: trial.baseline.train.learningRate,
+  };
+  for (const s of trial.stages) for (const [k, v] of Object.entries(s.params)) params[`${s.compressor}.${k}`] = v;
+  params.stages = trial.stages.map((s) => s.compressor).join('+');
+  return params;
+}
+
+/** Keeps this process's RUNNING runs visibly alive while it works on them. */
+export function startHeartbeat(beat: (ids: string[]) => void, intervalMs = 5000): { add(id: string): void; remove(id: string): void; stop(): void; ids(): string[] } {
+  const running = new Set<string>();
+  const timer = setInterval(() => beat([...running]), intervalMs);
+  timer.unref();
+  return {
+    add: (id) => void running.add(id),
+    remove: (id) => void running.delete(id),
+    stop: () => clearInterval(timer),
+    ids: () => [...running],
+  };
+}

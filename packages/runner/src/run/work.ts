@@ -1,0 +1,88 @@
+import { join } from 'node:path';
+import { getWeights, modelRegistry, resolveModelSpec } from '@squash/trainer';
+import type { Dataset } from '@squash/datasets';
+import type { Baseline } from '../baseline.js';
+import { writeTrialArtifact } from '../pipeline/artifact.js';
+import { runPipeline } from '../pipeline/run.js';
+import type { PipelineContext } from '../pipeline/state.js';
+import { trialLabel } from '../plan.js';
+import type { Experiment, Trial } from '../spec/types.js';
+import type { RunStore, WorkerIdentity } from '../store/types.js';
+import { trialMetrics } from '../trial_metrics.js';
+import { CALIBRATION_SAMPLES, head, trialParams, type startHeartbeat } from './context.js';
+import type { Emit } from './events.js';
+
+export interface WorkEnv {
+  exp: Experiment;
+  store: RunStore;
+  experimentId: number;
+  sweepId: number;
+  identity: WorkerIdentity;
+  heartbeat: ReturnType<typeof startHeartbeat>;
+  data: Dataset;
+  baselines: Map<string, Baseline>;
+  artifactDir: string;
+  force: boolean;
+  emit: Emit;
+  /** The run in progress, so a signal handler can mark it KILLED. */
+  current: { runId?: string };
+}
+
+/**
+ * Claims and runs trials in plan order until none is left for this process. Every process of an
+ * invocation (and any other invocation on the same database) runs this same loop; the claim
+ * makes each trial run once.
+ */
+export async function workLoop(trials: Trial[], env: WorkEnv): Promise<void> {
+  const calibration = head(env.data.train, CALIBRATION_SAMPLES);
+  for (const [i, trial] of trials.entries()) {
+    const label = trialLabel(trial.stages);
+    const claim = env.store.claimRun(
+      { experimentId: env.experimentId, trialId: trial.id, sweep: trial.sweep, label, isBaseline: false, seed: trial.baseline.seed,
+        config: { baseline: trial.baseline, stages: trial.stages }, sweepId: env.sweepId, force: env.force },
+      env.identity,
+    );
+    if (!claim.claimed) continue;
+    env.current.runId = claim.runId;
+    env.heartbeat.add(claim.runId);
+    env.emit({ type: 'running', runId: claim.runId, trialId: trial.id, label, index: i + 1, total: trials.length, attempt: claim.attempt });
+    const t0 = performance.now();
+    try {
+      const accuracy = await runTrial(trial, label, claim.runId, calibration, env);
+      env.emit({ type: 'trial', trialId: trial.id, sweep: trial.sweep, label, status: 'FINISHED', accuracy, index: i + 1, total: trials.length, seconds: (performance.now() - t0) / 1000 });
+    } catch (e) {
+      env.store.setStatus(claim.runId, 'FAILED', (e as Error).stack ?? String(e));
+      env.emit({ type: 'trial', trialId: trial.id, sweep: trial.sweep, label, status: 'FAILED', error: (e as Error).message, index: i + 1, total: trials.length });
+    } finally {
+      env.heartbeat.remove(claim.runId);
+      env.current.runId = undefined;
+    }
+  }
+}
+
+/** One trial: the pipeline on a copy of its baseline, the artifact, the metrics, all-or-nothing. */
+async function runTrial(trial: Trial, label: string, runId: string, calibration: PipelineContext['calibration'], env: WorkEnv): Promise<number> {
+  const baseline = env.baselines.get(trial.baselineId)!;
+  const t0 = performance.now();
+  const ctx: PipelineContext = {
+    data: env.data, calibration, teacher: baseline.model, train: trial.baseline.train, seed: trial.baseline.seed,
+    resolveModel: (name) => (env.exp.models[name] ? { ...env.exp.models[name]!, name } : modelRegistry.get(name)),
+    onEpoch: (log) => env.emit({ type: 'epoch', seed: trial.baseline.seed, log, label }),
+  };
+  const { state, evaluation, validation } = await runPipeline(baseline.model, resolveModelSpec(trial.baseline.model), trial.stages, ctx);
+  try {
+    const artifact = writeTrialArtifact(state, ctx, join(env.artifactDir, `${trial.id}.sqz`));
+    const metrics = trialMetrics({
+      evaluation, validation, baselineAccuracy: baseline.accuracy, baselineWeights: getWeights(baseline.model), state, artifact,
+      seconds: (performance.now() - t0) / 1000,
+    });
+    env.store.finishRun(runId, {
+      params: { ...trialParams(trial), baseline_run: baseline.id },
+      metrics,
+      artifacts: [{ kind: 'model', path: artifact.path, bytes: artifact.bytes }],
+    });
+    return evaluation.accuracy;
+  } finally {
+    state.model.dispose();
+  }
+}

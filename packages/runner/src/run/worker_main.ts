@@ -1,0 +1,43 @@
+import { selectBackend } from '@squash/core';
+import type { WorkerInit } from '../execute.js';
+import { SqliteStore } from '../store/sqlite_store.js';
+import { planTrials } from '../plan.js';
+import { ensureBaselines } from './baselines.js';
+import { loadExperimentData, startHeartbeat, workerIdentity } from './context.js';
+import type { RunEvent } from './events.js';
+import { workLoop } from './work.js';
+
+/**
+ * A worker process of `squash run --jobs N`: opens the database itself and claims trials until
+ * none is left. If the parent goes away or Ctrl-C arrives, the trial in progress is marked
+ * KILLED, so the next run does it again.
+ */
+process.once('message', (init: WorkerInit) => {
+  const store = SqliteStore.open(init.db);
+  const current: { runId?: string } = {};
+  const stop = (why: string) => {
+    if (current.runId) store.setStatus(current.runId, 'KILLED', why);
+    store.close();
+    process.exit(130);
+  };
+  process.on('SIGINT', () => stop('interrupted (SIGINT)'));
+  process.on('disconnect', () => stop('the squash run process that started this worker went away'));
+  const emit = (e: RunEvent) => process.connected && process.send?.(e);
+  (async () => {
+    const backend = await selectBackend({ prefer: init.backend });
+    const identity = workerIdentity(backend.name, init.invocation);
+    const experimentId = store.ensureExperiment(init.exp.name, init.exp.description);
+    const sweepId = store.recordSweep(experimentId, init.exp.text ?? JSON.stringify(init.exp), init.exp.file);
+    const trials = planTrials(init.exp);
+    const heartbeat = startHeartbeat((ids) => store.heartbeat(ids));
+    const data = await loadExperimentData(init.exp);
+    const baselines = await ensureBaselines(trials, { store, experimentId, sweepId, identity, heartbeat, data, cacheDir: init.cacheDir, emit: () => {} });
+    await workLoop(trials, { exp: init.exp, store, experimentId, sweepId, identity, heartbeat, data, baselines, artifactDir: init.artifactDir, force: init.force, emit, current });
+    heartbeat.stop();
+    store.close();
+    process.disconnect?.();
+  })().catch((e: unknown) => {
+    process.stderr.write(`squash worker ${process.pid}: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+});
