@@ -107,7 +107,7 @@ async function runWorkers(jobs: number, init: WorkerInit, emit: Emit): Promise<v
   process.on('SIGINT', forward);
   try {
     await Promise.all(children.map((child) => new Promise<void>((resolveChild, reject) => {
-      child.on('message', (m) => emit(m as RunEvent));
+      child.on('message', (m: { type: string }) => m.type !== 'worker-done' && emit(m as RunEvent));
       child.on('error', reject);
       child.on('exit', (code, signal) => (code === 0 ? resolveChild() : reject(new Error(`worker ${child.pid} exited with ${signal ?? `code ${code}`}`))));
       child.send(init);

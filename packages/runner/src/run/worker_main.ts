@@ -21,7 +21,8 @@ process.once('message', (init: WorkerInit) => {
     process.exit(130);
   };
   process.on('SIGINT', () => stop('interrupted (SIGINT)'));
-  process.on('disconnect', () => stop('the squash run process that started this worker went away'));
+  const onDisconnect = () => stop('the squash run process that started this worker went away');
+  process.on('disconnect', onDisconnect);
   const emit = (e: RunEvent) => process.connected && process.send?.(e);
   (async () => {
     const backend = await selectBackend({ prefer: init.backend });
@@ -35,7 +36,9 @@ process.once('message', (init: WorkerInit) => {
     await workLoop(trials, { exp: init.exp, store, experimentId, sweepId, identity, heartbeat, data, baselines, artifactDir: init.artifactDir, force: init.force, emit, current });
     heartbeat.stop();
     store.close();
-    process.disconnect?.();
+    // The callback runs once every event before it has reached the parent.
+    process.off('disconnect', onDisconnect);
+    process.send!({ type: 'worker-done' }, () => process.exit(0));
   })().catch((e: unknown) => {
     process.stderr.write(`squash worker ${process.pid}: ${(e as Error).stack ?? String(e)}\n`);
     process.exit(1);

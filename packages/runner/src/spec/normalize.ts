@@ -1,6 +1,16 @@
 import { TRAIN_DEFAULTS, type Experiment, type WrittenExperiment } from './types.js';
 
-/** Fills in defaults; the result is what trial ids are computed from. */
+/** `seeds:` as written, else `repeats: N` as seeds 1…N, else one seed (1). */
+export function seedsOf(w: Pick<WrittenExperiment, 'seeds' | 'repeats'>): number[] {
+  if (w.seeds) return w.seeds;
+  if (w.repeats) return Array.from({ length: w.repeats }, (_, i) => i + 1);
+  return [1];
+}
+
+/**
+ * Fills in defaults; the result is what trial ids are computed from. Sweeps stay as written
+ * (ranges, zip, exclude, `layers: each`): `planTrials` expands them, with `defaults:` merged in.
+ */
 export function normalizeSpec(w: WrittenExperiment): Experiment {
   return {
     name: w.name,
@@ -10,7 +20,8 @@ export function normalizeSpec(w: WrittenExperiment): Experiment {
     models: w.models ?? {},
     dataset: w.dataset,
     train: { ...TRAIN_DEFAULTS, ...w.train },
-    seeds: w.seeds ?? [1],
+    seeds: seedsOf(w),
+    defaults: w.defaults ?? {},
     sweeps: w.sweeps,
   };
 }

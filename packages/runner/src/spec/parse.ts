@@ -48,11 +48,11 @@ function typeMatches(schema: { type?: string | string[]; enum?: unknown[] }, v: 
 function pruneAnyOf(errors: ErrorObject[]): ErrorObject[] {
   let out = errors;
   for (const e of errors.filter((x) => x.keyword === 'anyOf')) {
-    const branches = e.schema as Array<{ type?: string; enum?: unknown[] }>;
+    const branches = e.schema as Array<{ type?: string; enum?: unknown[]; title?: string }>;
     const chosen = branches.findIndex((b) => typeMatches(b, e.data));
     const prefix = `${e.schemaPath}/`;
     out = out.filter((x) => x !== e && (!x.schemaPath.startsWith(prefix) || (chosen >= 0 && x.schemaPath.startsWith(`${prefix}${chosen}/`))));
-    if (chosen < 0) out.push({ ...e, keyword: 'type', params: { type: branches.map((b) => (b.type === 'array' ? 'list' : b.type ?? 'enum')).join(' or ') } });
+    if (chosen < 0) out.push({ ...e, keyword: 'anyOfType', params: { names: branches.map((b) => b.title ?? (b.type === 'array' ? 'list' : b.type ?? 'enum')) } });
   }
   return out;
 }
@@ -88,12 +88,19 @@ function toConfigError(e: ErrorObject, locateAt: (path: PathSegment[], key?: str
       const near = typeof e.data === 'string' ? didYouMean(e.data, allowed) : undefined;
       return new ConfigError(`expected one of: ${allowed.join(', ')}; got ${describeValue(e.data)}${near ? `; did you mean '${near}'?` : ''}`, { location: locateAt(path) });
     }
+    case 'anyOfType': {
+      const names = (e.params as { names: string[] }).names;
+      const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
+      return new ConfigError(`expected ${list}, got ${describeValue(e.data)}`, { location: locateAt(path) });
+    }
     case 'type':
       return new ConfigError(`expected ${String((e.params as { type: string }).type).replace(/,/g, ' or ')}, got ${describeValue(e.data)}`, { location: locateAt(path) });
     case 'minItems':
       return new ConfigError(`must not be empty (a grid with an empty list expands to no trials)`, { location: locateAt(path) });
     case 'minProperties':
     case 'maxProperties':
+      if (parentProps.includes('range')) return new ConfigError(`expected exactly one of: ${parentProps.join(', ')}`, { location: locateAt(path) });
+      if (path.at(-2) === 'exclude') return new ConfigError(`an exclude entry needs at least one 'stage.param: value'`, { location: locateAt(path) });
       return new ConfigError(`a stage must have exactly one key, the compressor name`, { location: locateAt(path) });
     default:
       return new ConfigError(`${e.message ?? e.keyword}, got ${describeValue(e.data)}`, { location: locateAt(path) });

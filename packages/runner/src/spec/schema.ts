@@ -1,37 +1,68 @@
-import { compressorRegistry, type ParamSpec } from '@squash/compressors';
+import { compressorRegistry } from '@squash/compressors';
 import { datasetRegistry } from '@squash/datasets';
 import { modelRegistry } from '@squash/trainer';
 import { acceptsLayerOverrides, stageNames, stageParams, trainingStageRegistry } from '../stages/registry.js';
+import { axisSchema, EXCLUDE_SCHEMA, layersSchema, scalarSchema, ZIP_SCHEMA, type Schema } from './schema_values.js';
 
-type Schema = Record<string, unknown>;
+/**
+ * # Experiment files and their grids (full guide with examples: packages/runner/SWEEPS.md)
+ *
+ * ```yaml
+ * name: lenet-sweeps
+ * model: lenet-300-100
+ * dataset: { name: mnist }
+ * repeats: 3                       # = seeds: [1, 2, 3]; one baseline per seed (not both)
+ * defaults:                        # single values merged under every sweep's stage (the sweep wins)
+ *   finetune: { epochs: 2 }
+ * sweeps:
+ *   - name: prune-quantize
+ *     stages:
+ *       - prune-weights: { retention: { range: { start: 0.1, stop: 0.5, step: 0.1 } } }
+ *       - quantize-weights: { bits: [8, 6, 4, 3, 2] }
+ *       - finetune: {}
+ *     zip: [[prune-weights.retention, quantize-weights.bits]]   # 5 pairs, not 25 points
+ *     exclude:
+ *       - { prune-weights.retention: 0.5, quantize-weights.bits: 2 }
+ *   - name: sensitivity            # each weight layer pruned alone, at each retention
+ *     stages:
+ *       - prune-weights: { retention: [0.5, 0.2, 0.1], layers: each }
+ * ```
+ *
+ * - A stage param is a value, a list (an axis), or for numbers an expression:
+ *   `{ range: { start, stop, step } }` (inclusive; values rounded to the decimals of start and
+ *   step, so 0.1…0.3 step 0.1 is exactly 0.1, 0.2, 0.3; a negative step counts down),
+ *   `{ linspace: { start, stop, num } }`, `{ logspace: { start, stop, num, base: 10 } }`
+ *   (base^start … base^stop); linspace/logspace values keep 6 significant digits. An integer
+ *   param needs integer values (a range's start/stop/step are integers; a linspace/logspace that
+ *   gives a fraction is an error).
+ * - A sweep's grid is the cartesian product of all its axes, first axis slowest. Axes are named
+ *   `stage.param` (`index.param`, 0-based as in `stages[1]`, when a stage name repeats); the layer
+ *   axis of `layers: each` is `stage.layer`.
+ * - `zip:` groups axes that advance together (equal lengths); `exclude:` entries drop the points
+ *   matching all their values (a list matches any of its values). Naming an unknown axis or value,
+ *   or an entry matching no point, is an error, as is a sweep that ends with no point.
+ * - `layers: each` on a compressor stage: one trial per weight layer (dense_1, dense_2, … of the
+ *   model, or of the distilled student after a `distill` stage), that layer compressed alone.
+ * - Every point is checked by the stage's own rules (e.g. bits for a scheme); drop invalid
+ *   combinations with `exclude:`.
+ */
 
-function scalarSchema(p: ParamSpec): Schema {
-  const s: Schema = { type: p.type, description: p.description };
-  for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'enum'] as const) if (p[k] !== undefined) s[k] = p[k];
-  return s;
+function stageDescription(name: string): string {
+  return compressorRegistry.has(name) ? compressorRegistry.get(name).description : trainingStageRegistry.get(name).description;
 }
 
-/** A parameter takes one value, or a non-empty list of values that becomes a grid axis. */
-function axisSchema(p: ParamSpec): Schema {
-  const one = scalarSchema(p);
-  return { anyOf: [one, { type: 'array', minItems: 1, items: one }], description: p.description };
-}
-
-function overridesSchema(params: Record<string, ParamSpec>): Schema {
+/** `defaults:` — per stage name, single param values shared by every sweep. */
+function defaultsSchema(): Schema {
+  const properties = Object.fromEntries(stageNames().map((name) => [name, {
+    type: 'object',
+    additionalProperties: false,
+    properties: Object.fromEntries(Object.entries(stageParams(name)).map(([k, p]) => [k, scalarSchema(p)])),
+  }]));
   return {
-    type: 'array',
-    minItems: 1,
-    description: 'Per-layer settings; the first entry whose `match` fits a layer name wins.',
-    items: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['match'],
-      properties: {
-        match: { type: 'string', minLength: 1, description: 'layer name, `*` matches any characters (e.g. dense_*)' },
-        skip: { type: 'boolean', description: 'leave matching layers uncompressed' },
-        ...Object.fromEntries(Object.entries(params).map(([k, p]) => [k, scalarSchema(p)])),
-      },
-    },
+    type: 'object',
+    additionalProperties: false,
+    description: 'Stage params shared by all sweeps: single values merged under each sweep\'s stage of that name (the sweep wins).',
+    properties,
   };
 }
 
@@ -40,16 +71,10 @@ function stageSchema(): Schema {
   const properties = Object.fromEntries(
     stageNames().map((name) => {
       const params = stageParams(name);
-      const required = Object.entries(params).filter(([, p]) => p.required).map(([k]) => k);
+      // Required params are checked after `defaults:` are merged in (rules.ts), not here.
       const props: Schema = Object.fromEntries(Object.entries(params).map(([k, p]) => [k, axisSchema(p)]));
-      if (acceptsLayerOverrides(name)) props.layers = overridesSchema(params);
-      return [name, {
-        type: 'object',
-        description: compressorRegistry.has(name) ? compressorRegistry.get(name).description : trainingStageRegistry.get(name).description,
-        additionalProperties: false,
-        required,
-        properties: props,
-      }];
+      if (acceptsLayerOverrides(name)) props.layers = layersSchema(params);
+      return [name, { type: 'object', description: stageDescription(name), additionalProperties: false, properties: props }];
     }),
   );
   return {
@@ -139,6 +164,8 @@ export function buildExperimentSchema(): Schema {
         },
       },
       seeds: { type: 'array', minItems: 1, items: { type: 'integer' }, description: 'One baseline is trained per seed.' },
+      repeats: { type: 'integer', minimum: 1, maximum: 1000, description: 'Shorthand for seeds: [1, …, repeats] (not with seeds).' },
+      defaults: defaultsSchema(),
       sweeps: {
         type: 'array',
         minItems: 1,
@@ -149,6 +176,8 @@ export function buildExperimentSchema(): Schema {
           properties: {
             name: { type: 'string', minLength: 1 },
             stages: { type: 'array', minItems: 1, items: stageSchema() },
+            zip: ZIP_SCHEMA,
+            exclude: EXCLUDE_SCHEMA,
           },
         },
       },

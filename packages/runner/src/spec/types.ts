@@ -11,8 +11,23 @@ export interface TrainSpec {
   validationSplit: number;
 }
 
-/** A param value as written: one value, or a list of values that becomes a grid axis. */
-export type WrittenValue = ParamValue | ParamValue[];
+/** `{ range: { start, stop, step } }`: inclusive, values rounded to the start's/step's decimals. */
+export interface RangeExpr {
+  range: { start: number; stop: number; step: number };
+}
+/** `{ linspace: { start, stop, num } }`: num evenly spaced values, both ends included. */
+export interface LinspaceExpr {
+  linspace: { start: number; stop: number; num: number };
+}
+/** `{ logspace: { start, stop, num, base? } }`: base^start … base^stop, num values (base 10). */
+export interface LogspaceExpr {
+  logspace: { start: number; stop: number; num: number; base?: number };
+}
+/** A generated axis (see SWEEPS.md). */
+export type ValueExpr = RangeExpr | LinspaceExpr | LogspaceExpr;
+
+/** A param value as written: one value, a list of values, or an expression generating them (a grid axis). */
+export type WrittenValue = ParamValue | ParamValue[] | ValueExpr;
 
 /**
  * Per-layer settings of a compressor stage: the first entry whose `match` (a layer name, `*`
@@ -24,13 +39,26 @@ export interface LayerOverride {
   [param: string]: ParamValue | undefined;
 }
 
+/** `layers:` of a compressor stage: per-layer overrides, or `each` (a layer axis: one layer at a time). */
+export type WrittenLayers = LayerOverride[] | 'each';
+
 /** One pipeline stage as written: `{ prune-weights: { retention: [0.5, 0.2] } }`. */
-export type WrittenStage = Record<string, Record<string, WrittenValue | LayerOverride[]>>;
+export type WrittenStage = Record<string, Record<string, WrittenValue | WrittenLayers>>;
+
+/** Axis references are `stage.param` (or `index.param`, 0-based, when a stage name repeats). */
+export type AxisRef = string;
 
 export interface WrittenSweep {
   name: string;
   stages: WrittenStage[];
+  /** Groups of axes that advance together (element-wise) instead of being crossed. */
+  zip?: AxisRef[][];
+  /** Points to drop: each entry drops the points matching all of its axis values (a list = any of). */
+  exclude?: Array<Record<AxisRef, ParamValue | ParamValue[]>>;
 }
+
+/** Shared single-value stage params, merged under every sweep's stage of that name (the sweep wins). */
+export type StageDefaults = Record<string, Record<string, ParamValue>>;
 
 /** What a user writes in an experiment file (before defaults). */
 export interface WrittenExperiment {
@@ -41,6 +69,9 @@ export interface WrittenExperiment {
   dataset: DatasetSpec;
   train?: Partial<TrainSpec>;
   seeds?: number[];
+  /** Shorthand for `seeds: [1, …, repeats]`. */
+  repeats?: number;
+  defaults?: StageDefaults;
   sweeps: WrittenSweep[];
 }
 
@@ -54,6 +85,8 @@ export interface Experiment {
   dataset: DatasetSpec;
   train: TrainSpec;
   seeds: number[];
+  /** Stage param defaults shared by all sweeps (absent = none). */
+  defaults?: StageDefaults;
   sweeps: WrittenSweep[];
   /** Where it came from, for messages and for `report <file>`. */
   file?: string;
@@ -68,6 +101,11 @@ export interface Stage {
   compressor: string;
   params: Record<string, ParamValue>;
   layers?: LayerOverride[];
+  /**
+   * Set by a layer axis (`layers: each`): the one layer this stage compresses; `layers` then holds
+   * `[{ match: layer }, { match: '*', skip: true }]`. A label only: not part of the trial id.
+   */
+  layer?: string;
 }
 
 /** Everything that determines a baseline model: trained once per distinct value. */
