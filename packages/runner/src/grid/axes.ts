@@ -3,7 +3,7 @@ import type { ParamSpec } from '@squash/compressors';
 import type { ModelSpec } from '@squash/trainer';
 import type { PathSegment } from '../spec/locate.js';
 import { stageNames, stageParams } from '../stages/registry.js';
-import type { LayerOverride, StageDefaults, WrittenSweep, WrittenValue } from '../spec/types.js';
+import type { StageDefaults, WrittenSweep, WrittenValue } from '../spec/types.js';
 import { modelLayerNames } from './layers.js';
 import { expandValues } from './values.js';
 
@@ -109,10 +109,4 @@ export function sweepAxes(sweep: WrittenSweep, sweepIndex: number, ctx: SweepCon
     }
   });
   return out;
-}
-
-/** The per-layer overrides a stage was written with (not `each`). */
-export function writtenOverrides(stage: Record<string, unknown>): LayerOverride[] | undefined {
-  const layers = (Object.values(stage)[0] as { layers?: unknown } | undefined)?.layers;
-  return Array.isArray(layers) ? (layers as LayerOverride[]) : undefined;
 }

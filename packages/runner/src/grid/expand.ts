@@ -25,35 +25,43 @@ function product(blocks: Point[][]): Point[] {
 
 const show = (v: ParamValue) => (typeof v === 'string' ? `'${v}'` : String(v));
 
-function resolveRef(ref: string, refs: Map<string, number>, axes: GridAxis[]): { index?: number; message?: string; hint?: string } {
+type Refs = { refs: Map<string, number>; axes: GridAxis[]; names: string[] };
+
+function resolveRef(ref: string, { refs, axes, names }: Refs): { index?: number; message?: string; hint?: string } {
   const index = refs.get(ref);
   if (index !== undefined) return { index };
   const known = axes.map((a) => a.ref);
   const hint = `axes: ${known.join(', ')}`;
+  const [stageName, param] = [ref.slice(0, ref.indexOf('.')), ref.slice(ref.indexOf('.') + 1)];
+  const repeated = names.flatMap((n, j) => (n === stageName ? [j] : []));
+  if (ref.includes('.') && repeated.length > 1) {
+    return { message: `'${stageName}' names ${repeated.length} stages of this sweep; write ${repeated.map((j) => `${j}.${param}`).join(' or ')}`, hint };
+  }
   if (!ref.includes('.')) {
     const ends = known.filter((k) => k.endsWith(`.${ref}`));
     const near = ends.length === 1 ? ends[0] : undefined;
     return { message: `'${ref}' is not an axis reference: write <stage>.<param>${near ? `; did you mean '${near}'?` : ''}`, hint };
   }
-  const stage = ref.slice(0, ref.indexOf('.'));
   const near = didYouMean(ref, known);
   if (near) return { message: `unknown axis '${ref}'; did you mean '${near}'?`, hint };
-  const what = axes.some((a) => a.ref.startsWith(`${stage}.`)) ? `stage '${stage}' has no param '${ref.slice(stage.length + 1)}'` : `no stage '${stage}' in this sweep`;
+  const staged = repeated.length === 1 || (/^\d+$/.test(stageName) && Number(stageName) < names.length);
+  const what = staged ? `stage '${stageName}' does not set '${param}'` : `no stage '${stageName}' in this sweep`;
   return { message: `unknown axis '${ref}': ${what}`, hint };
 }
 
 /** Zip groups → one block each (rows pair the axes' values index by index); checks lengths. */
-function zipBlocks(sweep: WrittenSweep, base: PathSegment[], axes: GridAxis[], refs: Map<string, number>, problems: GridProblem[]) {
+function zipBlocks(sweep: WrittenSweep, base: PathSegment[], r: Refs, problems: GridProblem[]) {
+  const { axes } = r;
   const zipped = new Map<number, number>(); // axis index → group index
   const groups: number[][] = [];
   (sweep.zip ?? []).forEach((group, g) => {
     const members: number[] = [];
     group.forEach((ref, k) => {
-      const r = resolveRef(ref, refs, axes);
+      const res = resolveRef(ref, r);
       const path = [...base, 'zip', g, k];
-      if (r.index === undefined) problems.push({ path, message: r.message!, hint: r.hint });
-      else if (zipped.has(r.index) || members.includes(r.index)) problems.push({ path, message: `axis '${axes[r.index]!.ref}' is already zipped (an axis can be in one zip group, once)` });
-      else members.push(r.index);
+      if (res.index === undefined) problems.push({ path, message: res.message!, hint: res.hint });
+      else if (zipped.has(res.index) || members.includes(res.index)) problems.push({ path, message: `axis '${axes[res.index]!.ref}' is already zipped (an axis can be in one zip group, once)` });
+      else members.push(res.index);
     });
     if (members.length !== group.length) return;
     const lengths = members.map((m) => axes[m]!.values.length);
@@ -71,20 +79,23 @@ function zipBlocks(sweep: WrittenSweep, base: PathSegment[], axes: GridAxis[], r
   return { zipped, groups };
 }
 
-/** Exclusions: each entry must name known axes and values that exist, and must match some point. */
-function applyExcludes(sweep: WrittenSweep, base: PathSegment[], axes: GridAxis[], refs: Map<string, number>, points: Point[], problems: GridProblem[]): Point[] {
-  const tests: Array<((p: Point) => boolean) | undefined> = (sweep.exclude ?? []).map((entry, e) => {
+type Test = ((p: Point) => boolean) | undefined;
+
+/** Exclusions: each entry must name known axes and values that exist (undefined test: it did not). */
+function excludeTests(sweep: WrittenSweep, base: PathSegment[], r: Refs, problems: GridProblem[]): Test[] {
+  const { axes } = r;
+  return (sweep.exclude ?? []).map((entry, e) => {
     const conds: Array<{ key: string; values: ParamValue[] }> = [];
     let ok = true;
     for (const [ref, written] of Object.entries(entry)) {
-      const r = resolveRef(ref, refs, axes);
+      const res = resolveRef(ref, r);
       const path = [...base, 'exclude', e];
-      if (r.index === undefined) {
-        problems.push({ path, key: ref, message: r.message!, hint: r.hint });
+      if (res.index === undefined) {
+        problems.push({ path, key: ref, message: res.message!, hint: res.hint });
         ok = false;
         continue;
       }
-      const axis = axes[r.index]!;
+      const axis = axes[res.index]!;
       if (conds.some((c) => c.key === axis.key)) {
         problems.push({ path, key: ref, message: `names axis '${axis.ref}' twice` });
         ok = false;
@@ -104,6 +115,10 @@ function applyExcludes(sweep: WrittenSweep, base: PathSegment[], axes: GridAxis[
     }
     return ok ? (p: Point) => conds.every((c) => c.values.includes(p[c.key]!)) : undefined;
   });
+}
+
+/** Drops the points an exclusion matches; an exclusion matching no point is a problem. */
+function dropExcluded(points: Point[], tests: Test[], base: PathSegment[], zipped: boolean, problems: GridProblem[]): Point[] {
   const matched = tests.map(() => 0);
   const kept = points.filter((p) => {
     let drop = false;
@@ -116,7 +131,9 @@ function applyExcludes(sweep: WrittenSweep, base: PathSegment[], axes: GridAxis[
     return !drop;
   });
   tests.forEach((t, e) => {
-    if (t && !matched[e]) problems.push({ path: [...base, 'exclude', e], message: 'matches no point of the grid (a zip may already pair these values differently)' });
+    if (t && !matched[e]) {
+      problems.push({ path: [...base, 'exclude', e], message: 'matches no point of the grid', hint: zipped ? 'zip pairs these values differently' : undefined });
+    }
   });
   return kept;
 }
@@ -128,7 +145,8 @@ function applyExcludes(sweep: WrittenSweep, base: PathSegment[], axes: GridAxis[
 export function expandSweep(sweep: WrittenSweep, sweepIndex: number, ctx: SweepContext): ExpandedSweep {
   const { axes, refs, stageLayers, problems } = sweepAxes(sweep, sweepIndex, ctx);
   const base: PathSegment[] = ['sweeps', sweepIndex];
-  const { zipped, groups } = zipBlocks(sweep, base, axes, refs, problems);
+  const r: Refs = { refs, axes, names: sweep.stages.map((st) => Object.keys(st)[0]!) };
+  const { zipped, groups } = zipBlocks(sweep, base, r, problems);
   const blocks: Point[][] = [];
   axes.forEach((axis, i) => {
     const g = zipped.get(i);
@@ -138,6 +156,7 @@ export function expandSweep(sweep: WrittenSweep, sweepIndex: number, ctx: SweepC
       blocks.push(members[0]!.values.map((_, k) => Object.fromEntries(members.map((a) => [a.key, a.values[k]!]))));
     }
   });
+  const tests = excludeTests(sweep, base, r, problems);
   const broken = axes.some((a) => a.broken) || problems.length > 0;
   const size = blocks.reduce((n, b) => n * b.length, 1);
   if (size > MAX_POINTS) {
@@ -147,10 +166,9 @@ export function expandSweep(sweep: WrittenSweep, sweepIndex: number, ctx: SweepC
   if (broken) return { axes, points: [], stageLayers, problems };
   const all = product(blocks);
   const before = problems.length;
-  const points = applyExcludes(sweep, base, axes, refs, all, problems);
+  const points = dropExcluded(all, tests, base, groups.length > 0, problems);
   if (!points.length && problems.length === before) {
-    const where = all.length ? [...base, 'exclude'] : base;
-    problems.push({ path: where, message: `sweep '${sweep.name}' expands to no trials${all.length ? ': every point is excluded' : ''}` });
+    problems.push({ path: base, key: all.length ? 'exclude' : undefined, message: `sweep '${sweep.name}' expands to no trials${all.length ? ': every point is excluded' : ''}` });
   }
   return { axes, points, stageLayers, problems };
 }

@@ -80,7 +80,12 @@ function integersOnly(values: ParamValue[], spec: ParamSpec | undefined, param: 
 }
 
 function generate(expr: ValueExpr, spec: ParamSpec | undefined, param: string): Expanded {
-  if ('range' in expr) return range(expr.range);
+  if ('range' in expr) {
+    // The schema already asks an integer param's range for integers; this guards unparsed input.
+    const r = range(expr.range);
+    const problem = r.problem ?? integersOnly(r.values, spec, param, 'range');
+    return problem ? { values: [], generated: true, problem } : r;
+  }
   if ('linspace' in expr) {
     const { start, stop, num } = expr.linspace;
     if (num > MAX_AXIS_VALUES) return tooMany(num, ['linspace', 'num']);

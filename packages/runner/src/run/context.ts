@@ -33,7 +33,10 @@ export function trialParams(trial: Trial): Record<string, ParamValue> {
     batch_size: trial.baseline.train.batchSize,
     learning_rate: trial.baseline.train.learningRate,
   };
-  for (const s of trial.stages) for (const [k, v] of Object.entries(s.params)) params[`${s.compressor}.${k}`] = v;
+  for (const s of trial.stages) {
+    for (const [k, v] of Object.entries(s.params)) params[`${s.compressor}.${k}`] = v;
+    if (s.layer) params[`${s.compressor}.layer`] = s.layer;
+  }
   params.stages = trial.stages.map((s) => s.compressor).join('+');
   return params;
 }

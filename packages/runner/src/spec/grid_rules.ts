@@ -75,8 +75,7 @@ function checkPoints(w: WrittenExperiment, x: ExpandedSweep, i: number, at: At, 
  * problem located, then each point checked. A grid that expands to nothing is an error.
  */
 export function gridRule(w: WrittenExperiment, at: At, errors: ConfigError[]): void {
-  const model = typeof w.model === 'string' && w.models?.[w.model] ? w.models[w.model]! : w.model;
-  const ctx = { defaults: w.defaults ?? {}, models: w.models ?? {}, layers: modelLayerNames(model, w.models) };
+  const ctx = { defaults: w.defaults ?? {}, models: w.models ?? {}, layers: modelLayerNames(w.model, w.models) };
   w.sweeps.forEach((sweep, i) => {
     const x = expandSweep(sweep, i, ctx);
     for (const p of x.problems) errors.push(new ConfigError(p.message, { location: at(p.path, p.key), hint: p.hint }));

@@ -31,7 +31,7 @@ describe('parseSpec', () => {
     ['misspelled top-level key', BASE.replace('sweeps:', 'sweps:'), /^exp\.yaml:4:1: sweps: unknown key 'sweps'; did you mean 'sweeps'\?/],
     ['unknown param with suggestion', BASE.replace('retention:', 'retension:'), /exp\.yaml:7:26: sweeps\[0\]\.stages\[0\]\.prune-weights\.retension: unknown key 'retension'; did you mean 'retention'\?/],
     ['retention out of range in a list', BASE.replace('[0.5, 0.2]', '[0.5, 1.5]'), /exp\.yaml:7:43: sweeps\[0\]\.stages\[0\]\.prune-weights\.retention\[1\]: .*1\.5/],
-    ['wrong type', BASE.replace('[0.5, 0.2]', 'half'), /exp\.yaml:7:37: sweeps\[0\]\.stages\[0\]\.prune-weights\.retention: expected number or list, got 'half' \(string\)/],
+    ['wrong type', BASE.replace('[0.5, 0.2]', 'half'), /exp\.yaml:7:37: sweeps\[0\]\.stages\[0\]\.prune-weights\.retention: expected number, list or range\/linspace\/logspace, got 'half' \(string\)/],
     ['unknown compressor', BASE.replace('prune-weights', 'prune-wieghts'), /exp\.yaml:7:9: sweeps\[0\]\.stages\[0\]\.prune-wieghts: unknown key 'prune-wieghts'; did you mean 'prune-weights'\?/],
     ['unknown model', BASE.replace('article-mlp', 'article-mpl'), /exp\.yaml:2:8: model: unknown model 'article-mpl'; did you mean 'article-mlp'\?/],
     ['unknown dataset', BASE.replace('mnist', 'cifar'), /exp\.yaml:3:18: dataset\.name: expected one of: .*mnist/],

@@ -93,10 +93,15 @@ function toConfigError(e: ErrorObject, locateAt: (path: PathSegment[], key?: str
       const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
       return new ConfigError(`expected ${list}, got ${describeValue(e.data)}`, { location: locateAt(path) });
     }
-    case 'type':
-      return new ConfigError(`expected ${String((e.params as { type: string }).type).replace(/,/g, ' or ')}, got ${describeValue(e.data)}`, { location: locateAt(path) });
-    case 'minItems':
+    case 'type': {
+      const hint = path[0] === 'defaults' && Array.isArray(e.data) ? 'defaults hold single values; put the list in a sweep' : undefined;
+      return new ConfigError(`expected ${String((e.params as { type: string }).type).replace(/,/g, ' or ')}, got ${describeValue(e.data)}`, { location: locateAt(path), hint });
+    }
+    case 'minItems': {
+      const limit = (e.params as { limit: number }).limit;
+      if (limit > 1) return new ConfigError(`needs at least ${limit} entries, got ${(e.data as unknown[]).length}`, { location: locateAt(path) });
       return new ConfigError(`must not be empty (a grid with an empty list expands to no trials)`, { location: locateAt(path) });
+    }
     case 'minProperties':
     case 'maxProperties':
       if (parentProps.includes('range')) return new ConfigError(`expected exactly one of: ${parentProps.join(', ')}`, { location: locateAt(path) });
@@ -109,15 +114,19 @@ function toConfigError(e: ErrorObject, locateAt: (path: PathSegment[], key?: str
 
 /**
  * Text → experiment or every problem at once: YAML syntax, then the JSON Schema, then semantic
- * rules; each error located as file:line:col and named by path. Nothing here touches the disk
+ * rules (including expanding every sweep's grid: ranges, zip, exclude, defaults, layer axes — the
+ * syntax is documented in schema.ts and SWEEPS.md); each error located as file:line:col and named by path. Nothing here touches the disk
  * beyond reading, so a bad file can never leave anything half-written.
  */
 export function parseSpec(text: string, file = '<input>'): ParseResult {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
+    // A broken structure (a tab, an unclosed bracket) makes the parser see bogus duplicate keys:
+    // report duplicates only when they are the only problem.
+    const real = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
     return {
-      errors: doc.errors.map((e) => {
+      errors: (real.length ? real : doc.errors).map((e) => {
         const pos = lc.linePos(e.pos[0]);
         return new ConfigError(`YAML syntax: ${e.message.split('\n')[0]}`, { location: { file, line: pos.line, column: pos.col } });
       }),
