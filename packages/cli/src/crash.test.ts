@@ -111,8 +111,10 @@ describe('crash safety and concurrency (real processes, real SQLite)', () => {
     expect(runs.filter((r) => r.status === 'FINISHED' && r.is_baseline)).toHaveLength(1);
   });
 
-  it('--jobs 2 runs trials in two worker processes, each trial once', () => {
+  it('--jobs 2 runs trials in this process and a worker process, each trial once', () => {
     const dir = workspace();
+    // Longer fine-tuning, so the worker (which starts ~1 s later) is sure to find trials left.
+    writeFileSync(join(dir, 'e.yaml'), EXPERIMENT.replace('finetune: { epochs: 2 }', 'finetune: { epochs: 12 }'));
     const r = runToEnd(dir, ['--jobs', '2']);
     expect(r.status).toBe(0);
     const runs = expectEachTrialFinishedOnce(dir);

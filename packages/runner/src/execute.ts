@@ -22,7 +22,7 @@ export interface RunOptions {
   artifactDir?: string;
   backend?: BackendPreference;
   onEvent?: (e: RunEvent) => void;
-  /** Worker processes for the trials (default 1: in this process). Baselines train first, here. */
+  /** Processes working on the trials: this one plus jobs − 1 forked workers (default 1). Baselines train first, here. */
   jobs?: number;
   /** Rerun trials that an earlier invocation FINISHED. */
   force?: boolean;
@@ -65,14 +65,15 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
     try {
       const data = await loadExperimentData(exp);
       const baselines = await ensureBaselines(pending, { store, experimentId, sweepId, identity, heartbeat, data, cacheDir: opts.cacheDir, emit });
-      if (jobs === 1) {
-        await workLoop(pending, {
-          exp, store, experimentId, sweepId, identity, heartbeat, data, baselines, artifactDir, force: !!opts.force, emit: count,
-          current: opts.current ?? {},
-        });
-      } else {
-        await runWorkers(jobs, { exp, db: store.path, cacheDir: opts.cacheDir, artifactDir, backend: opts.backend, invocation: identity.invocation, force: !!opts.force }, count);
-      }
+      // This process is one of the `jobs` workers: it already holds the data and baselines.
+      const helpers = jobs > 1
+        ? runWorkers(jobs - 1, { exp, db: store.path, cacheDir: opts.cacheDir, artifactDir, backend: opts.backend, invocation: identity.invocation, force: !!opts.force }, count)
+        : Promise.resolve();
+      const own = workLoop(pending, {
+        exp, store, experimentId, sweepId, identity, heartbeat, data, baselines, artifactDir, force: !!opts.force, emit: count,
+        current: opts.current ?? {},
+      });
+      await Promise.all([own, helpers]);
       for (const b of baselines.values()) b.model.dispose();
     } finally {
       heartbeat.stop();
@@ -100,9 +101,9 @@ export interface WorkerInit {
   force: boolean;
 }
 
-/** Forks `jobs` workers that claim trials from the database; relays their events; forwards Ctrl-C. */
-async function runWorkers(jobs: number, init: WorkerInit, emit: Emit): Promise<void> {
-  const children = Array.from({ length: jobs }, () => fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+/** Forks `count` workers that claim trials from the database; relays their events; forwards Ctrl-C. */
+async function runWorkers(count: number, init: WorkerInit, emit: Emit): Promise<void> {
+  const children = Array.from({ length: count }, () => fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const forward = () => children.forEach((c) => c.connected && c.kill('SIGINT'));
   process.on('SIGINT', forward);
   try {
