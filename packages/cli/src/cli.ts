@@ -5,7 +5,7 @@ export const HELP = `squash — declarative experiments for neural-network compr
 
 Usage:
   squash run <experiment.yaml> [--db <path>] [--backend auto|tensorflow|wasm|cpu] [--jobs N]
-             [--force] [--dry-run] [--yes] [--quiet | --json] [--format …] [--out <file>]
+             [--force] [--fail-fast] [--dry-run] [--yes] [--quiet | --json] [--format …] [--out <file>]
       Validate the file, train the baseline once per seed (cached under <db dir>/cache/),
       run every trial not already FINISHED, store it in SQLite and print the comparison table.
   squash report <experiment name | experiment.yaml> [--db <path>] [--format terminal|markdown|csv] [--out <file>]
@@ -20,6 +20,7 @@ Options:
   --out <file>      write the report to a file instead of standard output
   --jobs N          run: N worker processes claim trials from the database (default 1)
   --force           run: rerun trials that are already FINISHED (baselines stay cached)
+  --fail-fast       run: start no new trial after one has failed (default: record it FAILED, go on)
   --dry-run         run: print the expanded trials and which are already done; write nothing
   --yes             run: allow a grid of more than 500 trials
   --quiet           run: print only the final table
@@ -42,6 +43,7 @@ export interface ParsedArgs {
   quiet: boolean;
   json: boolean;
   force: boolean;
+  failFast: boolean;
   dryRun: boolean;
   yes: boolean;
   help: boolean;
@@ -62,6 +64,7 @@ export function parseCli(argv: string[]): ParsedArgs {
         quiet: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         force: { type: 'boolean', default: false },
+        'fail-fast': { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         yes: { type: 'boolean', short: 'y', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -72,7 +75,7 @@ export function parseCli(argv: string[]): ParsedArgs {
   }
   const { values, positionals } = parsed;
   const [command, target, ...extra] = positionals;
-  const flags = { quiet: !!values.quiet, json: !!values.json, force: !!values.force, dryRun: !!values['dry-run'], yes: !!values.yes };
+  const flags = { quiet: !!values.quiet, json: !!values.json, force: !!values.force, failFast: !!values['fail-fast'], dryRun: !!values['dry-run'], yes: !!values.yes };
   if (values.help || command === undefined || command === 'help') return { ...flags, help: true };
   if (!(COMMANDS as readonly string[]).includes(command)) {
     const near = didYouMean(command, COMMANDS);

@@ -81,5 +81,13 @@ describe('runExperiment (real training on the synthetic set, real SQLite)', () =
     const failed = runs.find((r) => r.status === 'FAILED')!;
     expect(failed.error).toMatch(/boom in apply/);
     expect(failed.endedAt).not.toBeNull();
+
+    // --fail-fast: nothing starts after the failure (the two bits trials stay unrun).
+    const dir = tempDir();
+    const store = SqliteStore.open(join(dir, 'squash.db'));
+    const fast = await runExperiment(exp, { store, cacheDir: join(dir, 'cache'), backend: 'wasm', failFast: true });
+    expect(fast).toMatchObject({ finished: 0, failed: 1 });
+    expect(store.listRuns('tiny').filter((r) => !r.isBaseline)).toHaveLength(1);
+    store.close();
   });
 });

@@ -26,6 +26,8 @@ export interface RunOptions {
   jobs?: number;
   /** Rerun trials that an earlier invocation FINISHED. */
   force?: boolean;
+  /** Stop starting trials after the first failure (the default goes on). */
+  failFast?: boolean;
   /** Lets the caller mark the run in progress KILLED on a signal. */
   current?: { runId?: string };
 }
@@ -67,10 +69,10 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
       const baselines = await ensureBaselines(pending, { store, experimentId, sweepId, identity, heartbeat, data, cacheDir: opts.cacheDir, emit });
       // This process is one of the `jobs` workers: it already holds the data and baselines.
       const helpers = jobs > 1
-        ? runWorkers(jobs - 1, { exp, db: store.path, cacheDir: opts.cacheDir, artifactDir, backend: opts.backend, invocation: identity.invocation, force: !!opts.force }, count)
+        ? runWorkers(jobs - 1, { exp, db: store.path, cacheDir: opts.cacheDir, artifactDir, backend: opts.backend, invocation: identity.invocation, force: !!opts.force, failFast: !!opts.failFast }, count)
         : Promise.resolve();
       const own = workLoop(pending, {
-        exp, store, experimentId, sweepId, identity, heartbeat, data, baselines, artifactDir, force: !!opts.force, emit: count,
+        exp, store, experimentId, sweepId, identity, heartbeat, data, baselines, artifactDir, force: !!opts.force, failFast: !!opts.failFast, emit: count,
         current: opts.current ?? {},
       });
       await Promise.all([own, helpers]);
@@ -99,6 +101,7 @@ export interface WorkerInit {
   backend?: BackendPreference;
   invocation: string;
   force: boolean;
+  failFast: boolean;
 }
 
 /** Forks `count` workers that claim trials from the database; relays their events; forwards Ctrl-C. */

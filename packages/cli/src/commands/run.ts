@@ -68,7 +68,7 @@ export async function run(args: ParsedArgs, io: IO): Promise<number> {
   };
   process.once('SIGINT', onSigint);
   try {
-    const summary = await runExperiment(experiment, { store, cacheDir: paths.cacheDir, backend, jobs, force: args.force, current, onEvent: eventSink(args, io) });
+    const summary = await runExperiment(experiment, { store, cacheDir: paths.cacheDir, backend, jobs, force: args.force, failFast: args.failFast, current, onEvent: eventSink(args, io) });
     if (!args.json) {
       if (!args.quiet) io.err(`database ${paths.db}\n\n`);
       printReport(store, planned(experiment), format, io, args.out);

@@ -23,6 +23,8 @@ export interface WorkEnv {
   baselines: Map<string, Baseline>;
   artifactDir: string;
   force: boolean;
+  /** Stop claiming new trials once one has failed. */
+  failFast?: boolean;
   emit: Emit;
   /** The run in progress, so a signal handler can mark it KILLED. */
   current: { runId?: string };
@@ -36,6 +38,8 @@ export interface WorkEnv {
 export async function workLoop(trials: Trial[], env: WorkEnv): Promise<void> {
   const calibration = head(env.data.train, CALIBRATION_SAMPLES);
   for (const [i, trial] of trials.entries()) {
+    // With --fail-fast a failure in any process of this invocation stops everyone's claiming.
+    if (env.failFast && env.store.invocationFailed(env.identity.invocation)) return;
     const label = trialLabel(trial.stages);
     const claim = env.store.claimRun(
       { experimentId: env.experimentId, trialId: trial.id, sweep: trial.sweep, label, isBaseline: false, seed: trial.baseline.seed,

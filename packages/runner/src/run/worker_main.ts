@@ -33,7 +33,7 @@ process.once('message', (init: WorkerInit) => {
     const heartbeat = startHeartbeat((ids) => store.heartbeat(ids));
     const data = await loadExperimentData(init.exp);
     const baselines = await ensureBaselines(trials, { store, experimentId, sweepId, identity, heartbeat, data, cacheDir: init.cacheDir, emit: () => {} });
-    await workLoop(trials, { exp: init.exp, store, experimentId, sweepId, identity, heartbeat, data, baselines, artifactDir: init.artifactDir, force: init.force, emit, current });
+    await workLoop(trials, { exp: init.exp, store, experimentId, sweepId, identity, heartbeat, data, baselines, artifactDir: init.artifactDir, force: init.force, failFast: init.failFast, emit, current });
     heartbeat.stop();
     store.close();
     // The callback runs once every event before it has reached the parent.

@@ -205,6 +205,10 @@ export class SqliteStore implements RunStore {
     }).immediate();
   }
 
+  invocationFailed(invocation: string): boolean {
+    return this.db.prepare("SELECT 1 FROM runs WHERE invocation = ? AND status = 'FAILED' LIMIT 1").get(invocation) !== undefined;
+  }
+
   heartbeat(runIds: string[]): void {
     if (!runIds.length) return;
     const stmt = this.db.prepare("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'RUNNING'");

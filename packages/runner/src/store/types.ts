@@ -83,6 +83,8 @@ export interface RunStore {
    * process died is marked KILLED first. Two processes can never both claim one trial.
    */
   claimRun(req: ClaimRequest, worker: WorkerIdentity): ClaimResult;
+  /** Whether any run of this invocation FAILED (for --fail-fast across worker processes). */
+  invocationFailed(invocation: string): boolean;
   /** Marks the given runs as alive now. */
   heartbeat(runIds: string[]): void;
   /** Records the experiment file's text once per distinct content; returns its id. */
