@@ -72,7 +72,8 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
         ? runWorkers(jobs - 1, { exp, db: store.path, cacheDir: opts.cacheDir, artifactDir, backend: opts.backend, invocation: identity.invocation, force: !!opts.force, failFast: !!opts.failFast }, count)
         : Promise.resolve();
       const own = workLoop(pending, {
-        exp, store, experimentId, sweepId, identity, heartbeat, data, baselines, artifactDir, force: !!opts.force, failFast: !!opts.failFast, emit: count,
+        exp, store, experimentId, sweepId, identity, heartbeat, data, baselines, artifactDir, stateCacheDir: join(opts.cacheDir, 'states'),
+        force: !!opts.force, failFast: !!opts.failFast, emit: count,
         current: opts.current ?? {},
       });
       await Promise.all([own, helpers]);

@@ -118,3 +118,26 @@ describe('compression pipelines (synthetic data, real training, real artifacts)'
     expect(existsSync(distill!.artifacts.model!.path)).toBe(true);
   });
 });
+
+describe('cached pipeline states', () => {
+  it('trains a shared prefix once and gives the same numbers as without the cache', async () => {
+    const sweep = `  - name: shared
+    stages:
+      - prune-weights: { retention: 0.3 }
+      - finetune: { epochs: 2 }
+      - quantize-weights: { scheme: kmeans, bits: [3, 4] }
+      - finetune: { epochs: 1 }
+`;
+    const runs = await run(sweep);
+    const [first, second] = runs;
+    expect(first!.metrics.cached_stages).toBe(0);
+    expect(second!.metrics.cached_stages).toBe(2); // prune + finetune came from the cache
+    expect(second!.params.cache_hit).toBe(true);
+    expect(second!.metrics.finetune_seconds).toBeGreaterThan(0);
+    // A fresh cache computes the 4-bit trial from scratch: identical results.
+    const alone = await run(sweep.replace('bits: [3, 4]', 'bits: 4'));
+    expect(alone[0]!.metrics.cached_stages).toBe(0);
+    expect(alone[0]!.metrics.accuracy).toBe(second!.metrics.accuracy);
+    expect(alone[0]!.metrics.artifact_bytes).toBe(second!.metrics.artifact_bytes);
+  });
+});

@@ -1,4 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import { SQUASH_VERSION, stableHash } from '@squash/core';
+import { loadState, saveState } from './state_cache.js';
 import { compressorRegistry, type ActivationCompressor, type WeightCompressor } from '@squash/compressors';
 import { buildModel, evaluate, getWeights, setWeights, splitValidation, type ActivationHook, type Evaluation, type ModelSpec } from '@squash/trainer';
 import type { Stage } from '../spec/types.js';
@@ -40,14 +43,40 @@ export function activationHook(state: PipelineState): ActivationHook | undefined
 }
 
 /** Runs a trial's stages on a copy of the baseline and evaluates the result on the test split. */
-export async function runPipeline(baseline: tf.LayersModel, baselineSpec: ModelSpec, stages: Stage[], ctx: PipelineContext): Promise<{ state: PipelineState; evaluation: Evaluation; validation?: Evaluation }> {
-  const model = buildModel(baselineSpec, ctx.data.inputShape, ctx.seed);
-  setWeights(model, getWeights(baseline));
-  const state: PipelineState = {
-    spec: baselineSpec, model, masks: new Map(), quantized: new Map(), activations: new Map(),
-    huffman: false, indexBits: DEFAULT_INDEX_BITS, history: [], trainSeconds: 0,
-  };
-  for (const [i, stage] of stages.entries()) await applyStage(state, ctx, stage, i);
+/** Stages whose result is worth caching: they train (or rebuild the model). */
+const TRAINING_STAGES = new Set(['finetune', 'prune-iterative', 'prune-gradual', 'distill', 'prune-units']);
+
+export interface PipelineResult {
+  state: PipelineState;
+  evaluation: Evaluation;
+  validation?: Evaluation;
+  /** Stages restored from the state cache instead of run (0 when nothing was cached). */
+  cachedStages: number;
+}
+
+export async function runPipeline(baseline: tf.LayersModel, baselineSpec: ModelSpec, stages: Stage[], ctx: PipelineContext): Promise<PipelineResult> {
+  const keyAt = (i: number) => stableHash({ kind: 'pipeline-state', baseline: ctx.baselineId, stages: stages.slice(0, i + 1), models: ctx.models, version: SQUASH_VERSION });
+  const dirAt = (i: number) => (ctx.stateCacheDir ? join(ctx.stateCacheDir, keyAt(i)) : undefined);
+  // The longest cached prefix that ends in a training stage, if any.
+  let state: PipelineState | undefined;
+  let start = 0;
+  for (let i = stages.length - 1; i >= 0 && !state; i--) {
+    const dir = TRAINING_STAGES.has(stages[i]!.compressor) ? dirAt(i) : undefined;
+    if (dir && (state = loadState(dir))) start = i + 1;
+  }
+  if (!state) {
+    const model = buildModel(baselineSpec, ctx.data.inputShape, ctx.seed);
+    setWeights(model, getWeights(baseline));
+    state = {
+      spec: baselineSpec, model, masks: new Map(), quantized: new Map(), activations: new Map(),
+      huffman: false, indexBits: DEFAULT_INDEX_BITS, history: [], trainSeconds: 0,
+    };
+  }
+  for (let i = start; i < stages.length; i++) {
+    await applyStage(state, ctx, stages[i]!, i);
+    const dir = TRAINING_STAGES.has(stages[i]!.compressor) ? dirAt(i) : undefined;
+    if (dir) saveState(dir, state, ctx.data.inputShape);
+  }
   const hook = activationHook(state);
   // Validation metrics (held-out training data) are what settings should be chosen by, never test.
   const held = splitValidation(ctx.data.train, ctx.train.validationSplit).validation;
@@ -55,5 +84,6 @@ export async function runPipeline(baseline: tf.LayersModel, baselineSpec: ModelS
     state,
     evaluation: evaluate(state.model, ctx.data.test, { activationHook: hook }),
     validation: held ? evaluate(state.model, held, { activationHook: hook }) : undefined,
+    cachedStages: start,
   };
 }

@@ -36,6 +36,11 @@ export interface PipelineContext {
   train: TrainSpec;
   seed: number;
   resolveModel(name: string): ModelSpec;
+  /** Content-addressed states after training stages (`<cache>/states`); none: no caching. */
+  stateCacheDir?: string;
+  /** Identify the computation a cached state came from. */
+  baselineId: string;
+  models: Record<string, ModelSpec>;
   onEpoch?: (log: EpochLog) => void;
 }
 

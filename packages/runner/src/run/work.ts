@@ -22,6 +22,8 @@ export interface WorkEnv {
   data: Dataset;
   baselines: Map<string, Baseline>;
   artifactDir: string;
+  /** Where pipeline states after training stages are cached (shared by trials and experiments). */
+  stateCacheDir?: string;
   force: boolean;
   /** Stop claiming new trials once one has failed. */
   failFast?: boolean;
@@ -70,10 +72,11 @@ async function runTrial(trial: Trial, label: string, runId: string, calibration:
   const t0 = performance.now();
   const ctx: PipelineContext = {
     data: env.data, calibration, teacher: baseline.model, train: trial.baseline.train, seed: trial.baseline.seed,
+    baselineId: trial.baselineId, models: env.exp.models, stateCacheDir: env.stateCacheDir,
     resolveModel: (name) => (env.exp.models[name] ? { ...env.exp.models[name]!, name } : modelRegistry.get(name)),
     onEpoch: (log) => env.emit({ type: 'epoch', seed: trial.baseline.seed, log, label }),
   };
-  const { state, evaluation, validation } = await runPipeline(baseline.model, resolveModelSpec(trial.baseline.model), trial.stages, ctx);
+  const { state, evaluation, validation, cachedStages } = await runPipeline(baseline.model, resolveModelSpec(trial.baseline.model), trial.stages, ctx);
   try {
     const artifact = writeTrialArtifact(state, ctx, join(env.artifactDir, `${trial.id}.sqz`));
     const metrics = trialMetrics({
@@ -81,8 +84,8 @@ async function runTrial(trial: Trial, label: string, runId: string, calibration:
       seconds: (performance.now() - t0) / 1000,
     });
     env.store.finishRun(runId, {
-      params: { ...trialParams(trial), baseline_run: baseline.id },
-      metrics,
+      params: { ...trialParams(trial), baseline_run: baseline.id, cache_hit: cachedStages > 0 },
+      metrics: [...metrics, { key: 'cached_stages', value: cachedStages }],
       artifacts: [{ kind: 'model', path: artifact.path, bytes: artifact.bytes }],
     });
     return evaluation.accuracy;

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { selectBackend } from '@squash/core';
 import type { WorkerInit } from '../execute.js';
 import { SqliteStore } from '../store/sqlite_store.js';
@@ -33,7 +34,7 @@ process.once('message', (init: WorkerInit) => {
     const heartbeat = startHeartbeat((ids) => store.heartbeat(ids));
     const data = await loadExperimentData(init.exp);
     const baselines = await ensureBaselines(trials, { store, experimentId, sweepId, identity, heartbeat, data, cacheDir: init.cacheDir, emit: () => {} });
-    await workLoop(trials, { exp: init.exp, store, experimentId, sweepId, identity, heartbeat, data, baselines, artifactDir: init.artifactDir, force: init.force, failFast: init.failFast, emit, current });
+    await workLoop(trials, { exp: init.exp, store, experimentId, sweepId, identity, heartbeat, data, baselines, artifactDir: init.artifactDir, stateCacheDir: join(init.cacheDir, 'states'), force: init.force, failFast: init.failFast, emit, current });
     heartbeat.stop();
     store.close();
     // The callback runs once every event before it has reached the parent.
