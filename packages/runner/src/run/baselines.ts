@@ -1,19 +1,10 @@
-import type { MetricInput, RunStore, WorkerIdentity } from '../store/types.js';
+import type { MetricInput } from '../store/types.js';
 import { obtainBaseline, type Baseline } from '../baseline.js';
-import type { Dataset } from '@squash/datasets';
 import type { Trial } from '../spec/types.js';
-import { trialParams, type startHeartbeat } from './context.js';
-import type { Emit } from './events.js';
+import { trialParams, type ProcessEnv } from './context.js';
 
-export interface BaselineEnv {
-  store: RunStore;
-  experimentId: number;
-  sweepId: number;
-  identity: WorkerIdentity;
-  heartbeat: ReturnType<typeof startHeartbeat>;
-  data: Dataset;
+export interface BaselineEnv extends ProcessEnv {
   cacheDir: string;
-  emit: Emit;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

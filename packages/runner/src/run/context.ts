@@ -4,7 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { SQUASH_VERSION, type ParamValue } from '@squash/core';
 import { loadDataset, type Dataset, type Split } from '@squash/datasets';
 import type { Experiment, Trial } from '../spec/types.js';
-import type { WorkerIdentity } from '../store/types.js';
+import type { RunStore, WorkerIdentity } from '../store/types.js';
+import type { Emit } from './events.js';
 
 /** Hidden-activation ranges are calibrated on this many training samples (never test data). */
 export const CALIBRATION_SAMPLES = 1000;
@@ -52,4 +53,15 @@ export function startHeartbeat(beat: (ids: string[]) => void, intervalMs = 5000)
     stop: () => clearInterval(timer),
     ids: () => [...running],
   };
+}
+
+/** What every working process holds: its store, identity, heartbeat and the experiment's data. */
+export interface ProcessEnv {
+  store: RunStore;
+  experimentId: number;
+  sweepId: number;
+  identity: WorkerIdentity;
+  heartbeat: ReturnType<typeof startHeartbeat>;
+  data: Dataset;
+  emit: Emit;
 }

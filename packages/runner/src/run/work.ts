@@ -1,25 +1,16 @@
 import { join } from 'node:path';
 import { getWeights, modelRegistry, resolveModelSpec } from '@squash/trainer';
-import type { Dataset } from '@squash/datasets';
 import type { Baseline } from '../baseline.js';
 import { writeTrialArtifact } from '../pipeline/artifact.js';
 import { runPipeline } from '../pipeline/run.js';
 import type { PipelineContext } from '../pipeline/state.js';
 import { trialLabel } from '../plan.js';
 import type { Experiment, Trial } from '../spec/types.js';
-import type { RunStore, WorkerIdentity } from '../store/types.js';
 import { trialMetrics } from '../trial_metrics.js';
-import { CALIBRATION_SAMPLES, head, trialParams, type startHeartbeat } from './context.js';
-import type { Emit } from './events.js';
+import { CALIBRATION_SAMPLES, head, trialParams, type ProcessEnv } from './context.js';
 
-export interface WorkEnv {
+export interface WorkEnv extends ProcessEnv {
   exp: Experiment;
-  store: RunStore;
-  experimentId: number;
-  sweepId: number;
-  identity: WorkerIdentity;
-  heartbeat: ReturnType<typeof startHeartbeat>;
-  data: Dataset;
   baselines: Map<string, Baseline>;
   artifactDir: string;
   /** Where pipeline states after training stages are cached (shared by trials and experiments). */
@@ -27,7 +18,6 @@ export interface WorkEnv {
   force: boolean;
   /** Stop claiming new trials once one has failed. */
   failFast?: boolean;
-  emit: Emit;
   /** The run in progress, so a signal handler can mark it KILLED. */
   current: { runId?: string };
 }
