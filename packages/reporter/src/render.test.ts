@@ -5,7 +5,7 @@ import { comparisonTable, renderCsv, renderMarkdown, renderTerminal, type Table 
 function run(over: Partial<RunView>): RunView {
   return {
     id: 'r', experiment: 'e', trialId: 't', sweep: 's', label: 'l', isBaseline: false, status: 'FINISHED', seed: 1, backend: 'wasm',
-    startedAt: null, endedAt: null, error: null, params: {}, metrics: {}, artifacts: {}, ...over,
+    startedAt: null, endedAt: null, error: null, params: {}, metrics: {}, artifacts: {}, tags: {}, ...over,
   };
 }
 

@@ -31,6 +31,7 @@ describe('runExperiment (real training on the synthetic set, real SQLite)', () =
     for (const r of first.runs) expect(r.status).toBe('FINISHED');
 
     const q8 = first.runs.find((r) => r.params['quantize-weights.bits'] === 8)!;
+    expect(q8.tags).toEqual({ owner: 'tests', ticket: '42' });
     const q2 = first.runs.find((r) => r.params['quantize-weights.bits'] === 2)!;
     expect(q8.metrics.weight_bits).toBe(8);
     expect(Math.abs(q8.metrics.accuracy_delta!)).toBeLessThan(0.02);

@@ -8,6 +8,7 @@ export function tempDir(prefix = 'squash-runner-'): string {
 
 /** A small, fast experiment on the synthetic set (tests only — never a real result). */
 export const SYNTHETIC_EXPERIMENT = `name: tiny
+tags: { owner: tests, ticket: 42 }
 model:
   name: tiny-mlp
   layers:

@@ -40,6 +40,7 @@ export async function workLoop(trials: Trial[], env: WorkEnv): Promise<void> {
     );
     if (!claim.claimed) continue;
     env.current.runId = claim.runId;
+    if (env.exp.tags && Object.keys(env.exp.tags).length) env.store.setTags(claim.runId, env.exp.tags);
     env.heartbeat.add(claim.runId);
     env.emit({ type: 'running', runId: claim.runId, trialId: trial.id, label, index: i + 1, total: trials.length, attempt: claim.attempt });
     const t0 = performance.now();

@@ -165,6 +165,11 @@ export function buildExperimentSchema(): Schema {
       },
       seeds: { type: 'array', minItems: 1, items: { type: 'integer' }, description: 'One baseline is trained per seed.' },
       repeats: { type: 'integer', minimum: 1, maximum: 1000, description: 'Shorthand for seeds: [1, …, repeats] (not with seeds).' },
+      tags: {
+        type: 'object',
+        description: 'Free-form labels recorded on every run of this file (e.g. owner, purpose); they do not change trial ids.',
+        additionalProperties: { type: ['string', 'number', 'boolean'] },
+      },
       defaults: defaultsSchema(),
       sweeps: {
         type: 'array',

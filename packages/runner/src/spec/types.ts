@@ -64,6 +64,7 @@ export type StageDefaults = Record<string, Record<string, ParamValue>>;
 export interface WrittenExperiment {
   name: string;
   description?: string;
+  tags?: Record<string, string | number | boolean>;
   model: string | ModelSpec;
   models?: Record<string, ModelSpec>;
   dataset: DatasetSpec;
@@ -79,6 +80,8 @@ export interface WrittenExperiment {
 export interface Experiment {
   name: string;
   description: string;
+  /** Recorded on every run; not part of trial ids. */
+  tags?: Record<string, string>;
   model: string | ModelSpec;
   /** Experiment-scoped named models (students, variants). */
   models: Record<string, ModelSpec>;

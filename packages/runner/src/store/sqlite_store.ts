@@ -151,6 +151,7 @@ export class SqliteStore implements RunStore {
     const params = this.db.prepare('SELECT key, type, value_num, value_text FROM params WHERE run_id = ?');
     const metrics = this.db.prepare('SELECT key, value FROM metrics WHERE run_id = ? AND step = 0');
     const artifacts = this.db.prepare('SELECT kind, path, bytes FROM artifacts WHERE run_id = ?');
+    const tags = this.db.prepare('SELECT key, value FROM tags WHERE run_id = ?');
     return rows.map((r) => ({
       id: r.id as string,
       experiment: r.experiment as string,
@@ -172,6 +173,7 @@ export class SqliteStore implements RunStore {
       ),
       metrics: Object.fromEntries((metrics.all(r.id) as Array<{ key: string; value: number }>).map((m) => [m.key, m.value])),
       artifacts: Object.fromEntries((artifacts.all(r.id) as Array<{ kind: string; path: string; bytes: number }>).map((a) => [a.kind, { path: a.path, bytes: a.bytes }])),
+      tags: Object.fromEntries((tags.all(r.id) as Array<{ key: string; value: string }>).map((t) => [t.key, t.value])),
     }));
   }
 
@@ -203,6 +205,11 @@ export class SqliteStore implements RunStore {
           req.sweepId ?? null, rows.length + 1, w.host, w.pid, w.invocation, w.version, t);
       return { claimed: true, runId: id, attempt: rows.length + 1 };
     }).immediate();
+  }
+
+  setTags(runId: string, tags: Record<string, string>): void {
+    const stmt = this.db.prepare('INSERT OR REPLACE INTO tags (run_id, key, value) VALUES (?, ?, ?)');
+    this.db.transaction(() => Object.entries(tags).forEach(([k, v]) => stmt.run(runId, k, v)))();
   }
 
   invocationFailed(invocation: string): boolean {

@@ -57,6 +57,7 @@ export interface RunView {
   params: Record<string, ParamValue>;
   metrics: Record<string, number>;
   artifacts: Record<string, { path: string; bytes: number }>;
+  tags: Record<string, string>;
 }
 
 /**
@@ -85,6 +86,7 @@ export interface RunStore {
   claimRun(req: ClaimRequest, worker: WorkerIdentity): ClaimResult;
   /** Whether any run of this invocation FAILED (for --fail-fast across worker processes). */
   invocationFailed(invocation: string): boolean;
+  setTags(runId: string, tags: Record<string, string>): void;
   /** Marks the given runs as alive now. */
   heartbeat(runIds: string[]): void;
   /** Records the experiment file's text once per distinct content; returns its id. */
