@@ -1,7 +1,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { ConfigError, didYouMean } from '@squash/core';
 import { defaultPaths, loadExperimentFile, planTrials, SqliteStore, type Experiment } from '@squash/runner';
-import { comparisonTable, renderTable, REPORT_FORMATS, type ReportFormat } from '@squash/reporter';
+import { comparisonTable, referenceTable, renderTable, REPORT_FORMATS, type ReportFormat } from '@squash/reporter';
+import type { Reference } from '@squash/runner';
 import type { ParsedArgs } from '../cli.js';
 
 export type IO = { out: (s: string) => void; err: (s: string) => void };
@@ -11,16 +12,23 @@ export type IO = { out: (s: string) => void; err: (s: string) => void };
  * configurations of the same experiment stay in the database but out of the table); a name means
  * every run stored under it.
  */
-export function reportTarget(target: string): { name: string; only?: Map<string, number> } {
+export interface ReportTarget {
+  name: string;
+  /** Trial ids the file plans now, in plan order; undefined: every run of the experiment. */
+  only?: Map<string, number>;
+  reference?: Reference;
+}
+
+export function reportTarget(target: string): ReportTarget {
   if (!/\.ya?ml$/i.test(target)) return { name: target };
   return planned(loadExperimentFile(target));
 }
 
 /** The file's trials in plan order (baselines first), for filtering and ordering the table. */
-export function planned(exp: Experiment): { name: string; only: Map<string, number> } {
+export function planned(exp: Experiment): ReportTarget {
   const trials = planTrials(exp);
   const ids = [...new Set(trials.map((t) => t.baselineId)), ...trials.map((t) => t.id)];
-  return { name: exp.name, only: new Map(ids.map((id, i) => [id, i])) };
+  return { name: exp.name, only: new Map(ids.map((id, i) => [id, i])), reference: exp.reference };
 }
 
 export function checkFormat(format: string | undefined): ReportFormat {
@@ -29,7 +37,7 @@ export function checkFormat(format: string | undefined): ReportFormat {
   return f;
 }
 
-export function printReport(store: SqliteStore, target: { name: string; only?: Map<string, number> }, format: ReportFormat, io: IO, out?: string): void {
+export function printReport(store: SqliteStore, target: ReportTarget, format: ReportFormat, io: IO, out?: string): void {
   const { name, only } = target;
   const all = store.listRuns(name);
   const runs = only ? all.filter((r) => only.has(r.trialId)).sort((a, b) => only.get(a.trialId)! - only.get(b.trialId)!) : all;
@@ -40,7 +48,9 @@ export function printReport(store: SqliteStore, target: { name: string; only?: M
     throw new ConfigError(`no runs for experiment '${name}'${near ? `; did you mean '${near}'?` : ''}; known: ${known.join(', ') || '(none)'}`);
   }
   // Cut long labels only on a terminal; piped output keeps every character.
-  const text = renderTable(comparisonTable(name, runs), format, process.stdout.isTTY ? process.stdout.columns : Infinity);
+  const width = process.stdout.isTTY ? process.stdout.columns : Infinity;
+  let text = renderTable(comparisonTable(name, runs), format, width);
+  if (target.reference) text += '\n' + renderTable(referenceTable(target.reference, runs), format, width);
   if (out) {
     writeFileSync(out, text);
     io.err(`wrote ${out}\n`);

@@ -16,6 +16,7 @@ export function normalizeSpec(w: WrittenExperiment): Experiment {
     name: w.name,
     description: w.description ?? '',
     tags: Object.fromEntries(Object.entries(w.tags ?? {}).map(([k, v]) => [k, String(v)])),
+    reference: w.reference,
     // A named model from `models:` is inlined, so trial ids hash the architecture itself.
     model: typeof w.model === 'string' && w.models?.[w.model] ? { ...w.models[w.model]!, name: w.model } : w.model,
     models: w.models ?? {},

@@ -67,7 +67,17 @@ const topologyFirst: Rule = (w, at, errors) => {
 };
 
 /** Semantic checks after the schema: every problem, each located; grid expansion and per-point checks in grid_rules.ts. */
-const RULES: Rule[] = [knownModels, seedsRule, uniqueSweepNames, gridRule, topologyFirst];
+/** A reference row's sweep must be one of the file's (or `baseline`). */
+const referenceSweeps: Rule = (w, at, errors) => {
+  const names = ['baseline', ...w.sweeps.map((s) => s.name)];
+  (w.reference?.rows ?? []).forEach((row, i) => {
+    if (row.sweep === undefined || names.includes(row.sweep)) return;
+    const near = didYouMean(row.sweep, names);
+    errors.push(new ConfigError(`unknown sweep '${row.sweep}'${near ? `; did you mean '${near}'?` : ''}`, { location: at(['reference', 'rows', i, 'sweep']), hint: `sweeps: ${names.join(', ')}` }));
+  });
+};
+
+const RULES: Rule[] = [referenceSweeps, knownModels, seedsRule, uniqueSweepNames, gridRule, topologyFirst];
 
 export function checkRules(w: WrittenExperiment, at: At): ConfigError[] {
   const errors: ConfigError[] = [];

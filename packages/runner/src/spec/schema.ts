@@ -171,6 +171,30 @@ export function buildExperimentSchema(): Schema {
         additionalProperties: { type: ['string', 'number', 'boolean'] },
       },
       defaults: defaultsSchema(),
+      reference: {
+        type: 'object',
+        description: "Published numbers to compare with (e.g. a paper's table); `squash report` shows them beside the measured ones.",
+        additionalProperties: false,
+        required: ['rows'],
+        properties: {
+          source: { type: 'string', description: 'where the numbers come from' },
+          rows: {
+            type: 'array',
+            minItems: 1,
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['name', 'metrics'],
+              properties: {
+                name: { type: 'string', minLength: 1, description: 'the row as the source names it' },
+                sweep: { type: 'string', description: 'the sweep whose runs it compares with (`baseline` for the baseline)' },
+                params: { type: 'object', description: 'only runs with these param values (e.g. quantize-weights.bits: 5)', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+                metrics: { type: 'object', minProperties: 1, description: 'published values by metric key (accuracy as a fraction, bytes, ratios)', additionalProperties: { type: 'number' } },
+              },
+            },
+          },
+        },
+      },
       sweeps: {
         type: 'array',
         minItems: 1,

@@ -65,6 +65,7 @@ export interface WrittenExperiment {
   name: string;
   description?: string;
   tags?: Record<string, string | number | boolean>;
+  reference?: Reference;
   model: string | ModelSpec;
   models?: Record<string, ModelSpec>;
   dataset: DatasetSpec;
@@ -82,6 +83,8 @@ export interface Experiment {
   description: string;
   /** Recorded on every run; not part of trial ids. */
   tags?: Record<string, string>;
+  /** Published numbers to report beside the measured ones. */
+  reference?: Reference;
   model: string | ModelSpec;
   /** Experiment-scoped named models (students, variants). */
   models: Record<string, ModelSpec>;
@@ -126,4 +129,10 @@ export interface Trial {
   baseline: BaselineConfig;
   baselineId: string;
   stages: Stage[];
+}
+
+/** A published table to compare with: each row names the runs it matches and the source's values. */
+export interface Reference {
+  source?: string;
+  rows: Array<{ name: string; sweep?: string; params?: Record<string, string | number | boolean>; metrics: Record<string, number> }>;
 }

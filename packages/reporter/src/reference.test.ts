@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import type { RunView } from '@squash/runner';
+import { referenceTable, renderCsv } from './index.js';
+
+const run = (over: Partial<RunView>): RunView => ({
+  id: 'r', experiment: 'e', trialId: 't', sweep: 's', label: 'l', isBaseline: false, status: 'FINISHED', seed: 1, backend: 'wasm',
+  startedAt: null, endedAt: null, error: null, params: {}, metrics: {}, artifacts: {}, tags: {}, ...over,
+});
+
+describe('referenceTable', () => {
+  it('puts published and measured side by side, averaging matching runs and ignoring others', () => {
+    const runs = [
+      run({ isBaseline: true, sweep: 'baseline', metrics: { accuracy: 0.9813 } }),
+      run({ sweep: 'dc', params: { 'quantize-weights.bits': 5 }, metrics: { accuracy: 0.98, compression_ratio: 30 } }),
+      run({ sweep: 'dc', params: { 'quantize-weights.bits': 5 }, seed: 2, metrics: { accuracy: 0.99, compression_ratio: 32 } }),
+      run({ sweep: 'dc', params: { 'quantize-weights.bits': 6 }, metrics: { accuracy: 0.5, compression_ratio: 1 } }),
+      run({ sweep: 'dc', status: 'FAILED', params: { 'quantize-weights.bits': 5 }, metrics: { accuracy: 0.1 } }),
+    ];
+    const t = referenceTable({
+      source: 'Han et al. 2016, Table 1',
+      rows: [
+        { name: 'LeNet-300-100 Ref', sweep: 'baseline', metrics: { accuracy: 0.9836 } },
+        { name: 'LeNet-300-100 Compressed', sweep: 'dc', params: { 'quantize-weights.bits': 5 }, metrics: { accuracy: 0.9842, compression_ratio: 40 } },
+        { name: 'missing', sweep: 'nothing', metrics: { accuracy: 0.5 } },
+      ],
+    }, runs);
+    const csv = renderCsv(t).trim().split('\r\n');
+    expect(csv[1]).toBe('LeNet-300-100 Ref,accuracy,98.36 %,98.13 %,-0.23 pts,1');
+    expect(csv[2]).toBe('LeNet-300-100 Compressed,accuracy,98.42 %,98.50 %,+0.08 pts,2');
+    expect(csv[3]).toBe('LeNet-300-100 Compressed,compression_ratio,40.0×,31.0×,-9.0×,2');
+    expect(csv[4]).toBe('missing,accuracy,50.00 %,no run,,0');
+    expect(t.title).toMatch(/Han et al\. 2016, Table 1/);
+  });
+});

@@ -1,0 +1,56 @@
+import type { Reference, RunView } from '@squash/runner';
+import type { Cell, Table } from './table.js';
+
+const PERCENT_KEYS = new Set(['accuracy', 'accuracy_delta', 'weights_kept_fraction', 'weights_changed_fraction', 'val_accuracy']);
+
+function show(key: string, v: Cell): string {
+  if (typeof v !== 'number') return '';
+  if (PERCENT_KEYS.has(key) || key.endsWith('_fraction')) return `${(v * 100).toFixed(2)} %`;
+  if (key.endsWith('_bytes')) return v >= 10_000 ? `${(v / 1024).toFixed(1)} KB` : `${Math.round(v)} B`;
+  if (key === 'compression_ratio') return `${v.toFixed(1)}×`;
+  return Number.isInteger(v) ? String(v) : v.toPrecision(4);
+}
+
+function showDelta(key: string, v: Cell): string {
+  if (typeof v !== 'number') return '';
+  const sign = v >= 0 ? '+' : '';
+  if (PERCENT_KEYS.has(key) || key.endsWith('_fraction')) return `${sign}${(v * 100).toFixed(2)} pts`;
+  if (key.endsWith('_bytes')) return `${sign}${(v / 1024).toFixed(1)} KB`;
+  if (key === 'compression_ratio') return `${sign}${v.toFixed(1)}×`;
+  return `${sign}${Number.isInteger(v) ? v : v.toPrecision(4)}`;
+}
+
+/** The runs a reference row speaks of: its sweep (or the baseline) and its param values, FINISHED. */
+function matching(row: Reference['rows'][number], runs: RunView[]): RunView[] {
+  return runs.filter((r) => r.status === 'FINISHED'
+    && (row.sweep === undefined || (row.sweep === 'baseline' ? r.isBaseline : r.sweep === row.sweep))
+    && Object.entries(row.params ?? {}).every(([k, v]) => r.params[k] === v));
+}
+
+/**
+ * Published and measured side by side: one line per reference row and metric, the measured value
+ * the mean over the matching runs (seeds), and the difference measured − published.
+ */
+export function referenceTable(reference: Reference, runs: RunView[]): Table {
+  const rows: Array<Record<string, Cell>> = [];
+  for (const row of reference.rows) {
+    const found = matching(row, runs);
+    for (const [key, published] of Object.entries(row.metrics)) {
+      const values = found.map((r) => r.metrics[key]).filter((v): v is number => typeof v === 'number');
+      const measured = values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
+      rows.push({
+        row: row.name, metric: key, published: show(key, published), measured: measured === null ? 'no run' : show(key, measured),
+        delta: measured === null ? '' : showDelta(key, measured - published), runs: values.length,
+      });
+    }
+  }
+  return {
+    title: `Reference${reference.source ? `: ${reference.source}` : ''} (measured = mean over matching runs)`,
+    columns: [
+      { key: 'row', title: 'reference row', align: 'left' }, { key: 'metric', title: 'metric', align: 'left' },
+      { key: 'published', title: 'published', align: 'right' }, { key: 'measured', title: 'measured', align: 'right' },
+      { key: 'delta', title: 'Δ', align: 'right' }, { key: 'runs', title: 'runs', align: 'right' },
+    ],
+    rows,
+  };
+}
