@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SqliteStore } from '@squash/runner';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
@@ -67,6 +68,31 @@ describe('squash CLI (real processes)', () => {
     const md = squash(['report', 'tiny.yaml', '--format', 'markdown', '--out', 'r.md'], dir);
     expect(md.code).toBe(0);
     expect(readFileSync(join(dir, 'r.md'), 'utf8')).toMatch(/^\| sweep \| trial \|/m);
+    // ls / show / compare / history over the same database.
+    const ls = squash(['ls', '--format', 'csv'], dir);
+    expect(ls.code).toBe(0);
+    expect(ls.out).toMatch(/^tiny-cli,1,3,3,0,0,0,/m);
+    const csvRows = csv.out.trim().split('\r\n');
+    expect(csvRows[2]).toMatch(/^bits,quantize-weights\(bits=8\)/);
+    const db = join(dir, 'results', 'squash.db');
+    const store = SqliteStore.openReadOnly(db);
+    const ids = (store.db.prepare('SELECT id, trial_id FROM runs WHERE is_baseline = 0 ORDER BY rowid').all() as Array<{ id: string; trial_id: string }>).map((r) => [r.id, r.trial_id]);
+    store.close();
+    const show = squash(['show', ids[0]![0]!.slice(0, 8)], dir);
+    expect(show.code).toBe(0);
+    expect(show.out).toMatch(/^status\s+FINISHED$/m);
+    expect(show.out).toMatch(/^quantize-weights\.bits\s+8$/m);
+    expect(show.out).toMatch(/^dense_1\/kernel\s+/m);
+    expect(show.out).toMatch(/artifact \(model\)\s+\S+\.sqz \(\d+ bytes\)/);
+    const cmp = squash(['compare', ids[0]![0]!, ids[1]![0]!, '--format', 'csv'], dir);
+    expect(cmp.code).toBe(0);
+    expect(cmp.out).toMatch(/^quantize-weights\.bits,8,4,$/m);
+    expect(cmp.out).toMatch(/^accuracy,[\d.]+,[\d.]+,-?[\d.e-]+$/m);
+    const hist = squash(['history', ids[0]![1]!], dir);
+    expect(hist.code).toBe(0);
+    expect(hist.out).toMatch(/1 runs/);
+    expect(squash(['show', 'ffffffff'], dir).code).toBe(2);
+    expect(squash(['compare', ids[0]![0]!], dir).code).toBe(2);
     // A file reports the trials it plans now; the name reports every run stored under it.
     writeFileSync(join(dir, 'tiny.yaml'), TINY.replace('bits: [8, 4]', 'bits: [8]'));
     expect(squash(['report', 'tiny.yaml', '--format', 'csv'], dir).out.trim().split('\r\n')).toHaveLength(3);

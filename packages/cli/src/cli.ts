@@ -10,6 +10,14 @@ Usage:
       run every trial not already FINISHED, store it in SQLite and print the comparison table.
   squash report <experiment name | experiment.yaml> [--db <path>] [--format terminal|markdown|csv] [--out <file>]
       Print the comparison table of an experiment from the database.
+  squash ls [--db <path>]
+      Experiments in the database, with recorded sweeps and runs per status.
+  squash show <run id> [--db <path>] [--format …]
+      One run: attributes, params, metrics, per-tensor sizes, artifact path (an id prefix is enough).
+  squash compare <run id> <run id> [--db <path>] [--format …]
+      Params that differ and every metric side by side, with the difference.
+  squash history <trial id> [--db <path>] [--format …]
+      Every run of one configuration across experiments, sweeps and time, with version and backend.
   squash --help
 
 Options:
@@ -29,12 +37,16 @@ Options:
 Exit codes: 0 success, 1 failed trials or internal error, 2 bad input (file, flags, data).
 `;
 
-const COMMANDS = ['run', 'report'] as const;
+const COMMANDS = ['run', 'report', 'ls', 'show', 'compare', 'history'] as const;
+/** Commands that take no positional argument. */
+const NO_TARGET = new Set<string>(['ls']);
 type Command = (typeof COMMANDS)[number];
 
 export interface ParsedArgs {
   command?: Command;
   target?: string;
+  /** compare: the second run. */
+  second?: string;
   db?: string;
   backend?: string;
   format?: string;
@@ -81,9 +93,11 @@ export function parseCli(argv: string[]): ParsedArgs {
     const near = didYouMean(command, COMMANDS);
     throw new ConfigError(`unknown command '${command}'${near ? `; did you mean '${near}'?` : ''}; commands: ${COMMANDS.join(', ')}`);
   }
-  if (!target) throw new ConfigError(`'squash ${command}' needs an ${command === 'run' ? 'experiment file' : 'experiment name or file'}; see squash --help`);
-  if (extra.length) throw new ConfigError(`unexpected arguments: ${extra.join(' ')}`);
-  return { command: command as Command, target, db: values.db, backend: values.backend, format: values.format, out: values.out, jobs: values.jobs, ...flags, help: false };
+  const needs: Record<string, string> = { run: 'an experiment file', report: 'an experiment name or file', show: 'a run id', compare: 'two run ids', history: 'a trial id' };
+  if (!target && !NO_TARGET.has(command)) throw new ConfigError(`'squash ${command}' needs ${needs[command]}; see squash --help`);
+  const second = command === 'compare' ? extra.shift() : undefined;
+  if (extra.length || (target && NO_TARGET.has(command))) throw new ConfigError(`unexpected arguments: ${[...(NO_TARGET.has(command) && target ? [target] : []), ...extra].join(' ')}`);
+  return { command: command as Command, target, second, db: values.db, backend: values.backend, format: values.format, out: values.out, jobs: values.jobs, ...flags, help: false };
 }
 
 /** Routes to a command, importing it lazily so `--help` does not load TensorFlow.js. */
@@ -93,6 +107,12 @@ export async function main(argv: string[], io = { out: (s: string) => void proce
     io.out(HELP);
     return 0;
   }
-  if (args.command === 'run') return (await import('./commands/run.js')).run(args, io);
-  return (await import('./commands/report.js')).report(args, io);
+  switch (args.command) {
+    case 'run':
+      return (await import('./commands/run.js')).run(args, io);
+    case 'report':
+      return (await import('./commands/report.js')).report(args, io);
+    default:
+      return (await import('./commands/inspect.js'))[args.command!](args, io);
+  }
 }

@@ -144,10 +144,52 @@ export class SqliteStore implements RunStore {
   }
 
   listRuns(experiment: string): RunView[] {
+    return this.views(`e.name = ?`, [experiment], 'r.is_baseline DESC, r.started_at, r.rowid');
+  }
+
+  /** One run by id or unique id prefix (as `squash show` takes it). */
+  getRun(idOrPrefix: string): RunView {
+    const found = this.views('r.id LIKE ?', [`${idOrPrefix.replace(/[%_]/g, '')}%`], 'r.rowid', 2);
+    if (found.length === 1) return found[0]!;
+    throw new ConfigError(found.length ? `run id '${idOrPrefix}' is ambiguous; give more characters` : `no run with id '${idOrPrefix}'`);
+  }
+
+  /** Every run of a trial (id or prefix) in any experiment, oldest first: its history. */
+  runsOfTrial(trialIdOrPrefix: string): RunView[] {
+    return this.views('r.trial_id LIKE ?', [`${trialIdOrPrefix.replace(/[%_]/g, '')}%`], 'r.started_at, r.rowid');
+  }
+
+  /** Runs by id, in the given order (for query results). */
+  runsById(ids: string[]): RunView[] {
+    const byId = new Map<string, RunView>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      for (const v of this.views(`r.id IN (${chunk.map(() => '?').join(',')})`, chunk, 'r.rowid')) byId.set(v.id, v);
+    }
+    return ids.map((id) => byId.get(id)).filter((v): v is RunView => v !== undefined);
+  }
+
+  /** Per experiment: sweeps recorded and runs per status (`squash ls`). */
+  statusCounts(): Array<{ experiment: string; sweeps: number; status: RunStatus | null; runs: number; last: string | null }> {
+    return this.db
+      .prepare(`SELECT e.name AS experiment, (SELECT COUNT(*) FROM sweeps s WHERE s.experiment_id = e.id) AS sweeps,
+                       r.status AS status, COUNT(r.id) AS runs, MAX(r.started_at) AS last
+                FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id GROUP BY e.id, r.status ORDER BY e.name`)
+      .all() as Array<{ experiment: string; sweeps: number; status: RunStatus | null; runs: number; last: string | null }>;
+  }
+
+  /** Host, pid, attempt, version: what `show` and `history` print beside the view. */
+  runDetails(runId: string): { attempt: number; host: string | null; pid: number | null; squashVersion: string | null; heartbeatAt: string | null } {
+    const r = this.db.prepare('SELECT attempt, host, pid, squash_version, heartbeat_at FROM runs WHERE id = ?').get(runId) as
+      { attempt: number; host: string | null; pid: number | null; squash_version: string | null; heartbeat_at: string | null };
+    return { attempt: r.attempt, host: r.host, pid: r.pid, squashVersion: r.squash_version, heartbeatAt: r.heartbeat_at };
+  }
+
+  private views(where: string, args: unknown[], orderBy: string, limit?: number): RunView[] {
     const rows = this.db
       .prepare(`SELECT r.*, e.name AS experiment FROM runs r JOIN experiments e ON e.id = r.experiment_id
-                WHERE e.name = ? ORDER BY r.is_baseline DESC, r.started_at, r.rowid`)
-      .all(experiment) as Array<Record<string, unknown>>;
+                WHERE ${where} ORDER BY ${orderBy}${limit ? ` LIMIT ${limit}` : ''}`)
+      .all(...args) as Array<Record<string, unknown>>;
     const params = this.db.prepare('SELECT key, type, value_num, value_text FROM params WHERE run_id = ?');
     const metrics = this.db.prepare('SELECT key, value FROM metrics WHERE run_id = ? AND step = 0');
     const artifacts = this.db.prepare('SELECT kind, path, bytes FROM artifacts WHERE run_id = ?');
