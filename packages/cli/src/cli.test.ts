@@ -93,6 +93,20 @@ describe('squash CLI (real processes)', () => {
     expect(hist.out).toMatch(/1 runs/);
     expect(squash(['show', 'ffffffff'], dir).code).toBe(2);
     expect(squash(['compare', ids[0]![0]!], dir).code).toBe(2);
+    // query: typed filters on a read-only connection; bad input points at the column.
+    const q = squash(['query', 'params.quantize-weights.bits > 4 and attributes.status = "FINISHED"', '--columns', 'label, params.quantize-weights.bits', '--format', 'csv'], dir);
+    expect(q.code).toBe(0);
+    expect(q.out.trim().split('\r\n')).toEqual(['label,params.quantize-weights.bits', 'quantize-weights(bits=8),8']);
+    const bad = squash(['query', 'metrics.accuracy >'], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/column 19: expected a value after '>'/);
+    // html: one self-contained file, escaped, written beside the database by default.
+    const html = squash(['report', 'tiny-cli', '--format', 'html'], dir);
+    expect(html.code).toBe(0);
+    const page = readFileSync(join(dir, 'results', 'reports', 'tiny-cli.html'), 'utf8');
+    expect(page).toMatch(/<svg/);
+    expect(page).not.toMatch(/<script/);
+    expect(squash(['report', 'tiny-cli', '--format', 'json'], dir).out).toMatch(/^\{"title":"tiny-cli/);
     // A file reports the trials it plans now; the name reports every run stored under it.
     writeFileSync(join(dir, 'tiny.yaml'), TINY.replace('bits: [8, 4]', 'bits: [8]'));
     expect(squash(['report', 'tiny.yaml', '--format', 'csv'], dir).out.trim().split('\r\n')).toHaveLength(3);

@@ -8,8 +8,15 @@ Usage:
              [--force] [--fail-fast] [--dry-run] [--yes] [--quiet | --json] [--format …] [--out <file>]
       Validate the file, train the baseline once per seed (cached under <db dir>/cache/),
       run every trial not already FINISHED, store it in SQLite and print the comparison table.
-  squash report <experiment name | experiment.yaml> [--db <path>] [--format terminal|markdown|csv] [--out <file>]
-      Print the comparison table of an experiment from the database.
+  squash report <experiment name | experiment.yaml> [--db <path>] [--format terminal|markdown|csv|json|html]
+               [--pivot rows:columns[:metric]] [--out <file>]
+      The comparison table (baseline first, deltas, Pareto front of accuracy vs artifact bytes marked,
+      constant columns hidden), a pivot of two swept params (mean ± std over seeds), or a
+      self-contained HTML page with plots (default file: <db dir>/reports/<experiment>.html).
+      With a file carrying a reference: block, published numbers are shown beside the measured ones.
+  squash query ['<filter>'] [--order-by '<ident> [desc], …'] [--limit N] [--columns '<ident>, …'] [--experiment <name>]
+      Runs matching a filter: metrics.<key>, params.<key>, tags.<key>, attributes.<name>; = != < <= > >=,
+      like, in (…), is null, and, or, not, parentheses; numbers compare as numbers.
   squash ls [--db <path>]
       Experiments in the database, with recorded sweeps and runs per status.
   squash show <run id> [--db <path>] [--format …]
@@ -37,9 +44,10 @@ Options:
 Exit codes: 0 success, 1 failed trials or internal error, 2 bad input (file, flags, data).
 `;
 
-const COMMANDS = ['run', 'report', 'ls', 'show', 'compare', 'history'] as const;
-/** Commands that take no positional argument. */
+const COMMANDS = ['run', 'report', 'ls', 'show', 'compare', 'history', 'query'] as const;
+/** Commands that take no positional argument (query's filter is optional: none matches all). */
 const NO_TARGET = new Set<string>(['ls']);
+const OPTIONAL_TARGET = new Set<string>(['query']);
 type Command = (typeof COMMANDS)[number];
 
 export interface ParsedArgs {
@@ -52,6 +60,11 @@ export interface ParsedArgs {
   format?: string;
   out?: string;
   jobs?: string;
+  pivot?: string;
+  orderBy?: string;
+  limit?: string;
+  columns?: string;
+  experiment?: string;
   quiet: boolean;
   json: boolean;
   force: boolean;
@@ -73,6 +86,11 @@ export function parseCli(argv: string[]): ParsedArgs {
         format: { type: 'string' },
         out: { type: 'string' },
         jobs: { type: 'string', short: 'j' },
+        pivot: { type: 'string' },
+        'order-by': { type: 'string' },
+        limit: { type: 'string' },
+        columns: { type: 'string' },
+        experiment: { type: 'string' },
         quiet: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         force: { type: 'boolean', default: false },
@@ -94,10 +112,11 @@ export function parseCli(argv: string[]): ParsedArgs {
     throw new ConfigError(`unknown command '${command}'${near ? `; did you mean '${near}'?` : ''}; commands: ${COMMANDS.join(', ')}`);
   }
   const needs: Record<string, string> = { run: 'an experiment file', report: 'an experiment name or file', show: 'a run id', compare: 'two run ids', history: 'a trial id' };
-  if (!target && !NO_TARGET.has(command)) throw new ConfigError(`'squash ${command}' needs ${needs[command]}; see squash --help`);
+  if (!target && !NO_TARGET.has(command) && !OPTIONAL_TARGET.has(command)) throw new ConfigError(`'squash ${command}' needs ${needs[command]}; see squash --help`);
   const second = command === 'compare' ? extra.shift() : undefined;
   if (extra.length || (target && NO_TARGET.has(command))) throw new ConfigError(`unexpected arguments: ${[...(NO_TARGET.has(command) && target ? [target] : []), ...extra].join(' ')}`);
-  return { command: command as Command, target, second, db: values.db, backend: values.backend, format: values.format, out: values.out, jobs: values.jobs, ...flags, help: false };
+  return { command: command as Command, target, second, db: values.db, backend: values.backend, format: values.format, out: values.out, jobs: values.jobs, pivot: values.pivot,
+    orderBy: values['order-by'], limit: values.limit, columns: values.columns, experiment: values.experiment, ...flags, help: false };
 }
 
 /** Routes to a command, importing it lazily so `--help` does not load TensorFlow.js. */

@@ -1,25 +1,70 @@
 import type { RunView } from '@squash/runner';
-import type { Cell, Table } from './table.js';
+import { paretoFront } from './pareto.js';
+import { hideConstantColumns, type Cell, type Table } from './table.js';
+
+export interface ComparisonOptions {
+  /** Adds a `front` column: ★ on the runs on the accuracy / artifact-bytes Pareto front. */
+  pareto?: boolean;
+  /** Drops the columns whose value is the same in every row (sweep, trial, accuracy and front stay). */
+  hideConstant?: boolean;
+  /** The front's run ids when already computed (implies `pareto`). */
+  front?: ReadonlySet<string>;
+  /**
+   * At most this many rows: the Pareto-front rows first (with `pareto`), then the others in table
+   * order, printed in table order; the title says how many are shown. All rows by default.
+   */
+  maxRows?: number;
+}
+
+/** Columns `hideConstant` never drops. */
+export const ALWAYS_SHOWN = ['sweep', 'trial', 'accuracy', 'front'] as const;
+
+/** FINISHED runs with a finite accuracy and artifact size, as Pareto points (id = run id). */
+export function paretoPoints(runs: readonly RunView[]): Array<{ id: string; accuracy: number; bytes: number }> {
+  const out: Array<{ id: string; accuracy: number; bytes: number }> = [];
+  for (const r of runs) {
+    const accuracy = r.metrics.accuracy;
+    const bytes = r.metrics.artifact_bytes;
+    if (r.status === 'FINISHED' && Number.isFinite(accuracy) && Number.isFinite(bytes)) out.push({ id: r.id, accuracy: accuracy!, bytes: bytes! });
+  }
+  return out;
+}
 
 const pct = (digits: number) => (v: Cell) => (typeof v === 'number' ? (v * 100).toFixed(digits) : '');
 const signedPoints = (v: Cell) => (typeof v === 'number' ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)}` : '');
 const fixed = (digits: number) => (v: Cell) => (typeof v === 'number' ? v.toFixed(digits) : '');
 const int = (v: Cell) => (typeof v === 'number' ? String(Math.round(v)) : '');
 const kilobytes = (v: Cell) => (typeof v === 'number' ? (v / 1024).toFixed(1) : '');
+const star = (v: Cell) => (v === true ? '★' : '');
 const ratio = (v: Cell) => (typeof v === 'number' ? `${v.toFixed(1)}×` : '');
 
 /**
  * Baseline row(s) first, then every trial: accuracy and its delta to the baseline in points,
  * fraction of weights changed and kept, and bits. Failed trials stay visible with their status.
  */
-export function comparisonTable(experiment: string, runs: RunView[]): Table {
-  const ordered = [...runs.filter((r) => r.isBaseline), ...runs.filter((r) => !r.isBaseline)];
+export function comparisonTable(experiment: string, runs: RunView[], opts: ComparisonOptions = {}): Table {
+  const front = opts.front ?? (opts.pareto ? paretoFront(paretoPoints(runs)) : undefined);
+  let ordered = [...runs.filter((r) => r.isBaseline), ...runs.filter((r) => !r.isBaseline)];
+  const total = ordered.length;
+  if (opts.maxRows !== undefined && ordered.length > opts.maxRows) {
+    const max = Math.max(0, opts.maxRows);
+    const keep = new Set<RunView>();
+    if (front) for (const r of ordered) if (keep.size < max && front.has(r.id)) keep.add(r);
+    for (const r of ordered) {
+      if (keep.size >= max) break;
+      keep.add(r);
+    }
+    ordered = ordered.filter((r) => keep.has(r));
+  }
   const seeds = new Set(runs.map((r) => r.seed));
-  return {
-    title: `${experiment}: ${runs.filter((r) => !r.isBaseline).length} trials, backend ${[...new Set(runs.map((r) => r.backend))].join('/')}`,
+  const table: Table = {
+    title:
+      `${experiment}: ${runs.filter((r) => !r.isBaseline).length} trials, backend ${[...new Set(runs.map((r) => r.backend))].join('/')}` +
+      (ordered.length < total ? `; showing ${ordered.length} of ${total} rows${front ? ' (Pareto-front rows first)' : ''}` : ''),
     columns: [
       { key: 'sweep', title: 'sweep', align: 'left' },
       { key: 'trial', title: 'trial', align: 'left' },
+      ...(front ? [{ key: 'front', title: 'front', align: 'left' as const, format: star }] : []),
       ...(seeds.size > 1 ? [{ key: 'seed', title: 'seed', align: 'right' as const }] : []),
       { key: 'accuracy', title: 'acc %', align: 'right', format: pct(2) },
       { key: 'accuracy_delta', title: 'Δ pts', align: 'right', format: signedPoints },
@@ -33,8 +78,10 @@ export function comparisonTable(experiment: string, runs: RunView[]): Table {
       { key: 'status', title: 'status', align: 'left' },
     ],
     rows: ordered.map((r) => ({
+      id: r.id,
       sweep: r.sweep,
       trial: r.isBaseline ? `baseline (${r.params.model}, ${r.params.epochs} epochs)` : r.label,
+      front: front?.has(r.id),
       seed: r.seed,
       accuracy: r.metrics.accuracy,
       accuracy_delta: r.metrics.accuracy_delta,
@@ -48,4 +95,10 @@ export function comparisonTable(experiment: string, runs: RunView[]): Table {
       status: r.status,
     })),
   };
+  return opts.hideConstant ? hideConstantColumns(table, ALWAYS_SHOWN) : table;
+}
+
+/** The report's variant of the comparison table: Pareto marks on, constant columns hidden. */
+export function reportTable(experiment: string, runs: RunView[], opts: ComparisonOptions = {}): Table {
+  return comparisonTable(experiment, runs, { pareto: true, hideConstant: true, ...opts });
 }

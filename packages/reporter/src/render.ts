@@ -48,3 +48,18 @@ export function renderTable(t: Table, format: ReportFormat, width?: number): str
       return renderCsv(t);
   }
 }
+
+/**
+ * `{ title, columns: [{ key, title, align }], rows: [{ key: raw value }] }` as JSON: raw values
+ * like csv (full precision; absent and non-finite numbers become null), keys in column order.
+ */
+export function renderJson(t: Table): string {
+  const value = (v: unknown) =>
+    v === undefined || v === null || (typeof v === 'number' && !Number.isFinite(v)) ? 'null' : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+  const keys = t.columns.map((c, i) => `${i ? ',' : '{'}${JSON.stringify(c.key)}:`);
+  const columns = t.columns.map((c) => ({ key: c.key, title: c.title, align: c.align }));
+  // One row per line: readable, diffable, and still one JSON document.
+  const head = JSON.stringify({ ...(t.title !== undefined ? { title: t.title } : {}), columns });
+  const body = t.rows.map((r) => (t.columns.length ? t.columns.map((c, i) => keys[i] + value(r[c.key])).join('') + '}' : '{}')).join(',\n');
+  return `${head.slice(0, -1)},"rows":[${t.rows.length ? `\n${body}\n` : ''}]}\n`;
+}

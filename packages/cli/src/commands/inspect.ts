@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { ConfigError } from '@squash/core';
 import { defaultPaths, SqliteStore, type RunView } from '@squash/runner';
-import { renderTable, type Table } from '@squash/reporter';
+import { queryRuns, type Table } from '@squash/reporter';
 import type { ParsedArgs } from '../cli.js';
-import { checkFormat, type IO } from './report.js';
+import { checkFormat, renderAs, type IO } from './report.js';
 
 function openStore(args: ParsedArgs): SqliteStore {
   const { db } = defaultPaths(args.db);
@@ -14,7 +14,7 @@ function openStore(args: ParsedArgs): SqliteStore {
 function print(args: ParsedArgs, io: IO, ...tables: Table[]): void {
   const format = checkFormat(args.format);
   const width = process.stdout.isTTY ? process.stdout.columns : Infinity;
-  io.out(tables.map((t) => renderTable(t, format, width)).join('\n'));
+  io.out(tables.map((t) => renderAs(t, format, width)).join('\n'));
 }
 
 const num = (v: unknown) => (typeof v === 'number' ? String(Number(v.toPrecision(6))) : v === undefined ? '' : String(v));
@@ -133,6 +133,24 @@ export async function history(args: ParsedArgs, io: IO): Promise<number> {
           accuracy: r.metrics.accuracy !== undefined ? (r.metrics.accuracy * 100).toFixed(2) : '', bytes: r.metrics.artifact_bytes ?? '', run: r.id.slice(0, 12),
         };
       }),
+    });
+  } finally {
+    store.close();
+  }
+  return 0;
+}
+
+/** `squash query '<filter>'`: runs matching a filter, on a read-only connection. */
+export async function query(args: ParsedArgs, io: IO): Promise<number> {
+  const store = openStore(args);
+  try {
+    const limit = args.limit === undefined ? undefined : Number(args.limit);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) throw new ConfigError(`--limit must be a whole number, got '${args.limit}'`, { location: { path: '--limit' } });
+    const result = queryRuns(store.db, args.target ?? '', { orderBy: args.orderBy, limit, columns: args.columns ? [args.columns] : undefined, experiment: args.experiment });
+    print(args, io, {
+      title: `${result.rows.length} runs`,
+      columns: result.columns.map((c: string) => ({ key: c, title: c, align: "left" as const })),
+      rows: result.rows,
     });
   } finally {
     store.close();

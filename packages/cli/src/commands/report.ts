@@ -1,7 +1,8 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ConfigError, didYouMean } from '@squash/core';
 import { defaultPaths, loadExperimentFile, planTrials, SqliteStore, type Experiment } from '@squash/runner';
-import { comparisonTable, referenceTable, renderTable, REPORT_FORMATS, type ReportFormat } from '@squash/reporter';
+import { pivotTable, referenceTable, renderHtml, renderJson, renderTable, reportTable, REPORT_FORMATS, type Table } from '@squash/reporter';
 import type { Reference } from '@squash/runner';
 import type { ParsedArgs } from '../cli.js';
 
@@ -31,13 +32,28 @@ export function planned(exp: Experiment): ReportTarget {
   return { name: exp.name, only: new Map(ids.map((id, i) => [id, i])), reference: exp.reference };
 }
 
-export function checkFormat(format: string | undefined): ReportFormat {
-  const f = (format ?? 'terminal') as ReportFormat;
-  if (!REPORT_FORMATS.includes(f)) throw new ConfigError(`unknown format '${format}'; expected one of ${REPORT_FORMATS.join(', ')}`, { location: { path: '--format' } });
+export type OutputFormat = 'terminal' | 'markdown' | 'csv' | 'json' | 'html';
+const FORMATS: OutputFormat[] = [...REPORT_FORMATS, 'json', 'html'];
+
+export function checkFormat(format: string | undefined, allowed: OutputFormat[] = FORMATS.filter((f) => f !== 'html')): OutputFormat {
+  const f = (format ?? 'terminal') as OutputFormat;
+  if (!allowed.includes(f)) throw new ConfigError(`unknown format '${format}'; expected one of ${allowed.join(', ')}`, { location: { path: '--format' } });
   return f;
 }
 
-export function printReport(store: SqliteStore, target: ReportTarget, format: ReportFormat, io: IO, out?: string): void {
+/** Any table in any text format. */
+export function renderAs(t: Table, format: OutputFormat, width: number): string {
+  return format === 'json' ? renderJson(t) : renderTable(t, format as 'terminal' | 'markdown' | 'csv', width);
+}
+
+/** `--pivot rows:columns[:metric]`, e.g. `quantize-weights.bits:quantize-weights.scheme:accuracy`. */
+function parsePivot(spec: string): { rows: string; columns: string; metric: string } {
+  const [rows, columns, metric = 'accuracy', ...rest] = spec.split(':');
+  if (!rows || !columns || rest.length) throw new ConfigError(`--pivot expects rows:columns[:metric] (param keys and a metric key), got '${spec}'`, { location: { path: '--pivot' } });
+  return { rows, columns, metric };
+}
+
+export function printReport(store: SqliteStore, target: ReportTarget, format: OutputFormat, io: IO, out?: string, pivot?: string): void {
   const { name, only } = target;
   const all = store.listRuns(name);
   const runs = only ? all.filter((r) => only.has(r.trialId)).sort((a, b) => only.get(a.trialId)! - only.get(b.trialId)!) : all;
@@ -49,8 +65,16 @@ export function printReport(store: SqliteStore, target: ReportTarget, format: Re
   }
   // Cut long labels only on a terminal; piped output keeps every character.
   const width = process.stdout.isTTY ? process.stdout.columns : Infinity;
-  let text = renderTable(comparisonTable(name, runs), format, width);
-  if (target.reference) text += '\n' + renderTable(referenceTable(target.reference, runs), format, width);
+  let text: string;
+  if (format === 'html') {
+    text = renderHtml(name, runs, { generatedAt: new Date().toISOString() });
+    out ??= join(dirname(store.path), 'reports', `${name}.html`);
+    mkdirSync(dirname(out), { recursive: true });
+  } else {
+    const tables = [pivot ? pivotTable(runs, parsePivot(pivot)) : reportTable(name, runs)];
+    if (target.reference) tables.push(referenceTable(target.reference, runs));
+    text = tables.map((t) => renderAs(t, format, width)).join('\n');
+  }
   if (out) {
     writeFileSync(out, text);
     io.err(`wrote ${out}\n`);
@@ -58,13 +82,13 @@ export function printReport(store: SqliteStore, target: ReportTarget, format: Re
 }
 
 export async function report(args: ParsedArgs, io: IO): Promise<number> {
-  const format = checkFormat(args.format);
+  const format = checkFormat(args.format, FORMATS);
   const target = reportTarget(args.target!);
   const { db } = defaultPaths(args.db);
   if (!existsSync(db)) throw new ConfigError(`no database at ${db}; run an experiment first (squash run <file>) or pass --db`);
   const store = SqliteStore.openReadOnly(db);
   try {
-    printReport(store, target, format, io, args.out);
+    printReport(store, target, format, io, args.out, args.pivot);
   } finally {
     store.close();
   }

@@ -47,7 +47,7 @@ function dryRun(exp: Experiment, db: string, io: IO): number {
  * the table. Ctrl-C marks the trial in progress KILLED so the next run does it again.
  */
 export async function run(args: ParsedArgs, io: IO): Promise<number> {
-  const format = checkFormat(args.format);
+  const format = checkFormat(args.format, ['terminal', 'markdown', 'csv', 'json']);
   const backend = backendPreference(args.backend);
   const jobs = args.jobs === undefined ? 1 : Number(args.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new ConfigError(`--jobs must be an integer in [1, 64], got '${args.jobs}'`, { location: { path: '--jobs' } });

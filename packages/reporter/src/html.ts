@@ -1,0 +1,88 @@
+import type { RunView } from '@squash/runner';
+import { reportTable } from './comparison.js';
+import { paretoFront } from './pareto.js';
+import { escapeHtml as esc } from './html/escape.js';
+import { accuracyVsParams, baselineRef, plotArrays, type Plot, type PlotInput } from './html/plots.js';
+import { sensitivityPlots } from './html/sensitivity.js';
+import { DEFAULT_MAX_TABLE_ROWS, failuresHtml, tableHtml } from './html/runs_table.js';
+import { accuracyVsBytes, DEFAULT_MAX_POINTS, layerSizes } from './html/sizes.js';
+import { CSS } from './html/style.js';
+
+export interface HtmlOptions {
+  /** Page heading; `Squash report: <experiment>` by default. */
+  title?: string;
+  /** Most points the accuracy-vs-size scatter draws (all Pareto-front runs are always drawn). Default 2000. */
+  maxPoints?: number;
+  /** Most table rows printed (Pareto-front rows first). Default 1000. */
+  maxTableRows?: number;
+  /** Shown under the heading when given (the page is otherwise a pure function of its input). */
+  generatedAt?: string;
+}
+
+/** What the plots share: per-run lookups, the Pareto front, the baseline line. */
+function plotInput(runs: readonly RunView[]): PlotInput {
+  const a = plotArrays(runs);
+  const points: Array<{ id: string; accuracy: number; bytes: number }> = [];
+  for (let j = 0; j < runs.length; j++) if (a.ok[j] && Number.isFinite(a.bytes[j])) points.push({ id: runs[j]!.id, accuracy: a.acc[j]!, bytes: a.bytes[j]! });
+  return { ...a, front: paretoFront(points), ref: baselineRef(a) };
+}
+
+/** Every figure of the report, in page order; figures without data carry a note instead of an SVG. */
+export function reportPlots(runs: readonly RunView[], opts: Pick<HtmlOptions, 'maxPoints'> = {}): Plot[] {
+  return plotsOf(plotInput(runs), opts);
+}
+
+function plotsOf(input: PlotInput, opts: Pick<HtmlOptions, 'maxPoints'>): Plot[] {
+  const sensitivity = sensitivityPlots(input);
+  return [
+    accuracyVsBytes(input, opts.maxPoints ?? DEFAULT_MAX_POINTS),
+    ...accuracyVsParams(input, [
+      { id: 'acc-weight-bits', title: 'Accuracy vs weight bits', xLabel: 'weight bits (quantize-weights.bits)', match: (k) => k === 'quantize-weights.bits' },
+      { id: 'acc-retention', title: 'Accuracy vs pruning retention', xLabel: 'retention (fraction of weights kept)', match: (k) => k.endsWith('.retention') },
+      { id: 'acc-clip', title: 'Accuracy vs clip threshold', xLabel: 'clip threshold (clip-weights.threshold)', match: (k) => k === 'clip-weights.threshold' },
+      { id: 'acc-activation-bits', title: 'Accuracy vs activation bits', xLabel: 'activation bits (quantize-activations.bits)', match: (k) => k === 'quantize-activations.bits' },
+    ]),
+    layerSizes(input),
+    ...(sensitivity.length ? sensitivity : [{ id: 'sensitivity', title: 'Per-layer sensitivity', note: 'No per-layer sweep (no *.layer param): plot omitted.' }]),
+  ];
+}
+
+function figure(p: Plot): string {
+  return p.svg
+    ? `<figure class="card" data-plot="${esc(p.id)}">${p.svg}</figure>`
+    : `<figure class="card empty" data-plot="${esc(p.id)}"><h3>${esc(p.title)}</h3><p class="note">${esc(p.note ?? 'No data: plot omitted.')}</p></figure>`;
+}
+
+/**
+ * One self-contained HTML page: inline CSS and inline SVG, no script, and a Content-Security-Policy
+ * that lets it load nothing. The comparison table (Pareto-front runs marked ★, constant columns
+ * hidden), the plots of `reportPlots`, and the failed runs with their errors. Every string that
+ * comes from the experiment (names, labels, params, tags, errors) is HTML-escaped.
+ */
+export function renderHtml(experiment: string, runs: RunView[], opts: HtmlOptions = {}): string {
+  const title = opts.title ?? `Squash report: ${experiment}`;
+  const input = plotInput(runs);
+  const table = reportTable(experiment, runs, { front: input.front, maxRows: opts.maxTableRows ?? DEFAULT_MAX_TABLE_ROWS });
+  const shown = new Set(table.rows.map((row) => row.id));
+  const byId = new Map(runs.filter((r) => shown.has(r.id)).map((r) => [r.id, r]));
+  const count = (s: RunView['status']) => runs.filter((r) => r.status === s).length;
+  const front = input.front.size;
+  const backends = [...new Set(runs.map((r) => r.backend ?? '?'))].join(', ');
+  const seeds = new Set(runs.map((r) => r.seed)).size;
+  const summary = `${runs.length} runs (${runs.filter((r) => r.isBaseline).length} baseline) · ${count('FINISHED')} finished · ${count('FAILED')} failed${count('KILLED') ? ` · ${count('KILLED')} killed` : ''} · ${seeds} seed${seeds === 1 ? '' : 's'} · backend ${backends} · ${front} on the Pareto front`;
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${esc(title)}</title><style>${CSS}</style></head><body>`,
+    `<h1>${esc(title)}</h1>`,
+    `<p class="summary">${esc(summary)}${opts.generatedAt ? ` · generated ${esc(opts.generatedAt)}` : ''}</p>`,
+    `<h2>Plots</h2><div class="plots">${plotsOf(input, opts).map(figure).join('\n')}</div>`,
+    `<h2>Runs</h2><p class="note">★ marks runs on the accuracy / artifact-size Pareto front; columns equal in every shown row are hidden. Hover a trial for its params.</p>`,
+    tableHtml(table, byId),
+    failuresHtml(runs),
+    '</body></html>',
+    '',
+  ].join('\n');
+}

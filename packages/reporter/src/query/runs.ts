@@ -1,0 +1,115 @@
+import { ConfigError, didYouMean } from '@squash/core';
+import { identName, identsOf, QueryError, type Ident } from './ast.js';
+import { describe, lex, type Token } from './lex.js';
+import { parseFilter, resolveIdent } from './parse.js';
+import { filterSql, RUNS_FROM, valueSql, type SqlFragment } from './sql.js';
+
+/** The part of a better-sqlite3 Database that queries need (a read-only connection is enough). */
+export interface QueryDb {
+  prepare(sql: string): { all(...params: unknown[]): unknown[] };
+}
+
+export type QueryCell = string | number | boolean | null;
+
+export interface QueryOptions {
+  /** Comma-separated identifiers, each optionally `asc`/`desc`, e.g. `metrics.accuracy desc, params.bits`. Nulls sort last. */
+  orderBy?: string;
+  limit?: number;
+  /** Identifiers to output (entries may hold comma-separated lists); bare attribute names are allowed. */
+  columns?: string[];
+  /** Only runs of this experiment. */
+  experiment?: string;
+}
+
+export interface QueryResult {
+  columns: string[];
+  rows: Array<Record<string, QueryCell>>;
+}
+
+export const DEFAULT_COLUMNS = ['run_id', 'experiment', 'sweep', 'label', 'status'];
+
+/** A comma-separated list of identifiers; `withDirection` allows `asc`/`desc` after each. */
+export function parseIdentList(text: string, what: string, withDirection = false): Array<{ ident: Ident; desc: boolean }> {
+  const toks = lex(text, what);
+  const err = (col: number, msg: string) => new QueryError(text, col, msg, what);
+  const out: Array<{ ident: Ident; desc: boolean }> = [];
+  let i = 0;
+  const next = (): Token => toks[i++]!;
+  for (;;) {
+    const ident = resolveIdent(next(), err, true);
+    let tok = next();
+    let desc = false;
+    if (withDirection && tok.t === 'word' && /^(asc|desc)$/i.test(tok.text)) {
+      desc = tok.text.toLowerCase() === 'desc';
+      tok = next();
+    }
+    out.push({ ident, desc });
+    if (tok.t === 'eof') return out;
+    if (tok.t !== ',') throw err(tok.col, `expected ','${withDirection ? ", 'asc', 'desc'" : ''} or end of input, got ${describe(tok)}`);
+  }
+}
+
+function checkExperiment(db: QueryDb, name: string): void {
+  const names = (db.prepare('SELECT name FROM experiments ORDER BY name').all() as Array<{ name: string }>).map((r) => r.name);
+  if (names.includes(name)) return;
+  const guess = didYouMean(name, names);
+  throw new ConfigError(`no experiment named '${name}'` + (guess ? `; did you mean '${guess}'?` : ''), { hint: names.length ? `known: ${names.join(', ')}` : 'the database has no experiments' });
+}
+
+/**
+ * Runs a filter (`metrics.accuracy > 0.97 and params.bits in (4, 8)`; blank text matches every run)
+ * as one parameterized statement on `db`. Default columns: run_id, experiment, sweep, label, status,
+ * then every identifier the filter and order-by mention. Throws QueryError/ConfigError on bad input.
+ */
+export function queryRuns(db: QueryDb, filterText: string, opts: QueryOptions = {}): QueryResult {
+  const expr = filterText.trim() ? parseFilter(filterText) : null;
+  const order = opts.orderBy?.trim() ? parseIdentList(opts.orderBy, 'order by', true) : [];
+  if (opts.limit !== undefined && !(Number.isSafeInteger(opts.limit) && opts.limit >= 0)) throw new ConfigError(`limit must be a whole number ≥ 0, got ${opts.limit}`);
+  if (opts.experiment !== undefined) checkExperiment(db, opts.experiment);
+
+  const wanted = opts.columns?.length
+    ? opts.columns.flatMap((c) => parseIdentList(c, 'columns').map((x) => x.ident))
+    : [...DEFAULT_COLUMNS.map((key): Ident => ({ kind: 'attributes', key, column: 0 })), ...identsOf(expr), ...order.map((o) => o.ident)];
+  const cols = new Map<string, Ident>();
+  for (const ident of wanted) if (!cols.has(identName(ident))) cols.set(identName(ident), ident);
+
+  const parts: SqlFragment[] = [];
+  const select = [...cols.values()].map((ident, i) => {
+    const v = valueSql(ident);
+    parts.push(v);
+    if (ident.kind !== 'params') return `${v.sql} AS c${i}`;
+    const t = valueSql(ident, true);
+    parts.push(t);
+    return `${v.sql} AS c${i}, ${t.sql} AS t${i}`;
+  });
+  let sql = `SELECT ${select.join(', ')} FROM ${RUNS_FROM}`;
+  const where: SqlFragment[] = [];
+  if (expr) where.push(filterSql(expr));
+  if (opts.experiment !== undefined) where.push({ sql: 'e.name = ?', params: [opts.experiment] });
+  if (where.length) sql += ` WHERE ${where.map((w) => w.sql).join(' AND ')}`;
+  parts.push(...where);
+  const keys = order.map(({ ident, desc }) => {
+    const v = valueSql(ident);
+    parts.push(v, v);
+    return `${v.sql} IS NULL, ${v.sql}${desc ? ' DESC' : ''}`;
+  });
+  sql += ` ORDER BY ${[...keys, ...(order.length ? [] : ['e.name', 'r.is_baseline DESC', 'r.started_at']), 'r.rowid'].join(', ')}`;
+  if (opts.limit !== undefined) {
+    sql += ' LIMIT ?';
+    parts.push({ sql: '', params: [opts.limit] });
+  }
+
+  const names = [...cols.keys()];
+  const idents = [...cols.values()];
+  const raw = db.prepare(sql).all(...parts.flatMap((p) => p.params)) as Array<Record<string, QueryCell>>;
+  const rows = raw.map((r) =>
+    Object.fromEntries(
+      idents.map((ident, i) => {
+        const v = r[`c${i}`] ?? null;
+        const isBool = (ident.kind === 'params' && r[`t${i}`] === 'boolean') || (ident.kind === 'attributes' && ident.key === 'is_baseline');
+        return [names[i]!, isBool && v !== null ? v === 1 : v];
+      }),
+    ),
+  );
+  return { columns: names, rows };
+}
