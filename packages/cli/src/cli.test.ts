@@ -91,6 +91,10 @@ describe('squash CLI (real processes)', () => {
     const hist = squash(['history', ids[0]![1]!], dir);
     expect(hist.code).toBe(0);
     expect(hist.out).toMatch(/1 runs/);
+    const histFilter = squash(['history', 'params.quantize-weights.bits = 4'], dir);
+    expect(histFilter.code).toBe(0);
+    expect(histFilter.out).toMatch(/quantize-weights\(bits=4\)/);
+    expect(histFilter.out).not.toMatch(/quantize-weights\(bits=8\)/);
     expect(squash(['show', 'ffffffff'], dir).code).toBe(2);
     expect(squash(['compare', ids[0]![0]!], dir).code).toBe(2);
     // query: typed filters on a read-only connection; bad input points at the column.

@@ -116,21 +116,26 @@ export async function compare(args: ParsedArgs, io: IO): Promise<number> {
 export async function history(args: ParsedArgs, io: IO): Promise<number> {
   const store = openStore(args);
   try {
-    const runs = store.runsOfTrial(args.target!);
-    if (!runs.length) throw new ConfigError(`no runs of trial '${args.target}' (give a trial id or its prefix; see squash show <run>)`);
+    // A trial id (or prefix) first; anything else is a filter whose runs' trials are followed.
+    let runs = /^[0-9a-f]{4,}$/.test(args.target!) ? store.runsOfTrial(args.target!) : [];
+    if (!runs.length && !/^[0-9a-f]{4,}$/.test(args.target!)) {
+      const ids = queryRuns(store.db, args.target!, { columns: ['attributes.trial_id'] }).rows.map((r) => String(r['attributes.trial_id'] ?? r.trial_id));
+      runs = [...new Set(ids)].flatMap((id) => store.runsOfTrial(id));
+    }
+    if (!runs.length) throw new ConfigError(`no runs of trial '${args.target}' (give a trial id or its prefix, or a filter; see squash show <run>)`);
     print(args, io, {
-      title: `trial ${runs[0]!.trialId}: ${runs[0]!.label} — ${runs.length} runs`,
+      title: new Set(runs.map((r) => r.trialId)).size === 1 ? `trial ${runs[0]!.trialId}: ${runs[0]!.label} — ${runs.length} runs` : `${new Set(runs.map((r) => r.trialId)).size} trials — ${runs.length} runs`,
       columns: [
         { key: 'started', title: 'started', align: 'left' }, { key: 'experiment', title: 'experiment', align: 'left' }, { key: 'sweep', title: 'sweep', align: 'left' },
         { key: 'status', title: 'status', align: 'left' }, { key: 'attempt', title: 'attempt', align: 'right' }, { key: 'version', title: 'squash', align: 'left' },
         { key: 'backend', title: 'backend', align: 'left' }, { key: 'accuracy', title: 'acc %', align: 'right' }, { key: 'bytes', title: 'artifact bytes', align: 'right' },
-        { key: 'run', title: 'run', align: 'left' },
+        { key: 'run', title: 'run', align: 'left' }, { key: 'trial', title: 'trial', align: 'left' },
       ],
       rows: runs.map((r) => {
         const d = store.runDetails(r.id);
         return {
           started: r.startedAt, experiment: r.experiment, sweep: r.sweep, status: r.status, attempt: d.attempt, version: d.squashVersion ?? '', backend: r.backend,
-          accuracy: r.metrics.accuracy !== undefined ? (r.metrics.accuracy * 100).toFixed(2) : '', bytes: r.metrics.artifact_bytes ?? '', run: r.id.slice(0, 12),
+          accuracy: r.metrics.accuracy !== undefined ? (r.metrics.accuracy * 100).toFixed(2) : '', bytes: r.metrics.artifact_bytes ?? '', run: r.id.slice(0, 12), trial: r.label,
         };
       }),
     });
