@@ -97,4 +97,16 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    name: '0004_query_indexes',
+    // Covering indexes for `squash query`: typed comparisons on params, final metrics, tags.
+    up(db) {
+      db.exec(`
+        CREATE INDEX metrics_by_key_value ON metrics(key, step, value, run_id);
+        CREATE INDEX params_by_num ON params(key, type, value_num, run_id);
+        CREATE INDEX params_by_text ON params(key, type, value_text, run_id);
+        CREATE INDEX tags_by_key_value ON tags(key, value, run_id);
+      `);
+    },
+  },
 ];

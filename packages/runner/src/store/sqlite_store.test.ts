@@ -14,7 +14,7 @@ describe('SqliteStore', () => {
     const store = SqliteStore.open(path);
     store.close();
     const db = new Database(path, { readonly: true });
-    expect((db.prepare('SELECT name FROM _squash_migrations').all() as Array<{ name: string }>).map((r) => r.name)).toEqual(['0001_initial', '0002_artifacts', '0003_sweeps_attempts_heartbeats']);
+    expect((db.prepare('SELECT name FROM _squash_migrations').all() as Array<{ name: string }>).map((r) => r.name)).toEqual(['0001_initial', '0002_artifacts', '0003_sweeps_attempts_heartbeats', '0004_query_indexes']);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
     SqliteStore.open(path).close(); // reopening applies nothing twice
