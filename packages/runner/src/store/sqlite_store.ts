@@ -185,38 +185,53 @@ export class SqliteStore implements RunStore {
     return { attempt: r.attempt, host: r.host, pid: r.pid, squashVersion: r.squash_version, heartbeatAt: r.heartbeat_at };
   }
 
+  /**
+   * Runs matching `where` with their params, metrics, artifacts and tags: five queries in all,
+   * grouped in memory, so a report over 100,000 runs does not issue 400,000 lookups.
+   */
   private views(where: string, args: unknown[], orderBy: string, limit?: number): RunView[] {
+    const from = 'FROM runs r JOIN experiments e ON e.id = r.experiment_id';
     const rows = this.db
-      .prepare(`SELECT r.*, e.name AS experiment FROM runs r JOIN experiments e ON e.id = r.experiment_id
-                WHERE ${where} ORDER BY ${orderBy}${limit ? ` LIMIT ${limit}` : ''}`)
+      .prepare(`SELECT r.*, e.name AS experiment ${from} WHERE ${where} ORDER BY ${orderBy}${limit ? ` LIMIT ${limit}` : ''}`)
       .all(...args) as Array<Record<string, unknown>>;
-    const params = this.db.prepare('SELECT key, type, value_num, value_text FROM params WHERE run_id = ?');
-    const metrics = this.db.prepare('SELECT key, value FROM metrics WHERE run_id = ? AND step = 0');
-    const artifacts = this.db.prepare('SELECT kind, path, bytes FROM artifacts WHERE run_id = ?');
-    const tags = this.db.prepare('SELECT key, value FROM tags WHERE run_id = ?');
-    return rows.map((r) => ({
-      id: r.id as string,
-      experiment: r.experiment as string,
-      trialId: r.trial_id as string,
-      sweep: r.sweep as string,
-      label: r.label as string,
-      isBaseline: r.is_baseline === 1,
-      status: r.status as RunStatus,
-      seed: r.seed as number,
-      backend: r.backend as string | null,
-      startedAt: r.started_at as string | null,
-      endedAt: r.ended_at as string | null,
-      error: r.error as string | null,
-      params: Object.fromEntries(
-        (params.all(r.id) as Array<{ key: string; type: string; value_num: number | null; value_text: string | null }>).map((p) => [
-          p.key,
-          p.type === 'number' ? p.value_num! : p.type === 'boolean' ? p.value_num === 1 : p.value_text!,
-        ]),
-      ),
-      metrics: Object.fromEntries((metrics.all(r.id) as Array<{ key: string; value: number }>).map((m) => [m.key, m.value])),
-      artifacts: Object.fromEntries((artifacts.all(r.id) as Array<{ kind: string; path: string; bytes: number }>).map((a) => [a.kind, { path: a.path, bytes: a.bytes }])),
-      tags: Object.fromEntries((tags.all(r.id) as Array<{ key: string; value: string }>).map((t) => [t.key, t.value])),
-    }));
+    if (!rows.length) return [];
+    const scope = limit ? `x.run_id IN (${rows.map(() => '?').join(',')})` : `x.run_id IN (SELECT r.id ${from} WHERE ${where})`;
+    const scopeArgs = limit ? rows.map((r) => r.id) : args;
+    const grouped = <T extends { run_id: string }>(sql: string) => {
+      const out = new Map<string, T[]>();
+      for (const row of this.db.prepare(sql).all(...scopeArgs) as T[]) {
+        const list = out.get(row.run_id);
+        if (list) list.push(row);
+        else out.set(row.run_id, [row]);
+      }
+      return out;
+    };
+    const params = grouped<{ run_id: string; key: string; type: string; value_num: number | null; value_text: string | null }>(
+      `SELECT x.run_id, x.key, x.type, x.value_num, x.value_text FROM params x WHERE ${scope}`);
+    const metrics = grouped<{ run_id: string; key: string; value: number }>(`SELECT x.run_id, x.key, x.value FROM metrics x WHERE x.step = 0 AND ${scope}`);
+    const artifacts = grouped<{ run_id: string; kind: string; path: string; bytes: number }>(`SELECT x.run_id, x.kind, x.path, x.bytes FROM artifacts x WHERE ${scope}`);
+    const tags = grouped<{ run_id: string; key: string; value: string }>(`SELECT x.run_id, x.key, x.value FROM tags x WHERE ${scope}`);
+    return rows.map((r) => {
+      const id = r.id as string;
+      return {
+        id,
+        experiment: r.experiment as string,
+        trialId: r.trial_id as string,
+        sweep: r.sweep as string,
+        label: r.label as string,
+        isBaseline: r.is_baseline === 1,
+        status: r.status as RunStatus,
+        seed: r.seed as number,
+        backend: r.backend as string | null,
+        startedAt: r.started_at as string | null,
+        endedAt: r.ended_at as string | null,
+        error: r.error as string | null,
+        params: Object.fromEntries((params.get(id) ?? []).map((p) => [p.key, p.type === 'number' ? p.value_num! : p.type === 'boolean' ? p.value_num === 1 : p.value_text!])),
+        metrics: Object.fromEntries((metrics.get(id) ?? []).map((m) => [m.key, m.value])),
+        artifacts: Object.fromEntries((artifacts.get(id) ?? []).map((a) => [a.kind, { path: a.path, bytes: a.bytes }])),
+        tags: Object.fromEntries((tags.get(id) ?? []).map((t) => [t.key, t.value])),
+      };
+    });
   }
 
   experiments(): Array<{ name: string; description: string; runs: number }> {
