@@ -53,9 +53,28 @@ function parsePivot(spec: string): { rows: string; columns: string; metric: stri
   return { rows, columns, metric };
 }
 
+/** The params and metrics the comparison table reads (with a reference block's and a pivot's). */
+const TABLE_METRICS = ['accuracy', 'accuracy_delta', 'loss', 'weights_changed_fraction', 'weights_kept_fraction', 'weight_bits', 'activation_bits', 'artifact_bytes', 'compression_ratio'];
+
+function neededKeys(target: ReportTarget, pivot: string | undefined): { params: string[]; metrics: string[] } {
+  const params = new Set(['model', 'epochs']);
+  const metrics = new Set(TABLE_METRICS);
+  for (const row of target.reference?.rows ?? []) {
+    Object.keys(row.params ?? {}).forEach((k) => params.add(k));
+    Object.keys(row.metrics).forEach((k) => metrics.add(k));
+  }
+  if (pivot) {
+    const p = parsePivot(pivot);
+    params.add(p.rows).add(p.columns);
+    metrics.add(p.metric);
+  }
+  return { params: [...params], metrics: [...metrics] };
+}
+
 export function printReport(store: SqliteStore, target: ReportTarget, format: OutputFormat, io: IO, out?: string, pivot?: string): void {
   const { name, only } = target;
-  const all = store.listRuns(name);
+  // The HTML page plots per-layer sizes and groups by every param: it loads everything.
+  const all = store.listRuns(name, format === 'html' ? undefined : neededKeys(target, pivot));
   const runs = only ? all.filter((r) => only.has(r.trialId)).sort((a, b) => only.get(a.trialId)! - only.get(b.trialId)!) : all;
   if (!runs.length && all.length) throw new ConfigError(`no runs yet for the trials ${name}'s file plans now; run it first (squash run <file>)`);
   if (!runs.length) {

@@ -16,7 +16,7 @@ const NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/;
 const ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', n: '\n', t: '\t', r: '\r', '0': '\0' };
 
 /** How a token reads in an error message. */
-export function describe(tok: Token): string {
+export function describeToken(tok: Token): string {
   switch (tok.t) {
     case 'eof': return 'end of input';
     case 'str': return `string ${tok.text}`;

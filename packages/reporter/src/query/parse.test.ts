@@ -50,7 +50,7 @@ describe('parseFilter', () => {
   });
 
   it('records 1-based source columns on every node', () => {
-    const e = parseFilter('metrics.a > 1 or not tags.b is null') as Extract<Expr, { type: 'or' }>;
+    const e = parseFilter('metrics.a > 1 or not tags.b is null') as Extract<Expr, { left: Expr }>;
     expect(e.column).toBe(15);
     expect(e.left).toMatchObject({ column: 1, ident: { column: 1 } });
     expect(e.right).toMatchObject({ type: 'not', column: 18, expr: { column: 22, ident: { column: 22 } } });

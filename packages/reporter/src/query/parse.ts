@@ -1,6 +1,6 @@
 import { didYouMean } from '@squash/core';
 import { ATTRIBUTES, ATTRIBUTE_NAMES, IDENT_KINDS, QueryError, RUN_STATUSES, type AttributeName, type CmpOp, type Expr, type Ident, type IdentKind, type Literal } from './ast.js';
-import { describe, lex, type Token } from './lex.js';
+import { describeToken, lex, type Token } from './lex.js';
 
 /** Guards against stack and SQLite expression-depth limits; real filters are far smaller. */
 export const MAX_DEPTH = 64;
@@ -24,7 +24,7 @@ export function resolveIdent(tok: Token, err: (col: number, msg: string) => Quer
     const guess = didYouMean(name, ATTRIBUTE_NAMES);
     throw err(tok.col, `expected ${IDENT_HELP}, got '${tok.text}'` + (guess ? `; did you mean 'attributes.${guess}'?` : ''));
   }
-  if (tok.t !== 'ident') throw err(tok.col, `expected ${IDENT_HELP}, got ${describe(tok)}`);
+  if (tok.t !== 'ident') throw err(tok.col, `expected ${IDENT_HELP}, got ${describeToken(tok)}`);
   const kind = tok.prefix.toLowerCase();
   if (!(IDENT_KINDS as readonly string[]).includes(kind)) {
     const guess = didYouMean(kind, IDENT_KINDS);
@@ -56,13 +56,13 @@ class Parser {
   }
   expectWord(word: string, after: Token): void {
     const tok = this.next();
-    if (!kw(tok, word)) throw this.err(tok.col, `expected '${word}' after '${after.text}', got ${describe(tok)}`);
+    if (!kw(tok, word)) throw this.err(tok.col, `expected '${word}' after '${after.text}', got ${describeToken(tok)}`);
   }
 
   filter(): Expr {
     const e = this.or();
     const tok = this.peek();
-    if (tok.t !== 'eof') throw this.err(tok.col, `expected 'and', 'or' or end of input, got ${describe(tok)}`);
+    if (tok.t !== 'eof') throw this.err(tok.col, `expected 'and', 'or' or end of input, got ${describeToken(tok)}`);
     return e;
   }
   or(): Expr {
@@ -92,7 +92,7 @@ class Parser {
       this.next();
       e = this.or();
       const close = this.next();
-      if (close.t !== ')') throw this.err(close.col, `expected ')' to close the '(' at column ${tok.col}, got ${describe(close)}`);
+      if (close.t !== ')') throw this.err(close.col, `expected ')' to close the '(' at column ${tok.col}, got ${describeToken(close)}`);
     } else {
       if (++this.conditions > MAX_CONDITIONS) throw this.err(tok.col, `more than ${MAX_CONDITIONS} conditions`);
       e = this.predicate();
@@ -111,7 +111,7 @@ class Parser {
       let negated = false;
       let t2 = this.next();
       if (kw(t2, 'not')) [negated, t2] = [true, this.next()];
-      if (!kw(t2, 'null')) throw this.err(t2.col, `expected 'null' after '${negated ? 'is not' : 'is'}', got ${describe(t2)}`);
+      if (!kw(t2, 'null')) throw this.err(t2.col, `expected 'null' after '${negated ? 'is not' : 'is'}', got ${describeToken(t2)}`);
       return { type: 'null', ident, negated, column };
     }
     const negated = kw(tok, 'not');
@@ -119,7 +119,7 @@ class Parser {
     if (kw(tok, 'in')) return { type: 'in', ident, values: this.list(ident, tok), negated, column };
     if (kw(tok, 'like') || kw(tok, 'ilike')) {
       const pat = this.next();
-      if (pat.t !== 'str') throw this.err(pat.col, `expected a quoted pattern after '${tok.text}', got ${describe(pat)}`);
+      if (pat.t !== 'str') throw this.err(pat.col, `expected a quoted pattern after '${tok.text}', got ${describeToken(pat)}`);
       const textual = ident.kind === 'params' || ident.kind === 'tags' || (ident.kind === 'attributes' && ATTRIBUTES[ident.key as AttributeName].type === 'string');
       if (!textual) throw this.err(tok.col, `'${tok.text}' needs a text identifier; ${identTok.text} is ${ident.kind === 'metrics' ? 'a number' : 'not text'}`);
       return { type: 'like', ident, pattern: pat.value, negated, caseInsensitive: kw(tok, 'ilike'), column };
@@ -133,19 +133,19 @@ class Parser {
       return { type: negated ? 'or' : 'and', left: { type: 'cmp', ident, op: op1, value: lo, column }, right: { type: 'cmp', ident, op: op2, value: hi, column }, column: tok.col };
     }
     const what = negated ? "'in', 'like' or 'between' after 'not'" : "a comparison (=, !=, <, <=, >, >=), 'in', 'like', 'between' or 'is null'";
-    throw this.err(tok.col, `expected ${what} after ${identTok.text}, got ${describe(tok)}`);
+    throw this.err(tok.col, `expected ${what} after ${identTok.text}, got ${describeToken(tok)}`);
   }
 
   list(ident: Ident, inTok: Token): Literal[] {
     const open = this.next();
-    if (open.t !== '(') throw this.err(open.col, `expected '(' after 'in', got ${describe(open)}`);
+    if (open.t !== '(') throw this.err(open.col, `expected '(' after 'in', got ${describeToken(open)}`);
     const values: Literal[] = [];
     for (;;) {
       values.push(this.value(ident, inTok, values.length ? ',' : '('));
       if (values.length > MAX_IN_VALUES) throw this.err(this.toks[this.pos - 1]!.col, `more than ${MAX_IN_VALUES} values in one 'in' list`);
       const sep = this.next();
       if (sep.t === ')') return values;
-      if (sep.t !== ',') throw this.err(sep.col, `expected ',' or ')' in the 'in' list, got ${describe(sep)}`);
+      if (sep.t !== ',') throw this.err(sep.col, `expected ',' or ')' in the 'in' list, got ${describeToken(sep)}`);
     }
   }
 
@@ -156,7 +156,7 @@ class Parser {
     if (tok.t === 'num' || tok.t === 'str') v = tok.value;
     else if (kw(tok, 'true') || kw(tok, 'false')) v = kw(tok, 'true');
     else if (kw(tok, 'null')) throw this.err(tok.col, `use 'is null' or 'is not null' to test for a missing value`);
-    else throw this.err(tok.col, `expected a value after '${after}', got ${describe(tok)}`);
+    else throw this.err(tok.col, `expected a value after '${after}', got ${describeToken(tok)}`);
     const name = `${ident.kind}.${ident.key}`;
     if (ident.kind === 'metrics' && typeof v !== 'number') throw this.err(tok.col, `${name} is a number; got ${typeOf(v)}`);
     if (ident.kind === 'tags' && typeof v !== 'string') throw this.err(tok.col, `tags are text; quote the value: '${tok.text}'`);

@@ -1,6 +1,6 @@
 import { ConfigError, didYouMean } from '@squash/core';
 import { identName, identsOf, QueryError, type Ident } from './ast.js';
-import { describe, lex, type Token } from './lex.js';
+import { describeToken, lex, type Token } from './lex.js';
 import { parseFilter, resolveIdent } from './parse.js';
 import { filterSql, RUNS_FROM, valueSql, type SqlFragment } from './sql.js';
 
@@ -45,7 +45,7 @@ export function parseIdentList(text: string, what: string, withDirection = false
     }
     out.push({ ident, desc });
     if (tok.t === 'eof') return out;
-    if (tok.t !== ',') throw err(tok.col, `expected ','${withDirection ? ", 'asc', 'desc'" : ''} or end of input, got ${describe(tok)}`);
+    if (tok.t !== ',') throw err(tok.col, `expected ','${withDirection ? ", 'asc', 'desc'" : ''} or end of input, got ${describeToken(tok)}`);
   }
 }
 

@@ -44,7 +44,7 @@ function leafSql({ ident, cond, negated }: Leaf): SqlFragment {
   }
   const t = TABLES[ident.kind];
   const c = negated ? `(${cond.sql}) IS NOT 1` : `(${cond.sql})`;
-  return { sql: `r.id IN (SELECT run_id FROM ${t.table} WHERE ${t.where} AND ${c})`, params: [ident.key, ...cond.params] };
+  return { sql: `(r.id IN (SELECT run_id FROM ${t.table} WHERE ${t.where} AND ${c}))`, params: [ident.key, ...cond.params] };
 }
 
 function column(ident: Ident, v: Literal): { guard: string; col: string } {
@@ -93,7 +93,7 @@ export function filterSql(e: Expr): SqlFragment {
         return { sql: `(${ATTRIBUTES[e.ident.key as AttributeName].column} IS ${e.negated ? 'NOT ' : ''}NULL)`, params: [] };
       }
       const t = TABLES[e.ident.kind];
-      return { sql: `r.id ${e.negated ? '' : 'NOT '}IN (SELECT run_id FROM ${t.table} WHERE ${t.where})`, params: [e.ident.key] };
+      return { sql: `(r.id ${e.negated ? '' : 'NOT '}IN (SELECT run_id FROM ${t.table} WHERE ${t.where}))`, params: [e.ident.key] };
     }
   }
 }

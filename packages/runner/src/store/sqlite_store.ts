@@ -143,8 +143,9 @@ export class SqliteStore implements RunStore {
     return row?.id;
   }
 
-  listRuns(experiment: string): RunView[] {
-    return this.views(`e.name = ?`, [experiment], 'r.is_baseline DESC, r.started_at, r.rowid');
+  /** `only` restricts which params and metrics are loaded (a table over 100,000 runs needs a few). */
+  listRuns(experiment: string, only?: { params?: string[]; metrics?: string[] }): RunView[] {
+    return this.views(`e.name = ?`, [experiment], 'r.is_baseline DESC, r.started_at, r.rowid', undefined, only);
   }
 
   /** One run by id or unique id prefix (as `squash show` takes it). */
@@ -189,7 +190,7 @@ export class SqliteStore implements RunStore {
    * Runs matching `where` with their params, metrics, artifacts and tags: five queries in all,
    * grouped in memory, so a report over 100,000 runs does not issue 400,000 lookups.
    */
-  private views(where: string, args: unknown[], orderBy: string, limit?: number): RunView[] {
+  private views(where: string, args: unknown[], orderBy: string, limit?: number, only?: { params?: string[]; metrics?: string[] }): RunView[] {
     const from = 'FROM runs r JOIN experiments e ON e.id = r.experiment_id';
     const rows = this.db
       .prepare(`SELECT r.*, e.name AS experiment ${from} WHERE ${where} ORDER BY ${orderBy}${limit ? ` LIMIT ${limit}` : ''}`)
@@ -197,9 +198,10 @@ export class SqliteStore implements RunStore {
     if (!rows.length) return [];
     const scope = limit ? `x.run_id IN (${rows.map(() => '?').join(',')})` : `x.run_id IN (SELECT r.id ${from} WHERE ${where})`;
     const scopeArgs = limit ? rows.map((r) => r.id) : args;
-    const grouped = <T extends { run_id: string }>(sql: string) => {
+    const keysIn = (keys: string[] | undefined) => (keys ? ` AND x.key IN (${keys.map(() => '?').join(',') || "''"})` : '');
+    const grouped = <T extends { run_id: string }>(sql: string, keys?: string[]) => {
       const out = new Map<string, T[]>();
-      for (const row of this.db.prepare(sql).all(...scopeArgs) as T[]) {
+      for (const row of this.db.prepare(sql).all(...(keys ?? []), ...scopeArgs) as T[]) {
         const list = out.get(row.run_id);
         if (list) list.push(row);
         else out.set(row.run_id, [row]);
@@ -207,8 +209,9 @@ export class SqliteStore implements RunStore {
       return out;
     };
     const params = grouped<{ run_id: string; key: string; type: string; value_num: number | null; value_text: string | null }>(
-      `SELECT x.run_id, x.key, x.type, x.value_num, x.value_text FROM params x WHERE ${scope}`);
-    const metrics = grouped<{ run_id: string; key: string; value: number }>(`SELECT x.run_id, x.key, x.value FROM metrics x WHERE x.step = 0 AND ${scope}`);
+      `SELECT x.run_id, x.key, x.type, x.value_num, x.value_text FROM params x WHERE 1${keysIn(only?.params)} AND ${scope}`, only?.params);
+    const metrics = grouped<{ run_id: string; key: string; value: number }>(
+      `SELECT x.run_id, x.key, x.value FROM metrics x WHERE x.step = 0${keysIn(only?.metrics)} AND ${scope}`, only?.metrics);
     const artifacts = grouped<{ run_id: string; kind: string; path: string; bytes: number }>(`SELECT x.run_id, x.kind, x.path, x.bytes FROM artifacts x WHERE ${scope}`);
     const tags = grouped<{ run_id: string; key: string; value: string }>(`SELECT x.run_id, x.key, x.value FROM tags x WHERE ${scope}`);
     return rows.map((r) => {

@@ -76,7 +76,7 @@ export interface RunStore {
   findFinished(experimentId: number, trialId: string): string | undefined;
   /** Records a file a run produced (the compressed model, …); part of `finishRun`'s transaction when passed there. */
   logArtifact(runId: string, artifact: { kind: string; path: string; bytes: number }): void;
-  listRuns(experiment: string): RunView[];
+  listRuns(experiment: string, only?: { params?: string[]; metrics?: string[] }): RunView[];
   experiments(): Array<{ name: string; description: string; runs: number }>;
   /**
    * Atomically decides whether this worker runs a trial: not if it is FINISHED (unless forced),
