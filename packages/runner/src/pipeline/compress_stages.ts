@@ -1,5 +1,5 @@
 import type { WeightTensor } from '@squash/core';
-import { compressorRegistry, type ActivationCompressor, type WeightCompressor } from '@squash/compressors';
+import type { ActivationCompressor, WeightCompressor } from '@squash/compressors';
 import { buildModel, collectActivations, getWeights, isKernel, removeUnits, setWeights } from '@squash/trainer';
 import type { Stage } from '../spec/types.js';
 import { groupByParams, layerOf, paramsForLayer } from './layers.js';
@@ -59,8 +59,4 @@ export async function applyUnitPruning(state: PipelineState, ctx: PipelineContex
   state.spec = smaller.spec;
   state.masks.clear();
   state.quantized.clear();
-}
-
-export function compressorKind(name: string): 'weights' | 'activations' | 'structure' | undefined {
-  return compressorRegistry.has(name) ? compressorRegistry.get(name).kind : undefined;
 }

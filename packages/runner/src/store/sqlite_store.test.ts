@@ -44,17 +44,17 @@ describe('SqliteStore', () => {
     store.close();
   });
 
-  it('finishes a run atomically and finds it by trial id', () => {
+  it('finishes a run atomically and reports it as the trial\'s latest', () => {
     const store = SqliteStore.open(join(tempDir(), 'db.sqlite'));
     const exp = store.ensureExperiment('e', '');
     const run = newRun(store, exp);
-    expect(store.findFinished(exp, 't1')).toBeUndefined();
+    expect(store.latestByTrial('e').get('t1')?.status).toBe('RUNNING');
     expect(() => store.finishRun(run, { metrics: [{ key: 'accuracy', value: 0.9 }, { key: 'bad', value: NaN as unknown as number }] })).toThrow();
     // The failed batch left nothing behind: no metric, still RUNNING.
     expect(store.listRuns('e')[0]!.metrics).toEqual({});
     expect(store.listRuns('e')[0]!.status).toBe('RUNNING');
     store.finishRun(run, { metrics: [{ key: 'accuracy', value: 0.9 }, { key: 'train_loss', value: 1, step: 1 }] });
-    expect(store.findFinished(exp, 't1')).toBe(run);
+    expect(store.latestByTrial('e').get('t1')).toEqual({ status: 'FINISHED', attempt: 1, runId: run });
     const view = store.listRuns('e')[0]!;
     expect(view.status).toBe('FINISHED');
     expect(view.metrics).toEqual({ accuracy: 0.9 });

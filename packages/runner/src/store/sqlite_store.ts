@@ -136,13 +136,6 @@ export class SqliteStore implements RunStore {
     })();
   }
 
-  findFinished(experimentId: number, trialId: string): string | undefined {
-    const row = this.db
-      .prepare("SELECT id FROM runs WHERE experiment_id = ? AND trial_id = ? AND status = 'FINISHED' LIMIT 1")
-      .get(experimentId, trialId) as { id: string } | undefined;
-    return row?.id;
-  }
-
   /** `only` restricts which params and metrics are loaded (a table over 100,000 runs needs a few). */
   listRuns(experiment: string, only?: { params?: string[]; metrics?: string[] }): RunView[] {
     return this.views(`e.name = ?`, [experiment], 'r.is_baseline DESC, r.started_at, r.rowid', undefined, only);

@@ -73,7 +73,6 @@ export interface RunStore {
   setStatus(runId: string, status: RunStatus, error?: string): void;
   /** Logs the batch and marks the run FINISHED in one transaction: all of it lands or none. */
   finishRun(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[]; artifacts?: Array<{ kind: string; path: string; bytes: number }> }): void;
-  findFinished(experimentId: number, trialId: string): string | undefined;
   /** Records a file a run produced (the compressed model, …); part of `finishRun`'s transaction when passed there. */
   logArtifact(runId: string, artifact: { kind: string; path: string; bytes: number }): void;
   listRuns(experiment: string, only?: { params?: string[]; metrics?: string[] }): RunView[];
