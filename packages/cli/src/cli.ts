@@ -44,7 +44,7 @@ Options:
 Exit codes: 0 success, 1 failed trials or internal error, 2 bad input (file, flags, data).
 `;
 
-const COMMANDS = ['run', 'report', 'ls', 'show', 'compare', 'history', 'query'] as const;
+export const COMMANDS = ['run', 'report', 'ls', 'show', 'compare', 'history', 'query'] as const;
 /** Commands that take no positional argument (query's filter is optional: none matches all). */
 const NO_TARGET = new Set<string>(['ls']);
 const OPTIONAL_TARGET = new Set<string>(['query']);
