@@ -186,7 +186,9 @@ export class SqliteStore implements RunStore {
   private views(where: string, args: unknown[], orderBy: string, limit?: number, only?: { params?: string[]; metrics?: string[] }): RunView[] {
     const from = 'FROM runs r JOIN experiments e ON e.id = r.experiment_id';
     const rows = this.db
-      .prepare(`SELECT r.*, e.name AS experiment ${from} WHERE ${where} ORDER BY ${orderBy}${limit ? ` LIMIT ${limit}` : ''}`)
+      // Named columns, not r.*: config_json is large and a view does not need it.
+      .prepare(`SELECT r.id, r.trial_id, r.sweep, r.label, r.is_baseline, r.status, r.seed, r.backend, r.started_at, r.ended_at, r.error,
+                       e.name AS experiment ${from} WHERE ${where} ORDER BY ${orderBy}${limit ? ` LIMIT ${limit}` : ''}`)
       .all(...args) as Array<Record<string, unknown>>;
     if (!rows.length) return [];
     const scope = limit ? `x.run_id IN (${rows.map(() => '?').join(',')})` : `x.run_id IN (SELECT r.id ${from} WHERE ${where})`;
