@@ -15,7 +15,7 @@ export interface ArtifactModelInfo {
 }
 
 /** The hook that applies the recorded activation quantization, if any. */
-export function activationHookFor(info: ArtifactModelInfo): ActivationHook | undefined {
+export function activationHookFor(info: Pick<ArtifactModelInfo, 'activations'>): ActivationHook | undefined {
   const acts = info.activations;
   if (!acts) return undefined;
   return (_i, layer, values) => {

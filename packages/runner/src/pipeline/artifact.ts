@@ -2,7 +2,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { measureEncodings, writeArtifact, type ArtifactLayer, type EncodingSizes } from '@squash/compressors';
 import { evaluate, getWeights, isKernel, modelFromArtifact, type ArtifactModelInfo, type Evaluation } from '@squash/trainer';
-import type { PipelineContext, PipelineState } from './state.js';
+import { activationRecord, type PipelineContext, type PipelineState } from './state.js';
 
 export interface LayerSize extends EncodingSizes {
   name: string;
@@ -50,7 +50,7 @@ export function writeTrialArtifact(state: PipelineState, ctx: PipelineContext, p
     format: 'squash-model',
     spec: state.spec,
     inputShape: ctx.data.inputShape,
-    activations: state.activations.size ? Object.fromEntries(state.activations) : undefined,
+    activations: activationRecord(state),
   };
   const weights = getWeights(state.model);
   const written = writeArtifact(info, artifactLayers(state));

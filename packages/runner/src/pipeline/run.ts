@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { SQUASH_VERSION, stableHash } from '@squash/core';
 import { loadState, saveState } from './state_cache.js';
 import { compressorRegistry, type ActivationCompressor, type WeightCompressor } from '@squash/compressors';
-import { buildModel, evaluate, getWeights, setWeights, splitValidation, type ActivationHook, type Evaluation, type ModelSpec } from '@squash/trainer';
+import { activationHookFor, buildModel, evaluate, getWeights, setWeights, splitValidation, type Evaluation, type ModelSpec } from '@squash/trainer';
 import type { Stage } from '../spec/types.js';
 import { applyActivationCompressor, applyUnitPruning, applyWeightCompressor } from './compress_stages.js';
-import { DEFAULT_INDEX_BITS, type PipelineContext, type PipelineState } from './state.js';
+import { activationRecord, DEFAULT_INDEX_BITS, type PipelineContext, type PipelineState } from './state.js';
 import { runDistillation, runFinetune, runGradualPruning, runIterativePruning } from './training_stages.js';
 
 /** Applies one stage to the state, in place. */
@@ -30,16 +30,6 @@ async function applyStage(state: PipelineState, ctx: PipelineContext, stage: Sta
   if (c.kind === 'weights') return applyWeightCompressor(state, stage, c as WeightCompressor);
   if (c.kind === 'activations') return applyActivationCompressor(state, ctx, stage, c as ActivationCompressor);
   return applyUnitPruning(state, ctx, stage);
-}
-
-/** The hook that fake-quantizes hidden activations as the state says. */
-export function activationHook(state: PipelineState): ActivationHook | undefined {
-  if (!state.activations.size) return undefined;
-  const c = compressorRegistry.get('quantize-activations') as ActivationCompressor;
-  return (_i, layer, values) => {
-    const a = state.activations.get(layer);
-    if (a) c.quantize(values, { min: a.min, max: a.max }, { bits: a.bits });
-  };
 }
 
 /** Runs a trial's stages on a copy of the baseline and evaluates the result on the test split. */
@@ -77,7 +67,8 @@ export async function runPipeline(baseline: tf.LayersModel, baselineSpec: ModelS
     const dir = TRAINING_STAGES.has(stages[i]!.compressor) ? dirAt(i) : undefined;
     if (dir) saveState(dir, state, ctx.data.inputShape);
   }
-  const hook = activationHook(state);
+  // The same hook the artifact's loader applies, so the recorded and reloaded accuracies agree.
+  const hook = activationHookFor({ activations: activationRecord(state) });
   // Validation metrics (held-out training data) are what settings should be chosen by, never test.
   const held = splitValidation(ctx.data.train, ctx.train.validationSplit).validation;
   return {

@@ -45,3 +45,8 @@ export interface PipelineContext {
 }
 
 export const DEFAULT_INDEX_BITS = 5;
+
+/** The per-layer activation quantization as the artifact header records it (undefined: none). */
+export function activationRecord(state: PipelineState): Record<string, ActivationQuant> | undefined {
+  return state.activations.size ? Object.fromEntries(state.activations) : undefined;
+}
