@@ -117,9 +117,11 @@ export async function history(args: ParsedArgs, io: IO): Promise<number> {
   const store = openStore(args);
   try {
     // A trial id (or prefix) first; anything else is a filter whose runs' trials are followed.
-    let runs = /^[0-9a-f]{4,}$/.test(args.target!) ? store.runsOfTrial(args.target!) : [];
-    if (!runs.length && !/^[0-9a-f]{4,}$/.test(args.target!)) {
-      const ids = queryRuns(store.db, args.target!, { columns: ['attributes.trial_id'] }).rows.map((r) => String(r['attributes.trial_id'] ?? r.trial_id));
+    const isTrialId = /^[0-9a-f]{4,}$/.test(args.target!);
+    let runs = isTrialId ? store.runsOfTrial(args.target!) : [];
+    if (!isTrialId) {
+      // An attribute column is named by the attribute alone.
+      const ids = queryRuns(store.db, args.target!, { columns: ['attributes.trial_id'] }).rows.map((r) => String(r.trial_id));
       runs = [...new Set(ids)].flatMap((id) => store.runsOfTrial(id));
     }
     if (!runs.length) throw new ConfigError(`no runs of trial '${args.target}' (give a trial id or its prefix, or a filter; see squash show <run>)`);
