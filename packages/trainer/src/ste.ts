@@ -36,13 +36,13 @@ export function steKernel(quantizers: Map<string, (values: Float32Array) => Floa
  */
 export function steActivation(
   ranges: Map<string, { min: number; max: number }>,
-  quantizeInPlace: (values: Float32Array, range: { min: number; max: number }) => void,
+  quantizeInPlace: (values: Float32Array, range: { min: number; max: number }, layer: string) => void,
 ): ActivationFn {
   return (_i, name, output) => {
     const range = ranges.get(name);
     if (!range) return output;
     const values = (output.dataSync() as Float32Array).slice();
-    quantizeInPlace(values, range);
+    quantizeInPlace(values, range, name);
     return withGradient(output, (a) => ({
       value: tf.tensor(values, a.shape),
       gradFunc: (dy, input) => [tf.mul(dy, tf.cast(tf.logicalAnd(tf.greaterEqual(input, range.min), tf.lessEqual(input, range.max)), 'float32'))],

@@ -69,7 +69,7 @@ export async function runFinetune(state: PipelineState, ctx: PipelineContext, p:
   const actRanges = new Map([...state.activations].map(([layer, a]) => [layer, { min: a.min, max: a.max }]));
   const bitsOf = new Map([...state.activations].map(([layer, a]) => [layer, a.bits]));
   const activationFor = state.activations.size
-    ? (i: number, layer: string, t: tf.Tensor) => steActivation(actRanges, (v, r) => fakeQuantizeInPlace(v, r, bitsOf.get(layer)!))(i, layer, t)
+    ? steActivation(actRanges, (v, r, layer) => fakeQuantizeInPlace(v, r, bitsOf.get(layer)!))
     : undefined;
   const masks = new Map([...state.masks].filter(([name]) => !shared.layers.has(name)));
   const t0 = performance.now();
