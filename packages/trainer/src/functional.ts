@@ -18,6 +18,7 @@ interface LayerView {
   kernel?: tf.Variable;
   bias?: tf.Variable;
   activation: string;
+  config: Record<string, unknown>;
   hidden: boolean;
   last: boolean;
 }
@@ -27,13 +28,14 @@ function views(model: tf.LayersModel): LayerView[] {
   const lastWeighted = weighted[weighted.length - 1];
   return model.layers.map((l, i) => {
     const byRole = Object.fromEntries(l.trainableWeights.map((w) => [w.originalName.split('/').pop()!, w.read() as tf.Variable]));
-    const config = l.getConfig() as { activation?: string };
+    const config = l.getConfig() as Record<string, unknown>;
     return {
       className: l.getClassName(),
       name: l.name,
       kernel: byRole.kernel,
       bias: byRole.bias,
-      activation: config.activation ?? 'linear',
+      activation: (config.activation as string | undefined) ?? 'linear',
+      config,
       hidden: l.weights.length > 0 && i !== lastWeighted,
       last: i === lastWeighted,
     };
@@ -60,7 +62,9 @@ function activate(name: string, x: tf.Tensor): tf.Tensor {
 /**
  * The model's forward pass written out over its own variables, so training can swap a kernel
  * for a fake-quantized or shared-weight version, quantize hidden activations, or stop before the
- * softmax — none of which `model.apply` allows. Same math as the layers: x·W + b, activation.
+ * softmax — none of which `model.apply` allows. Same math as the layers: x·W + b (or the NHWC
+ * convolution with a [kh, kw, in, out] kernel) + b, then the activation; pools and reshapes as the
+ * layers do them.
  */
 export function forwardFunctional(model: tf.LayersModel, x: tf.Tensor, opts: ForwardOptions = {}): tf.Tensor {
   let h = x;
@@ -69,9 +73,24 @@ export function forwardFunctional(model: tf.LayersModel, x: tf.Tensor, opts: For
       case 'Flatten':
         h = tf.reshape(h, [h.shape[0]!, -1]);
         return;
+      case 'Reshape':
+        h = tf.reshape(h, [h.shape[0]!, ...(v.config.targetShape as number[])]);
+        return;
+      case 'MaxPooling2D': {
+        const c = v.config as { poolSize: [number, number]; strides: [number, number]; padding: 'valid' | 'same' };
+        h = tf.maxPool(h as tf.Tensor4D, c.poolSize, c.strides, c.padding);
+        return;
+      }
       case 'Dense': {
         const kernel = opts.kernelFor ? opts.kernelFor(i, `${v.name}/kernel`, v.kernel!) : v.kernel!;
         h = tf.matMul(h as tf.Tensor2D, kernel as tf.Tensor2D);
+        if (v.bias) h = tf.add(h, v.bias);
+        break;
+      }
+      case 'Conv2D': {
+        const c = v.config as { strides: [number, number]; padding: 'valid' | 'same'; dilationRate: [number, number] };
+        const kernel = opts.kernelFor ? opts.kernelFor(i, `${v.name}/kernel`, v.kernel!) : v.kernel!;
+        h = tf.conv2d(h as tf.Tensor4D, kernel as tf.Tensor4D, c.strides, c.padding, 'NHWC', c.dilationRate);
         if (v.bias) h = tf.add(h, v.bias);
         break;
       }

@@ -1,4 +1,8 @@
 export { buildModel, resolveModelSpec, modelRegistry, type ModelSpec, type LayerSpec } from './models.js';
+export {
+  LAYER_FIELDS, LAYER_TYPES, ACTIVATIONS, modelSpecProblems, modelSpecErrors, assertModelSpec, planLayers, weightLayerNames, layerCosts,
+  type LayerField, type LayerType, type ModelProblem, type PlannedLayer, type LayerCost, type Size2, type Activation,
+} from './layer_spec.js';
 export { getWeights, setWeights, isKernel } from './weights.js';
 export { saveModel, loadModel, modelExists } from './io.js';
 export {

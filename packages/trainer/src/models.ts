@@ -1,15 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, createRegistry } from '@squash/core';
+import { createRegistry } from '@squash/core';
+import { assertModelSpec, planLayers, type ModelSpec } from './layer_spec.js';
 
-/** One layer of a declarative model. Only what the supported models need; each field is checked. */
-export type LayerSpec =
-  | { type: 'flatten' }
-  | { type: 'dense'; units: number; activation?: 'relu' | 'softmax' | 'linear' | 'tanh' | 'sigmoid' };
-
-export interface ModelSpec {
-  name: string;
-  layers: LayerSpec[];
-}
+export type { ModelSpec, LayerSpec } from './layer_spec.js';
 
 /** Named architectures users refer to by name in experiment files. */
 export const modelRegistry = createRegistry<ModelSpec>('model');
@@ -31,50 +24,65 @@ modelRegistry.register('lenet-300-100', {
   ],
 });
 
-const ACTIVATIONS = ['relu', 'softmax', 'linear', 'tanh', 'sigmoid'];
+modelRegistry.register('lenet-5', {
+  name: 'lenet-5',
+  // Caffe's examples/mnist/lenet.prototxt, the Deep Compression LeNet-5: no activation after the
+  // convolutions (pooling only), 431,080 parameters.
+  layers: [
+    { type: 'conv2d', filters: 20, kernelSize: 5 },
+    { type: 'maxPool2d', poolSize: 2 },
+    { type: 'conv2d', filters: 50, kernelSize: 5 },
+    { type: 'maxPool2d', poolSize: 2 },
+    { type: 'flatten' },
+    { type: 'dense', units: 500, activation: 'relu' },
+    { type: 'dense', units: 10, activation: 'softmax' },
+  ],
+});
 
-/** A model given by name or inline as `{name, layers}`. */
+/** A model given by name or inline as `{name, layers}`; an inline spec is checked (ConfigError at the layer). */
 export function resolveModelSpec(spec: string | ModelSpec): ModelSpec {
   if (typeof spec === 'string') return modelRegistry.get(spec);
-  spec.layers.forEach((l, i) => {
-    const where = { location: { path: `model.layers[${i}]` } };
-    if (l.type === 'dense') {
-      if (!Number.isInteger(l.units) || l.units < 1) throw new ConfigError(`dense units must be a positive integer, got ${l.units}`, where);
-      if (l.activation && !ACTIVATIONS.includes(l.activation)) {
-        throw new ConfigError(`unknown activation '${l.activation}'; expected one of ${ACTIVATIONS.join(', ')}`, where);
-      }
-    } else if (l.type !== 'flatten') {
-      throw new ConfigError(`unknown layer type '${(l as { type: string }).type}'; expected flatten or dense`, where);
-    }
-  });
+  assertModelSpec(spec);
   return spec;
 }
 
+/** Seeds per kernel: dense layers keep the numbers they had before convolutions existed. */
+const initSeed = (seed: number, name: string) => {
+  const [kind, n] = name.split('_') as [string, string];
+  return seed * 1000 + (kind === 'conv' ? 500 : 0) + Number(n);
+};
+
 /**
- * Builds a tfjs model. Layers get fixed names (`dense_1`, `dense_2`, …) so weight names are the
- * same in every process, and seeded Glorot-uniform kernels so the same seed gives the same model.
+ * Builds a tfjs model. Layers get fixed names (`conv_1`, `dense_1`, …; see `planLayers`) so weight
+ * names are the same in every process, and seeded Glorot-uniform kernels so the same seed gives
+ * the same model. A [height, width] input is reshaped to [height, width, 1] before the first
+ * convolution.
  */
 export function buildModel(spec: ModelSpec, inputShape: number[], seed: number): tf.Sequential {
   const model = tf.sequential({ name: spec.name.replace(/[^A-Za-z0-9_]/g, '_') });
-  let denseCount = 0;
-  let flattenCount = 0;
-  spec.layers.forEach((l, i) => {
-    const first = i === 0 ? { inputShape } : {};
-    if (l.type === 'flatten') {
-      model.add(tf.layers.flatten({ ...first, name: `flatten_${++flattenCount}` }));
-    } else {
-      denseCount++;
-      model.add(
-        tf.layers.dense({
-          ...first,
-          units: l.units,
-          activation: l.activation ?? 'linear',
-          name: `dense_${denseCount}`,
-          kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 1000 + denseCount }),
-          biasInitializer: 'zeros',
-        }),
-      );
+  planLayers(spec, inputShape).forEach((p, i) => {
+    const base = { ...(i === 0 ? { inputShape } : {}), name: p.name };
+    const init = () => ({ kernelInitializer: tf.initializers.glorotUniform({ seed: initSeed(seed, p.name) }), biasInitializer: 'zeros' as const });
+    const l = p.spec;
+    switch (p.type) {
+      case 'reshape':
+        return model.add(tf.layers.reshape({ ...base, targetShape: p.outShape }));
+      case 'flatten':
+        return model.add(tf.layers.flatten(base));
+      case 'dense':
+        if (l?.type !== 'dense') break;
+        return model.add(tf.layers.dense({ ...base, ...init(), units: l.units, activation: l.activation ?? 'linear' }));
+      case 'conv2d':
+        if (l?.type !== 'conv2d') break;
+        return model.add(tf.layers.conv2d({
+          ...base, ...init(), filters: l.filters, kernelSize: l.kernelSize, strides: l.strides ?? 1,
+          padding: l.padding ?? 'valid', activation: l.activation ?? 'linear', dataFormat: 'channelsLast',
+        }));
+      case 'maxPool2d':
+        if (l?.type !== 'maxPool2d') break;
+        return model.add(tf.layers.maxPooling2d({ ...base, poolSize: l.poolSize, strides: l.strides ?? l.poolSize, padding: 'valid', dataFormat: 'channelsLast' }));
     }
+    throw new Error(`buildModel: planned layer ${p.name} does not match its spec`);
   });
   return model;
 }
