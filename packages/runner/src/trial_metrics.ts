@@ -1,5 +1,5 @@
 import type { WeightTensor } from '@squash/core';
-import { isKernel, type Evaluation } from '@squash/trainer';
+import { isKernel, layerCosts, type Evaluation, type ModelSpec } from '@squash/trainer';
 import type { ArtifactResult } from './pipeline/artifact.js';
 import type { PipelineState } from './pipeline/state.js';
 import type { MetricInput } from './store/types.js';
@@ -9,6 +9,9 @@ export interface TrialOutcome {
   validation?: Evaluation;
   baselineAccuracy: number;
   baselineWeights: WeightTensor[];
+  /** The baseline's architecture and the data's input shape: MACs count kernel positions. */
+  baselineSpec: ModelSpec;
+  inputShape: number[];
   state: PipelineState;
   artifact: ArtifactResult;
   seconds: number;
@@ -36,6 +39,11 @@ export function trialMetrics(o: TrialOutcome): MetricInput[] {
 
   // Changed only has a meaning weight-for-weight, i.e. when the shapes are the baseline's.
   const current = new Map(kernels.map((l) => [l.name, l]));
+  // MACs per sample: each kept kernel weight once per position it is applied at (outH·outW for a
+  // convolution, once for a dense layer); sparse kernels skip their zeros.
+  const baseMacs = layerCosts(o.baselineSpec, o.inputShape).reduce((n, l) => n + l.macs, 0);
+  const positions = new Map(layerCosts(state.spec, o.inputShape).map((l) => [`${l.name}/kernel`, l.positions]));
+  const keptMacs = kernels.reduce((n, l) => n + l.kept * positions.get(l.name)!, 0);
   const sameShape = baseKernels.every((k) => current.get(k.name)?.total === k.values.length) && kernels.length === baseKernels.length;
   const metrics: MetricInput[] = [
     { key: 'accuracy', value: ev.accuracy },
@@ -47,8 +55,8 @@ export function trialMetrics(o: TrialOutcome): MetricInput[] {
     { key: 'weights_total', value: baseKernelCount },
     { key: 'params_kept', value: keptParams },
     { key: 'params_kept_fraction', value: keptParams / baseParams },
-    // A dense layer's MACs per sample equal its kernel's nonzero weights (sparse kernels skip zeros).
-    { key: 'macs_kept_fraction', value: keptKernel / baseKernelCount },
+    { key: 'macs', value: keptMacs },
+    { key: 'macs_kept_fraction', value: keptMacs / baseMacs },
     { key: 'size_float32_bytes', value: 4 * baseParams },
     { key: 'size_sparse_bytes', value: artifact.totals.sparse },
     { key: 'size_quantized_bytes', value: artifact.totals.quantized },

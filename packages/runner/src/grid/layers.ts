@@ -1,4 +1,4 @@
-import { modelRegistry, type ModelSpec } from '@squash/trainer';
+import { modelRegistry, weightLayerNames, type ModelSpec } from '@squash/trainer';
 
 /** A model by name (from the experiment's `models:` or built in), or undefined when unknown. */
 export function findModel(name: string, models: Record<string, ModelSpec> | undefined): ModelSpec | undefined {
@@ -6,12 +6,11 @@ export function findModel(name: string, models: Record<string, ModelSpec> | unde
 }
 
 /**
- * The names of a model's weight layers, in order, as the trainer names them (`dense_1`, `dense_2`,
- * …); undefined when the model is unknown (another check reports that).
+ * The names of a model's weight layers, in order, as the trainer names them (`conv_1`, …,
+ * `dense_1`, …); undefined when the model is unknown (another check reports that).
  */
 export function modelLayerNames(model: string | ModelSpec, models?: Record<string, ModelSpec>): string[] | undefined {
   const spec = typeof model === 'string' ? findModel(model, models) : model;
   if (!spec) return undefined;
-  let dense = 0;
-  return spec.layers.flatMap((l) => (l.type === 'dense' ? [`dense_${++dense}`] : []));
+  return weightLayerNames(spec);
 }

@@ -67,11 +67,13 @@ async function runTrial(trial: Trial, label: string, runId: string, calibration:
     resolveModel: (name) => (env.exp.models[name] ? { ...env.exp.models[name]!, name } : modelRegistry.get(name)),
     onEpoch: (log) => env.emit({ type: 'epoch', seed: trial.baseline.seed, log, label }),
   };
-  const { state, evaluation, validation, cachedStages } = await runPipeline(baseline.model, resolveModelSpec(trial.baseline.model), trial.stages, ctx);
+  const baselineSpec = resolveModelSpec(trial.baseline.model);
+  const { state, evaluation, validation, cachedStages } = await runPipeline(baseline.model, baselineSpec, trial.stages, ctx);
   try {
     const artifact = writeTrialArtifact(state, ctx, join(env.artifactDir, `${trial.id}.sqz`));
     const metrics = trialMetrics({
-      evaluation, validation, baselineAccuracy: baseline.accuracy, baselineWeights: getWeights(baseline.model), state, artifact,
+      evaluation, validation, baselineAccuracy: baseline.accuracy, baselineWeights: getWeights(baseline.model), baselineSpec,
+      inputShape: env.data.inputShape, state, artifact,
       seconds: (performance.now() - t0) / 1000,
     });
     env.store.finishRun(runId, {

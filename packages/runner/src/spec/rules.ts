@@ -1,5 +1,5 @@
 import { ConfigError, didYouMean, type SourceLocation } from '@squash/core';
-import { modelRegistry } from '@squash/trainer';
+import { modelRegistry, modelSpecProblems, type ModelSpec } from '@squash/trainer';
 import { findModel } from '../grid/layers.js';
 import { gridRule } from './grid_rules.js';
 import type { PathSegment } from './locate.js';
@@ -50,6 +50,15 @@ const knownModels: Rule = (w, at, errors) => {
   );
 };
 
+/** An inline `model:` and every entry of `models:` must be a model the trainer can build (layer fields, layer order). */
+const inlineModels: Rule = (w, at, errors) => {
+  const check = (spec: ModelSpec, path: PathSegment[]) => {
+    for (const p of modelSpecProblems(spec)) errors.push(new ConfigError(p.message, { location: at([...path, ...p.path], p.key) }));
+  };
+  if (typeof w.model === 'object' && w.model) check(w.model, ['model']);
+  for (const [name, spec] of Object.entries(w.models ?? {})) check(spec, ['models', name]);
+};
+
 /** Stages that replace the model (a student, fewer units) must come before stages that transform its weights. */
 const topologyFirst: Rule = (w, at, errors) => {
   const reshaping = new Set(['distill', 'prune-units']);
@@ -77,7 +86,7 @@ const referenceSweeps: Rule = (w, at, errors) => {
   });
 };
 
-const RULES: Rule[] = [referenceSweeps, knownModels, seedsRule, uniqueSweepNames, gridRule, topologyFirst];
+const RULES: Rule[] = [referenceSweeps, knownModels, inlineModels, seedsRule, uniqueSweepNames, gridRule, topologyFirst];
 
 export function checkRules(w: WrittenExperiment, at: At): ConfigError[] {
   const errors: ConfigError[] = [];

@@ -1,6 +1,6 @@
 import { compressorRegistry } from '@squash/compressors';
 import { datasetRegistry } from '@squash/datasets';
-import { modelRegistry } from '@squash/trainer';
+import { LAYER_FIELDS, LAYER_TYPES, modelRegistry, type LayerField } from '@squash/trainer';
 import { acceptsLayerOverrides, stageNames, stageParams, trainingStageRegistry } from '../stages/registry.js';
 import { axisSchema, EXCLUDE_SCHEMA, layersSchema, scalarSchema, ZIP_SCHEMA, type Schema } from './schema_values.js';
 
@@ -41,8 +41,8 @@ import { axisSchema, EXCLUDE_SCHEMA, layersSchema, scalarSchema, ZIP_SCHEMA, typ
  * - `zip:` groups axes that advance together (equal lengths); `exclude:` entries drop the points
  *   matching all their values (a list matches any of its values). Naming an unknown axis or value,
  *   or an entry matching no point, is an error, as is a sweep that ends with no point.
- * - `layers: each` on a compressor stage: one trial per weight layer (dense_1, dense_2, … of the
- *   model, or of the distilled student after a `distill` stage), that layer compressed alone.
+ * - `layers: each` on a compressor stage: one trial per weight layer (conv_1, …, dense_1, dense_2,
+ *   … of the model, or of the distilled student after a `distill` stage), that layer compressed alone.
  * - Every point is checked by the stage's own rules (e.g. bits for a scheme); drop invalid
  *   combinations with `exclude:`.
  */
@@ -87,35 +87,63 @@ function stageSchema(): Schema {
   };
 }
 
-/**
- * The JSON Schema of an experiment file, built from the registries so a new compressor, model or
- * dataset appears in it automatically. `schema/experiment.schema.json` is this, written out for
- * editors; a test keeps the file in sync.
- */
 const positiveInt = { type: 'integer', minimum: 1 };
+
+function layerFieldSchema(f: LayerField): Schema {
+  switch (f.kind) {
+    case 'positiveInt':
+      return { ...positiveInt, description: f.description };
+    case 'size2':
+      return { description: f.description, anyOf: [positiveInt, { type: 'array', minItems: 2, maxItems: 2, items: positiveInt }] };
+    case 'enum':
+      return { enum: [...f.values!], description: f.description };
+  }
+}
+
+/**
+ * One layer of an inline model, from the trainer's LAYER_FIELDS table: the union of every type's
+ * fields (a field means the same in each type that has it). Which fields a type needs or allows is
+ * checked by the `inlineModels` rule with the trainer's own validation.
+ */
+function layerSchema(): Schema {
+  const properties: Record<string, Schema> = { type: { enum: [...LAYER_TYPES] } };
+  // Field → its description → the layer types that describe it so ("dense, conv2d: default linear").
+  const described = new Map<string, Map<string, string[]>>();
+  for (const [type, fields] of Object.entries(LAYER_FIELDS)) {
+    for (const [name, f] of Object.entries(fields)) {
+      const { description, ...own } = layerFieldSchema(f);
+      const known = properties[name];
+      if (known && JSON.stringify({ ...known, description: undefined }) !== JSON.stringify(own)) {
+        throw new Error(`layer field '${name}' of ${type} differs from another layer type's '${name}'`);
+      }
+      const texts = described.get(name) ?? new Map<string, string[]>();
+      texts.set(description as string, [...(texts.get(description as string) ?? []), type]);
+      described.set(name, texts);
+      properties[name] = { ...own, description: [...texts].map(([text, types]) => `${types.join(', ')}: ${text}`).join('; ') };
+    }
+  }
+  const needs = Object.entries(LAYER_FIELDS).map(([type, fields]) => {
+    const names = Object.entries(fields).map(([n, f]) => (f.required ? n : `${n}?`));
+    return names.length ? `${type} (${names.join(', ')})` : type;
+  });
+  return { type: 'object', additionalProperties: false, required: ['type'], description: `A layer: ${needs.join('; ')}.`, properties };
+}
+
 const INLINE_MODEL: Schema = {
   type: 'object',
   additionalProperties: false,
   required: ['name', 'layers'],
   properties: {
     name: { type: 'string' },
-    layers: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['type'],
-        properties: {
-          type: { enum: ['flatten', 'dense'] },
-          units: positiveInt,
-          activation: { enum: ['relu', 'softmax', 'linear', 'tanh', 'sigmoid'] },
-        },
-      },
-    },
+    layers: { type: 'array', minItems: 1, items: layerSchema() },
   },
 };
 
+/**
+ * The JSON Schema of an experiment file, built from the registries so a new compressor, model or
+ * dataset appears in it automatically. `schema/experiment.schema.json` is this, written out for
+ * editors; a test keeps the file in sync.
+ */
 export function buildExperimentSchema(): Schema {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',

@@ -70,7 +70,7 @@ export function layersSchema(params: Record<string, ParamSpec>): Schema {
       additionalProperties: false,
       required: ['match'],
       properties: {
-        match: { type: 'string', minLength: 1, description: 'layer name, `*` matches any characters (e.g. dense_*)' },
+        match: { type: 'string', minLength: 1, description: 'layer name, `*` matches any characters (e.g. dense_*, conv_*)' },
         skip: { type: 'boolean', description: 'leave matching layers uncompressed' },
         ...Object.fromEntries(Object.entries(params).map(([k, p]) => [k, scalarSchema(p)])),
       },
