@@ -1,5 +1,5 @@
 import { ConfigError } from './errors.js';
-import { registerWasmBatchMatMul } from './kernels/batch_mat_mul_wasm.js';
+import { registerWasmKernels } from './kernels/register_wasm.js';
 
 /** What a user may ask for. `auto` tries tfjs-node, then wasm, then cpu. */
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -40,7 +40,7 @@ async function tryWasm(tf: typeof import('@tensorflow/tfjs')): Promise<string | 
   try {
     await import('@tensorflow/tfjs-backend-wasm');
     if (!(await tf.setBackend('wasm'))) return 'tf.setBackend("wasm") returned false';
-    registerWasmBatchMatMul(tf);
+    registerWasmKernels(tf);
     return undefined;
   } catch (e) {
     return (e as Error).message.split('\n')[0];

@@ -10,6 +10,7 @@ export {
   type BackendChoice,
   type BackendPreference,
 } from './backend.js';
+export { registerWasmKernels, SQUASH_WASM_KERNELS } from './kernels/register_wasm.js';
 export type { WeightTensor, WeightMap, MetricRecord, ParamValue } from './types.js';
 export { editDistance, didYouMean } from './suggest.js';
 export { SQUASH_VERSION } from './version.js';
