@@ -68,6 +68,17 @@ describe('squash CLI (real processes)', () => {
     const md = squash(['report', 'tiny.yaml', '--format', 'markdown', '--out', 'r.md'], dir);
     expect(md.code).toBe(0);
     expect(readFileSync(join(dir, 'r.md'), 'utf8')).toMatch(/^\| sweep \| trial \|/m);
+    // --limit: the rows are chosen from light heads, the Pareto front first; the title says so.
+    const limited = squash(['report', 'tiny-cli', '--limit', '1', '--format', 'csv'], dir);
+    expect(limited.code).toBe(0);
+    expect(limited.out.trim().split('\r\n')).toHaveLength(2);
+    const limitedTerm = squash(['report', 'tiny-cli', '--limit', '2'], dir).out;
+    expect(limitedTerm).toMatch(/^tiny-cli: 2 trials, backend wasm; showing 2 of 3 rows \(the Pareto front, then the first in table order\)$/m);
+    expect(limitedTerm.match(/★/g)!.length).toBeGreaterThanOrEqual(1);
+    expect(squash(['report', 'tiny.yaml', '--limit', 'all'], dir).out).not.toMatch(/showing/);
+    const badLimit = squash(['report', 'tiny-cli', '--limit', '0'], dir);
+    expect(badLimit.code).toBe(2);
+    expect(badLimit.err).toMatch(/--limit: --limit expects a positive whole number or 'all', got '0'/);
     // ls / show / compare / history over the same database.
     const ls = squash(['ls', '--format', 'csv'], dir);
     expect(ls.code).toBe(0);

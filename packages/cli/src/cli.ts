@@ -9,9 +9,10 @@ Usage:
       Validate the file, train the baseline once per seed (cached under <db dir>/cache/),
       run every trial not already FINISHED, store it in SQLite and print the comparison table.
   squash report <experiment name | experiment.yaml> [--db <path>] [--format terminal|markdown|csv|json|html]
-               [--pivot rows:columns[:metric]] [--out <file>]
+               [--pivot rows:columns[:metric]] [--limit N|all] [--out <file>]
       The comparison table (baseline first, deltas, Pareto front of accuracy vs artifact bytes marked,
-      constant columns hidden), a pivot of two swept params (mean ± std over seeds), or a
+      constant columns hidden; terminal and markdown show 100 rows, the Pareto front first, unless
+      --limit says otherwise), a pivot of two swept params (mean ± std over seeds), or a
       self-contained HTML page with plots (default file: <db dir>/reports/<experiment>.html).
       With a file carrying a reference: block, published numbers are shown beside the measured ones.
   squash query ['<filter>'] [--order-by '<ident> [desc], …'] [--limit N] [--columns '<ident>, …'] [--experiment <name>]

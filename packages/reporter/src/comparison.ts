@@ -1,4 +1,4 @@
-import type { RunView } from '@squash/runner';
+import type { RunHead, RunView } from '@squash/runner';
 import { paretoFront } from './pareto.js';
 import { hideConstantColumns, type Cell, type Table } from './table.js';
 
@@ -14,13 +14,18 @@ export interface ComparisonOptions {
    * order, printed in table order; the title says how many are shown. All rows by default.
    */
   maxRows?: number;
+  /**
+   * Every run of the experiment, when `runs` holds only the rows to show (chosen with `shownRuns`
+   * from these heads): the title counts, the seed column and the front come from all of them.
+   */
+  heads?: readonly RunHead[];
 }
 
 /** Columns `hideConstant` never drops. */
 export const ALWAYS_SHOWN = ['sweep', 'trial', 'accuracy', 'front'] as const;
 
 /** FINISHED runs with a finite accuracy and artifact size, as Pareto points (id = run id). */
-export function paretoPoints(runs: readonly RunView[]): Array<{ id: string; accuracy: number; bytes: number }> {
+export function paretoPoints(runs: readonly Pick<RunView, 'id' | 'status' | 'metrics'>[]): Array<{ id: string; accuracy: number; bytes: number }> {
   const out: Array<{ id: string; accuracy: number; bytes: number }> = [];
   for (const r of runs) {
     const accuracy = r.metrics.accuracy;
@@ -39,28 +44,36 @@ const star = (v: Cell) => (v === true ? '★' : '');
 const ratio = (v: Cell) => (typeof v === 'number' ? `${v.toFixed(1)}×` : '');
 
 /**
+ * The rows a table of at most `maxRows` shows, in table order (baselines first): the Pareto-front
+ * runs first, then the others in order until the table is full.
+ */
+export function shownRuns<T extends RunHead>(runs: readonly T[], maxRows: number, front?: ReadonlySet<string>): T[] {
+  const ordered = [...runs.filter((r) => r.isBaseline), ...runs.filter((r) => !r.isBaseline)];
+  if (ordered.length <= maxRows) return ordered;
+  const max = Math.max(0, maxRows);
+  const keep = new Set<T>();
+  if (front) for (const r of ordered) if (keep.size < max && front.has(r.id)) keep.add(r);
+  for (const r of ordered) {
+    if (keep.size >= max) break;
+    keep.add(r);
+  }
+  return ordered.filter((r) => keep.has(r));
+}
+
+/**
  * Baseline row(s) first, then every trial: accuracy and its delta to the baseline in points,
  * fraction of weights changed and kept, and bits. Failed trials stay visible with their status.
  */
 export function comparisonTable(experiment: string, runs: RunView[], opts: ComparisonOptions = {}): Table {
-  const front = opts.front ?? (opts.pareto ? paretoFront(paretoPoints(runs)) : undefined);
-  let ordered = [...runs.filter((r) => r.isBaseline), ...runs.filter((r) => !r.isBaseline)];
-  const total = ordered.length;
-  if (opts.maxRows !== undefined && ordered.length > opts.maxRows) {
-    const max = Math.max(0, opts.maxRows);
-    const keep = new Set<RunView>();
-    if (front) for (const r of ordered) if (keep.size < max && front.has(r.id)) keep.add(r);
-    for (const r of ordered) {
-      if (keep.size >= max) break;
-      keep.add(r);
-    }
-    ordered = ordered.filter((r) => keep.has(r));
-  }
-  const seeds = new Set(runs.map((r) => r.seed));
+  const all: readonly RunHead[] = opts.heads ?? runs;
+  const front = opts.front ?? (opts.pareto ? paretoFront(paretoPoints(all)) : undefined);
+  const ordered = opts.heads ? runs : shownRuns(runs, opts.maxRows ?? Infinity, front);
+  const total = all.length;
+  const seeds = new Set(all.map((r) => r.seed));
   const table: Table = {
     title:
-      `${experiment}: ${runs.filter((r) => !r.isBaseline).length} trials, backend ${[...new Set(runs.map((r) => r.backend))].join('/')}` +
-      (ordered.length < total ? `; showing ${ordered.length} of ${total} rows${front ? ' (Pareto-front rows first)' : ''}` : ''),
+      `${experiment}: ${all.filter((r) => !r.isBaseline).length} trials, backend ${[...new Set(all.map((r) => r.backend))].join('/')}` +
+      (ordered.length < total ? `; showing ${ordered.length} of ${total} rows (${front ? 'the Pareto front, then ' : ''}the first in table order)` : ''),
     columns: [
       { key: 'sweep', title: 'sweep', align: 'left' },
       { key: 'trial', title: 'trial', align: 'left' },

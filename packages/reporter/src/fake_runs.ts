@@ -100,7 +100,7 @@ function sizes(t: Trial): { metrics: Record<string, number>; artifact: number } 
 
 function view(id: string, over: Partial<RunView>): RunView {
   return {
-    id, experiment: 'seed-mnist', trialId: id, sweep: 'baseline', label: 'baseline', isBaseline: false, status: 'FINISHED', seed: 1, backend: 'wasm',
+    id, experiment: 'seed-mnist', trialId: id, sweep: 'baseline', label: 'baseline', isBaseline: false, status: 'FINISHED', seed: 1, attempt: 1, backend: 'wasm', squashVersion: '0.1.0',
     startedAt: '2025-11-27T10:00:00.000Z', endedAt: '2025-11-27T10:00:01.000Z', error: null, params: {}, metrics: {}, artifacts: {}, tags: {}, ...over,
   };
 }

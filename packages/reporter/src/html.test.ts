@@ -83,7 +83,7 @@ describe('renderHtml', () => {
     const tbody = page.match(/<tbody>([\s\S]*?)<\/tbody>/)![1]!;
     expect(count(tbody, /<tr/g)).toBe(200);
     expect(count(tbody, /<tr class="front/g)).toBe(rings);
-    expect(page).toContain('showing 200 of 5000 rows (Pareto-front rows first)');
+    expect(page).toContain('showing 200 of 5000 rows (the Pareto front, then the first in table order)');
   });
 
   it('reportPlots lists the figures in page order', () => {

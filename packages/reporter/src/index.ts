@@ -2,7 +2,7 @@ export type { Table, Column, Cell } from './table.js';
 export { comparisonTable } from './comparison.js';
 export { renderTerminal, renderMarkdown, renderCsv, renderTable, REPORT_FORMATS, type ReportFormat } from './render.js';
 export { referenceTable } from './reference.js';
-export { reportTable, paretoPoints, type ComparisonOptions } from './comparison.js';
+export { reportTable, paretoPoints, shownRuns, type ComparisonOptions } from './comparison.js';
 export { hideConstantColumns } from './table.js';
 export { paretoFront, frontPoints, type ParetoPoint } from './pareto.js';
 export { pivotTable, type PivotOptions } from './pivot.js';

@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectBackend, type BackendPreference } from '@squash/core';
 import { planTrials, trialLabel } from './plan.js';
@@ -120,10 +120,4 @@ async function runWorkers(count: number, init: WorkerInit, emit: Emit): Promise<
   } finally {
     process.off('SIGINT', forward);
   }
-}
-
-/** Default locations: the database under `results/`, caches beside it. */
-export function defaultPaths(db?: string): { db: string; cacheDir: string } {
-  const dbPath = resolve(db ?? join('results', 'squash.db'));
-  return { db: dbPath, cacheDir: join(dirname(dbPath), 'cache') };
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ConfigError } from '@squash/core';
-import { defaultPaths, SqliteStore, type RunView } from '@squash/runner';
+import { defaultPaths, SqliteStore, type RunView } from '@squash/runner/store';
 import { queryRuns, type Table } from '@squash/reporter';
 import type { ParsedArgs } from '../cli.js';
 import { checkFormat, renderAs, type IO } from './report.js';
@@ -71,7 +71,7 @@ export async function show(args: ParsedArgs, io: IO): Promise<number> {
     const d = store.runDetails(run.id);
     const attrs: Array<[string, unknown]> = [
       ['run', run.id], ['experiment', run.experiment], ['sweep', run.sweep], ['trial', run.label], ['trial id', run.trialId], ['status', run.status],
-      ['attempt', d.attempt], ['seed', run.seed], ['backend', run.backend], ['squash version', d.squashVersion], ['host', d.host], ['pid', d.pid],
+      ['attempt', run.attempt], ['seed', run.seed], ['backend', run.backend], ['squash version', run.squashVersion], ['host', d.host], ['pid', d.pid],
       ['started', run.startedAt], ['ended', run.endedAt], ...Object.entries(run.artifacts).map(([k, a]): [string, unknown] => [`artifact (${k})`, `${a.path} (${a.bytes} bytes)`]),
       ...Object.entries(run.tags).map(([k, v]): [string, unknown] => [`tag ${k}`, v]),
       ...(run.error ? [['error', run.error.split('\n')[0]] as [string, unknown]] : []),
@@ -133,13 +133,10 @@ export async function history(args: ParsedArgs, io: IO): Promise<number> {
         { key: 'backend', title: 'backend', align: 'left' }, { key: 'accuracy', title: 'acc %', align: 'right' }, { key: 'bytes', title: 'artifact bytes', align: 'right' },
         { key: 'run', title: 'run', align: 'left' }, { key: 'trial', title: 'trial', align: 'left' },
       ],
-      rows: runs.map((r) => {
-        const d = store.runDetails(r.id);
-        return {
-          started: r.startedAt, experiment: r.experiment, sweep: r.sweep, status: r.status, attempt: d.attempt, version: d.squashVersion ?? '', backend: r.backend,
-          accuracy: r.metrics.accuracy !== undefined ? (r.metrics.accuracy * 100).toFixed(2) : '', bytes: r.metrics.artifact_bytes ?? '', run: r.id.slice(0, 12), trial: r.label,
-        };
-      }),
+      rows: runs.map((r) => ({
+        started: r.startedAt, experiment: r.experiment, sweep: r.sweep, status: r.status, attempt: r.attempt, version: r.squashVersion ?? '', backend: r.backend,
+        accuracy: r.metrics.accuracy !== undefined ? (r.metrics.accuracy * 100).toFixed(2) : '', bytes: r.metrics.artifact_bytes ?? '', run: r.id.slice(0, 12), trial: r.label,
+      })),
     });
   } finally {
     store.close();

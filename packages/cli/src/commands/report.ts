@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError, didYouMean } from '@squash/core';
-import { defaultPaths, loadExperimentFile, planTrials, SqliteStore, type Experiment } from '@squash/runner';
-import { pivotTable, referenceTable, renderHtml, renderJson, renderTable, reportTable, REPORT_FORMATS, type Table } from '@squash/reporter';
-import type { Reference } from '@squash/runner';
+import type { Experiment, Reference } from '@squash/runner';
+import { defaultPaths, SqliteStore } from '@squash/runner/store';
+import { paretoFront, paretoPoints, pivotTable, referenceTable, renderHtml, renderJson, renderTable, reportTable, REPORT_FORMATS, shownRuns, type Table } from '@squash/reporter';
 import type { ParsedArgs } from '../cli.js';
 
 export type IO = { out: (s: string) => void; err: (s: string) => void };
@@ -20,13 +20,16 @@ export interface ReportTarget {
   reference?: Reference;
 }
 
-export function reportTarget(target: string): ReportTarget {
+export async function reportTarget(target: string): Promise<ReportTarget> {
   if (!/\.ya?ml$/i.test(target)) return { name: target };
+  // Only a file needs the planner (and the registries behind it, TensorFlow.js included).
+  const { loadExperimentFile } = await import('@squash/runner');
   return planned(loadExperimentFile(target));
 }
 
 /** The file's trials in plan order (baselines first), for filtering and ordering the table. */
-export function planned(exp: Experiment): ReportTarget {
+export async function planned(exp: Experiment): Promise<ReportTarget> {
+  const { planTrials } = await import('@squash/runner');
   const trials = planTrials(exp);
   const ids = [...new Set(trials.map((t) => t.baselineId)), ...trials.map((t) => t.id)];
   return { name: exp.name, only: new Map(ids.map((id, i) => [id, i])), reference: exp.reference };
@@ -53,46 +56,73 @@ function parsePivot(spec: string): { rows: string; columns: string; metric: stri
   return { rows, columns, metric };
 }
 
-/** The params and metrics the comparison table reads (with a reference block's and a pivot's). */
-const TABLE_METRICS = ['accuracy', 'accuracy_delta', 'loss', 'weights_changed_fraction', 'weights_kept_fraction', 'weight_bits', 'activation_bits', 'artifact_bytes', 'compression_ratio'];
+/** Rows a terminal or markdown table shows unless `--limit` says otherwise. */
+export const DEFAULT_REPORT_ROWS = 100;
 
-function neededKeys(target: ReportTarget, pivot: string | undefined): { params: string[]; metrics: string[] } {
-  const params = new Set(['model', 'epochs']);
-  const metrics = new Set(TABLE_METRICS);
-  for (const row of target.reference?.rows ?? []) {
-    Object.keys(row.params ?? {}).forEach((k) => params.add(k));
-    Object.keys(row.metrics).forEach((k) => metrics.add(k));
-  }
-  if (pivot) {
-    const p = parsePivot(pivot);
-    params.add(p.rows).add(p.columns);
-    metrics.add(p.metric);
-  }
-  return { params: [...params], metrics: [...metrics] };
+export interface ReportOptions {
+  out?: string;
+  /** `rows:columns[:metric]`. */
+  pivot?: string;
+  /** `--limit`: a row count or `all`; default DEFAULT_REPORT_ROWS on terminal and markdown, all rows otherwise. */
+  limit?: string;
 }
 
-export function printReport(store: SqliteStore, target: ReportTarget, format: OutputFormat, io: IO, out?: string, pivot?: string): void {
-  const { name, only } = target;
-  // The HTML page plots per-layer sizes and groups by every param: it loads everything.
-  const all = store.listRuns(name, format === 'html' ? undefined : neededKeys(target, pivot));
-  const runs = only ? all.filter((r) => only.has(r.trialId)).sort((a, b) => only.get(a.trialId)! - only.get(b.trialId)!) : all;
-  if (!runs.length && all.length) throw new ConfigError(`no runs yet for the trials ${name}'s file plans now; run it first (squash run <file>)`);
-  if (!runs.length) {
-    const known = store.experiments().map((e) => e.name);
-    const near = didYouMean(name, known);
-    throw new ConfigError(`no runs for experiment '${name}'${near ? `; did you mean '${near}'?` : ''}; known: ${known.join(', ') || '(none)'}`);
-  }
+function rowLimit(limit: string | undefined, format: OutputFormat): number {
+  if (limit === undefined) return format === 'terminal' || format === 'markdown' ? DEFAULT_REPORT_ROWS : Infinity;
+  if (limit === 'all') return Infinity;
+  const n = Number(limit);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--limit expects a positive whole number or 'all', got '${limit}'`, { location: { path: '--limit' } });
+  return n;
+}
+
+/** Keeps the runs of the trials a file plans now, in plan order; `only` undefined keeps all. */
+function planOrder<T extends { trialId: string }>(runs: T[], only: Map<string, number> | undefined): T[] {
+  return only ? runs.filter((r) => only.has(r.trialId)).sort((a, b) => only.get(a.trialId)! - only.get(b.trialId)!) : runs;
+}
+
+function noRuns(store: SqliteStore, name: string, stored: number): ConfigError {
+  if (stored) return new ConfigError(`no runs yet for the trials ${name}'s file plans now; run it first (squash run <file>)`);
+  const known = store.experiments().map((e) => e.name);
+  const near = didYouMean(name, known);
+  return new ConfigError(`no runs for experiment '${name}'${near ? `; did you mean '${near}'?` : ''}; known: ${known.join(', ') || '(none)'}`);
+}
+
+/**
+ * The comparison table, reading full views only for the rows it shows: the rows are chosen from
+ * light heads (accuracy and bytes for the Pareto front), so 100,000 stored runs cost one narrow
+ * query plus the views of `limit` rows.
+ */
+function limitedReportTable(store: SqliteStore, target: ReportTarget, limit: number): Table {
+  const stored = store.listRunHeads(target.name, ['accuracy', 'artifact_bytes']);
+  const heads = planOrder(stored, target.only);
+  if (!heads.length) throw noRuns(store, target.name, stored.length);
+  const front = paretoFront(paretoPoints(heads));
+  const shown = shownRuns(heads, limit, front);
+  return reportTable(target.name, store.runsById(shown.map((h) => h.id)), { heads, front });
+}
+
+export function printReport(store: SqliteStore, target: ReportTarget, format: OutputFormat, io: IO, opts: ReportOptions = {}): void {
+  const { name, only, reference } = target;
+  const limit = rowLimit(opts.limit, format);
   // Cut long labels only on a terminal; piped output keeps every character.
   const width = process.stdout.isTTY ? process.stdout.columns : Infinity;
+  let out = opts.out;
   let text: string;
-  if (format === 'html') {
-    text = renderHtml(name, runs, { generatedAt: new Date().toISOString() });
-    out ??= join(dirname(store.path), 'reports', `${name}.html`);
-    mkdirSync(dirname(out), { recursive: true });
+  if (format !== 'html' && !opts.pivot && !reference) {
+    text = renderAs(limitedReportTable(store, target, limit), format, width);
   } else {
-    const tables = [pivot ? pivotTable(runs, parsePivot(pivot)) : reportTable(name, runs)];
-    if (target.reference) tables.push(referenceTable(target.reference, runs));
-    text = tables.map((t) => renderAs(t, format, width)).join('\n');
+    const stored = store.listRuns(name);
+    const runs = planOrder(stored, only);
+    if (!runs.length) throw noRuns(store, name, stored.length);
+    if (format === 'html') {
+      text = renderHtml(name, runs, { generatedAt: new Date().toISOString() });
+      out ??= join(dirname(store.path), 'reports', `${name}.html`);
+      mkdirSync(dirname(out), { recursive: true });
+    } else {
+      const tables = [opts.pivot ? pivotTable(runs, parsePivot(opts.pivot)) : reportTable(name, runs, { maxRows: limit })];
+      if (reference) tables.push(referenceTable(reference, runs));
+      text = tables.map((t) => renderAs(t, format, width)).join('\n');
+    }
   }
   if (out) {
     writeFileSync(out, text);
@@ -102,12 +132,12 @@ export function printReport(store: SqliteStore, target: ReportTarget, format: Ou
 
 export async function report(args: ParsedArgs, io: IO): Promise<number> {
   const format = checkFormat(args.format, FORMATS);
-  const target = reportTarget(args.target!);
+  const target = await reportTarget(args.target!);
   const { db } = defaultPaths(args.db);
   if (!existsSync(db)) throw new ConfigError(`no database at ${db}; run an experiment first (squash run <file>) or pass --db`);
   const store = SqliteStore.openReadOnly(db);
   try {
-    printReport(store, target, format, io, args.out, args.pivot);
+    printReport(store, target, format, io, { out: args.out, pivot: args.pivot, limit: args.limit });
   } finally {
     store.close();
   }

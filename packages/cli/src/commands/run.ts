@@ -71,7 +71,7 @@ export async function run(args: ParsedArgs, io: IO): Promise<number> {
     const summary = await runExperiment(experiment, { store, cacheDir: paths.cacheDir, backend, jobs, force: args.force, failFast: args.failFast, current, onEvent: eventSink(args, io) });
     if (!args.json) {
       if (!args.quiet) io.err(`database ${paths.db}\n\n`);
-      printReport(store, planned(experiment), format, io, args.out);
+      printReport(store, await planned(experiment), format, io, { out: args.out });
     }
     return summary.failed ? 1 : 0;
   } finally {

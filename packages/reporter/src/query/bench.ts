@@ -8,7 +8,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createRng } from '@squash/core';
-import { SqliteStore } from '@squash/runner';
+import { SqliteStore } from '@squash/runner/store';
 import { queryRuns, type QueryOptions } from './runs.js';
 
 const RUNS = Number(process.env.SQUASH_BENCH_RUNS ?? 100_000);
@@ -40,7 +40,7 @@ const QUERIES: Array<[string, QueryOptions]> = [
 ];
 
 /** Fills a new database at `path` with `runs` synthetic runs, directly in SQL, in one transaction. */
-export function buildBenchDb(path: string, runs = RUNS): void {
+export function buildBenchDb(path: string, runs = RUNS, experiments = 4): void {
   const store = SqliteStore.open(path);
   const db = store.db;
   dropQueryIndexes(db); // bulk-load first, index after: the caller decides
@@ -49,7 +49,7 @@ export function buildBenchDb(path: string, runs = RUNS): void {
   const OWNERS = ['alice', 'bob', 'carol', 'dave', 'erin'];
   const t = new Date().toISOString();
   db.transaction(() => {
-    const exps = [0, 1, 2, 3].map((i) => Number(db.prepare("INSERT INTO experiments (name, created_at) VALUES (?, ?)").run(`exp-${i}`, t).lastInsertRowid));
+    const exps = Array.from({ length: experiments }, (_, i) => Number(db.prepare("INSERT INTO experiments (name, created_at) VALUES (?, ?)").run(`exp-${i}`, t).lastInsertRowid));
     const run = db.prepare(`INSERT INTO runs (id, experiment_id, trial_id, sweep, label, is_baseline, status, seed, backend, config_json, started_at, ended_at)
                             VALUES (?, ?, ?, ?, ?, 0, ?, ?, 'cpu', '{}', ?, ?)`);
     const param = db.prepare('INSERT INTO params (run_id, key, type, value_num, value_text) VALUES (?, ?, ?, ?, ?)');
@@ -59,7 +59,7 @@ export function buildBenchDb(path: string, runs = RUNS): void {
       const id = i.toString(16).padStart(32, '0');
       const bits = [2, 4, 8, 16][rng.int(4)]!;
       const status = STATUSES[rng.int(STATUSES.length)]!;
-      run.run(id, exps[i % 4], `t${i}`, ['bits', 'prune', 'mixed'][i % 3], `trial-${i}`, status, rng.int(10), t, status === 'RUNNING' ? null : t);
+      run.run(id, exps[i % experiments], `t${i}`, ['bits', 'prune', 'mixed'][i % 3], `trial-${i}`, status, rng.int(10), t, status === 'RUNNING' ? null : t);
       param.run(id, 'bits', 'number', bits, null);
       param.run(id, 'scheme', 'string', null, rng.next() < 0.5 ? 'sym' : 'asym');
       param.run(id, 'perChannel', 'boolean', rng.next() < 0.5 ? 1 : 0, null);
@@ -72,6 +72,7 @@ export function buildBenchDb(path: string, runs = RUNS): void {
       if (rng.next() < 0.8) tag.run(id, 'owner', OWNERS[rng.int(OWNERS.length)]!);
     }
   })();
+  store.rebuildViews();
   store.close();
 }
 

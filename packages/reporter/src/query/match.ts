@@ -1,10 +1,7 @@
 import type { Expr, Ident, Literal } from './ast.js';
 import { asciiLower, likeToRegExp } from './like.js';
 
-/**
- * What in-memory matching reads: a RunView (from @squash/runner) fits. `attempt` and
- * `squashVersion` are optional because RunView lacks them; when absent they count as missing.
- */
+/** What in-memory matching reads: a RunView (from @squash/runner) fits, as do hand-built runs in tests. */
 export interface MatchableRun {
   id: string;
   experiment: string;

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { refreshViews } from './run_view.js';
 
 /** Named, ordered schema steps. Each runs with its record in one transaction. */
 export interface Migration {
@@ -107,6 +108,18 @@ export const MIGRATIONS: Migration[] = [
         CREATE INDEX params_by_text ON params(key, type, value_text, run_id);
         CREATE INDEX tags_by_key_value ON tags(key, value, run_id);
       `);
+    },
+  },
+  {
+    name: '0005_run_views',
+    // Each run's view (params, final metrics, artifacts, tags) kept as one JSON column, so a report
+    // reads one row per run; the index lists an experiment's runs in insertion (claim) order.
+    up(db) {
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN view_json TEXT;
+        CREATE INDEX runs_by_experiment ON runs(experiment_id);
+      `);
+      refreshViews(db, '1', []);
     },
   },
 ];

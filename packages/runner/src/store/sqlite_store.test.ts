@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { SqliteStore } from './sqlite_store.js';
+import { MIGRATIONS } from './migrations.js';
+import { buildViews } from './run_view.js';
 import { tempDir } from '../__tests__/fixtures.js';
 
 function newRun(store: SqliteStore, exp: number, trialId = 't1') {
@@ -14,7 +16,7 @@ describe('SqliteStore', () => {
     const store = SqliteStore.open(path);
     store.close();
     const db = new Database(path, { readonly: true });
-    expect((db.prepare('SELECT name FROM _squash_migrations').all() as Array<{ name: string }>).map((r) => r.name)).toEqual(['0001_initial', '0002_artifacts', '0003_sweeps_attempts_heartbeats', '0004_query_indexes']);
+    expect((db.prepare('SELECT name FROM _squash_migrations').all() as Array<{ name: string }>).map((r) => r.name)).toEqual(['0001_initial', '0002_artifacts', '0003_sweeps_attempts_heartbeats', '0004_query_indexes', '0005_run_views']);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
     SqliteStore.open(path).close(); // reopening applies nothing twice
@@ -60,6 +62,67 @@ describe('SqliteStore', () => {
     expect(view.metrics).toEqual({ accuracy: 0.9 });
     expect(view.endedAt).not.toBeNull();
     store.close();
+  });
+
+  it('keeps every run view equal to the tables through every kind of write', () => {
+    const store = SqliteStore.open(join(tempDir(), 'db.sqlite'));
+    const exp = store.ensureExperiment('e', '');
+    const byId = <T extends { id: string }>(views: T[]) => new Map(views.map((v) => [v.id, v]));
+    const fromTables = () => buildViews(store.db, '1', []);
+    const stored = () => byId(store.listRuns('e').map(({ experiment, ...v }) => (expect(experiment).toBe('e'), v)));
+    const a = newRun(store, exp, 'a');
+    expect(stored()).toEqual(fromTables());
+    store.logBatch(a, { params: { bits: 8, scheme: 'sym', on: false }, metrics: [{ key: 'accuracy', value: 0.1 + 0.2 }, { key: 'curve', value: 1, step: 3 }] });
+    expect(stored()).toEqual(fromTables());
+    store.setTags(a, { owner: 'ann' });
+    store.logArtifact(a, { kind: 'model', path: '/x.sqz', bytes: 123 });
+    expect(stored()).toEqual(fromTables());
+    store.setStatus(a, 'FAILED', 'boom');
+    const claim = store.claimRun({ experimentId: exp, trialId: 'b', sweep: 's', label: 'b', isBaseline: true, seed: 2, config: {} },
+      { host: 'h', pid: process.pid, invocation: 'i1', backend: 'wasm', version: '9.9.9' });
+    if (!claim.claimed) throw new Error('not claimed');
+    store.finishRun(claim.runId, { metrics: [{ key: 'accuracy', value: 0.97 }], artifacts: [{ kind: 'model', path: '/b.sqz', bytes: 9 }] });
+    expect(stored()).toEqual(fromTables());
+    const [base, first] = store.listRuns('e');
+    // Baselines first; doubles round-trip exactly; attempt and version are part of the view.
+    expect(base).toMatchObject({ id: claim.runId, isBaseline: true, attempt: 1, squashVersion: '9.9.9', status: 'FINISHED', metrics: { accuracy: 0.97 } });
+    expect(first).toMatchObject({ id: a, status: 'FAILED', error: 'boom', params: { bits: 8, scheme: 'sym', on: false }, metrics: { accuracy: 0.30000000000000004 },
+      tags: { owner: 'ann' }, artifacts: { model: { path: '/x.sqz', bytes: 123 } } });
+    expect(store.listRunHeads('e', ['accuracy', 'absent'])).toEqual([
+      { id: claim.runId, trialId: 'b', isBaseline: true, status: 'FINISHED', seed: 2, backend: 'wasm', metrics: { accuracy: 0.97 } },
+      { id: a, trialId: 'a', isBaseline: false, status: 'FAILED', seed: 1, backend: 'cpu', metrics: { accuracy: 0.30000000000000004 } },
+    ]);
+    store.close();
+  });
+
+  it('reads metric keys with dots and slashes in run heads', () => {
+    const store = SqliteStore.open(join(tempDir(), 'db.sqlite'));
+    const run = newRun(store, store.ensureExperiment('e', ''));
+    store.logBatch(run, { metrics: [{ key: 'layer.dense_1/kernel.kept', value: 7 }, { key: 'a"b', value: 8 }] });
+    expect(store.listRunHeads('e', ['layer.dense_1/kernel.kept', 'a"b'])[0]!.metrics).toEqual({ 'layer.dense_1/kernel.kept': 7, 'a"b': 8 });
+    store.close();
+  });
+
+  it('upgrades a database written before run views when a reader opens it', () => {
+    const path = join(tempDir(), 'old.sqlite');
+    const store = SqliteStore.open(path);
+    const run = newRun(store, store.ensureExperiment('old', ''));
+    store.logBatch(run, { params: { bits: 4 }, metrics: [{ key: 'accuracy', value: 0.5 }] });
+    // Make it an older file: drop what 0005 added and its record.
+    store.db.exec("DROP INDEX runs_by_experiment; ALTER TABLE runs DROP COLUMN view_json; DELETE FROM _squash_migrations WHERE name = '0005_run_views'");
+    store.close();
+    const reader = SqliteStore.openReadOnly(path);
+    expect(reader.listRuns('old')[0]).toMatchObject({ id: run, params: { bits: 4 }, metrics: { accuracy: 0.5 } });
+    reader.close();
+    expect(MIGRATIONS.at(-1)!.name).toBe('0005_run_views');
+  });
+
+  it('refuses to read a SQLite file that is not a Squash database', () => {
+    const path = join(tempDir(), 'other.sqlite');
+    const db = new Database(path);
+    db.exec('CREATE TABLE t (x)');
+    db.close();
+    expect(() => SqliteStore.openReadOnly(path)).toThrow(/not a Squash database/);
   });
 
   it('opens read-only and refuses a missing file', () => {

@@ -4,7 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, SQUASH_VERSION, stableHash, type ParamValue } from '@squash/core';
 import { MIGRATIONS } from './migrations.js';
-import type { ClaimRequest, ClaimResult, MetricInput, NewRun, RunStatus, RunStore, RunView, WorkerIdentity } from './types.js';
+import { refreshViews, type StoredView } from './run_view.js';
+import type { ClaimRequest, ClaimResult, MetricInput, NewRun, RunHead, RunStatus, RunStore, RunView, WorkerIdentity } from './types.js';
 
 const now = () => new Date().toISOString();
 
@@ -39,6 +40,15 @@ function open(path: string, readonly: boolean): Database.Database {
   db.pragma('foreign_keys = ON');
   if (!readonly) db.pragma('journal_mode = WAL');
   return db;
+}
+
+function pendingMigrations(db: Database.Database, path: string): string[] {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_squash_migrations'").get()) {
+    db.close();
+    throw new ConfigError('not a Squash database (no _squash_migrations table)', { location: { file: path } });
+  }
+  const applied = new Set((db.prepare('SELECT name FROM _squash_migrations').all() as Array<{ name: string }>).map((r) => r.name));
+  return MIGRATIONS.map((m) => m.name).filter((n) => !applied.has(n));
 }
 
 function migrate(db: Database.Database, path: string): void {
@@ -83,6 +93,11 @@ export class SqliteStore implements RunStore {
 
   /** Opens an existing database read-only (reports); a missing file is a ConfigError. */
   static openReadOnly(path: string): SqliteStore {
+    const db = open(path, true);
+    if (!pendingMigrations(db, path).length) return new SqliteStore(db, path);
+    // Written by an older Squash: upgrade the schema once (readers need its columns), then read.
+    db.close();
+    SqliteStore.open(path).close();
     return new SqliteStore(open(path, true), path);
   }
 
@@ -103,6 +118,7 @@ export class SqliteStore implements RunStore {
       .prepare(`INSERT INTO runs (id, experiment_id, trial_id, sweep, label, is_baseline, status, seed, backend, config_json, started_at)
                 VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?)`)
       .run(id, run.experimentId, run.trialId, run.sweep, run.label, run.isBaseline ? 1 : 0, run.seed, run.backend, JSON.stringify(run.config), now());
+    this.refresh(id);
     return id;
   }
 
@@ -116,16 +132,33 @@ export class SqliteStore implements RunStore {
         insertParam.run(runId, k, r.type, r.num, r.text);
       }
       for (const m of batch.metrics ?? []) insertMetric.run(runId, m.key, m.value, m.step ?? 0, t);
+      this.refresh(runId);
     })();
   }
 
   setStatus(runId: string, status: RunStatus, error?: string): void {
     const ended = status === 'RUNNING' || status === 'SCHEDULED' ? null : now();
-    this.db.prepare('UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?').run(status, error ?? null, ended, runId);
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?').run(status, error ?? null, ended, runId);
+      this.refresh(runId);
+    })();
   }
 
   logArtifact(runId: string, a: { kind: string; path: string; bytes: number }): void {
-    this.db.prepare('INSERT OR REPLACE INTO artifacts (run_id, kind, path, bytes) VALUES (?, ?, ?, ?)').run(runId, a.kind, a.path, a.bytes);
+    this.db.transaction(() => {
+      this.db.prepare('INSERT OR REPLACE INTO artifacts (run_id, kind, path, bytes) VALUES (?, ?, ?, ?)').run(runId, a.kind, a.path, a.bytes);
+      this.refresh(runId);
+    })();
+  }
+
+  /** Recomputes every run's `view_json` from the tables (after rows were written by plain SQL). */
+  rebuildViews(): void {
+    this.db.transaction(() => refreshViews(this.db, '1', []))();
+  }
+
+  /** Every write to a run ends here, inside its transaction: `view_json` always matches the tables. */
+  private refresh(runId: string): void {
+    refreshViews(this.db, 'r.id = ?', [runId]);
   }
 
   finishRun(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[]; artifacts?: Array<{ kind: string; path: string; bytes: number }> }): void {
@@ -136,9 +169,34 @@ export class SqliteStore implements RunStore {
     })();
   }
 
-  /** `only` restricts which params and metrics are loaded (a table over 100,000 runs needs a few). */
-  listRuns(experiment: string, only?: { params?: string[]; metrics?: string[] }): RunView[] {
-    return this.views(`e.name = ?`, [experiment], 'r.is_baseline DESC, r.started_at, r.rowid', undefined, only);
+  /** The experiment's runs, baselines first, then in the order they were claimed. */
+  listRuns(experiment: string): RunView[] {
+    const views = this.views('e.name = ?', [experiment], 'r.rowid');
+    // A stable partition, not ORDER BY: the index already yields claim order, a sort would redo it.
+    return [...views.filter((v) => v.isBaseline), ...views.filter((v) => !v.isBaseline)];
+  }
+
+  /**
+   * The experiment's runs in `listRuns` order with only the named final metrics: what choosing a
+   * report's rows needs, read without building 100,000 full views.
+   */
+  listRunHeads(experiment: string, metricKeys: readonly string[]): RunHead[] {
+    const picks = metricKeys.map(() => ', r.view_json ->> ?').join('');
+    const rows = this.db
+      .prepare(`SELECT r.id, r.trial_id, r.is_baseline, r.status, r.seed, r.backend${picks}
+                FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ? ORDER BY r.rowid`)
+      .raw()
+      // JSON paths quote the key: metric names contain dots and slashes (layer.dense_1/kernel.kept).
+      .all(...metricKeys.map((k) => `$.metrics.${JSON.stringify(k)}`), experiment) as unknown[][];
+    const heads = rows.map((row): RunHead => {
+      const metrics: Record<string, number> = {};
+      metricKeys.forEach((k, i) => {
+        const v = row[6 + i];
+        if (typeof v === 'number') metrics[k] = v;
+      });
+      return { id: row[0] as string, trialId: row[1] as string, isBaseline: row[2] === 1, status: row[3] as RunStatus, seed: row[4] as number, backend: row[5] as string | null, metrics };
+    });
+    return [...heads.filter((h) => h.isBaseline), ...heads.filter((h) => !h.isBaseline)];
   }
 
   /** One run by id or unique id prefix (as `squash show` takes it). */
@@ -150,7 +208,7 @@ export class SqliteStore implements RunStore {
 
   /** Every run of a trial (id or prefix) in any experiment, oldest first: its history. */
   runsOfTrial(trialIdOrPrefix: string): RunView[] {
-    return this.views('r.trial_id LIKE ?', [`${trialIdOrPrefix.replace(/[%_]/g, '')}%`], 'r.started_at, r.rowid');
+    return this.views('r.trial_id LIKE ?', [`${trialIdOrPrefix.replace(/[%_]/g, '')}%`], 'r.rowid');
   }
 
   /** Runs by id, in the given order (for query results). */
@@ -172,64 +230,20 @@ export class SqliteStore implements RunStore {
       .all() as Array<{ experiment: string; sweeps: number; status: RunStatus | null; runs: number; last: string | null }>;
   }
 
-  /** Host, pid, attempt, version: what `show` and `history` print beside the view. */
-  runDetails(runId: string): { attempt: number; host: string | null; pid: number | null; squashVersion: string | null; heartbeatAt: string | null } {
-    const r = this.db.prepare('SELECT attempt, host, pid, squash_version, heartbeat_at FROM runs WHERE id = ?').get(runId) as
-      { attempt: number; host: string | null; pid: number | null; squash_version: string | null; heartbeat_at: string | null };
-    return { attempt: r.attempt, host: r.host, pid: r.pid, squashVersion: r.squash_version, heartbeatAt: r.heartbeat_at };
+  /** Host, pid and last heartbeat: what `show` prints beside the view. */
+  runDetails(runId: string): { host: string | null; pid: number | null; heartbeatAt: string | null } {
+    const r = this.db.prepare('SELECT host, pid, heartbeat_at FROM runs WHERE id = ?').get(runId) as { host: string | null; pid: number | null; heartbeat_at: string | null };
+    return { host: r.host, pid: r.pid, heartbeatAt: r.heartbeat_at };
   }
 
-  /**
-   * Runs matching `where` with their params, metrics, artifacts and tags: five queries in all,
-   * grouped in memory, so a report over 100,000 runs does not issue 400,000 lookups.
-   */
-  private views(where: string, args: unknown[], orderBy: string, limit?: number, only?: { params?: string[]; metrics?: string[] }): RunView[] {
-    const from = 'FROM runs r JOIN experiments e ON e.id = r.experiment_id';
+  /** Runs matching `where`, each parsed from its `view_json` (kept current by every write). */
+  private views(where: string, args: unknown[], orderBy: string, limit?: number): RunView[] {
     const rows = this.db
-      // Named columns, not r.*: config_json is large and a view does not need it.
-      .prepare(`SELECT r.id, r.trial_id, r.sweep, r.label, r.is_baseline, r.status, r.seed, r.backend, r.started_at, r.ended_at, r.error,
-                       e.name AS experiment ${from} WHERE ${where} ORDER BY ${orderBy}${limit ? ` LIMIT ${limit}` : ''}`)
-      .all(...args) as Array<Record<string, unknown>>;
-    if (!rows.length) return [];
-    const scope = limit ? `x.run_id IN (${rows.map(() => '?').join(',')})` : `x.run_id IN (SELECT r.id ${from} WHERE ${where})`;
-    const scopeArgs = limit ? rows.map((r) => r.id) : args;
-    const keysIn = (keys: string[] | undefined) => (keys ? ` AND x.key IN (${keys.map(() => '?').join(',') || "''"})` : '');
-    const grouped = <T extends { run_id: string }>(sql: string, keys?: string[]) => {
-      const out = new Map<string, T[]>();
-      for (const row of this.db.prepare(sql).all(...(keys ?? []), ...scopeArgs) as T[]) {
-        const list = out.get(row.run_id);
-        if (list) list.push(row);
-        else out.set(row.run_id, [row]);
-      }
-      return out;
-    };
-    const params = grouped<{ run_id: string; key: string; type: string; value_num: number | null; value_text: string | null }>(
-      `SELECT x.run_id, x.key, x.type, x.value_num, x.value_text FROM params x WHERE 1${keysIn(only?.params)} AND ${scope}`, only?.params);
-    const metrics = grouped<{ run_id: string; key: string; value: number }>(
-      `SELECT x.run_id, x.key, x.value FROM metrics x WHERE x.step = 0${keysIn(only?.metrics)} AND ${scope}`, only?.metrics);
-    const artifacts = grouped<{ run_id: string; kind: string; path: string; bytes: number }>(`SELECT x.run_id, x.kind, x.path, x.bytes FROM artifacts x WHERE ${scope}`);
-    const tags = grouped<{ run_id: string; key: string; value: string }>(`SELECT x.run_id, x.key, x.value FROM tags x WHERE ${scope}`);
-    return rows.map((r) => {
-      const id = r.id as string;
-      return {
-        id,
-        experiment: r.experiment as string,
-        trialId: r.trial_id as string,
-        sweep: r.sweep as string,
-        label: r.label as string,
-        isBaseline: r.is_baseline === 1,
-        status: r.status as RunStatus,
-        seed: r.seed as number,
-        backend: r.backend as string | null,
-        startedAt: r.started_at as string | null,
-        endedAt: r.ended_at as string | null,
-        error: r.error as string | null,
-        params: Object.fromEntries((params.get(id) ?? []).map((p) => [p.key, p.type === 'number' ? p.value_num! : p.type === 'boolean' ? p.value_num === 1 : p.value_text!])),
-        metrics: Object.fromEntries((metrics.get(id) ?? []).map((m) => [m.key, m.value])),
-        artifacts: Object.fromEntries((artifacts.get(id) ?? []).map((a) => [a.kind, { path: a.path, bytes: a.bytes }])),
-        tags: Object.fromEntries((tags.get(id) ?? []).map((t) => [t.key, t.value])),
-      };
-    });
+      .prepare(`SELECT e.name, r.view_json FROM runs r JOIN experiments e ON e.id = r.experiment_id
+                WHERE ${where} ORDER BY ${orderBy}${limit ? ` LIMIT ${limit}` : ''}`)
+      .raw()
+      .all(...args) as Array<[string, string]>;
+    return rows.map(([experiment, json]) => ({ experiment, ...(JSON.parse(json) as StoredView) }));
   }
 
   experiments(): Array<{ name: string; description: string; runs: number }> {
@@ -249,6 +263,7 @@ export class SqliteStore implements RunStore {
         if (isAlive(r, w.host)) return { claimed: false, reason: 'running' };
         this.db.prepare("UPDATE runs SET status = 'KILLED', ended_at = ?, error = ? WHERE id = ?")
           .run(now(), `process ${r.pid ?? '?'} on ${r.host ?? '?'} stopped without finishing (no heartbeat since ${r.heartbeat_at ?? 'start'})`, r.id);
+        this.refresh(r.id);
       }
       const id = randomUUID().replace(/-/g, '');
       const t = now();
@@ -258,13 +273,17 @@ export class SqliteStore implements RunStore {
                   VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(id, req.experimentId, req.trialId, req.sweep, req.label, req.isBaseline ? 1 : 0, req.seed, w.backend, JSON.stringify(req.config), t,
           req.sweepId ?? null, rows.length + 1, w.host, w.pid, w.invocation, w.version, t);
+      this.refresh(id);
       return { claimed: true, runId: id, attempt: rows.length + 1 };
     }).immediate();
   }
 
   setTags(runId: string, tags: Record<string, string>): void {
     const stmt = this.db.prepare('INSERT OR REPLACE INTO tags (run_id, key, value) VALUES (?, ?, ?)');
-    this.db.transaction(() => Object.entries(tags).forEach(([k, v]) => stmt.run(runId, k, v)))();
+    this.db.transaction(() => {
+      Object.entries(tags).forEach(([k, v]) => stmt.run(runId, k, v));
+      this.refresh(runId);
+    })();
   }
 
   invocationFailed(invocation: string): boolean {

@@ -50,7 +50,11 @@ export interface RunView {
   isBaseline: boolean;
   status: RunStatus;
   seed: number;
+  /** 1 for a trial's first run, n for its n-th (reruns after a crash or --force). */
+  attempt: number;
   backend: string | null;
+  /** The Squash version that ran it (null for runs created outside the runner). */
+  squashVersion: string | null;
   startedAt: string | null;
   endedAt: string | null;
   error: string | null;
@@ -59,6 +63,9 @@ export interface RunView {
   artifacts: Record<string, { path: string; bytes: number }>;
   tags: Record<string, string>;
 }
+
+/** A run reduced to what selecting and titling report rows needs; `metrics` holds the keys asked for. */
+export type RunHead = Pick<RunView, 'id' | 'trialId' | 'isBaseline' | 'status' | 'seed' | 'backend' | 'metrics'>;
 
 /**
  * The store contract. Primitives are `createRun`, `logBatch`, `setStatus` and `listRuns`; the
@@ -75,7 +82,7 @@ export interface RunStore {
   finishRun(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[]; artifacts?: Array<{ kind: string; path: string; bytes: number }> }): void;
   /** Records a file a run produced (the compressed model, …); part of `finishRun`'s transaction when passed there. */
   logArtifact(runId: string, artifact: { kind: string; path: string; bytes: number }): void;
-  listRuns(experiment: string, only?: { params?: string[]; metrics?: string[] }): RunView[];
+  listRuns(experiment: string): RunView[];
   experiments(): Array<{ name: string; description: string; runs: number }>;
   /**
    * Atomically decides whether this worker runs a trial: not if it is FINISHED (unless forced),

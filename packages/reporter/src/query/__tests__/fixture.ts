@@ -63,10 +63,9 @@ export function fixtureSpecs(): Spec[] {
   return s;
 }
 
-/** A MatchableRun per run, read back through the store (listRuns) plus attempt and squash_version. */
+/** A MatchableRun per run, read back through the store (listRuns: attempt and squash_version included). */
 export function loadRuns(store: SqliteStore): MatchableRun[] {
-  const extra = new Map((store.db.prepare('SELECT id, attempt, squash_version FROM runs').all() as Array<{ id: string; attempt: number; squash_version: string | null }>).map((r) => [r.id, r]));
-  return store.experiments().flatMap((e) => store.listRuns(e.name)).map((r) => ({ ...r, attempt: extra.get(r.id)!.attempt, squashVersion: extra.get(r.id)!.squash_version }));
+  return store.experiments().flatMap((e) => store.listRuns(e.name));
 }
 
 /** Creates a real SQLite database in a temp dir through the store's own methods; returns its path. */
