@@ -85,8 +85,15 @@ describe('compression pipelines (synthetic data, real training, real artifacts)'
   - name: iterative
     stages:
       - prune-iterative: { retention: 0.25, rounds: 2, epochs: 1 }
+  - name: iterative-per-layer
+    stages:
+      - prune-iterative: { retention: 0.25, rounds: 2, epochs: 1, layers: [{ match: dense_1, retention: 0.08 }, { match: dense_3, skip: true }] }
 `);
-    const [perLayer, gradual, iterative] = runs;
+    const [perLayer, gradual, iterative, iterativePerLayer] = runs;
+    // Deep Compression's per-layer rates through prune → retrain rounds: each layer ends at its own.
+    expect(k(iterativePerLayer!, 'dense_1', 'kept')).toBe(Math.round(0.08 * 784 * 32));
+    expect(k(iterativePerLayer!, 'dense_2', 'kept')).toBe(Math.round(0.25 * 32 * 16));
+    expect(k(iterativePerLayer!, 'dense_3', 'kept')).toBe(160);
     expect(k(perLayer!, 'dense_1', 'kept')).toBe(Math.round(0.08 * 784 * 32));
     expect(k(perLayer!, 'dense_2', 'kept')).toBe(Math.round(0.5 * 32 * 16));
     expect(k(perLayer!, 'dense_3', 'kept')).toBe(160);

@@ -112,8 +112,10 @@ export async function runIterativePruning(state: PipelineState, ctx: PipelineCon
   const p = stage.params as { retention: number; rounds: number; epochs: number; learningRate?: number; batchSize?: number; scope?: string };
   const prune = compressorRegistry.get('prune-weights') as WeightCompressor;
   for (let round = 1; round <= p.rounds; round++) {
-    const retention = p.retention ** (round / p.rounds);
-    applyWeightCompressor(state, { ...stage, compressor: 'prune-weights', params: { retention, scope: p.scope ?? 'layer' } }, prune);
+    const atRound = (final: number) => final ** (round / p.rounds);
+    // Per-layer final retentions (`layers:`) follow the same geometric schedule as the stage's own.
+    const layers = stage.layers?.map((o) => (typeof o.retention === 'number' ? { ...o, retention: atRound(o.retention) } : o));
+    applyWeightCompressor(state, { ...stage, layers, compressor: 'prune-weights', params: { retention: atRound(p.retention), scope: p.scope ?? 'layer' } }, prune);
     await runFinetune(state, ctx, p, seedOffset + round);
   }
 }

@@ -1,7 +1,7 @@
 import { compressorRegistry } from '@squash/compressors';
 import { datasetRegistry } from '@squash/datasets';
 import { LAYER_FIELDS, LAYER_TYPES, modelRegistry, type LayerField } from '@squash/trainer';
-import { acceptsLayerOverrides, stageNames, stageParams, trainingStageRegistry } from '../stages/registry.js';
+import { layerOverrideParams, stageNames, stageParams, trainingStageRegistry } from '../stages/registry.js';
 import { axisSchema, EXCLUDE_SCHEMA, layersSchema, scalarSchema, ZIP_SCHEMA, type Schema } from './schema_values.js';
 
 /**
@@ -73,7 +73,8 @@ function stageSchema(): Schema {
       const params = stageParams(name);
       // Required params are checked after `defaults:` are merged in (rules.ts), not here.
       const props: Schema = Object.fromEntries(Object.entries(params).map(([k, p]) => [k, axisSchema(p)]));
-      if (acceptsLayerOverrides(name)) props.layers = layersSchema(params);
+      const perLayer = layerOverrideParams(name);
+      if (perLayer) props.layers = layersSchema(perLayer);
       return [name, { type: 'object', description: stageDescription(name), additionalProperties: false, properties: props }];
     }),
   );
