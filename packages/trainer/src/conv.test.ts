@@ -30,7 +30,6 @@ const TINY_PARAMS = 3 * 3 * 1 * 4 + 4 + (3 * 3 * 4 * 6 + 6) + (3 * 3 * 6 * 10 + 
 
 beforeAll(async () => {
   await selectBackend({ prefer: 'wasm' });
-  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) await tf.setBackend('cpu'); // TEMP until core's wasm conv kernels land
   data = await loadDataset({ name: 'mnist', limits: { train: 512, test: 300 } });
 });
 
@@ -127,6 +126,14 @@ describe('training conv models', () => {
     expect(evaluate(a.m, data.test).accuracy).toBeGreaterThan(0.5);
     const b = await trained(1);
     expect(Array.from(getWeights(b.m)[0]!.values)).toEqual(Array.from(getWeights(a.m)[0]!.values));
+  });
+
+  it('trains LeNet-5 a few steps on an MNIST subset: the loss falls', async () => {
+    const m = buildModel(resolveModelSpec('lenet-5'), data.inputShape, 1);
+    const logs = await train(m, data.train, { epochs: 2, batchSize: 64, learningRate: 0.001, seed: 1 });
+    expect(logs[1]!.loss).toBeLessThan(logs[0]!.loss);
+    expect(evaluate(m, data.test).accuracy).toBeGreaterThan(0.6);
+    m.dispose();
   });
 
   it('holds masks on conv kernels at exactly zero through fine-tuning', async () => {
