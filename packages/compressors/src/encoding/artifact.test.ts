@@ -1,8 +1,9 @@
+import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, createRng } from '@squash/core';
 import type { QuantizedTensor } from '../quantized_tensor.js';
 import { ArtifactError, type ArtifactLayer, readArtifact, writeArtifact } from './artifact.js';
-import { SCHEMES, bits, dequantize, firstBitDifference, makeQuantized, randomMask } from './__tests__/fixtures.js';
+import { SCHEMES, bits, dequantize, firstBitDifference, headerOf, makeQuantized, randomMask } from './__tests__/fixtures.js';
 
 const MODEL = { kind: 'mlp', layers: [784, 300, 100, 10], note: 'ünïcødé' };
 
@@ -14,7 +15,7 @@ function roundTrip(layers: ArtifactLayer[]) {
   expect(written.headerBytes + written.layers.reduce((a, l) => a + l.section, 0)).toBe(written.bytes.length);
   for (const l of written.layers) expect(Object.values(l.parts).reduce((a, b) => a + b, 0)).toBe(l.section);
   expect(read.tensors.map((t) => [t.name, t.shape])).toEqual(layers.map((l) => [l.name, l.shape]));
-  return { written, read, header: JSON.parse(new TextDecoder().decode(written.bytes.subarray(10, written.headerBytes))) };
+  return { written, read, header: headerOf(written.bytes, written.headerBytes) };
 }
 
 describe('writeArtifact / readArtifact round trips', () => {
@@ -131,9 +132,9 @@ describe('readArtifact on bad files', () => {
     { name: 'b', shape: [20], encoding: { kind: 'float32', values: new Float32Array(20).fill(0.5) } },
   ]);
   const withHeader = (edit: (h: any) => void): Uint8Array => {
-    const h = JSON.parse(new TextDecoder().decode(good.bytes.subarray(10, good.headerBytes)));
+    const h = headerOf(good.bytes, good.headerBytes);
     edit(h);
-    const json = new TextEncoder().encode(JSON.stringify(h));
+    const json = deflateRawSync(JSON.stringify(h));
     const out = new Uint8Array(10 + json.length + good.bytes.length - good.headerBytes);
     out.set(good.bytes.subarray(0, 10));
     new DataView(out.buffer).setUint32(6, json.length, true);
@@ -152,7 +153,7 @@ describe('readArtifact on bad files', () => {
     const cases: [Uint8Array, RegExp][] = [
       [new Uint8Array(3), /expected at least 10 bytes .* found 3/],
       [Uint8Array.from([...new TextEncoder().encode('PK\x03\x04'), ...good.bytes.subarray(4)]), /expected magic "SQZ1" at byte 0, found "PK\\x03\\x04"/],
-      [(() => { const b = good.bytes.slice(); b[4] = 9; return b; })(), /expected format version 1, found 9/],
+      [(() => { const b = good.bytes.slice(); b[4] = 9; return b; })(), /expected format version 1 or 2, found 9/],
       [good.bytes.subarray(0, 40), /expected a \d+-byte header after byte 10, but the file has only 40 bytes/],
       [good.bytes.subarray(0, good.bytes.length - 1), /layer "b": expected its 80-byte section at bytes \[\d+, \d+\), but the file ends at byte \d+ — truncated\?/],
       [Uint8Array.from([...good.bytes, 0]), /expected the file to end at byte \d+ after the last section, found 1 trailing bytes/],
@@ -166,7 +167,19 @@ describe('readArtifact on bad files', () => {
     for (const [bytes, message] of cases) expect(() => readArtifact(bytes), String(message)).toThrow(message);
     const badJson = good.bytes.slice();
     badJson[10] = 0x7b + 1;
-    expect(() => readArtifact(badJson)).toThrow(/expected a UTF-8 JSON header, found invalid data/);
+    expect(() => readArtifact(badJson)).toThrow(/expected a DEFLATEd UTF-8 JSON header, found invalid data/);
+  });
+
+  it('reads version 1 files (plain JSON header) to the same tensors', () => {
+    const json = new TextEncoder().encode(JSON.stringify(headerOf(good.bytes, good.headerBytes)));
+    const v1 = new Uint8Array(10 + json.length + good.bytes.length - good.headerBytes);
+    v1.set(good.bytes.subarray(0, 10));
+    new DataView(v1.buffer).setUint16(4, 1, true);
+    new DataView(v1.buffer).setUint32(6, json.length, true);
+    v1.set(json, 10);
+    v1.set(good.bytes.subarray(good.headerBytes), 10 + json.length);
+    expect(json.length).toBeGreaterThan(good.headerBytes - 10); // the deflated header is the smaller one
+    expect(readArtifact(v1).tensors).toEqual(readArtifact(good.bytes).tensors);
   });
 
   it('flipped bits in a section are caught or decode to some tensor — never hang or read out of bounds', () => {

@@ -9,7 +9,7 @@ import { pruneByMagnitudeImpl } from '../prune.js';
 import { dequantize, quantizeTensor, SCHEME_BITS } from '../quant/index.js';
 import { QUANT_SCHEMES } from '../quantized_tensor.js';
 import { type ArtifactLayer, readArtifact, writeArtifact } from './artifact.js';
-import { firstBitDifference } from './__tests__/fixtures.js';
+import { firstBitDifference, headerOf } from './__tests__/fixtures.js';
 
 describe('artifact × real quantizers', () => {
   const rng = createRng(77);
@@ -38,7 +38,7 @@ describe('artifact × real quantizers', () => {
       const { bytes, headerBytes } = writeArtifact({ scheme }, layers);
       const read = readArtifact(bytes);
       read.tensors.forEach((t, i) => expect(firstBitDifference(t.values, expected[i]), t.name).toBe(-1));
-      const header = JSON.parse(new TextDecoder().decode(bytes.subarray(10, headerBytes)));
+      const header = headerOf(bytes, headerBytes);
       for (const l of header.layers) expect(l.codebook, l.name).toBe(scheme === 'kmeans' ? 'full' : 'params');
     });
   }

@@ -1,3 +1,4 @@
+import { inflateRawSync } from 'node:zlib';
 /**
  * Hand-built QuantizedTensors for the encoding tests, one per scheme, following the contract in
  * quantized_tensor.ts (the real schemes live elsewhere and are tested there).
@@ -85,3 +86,6 @@ export function firstBitDifference(a: Float32Array, b: Float32Array): number {
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
   return -1;
 }
+
+/** The JSON header of a version 2 artifact (raw DEFLATE after the 10-byte preamble). */
+export const headerOf = (bytes: Uint8Array, headerBytes: number) => JSON.parse(new TextDecoder().decode(inflateRawSync(bytes.subarray(10, headerBytes))));
