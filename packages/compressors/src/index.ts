@@ -24,7 +24,7 @@ export {
   writeArtifact, readArtifact, ArtifactError, ARTIFACT_MAGIC, ARTIFACT_VERSION,
   type ArtifactLayer, type LayerBytes, type LayerEncoding,
 } from './encoding/artifact.js';
-export { measureEncodings, type EncodingSizes, type MeasuredLayer } from './encoding/sizes.js';
+export { measureEncodings, bestIndexBits, INDEX_BITS_CANDIDATES, type EncodingSizes, type MeasuredLayer } from './encoding/sizes.js';
 export type { ApplyContext, WeightResult, StructureCompressor } from './compressor.js';
 export { QUANT_SCHEMES, OUTPUT_AXIS, type QuantScheme, type QuantizedTensor } from './quantized_tensor.js';
 export {

@@ -89,6 +89,7 @@ export function trialMetrics(o: TrialOutcome): MetricInput[] {
       { key: `${p}.artifact_bytes`, value: l.artifact },
     );
     if (l.bits !== undefined) metrics.push({ key: `${p}.bits`, value: l.bits });
+    if (l.indexBits !== undefined) metrics.push({ key: `${p}.index_bits`, value: l.indexBits });
   }
   for (const h of state.history.map((log, i) => ({ ...log, step: i + 1 }))) {
     metrics.push({ key: 'finetune_loss', value: h.loss, step: h.step }, { key: 'finetune_accuracy', value: h.accuracy, step: h.step });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '@squash/core';
 import { writeArtifact } from './artifact.js';
-import { measureEncodings } from './sizes.js';
+import { bestIndexBits, INDEX_BITS_CANDIDATES, measureEncodings } from './sizes.js';
+import { encodeSection } from './sections.js';
 import { dequantize, makeQuantized, randomMask } from './__tests__/fixtures.js';
 
 describe('measureEncodings', () => {
@@ -46,5 +47,35 @@ describe('measureEncodings', () => {
     const q = makeQuantized(rng, 'symmetric', shape, -1);
     const sq = measureEncodings({ name: 'fc', shape, values: dequantize(q), q, indexBits: 4 });
     expect(sq.quantized).toBe(100 * 4 + (n * 4) / 8); // dense 4-bit codes + a scale per channel
+  });
+});
+
+describe('bestIndexBits', () => {
+  const sectionBytes = (layer: Parameters<typeof bestIndexBits>[0], indexBits: number) =>
+    encodeSection({ ...layer, encoding: { ...layer.encoding, indexBits } }).parts.reduce((a, [, p]) => a + p.length, 0);
+  const layerWith = (mask: Uint8Array, huffman: boolean) => {
+    const values = Float32Array.from(mask, (m, i) => (m ? 1 + (i % 7) : 0));
+    return { name: 'w', shape: [mask.length], encoding: { kind: 'sparse-float32' as const, values, mask, indexBits: 5, huffman } };
+  };
+
+  it('picks wide indices for long gaps and narrow ones for short gaps', () => {
+    // One weight in 300 kept (gaps of 300: a 5-bit index needs 9 fillers per entry).
+    const sparse = Uint8Array.from({ length: 30_000 }, (_, i) => (i % 300 === 0 ? 1 : 0));
+    expect(bestIndexBits(layerWith(sparse, false))).toBe(9);
+    // Every other weight kept: gaps of 2 fit in 1 bit, 2 is the narrowest candidate.
+    const dense = Uint8Array.from({ length: 30_000 }, (_, i) => (i % 2 === 0 ? 1 : 0));
+    expect(bestIndexBits(layerWith(dense, false))).toBe(2);
+  });
+
+  it('is never larger than any candidate, Huffman on or off, on random masks', () => {
+    const rng = createRng(11);
+    for (const keep of [0.02, 0.08, 0.3]) {
+      for (const huffman of [false, true]) {
+        const layer = layerWith(randomMask(rng, 20_000, keep), huffman);
+        const chosen = sectionBytes(layer, bestIndexBits(layer));
+        for (const bits of INDEX_BITS_CANDIDATES) expect(chosen).toBeLessThanOrEqual(sectionBytes(layer, bits));
+        expect(chosen).toBeLessThan(sectionBytes(layer, 16));
+      }
+    }
   });
 });

@@ -52,3 +52,21 @@ export function measureEncodings(layer: MeasuredLayer): EncodingSizes {
     huffman: bytes({ kind: 'quantized', q, ...sparseQ, huffman: true }),
   };
 }
+
+/** Index widths `bestIndexBits` tries: below 2 nearly every gap needs fillers, above 12 nothing is left to save. */
+export const INDEX_BITS_CANDIDATES = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] as const;
+
+/**
+ * The relative-index width that makes this sparse layer's section smallest, found by encoding it
+ * with each candidate (ties go to the narrower). Deep Compression fixes 5 bits for fc and 8 for
+ * conv layers; the best width depends on the layer's gaps — a pruned input layer has runs of dead
+ * pixels that 5-bit gaps bridge with many fillers — so Squash measures instead of guessing.
+ */
+export function bestIndexBits(layer: { name: string; shape: number[]; encoding: Extract<LayerEncoding, { mask?: Uint8Array }> }): number {
+  let best = { bits: INDEX_BITS_CANDIDATES[0] as number, bytes: Infinity };
+  for (const bits of INDEX_BITS_CANDIDATES) {
+    const bytes = encodeSection({ ...layer, encoding: { ...layer.encoding, indexBits: bits } }).parts.reduce((a, [, p]) => a + p.length, 0);
+    if (bytes < best.bytes) best = { bits, bytes };
+  }
+  return best.bits;
+}

@@ -1,8 +1,8 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { measureEncodings, writeArtifact, type ArtifactLayer, type EncodingSizes } from '@squash/compressors';
+import { bestIndexBits, measureEncodings, writeArtifact, type ArtifactLayer, type EncodingSizes } from '@squash/compressors';
 import { evaluate, getWeights, isKernel, modelFromArtifact, type ArtifactModelInfo, type Evaluation } from '@squash/trainer';
-import { activationRecord, type PipelineContext, type PipelineState } from './state.js';
+import { activationRecord, DEFAULT_INDEX_BITS, type PipelineContext, type PipelineState } from './state.js';
 
 export interface LayerSize extends EncodingSizes {
   name: string;
@@ -11,6 +11,8 @@ export interface LayerSize extends EncodingSizes {
   total: number;
   kept: number;
   bits?: number;
+  /** Relative-index width, for tensors stored sparse. */
+  indexBits?: number;
 }
 
 export interface ArtifactResult {
@@ -24,14 +26,22 @@ export interface ArtifactResult {
 
 /** The artifact's per-tensor encodings: quantized, sparse, or plain float32 (biases stay float). */
 function artifactLayers(state: PipelineState): ArtifactLayer[] {
-  return getWeights(state.model).map((w) => {
+  return getWeights(state.model).map((w): ArtifactLayer => {
     const q = state.quantized.get(w.name);
     const mask = state.masks.get(w.name);
     const base = { name: w.name, shape: w.shape };
-    if (q) return { ...base, encoding: { kind: 'quantized', q, mask, indexBits: mask ? state.indexBits : undefined, huffman: state.huffman } };
-    if (mask) return { ...base, encoding: { kind: 'sparse-float32', values: w.values, mask, indexBits: state.indexBits, huffman: state.huffman } };
-    return { ...base, encoding: { kind: 'float32', values: w.values } };
+    if (!mask) return q ? { ...base, encoding: { kind: 'quantized', q, huffman: state.huffman } } : { ...base, encoding: { kind: 'float32', values: w.values } };
+    const encoding = q
+      ? { kind: 'quantized' as const, q, mask, indexBits: 0, huffman: state.huffman }
+      : { kind: 'sparse-float32' as const, values: w.values, mask, indexBits: 0, huffman: state.huffman };
+    encoding.indexBits = state.indexBits === 'auto' ? bestIndexBits({ ...base, encoding }) : state.indexBits;
+    return { ...base, encoding };
   });
+}
+
+/** The index width each sparse tensor was written with (measurements use the same). */
+function indexBitsOf(layers: ArtifactLayer[]): Map<string, number> {
+  return new Map(layers.flatMap((l) => ('indexBits' in l.encoding && l.encoding.indexBits ? [[l.name, l.encoding.indexBits] as [string, number]] : [])));
 }
 
 function countNonzero(v: Float32Array): number {
@@ -53,7 +63,9 @@ export function writeTrialArtifact(state: PipelineState, ctx: PipelineContext, p
     activations: activationRecord(state),
   };
   const weights = getWeights(state.model);
-  const written = writeArtifact(info, artifactLayers(state));
+  const encoded = artifactLayers(state);
+  const indexBits = indexBitsOf(encoded);
+  const written = writeArtifact(info, encoded);
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, written.bytes);
@@ -64,9 +76,9 @@ export function writeTrialArtifact(state: PipelineState, ctx: PipelineContext, p
     const q = state.quantized.get(w.name);
     const mask = state.masks.get(w.name);
     const sizes: EncodingSizes = isKernel(w)
-      ? measureEncodings({ name: w.name, shape: w.shape, values: w.values, mask, q, indexBits: state.indexBits })
+      ? measureEncodings({ name: w.name, shape: w.shape, values: w.values, mask, q, indexBits: indexBits.get(w.name) ?? DEFAULT_INDEX_BITS })
       : { dense: 4 * w.values.length, sparse: 4 * w.values.length, quantized: 4 * w.values.length, huffman: 4 * w.values.length };
-    return { name: w.name, ...sizes, artifact: sections.get(w.name) ?? 0, total: w.values.length, kept: countNonzero(w.values), bits: q?.bits };
+    return { name: w.name, ...sizes, artifact: sections.get(w.name) ?? 0, total: w.values.length, kept: countNonzero(w.values), bits: q?.bits, indexBits: indexBits.get(w.name) };
   });
   const totals = layers.reduce<EncodingSizes>(
     (t, l) => ({ dense: t.dense + l.dense, sparse: t.sparse + l.sparse, quantized: t.quantized + l.quantized, huffman: t.huffman + l.huffman }),

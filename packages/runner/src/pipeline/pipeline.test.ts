@@ -36,15 +36,27 @@ const k = (r: RunView, layer: string, key: string) => r.metrics[`layer.${layer}/
 
 describe('compression pipelines (synthetic data, real training, real artifacts)', () => {
   it('prune → retrain → k-means → fine-tune centroids → Huffman: masks hold, artifact reloads exactly, sizes shrink in order', async () => {
-    const [r] = await run(`  - name: dc
+    const [r, auto] = await run(`  - name: dc
     stages:
       - prune-weights: { retention: 0.1 }
       - finetune: { epochs: 1 }
       - quantize-weights: { scheme: kmeans, bits: 4 }
       - finetune: { epochs: 1 }
       - huffman: { indexBits: 4 }
+  - name: dc-auto
+    stages:
+      - prune-weights: { retention: 0.1 }
+      - finetune: { epochs: 1 }
+      - quantize-weights: { scheme: kmeans, bits: 4 }
+      - finetune: { epochs: 1 }
+      - huffman: {}
 `);
     expect(r!.metrics.artifact_accuracy).toBe(r!.metrics.accuracy);
+    expect(k(r!, 'dense_1', 'index_bits')).toBe(4);
+    // Without indexBits every sparse layer gets the width that encodes it smallest: never larger.
+    expect(auto!.metrics.accuracy).toBe(r!.metrics.accuracy);
+    expect(k(auto!, 'dense_1', 'index_bits')).toBeGreaterThanOrEqual(2);
+    for (const layer of ['dense_1', 'dense_2', 'dense_3']) expect(k(auto!, layer, 'artifact_bytes')).toBeLessThanOrEqual(k(r!, layer, 'artifact_bytes'));
     expect(k(r!, 'dense_1', 'kept')).toBeLessThanOrEqual(Math.round(0.1 * 784 * 32));
     expect(k(r!, 'dense_1', 'bits')).toBe(4);
     const m = r!.metrics;

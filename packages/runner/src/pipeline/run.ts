@@ -23,7 +23,7 @@ async function applyStage(state: PipelineState, ctx: PipelineContext, stage: Sta
       return runDistillation(state, ctx, stage, seedOffset);
     case 'huffman':
       state.huffman = true;
-      state.indexBits = (stage.params.indexBits as number | undefined) ?? state.indexBits;
+      state.indexBits = (stage.params.indexBits as number | undefined) ?? 'auto';
       return;
   }
   const c = compressorRegistry.get(stage.compressor);

@@ -22,7 +22,8 @@ export interface PipelineState {
   /** Hidden layer name → activation quantization. */
   activations: Map<string, ActivationQuant>;
   huffman: boolean;
-  indexBits: number;
+  /** Relative-index width of sparse layers; `auto`: per layer, the width that encodes it smallest. */
+  indexBits: number | 'auto';
   /** Training done by the pipeline (fine-tuning, retraining, distillation). */
   history: EpochLog[];
   trainSeconds: number;

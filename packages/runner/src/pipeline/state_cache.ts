@@ -22,7 +22,7 @@ interface Manifest {
   }>;
   activations: Array<[string, { bits: number; min: number; max: number }]>;
   huffman: boolean;
-  indexBits: number;
+  indexBits: number | 'auto';
   trainSeconds: number;
   history: PipelineState['history'];
 }
