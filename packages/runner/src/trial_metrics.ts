@@ -87,6 +87,9 @@ export function trialMetrics(o: TrialOutcome): MetricInput[] {
       { key: `${p}.quantized_bytes`, value: l.quantized },
       { key: `${p}.huffman_bytes`, value: l.huffman },
       { key: `${p}.artifact_bytes`, value: l.artifact },
+      // The paper's per-layer columns: weights kept, and compressed size over float32 size.
+      { key: `${p}.kept_fraction`, value: l.total ? l.kept / l.total : 0 },
+      { key: `${p}.size_fraction`, value: l.dense ? l.artifact / l.dense : 0 },
     );
     if (l.bits !== undefined) metrics.push({ key: `${p}.bits`, value: l.bits });
     if (l.indexBits !== undefined) metrics.push({ key: `${p}.index_bits`, value: l.indexBits });

@@ -106,6 +106,9 @@ describe('compression pipelines (synthetic data, real training, real artifacts)'
     expect(k(iterativePerLayer!, 'dense_1', 'kept')).toBe(Math.round(0.08 * 784 * 32));
     expect(k(iterativePerLayer!, 'dense_2', 'kept')).toBe(Math.round(0.25 * 32 * 16));
     expect(k(iterativePerLayer!, 'dense_3', 'kept')).toBe(160);
+    // The paper's per-layer columns: fraction kept and compressed size over float32 size.
+    expect(k(iterativePerLayer!, 'dense_1', 'kept_fraction')).toBeCloseTo(0.08, 4);
+    expect(k(iterativePerLayer!, 'dense_1', 'size_fraction')).toBe(k(iterativePerLayer!, 'dense_1', 'artifact_bytes') / (4 * 784 * 32));
     expect(k(perLayer!, 'dense_1', 'kept')).toBe(Math.round(0.08 * 784 * 32));
     expect(k(perLayer!, 'dense_2', 'kept')).toBe(Math.round(0.5 * 32 * 16));
     expect(k(perLayer!, 'dense_3', 'kept')).toBe(160);
