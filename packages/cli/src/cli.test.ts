@@ -79,10 +79,14 @@ describe('squash CLI (real processes)', () => {
     const badLimit = squash(['report', 'tiny-cli', '--limit', '0'], dir);
     expect(badLimit.code).toBe(2);
     expect(badLimit.err).toMatch(/--limit: --limit expects a positive whole number or 'all', got '0'/);
+    // A --force rerun adds runs; the report keeps one per trial (its latest FINISHED run).
+    expect(squash(['run', 'tiny.yaml', '--force', '--quiet'], dir).code).toBe(0);
+    expect(squash(['report', 'tiny-cli', '--format', 'csv'], dir).out.trim().split('\r\n')).toHaveLength(4);
+    expect(squash(['report', 'tiny-cli', '--format', 'csv', '--limit', '2'], dir).out.trim().split('\r\n')).toHaveLength(3);
     // ls / show / compare / history over the same database.
     const ls = squash(['ls', '--format', 'csv'], dir);
     expect(ls.code).toBe(0);
-    expect(ls.out).toMatch(/^tiny-cli,1,3,3,0,0,0,/m);
+    expect(ls.out).toMatch(/^tiny-cli,1,5,5,0,0,0,/m);
     const csvRows = csv.out.trim().split('\r\n');
     expect(csvRows[2]).toMatch(/^bits,quantize-weights\(bits=8\)/);
     const db = join(dir, 'results', 'squash.db');
@@ -101,7 +105,7 @@ describe('squash CLI (real processes)', () => {
     expect(cmp.out).toMatch(/^accuracy,[\d.]+,[\d.]+,-?[\d.e-]+$/m);
     const hist = squash(['history', ids[0]![1]!], dir);
     expect(hist.code).toBe(0);
-    expect(hist.out).toMatch(/1 runs/);
+    expect(hist.out).toMatch(/2 runs/);
     const histFilter = squash(['history', 'params.quantize-weights.bits = 4'], dir);
     expect(histFilter.code).toBe(0);
     expect(histFilter.out).toMatch(/quantize-weights\(bits=4\)/);
@@ -111,7 +115,7 @@ describe('squash CLI (real processes)', () => {
     // query: typed filters on a read-only connection; bad input points at the column.
     const q = squash(['query', 'params.quantize-weights.bits > 4 and attributes.status = "FINISHED"', '--columns', 'label, params.quantize-weights.bits', '--format', 'csv'], dir);
     expect(q.code).toBe(0);
-    expect(q.out.trim().split('\r\n')).toEqual(['label,params.quantize-weights.bits', 'quantize-weights(bits=8),8']);
+    expect(q.out.trim().split('\r\n')).toEqual(['label,params.quantize-weights.bits', 'quantize-weights(bits=8),8', 'quantize-weights(bits=8),8']); // query lists every run, the --force rerun too
     const bad = squash(['query', 'metrics.accuracy >'], dir);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/column 19: expected a value after '>'/);

@@ -75,9 +75,20 @@ function rowLimit(limit: string | undefined, format: OutputFormat): number {
   return n;
 }
 
-/** Keeps the runs of the trials a file plans now, in plan order; `only` undefined keeps all. */
-function planOrder<T extends { trialId: string }>(runs: T[], only: Map<string, number> | undefined): T[] {
-  return only ? runs.filter((r) => only.has(r.trialId)).sort((a, b) => only.get(a.trialId)! - only.get(b.trialId)!) : runs;
+/**
+ * One run per trial — its latest FINISHED run, else its latest (a --force rerun or a retry after a
+ * crash adds runs; `squash history` shows them all) — restricted to the trials a file plans now, in
+ * plan order; `only` undefined keeps every trial, in the order first claimed.
+ */
+function planOrder<T extends { trialId: string; status: string }>(runs: T[], only: Map<string, number> | undefined): T[] {
+  const latest = new Map<string, T>();
+  for (const r of runs) {
+    if (only && !only.has(r.trialId)) continue;
+    const kept = latest.get(r.trialId);
+    if (!kept || r.status === 'FINISHED' || kept.status !== 'FINISHED') latest.set(r.trialId, r);
+  }
+  const out = [...latest.values()];
+  return only ? out.sort((a, b) => only.get(a.trialId)! - only.get(b.trialId)!) : out;
 }
 
 function noRuns(store: SqliteStore, name: string, stored: number): ConfigError {
