@@ -59,7 +59,7 @@ function layerTable(run: RunView): Table | undefined {
     layers.set(m[1]!, row);
   }
   if (!layers.size) return undefined;
-  const keys = ['kept', 'total', 'bits', 'dense_bytes', 'sparse_bytes', 'quantized_bytes', 'huffman_bytes', 'artifact_bytes'];
+  const keys = ['kept', 'total', 'bits', 'index_bits', 'dense_bytes', 'sparse_bytes', 'quantized_bytes', 'huffman_bytes', 'artifact_bytes'];
   return { title: 'per-tensor sizes (bytes of real encodings)', columns: [{ key: 'tensor', title: 'tensor', align: 'left' }, ...keys.map((k) => ({ key: k, title: k, align: 'right' as const }))], rows: [...layers.values()] };
 }
 

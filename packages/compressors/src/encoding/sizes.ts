@@ -53,8 +53,12 @@ export function measureEncodings(layer: MeasuredLayer): EncodingSizes {
   };
 }
 
-/** Index widths `bestIndexBits` tries: below 2 nearly every gap needs fillers, above 12 nothing is left to save. */
-export const INDEX_BITS_CANDIDATES = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] as const;
+/**
+ * Index widths `bestIndexBits` tries: 2 up to the format's limit. With Huffman coding the widest
+ * often wins (LeNet-300-100's pruned input layer: 12 bits and more), since wide gaps need no
+ * fillers and the code lengths follow the gaps' distribution, not the width.
+ */
+export const INDEX_BITS_CANDIDATES = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16] as const;
 
 /**
  * The relative-index width that makes this sparse layer's section smallest, found by encoding it

@@ -55,7 +55,7 @@ stage('distill', 'Hinton et al. 2015: trains a new student model (a named model)
   batchSize,
 });
 stage('huffman', 'Huffman-codes the quantized weights and the sparse index gaps in the artifact (Deep Compression §4).', {
-  indexBits: { type: 'integer', minimum: 1, maximum: 16, description: 'bits per relative sparse index (Deep Compression: 5 for fc, 8 for conv layers); omitted: per layer, the width (2–12) whose encoding is smallest' },
+  indexBits: { type: 'integer', minimum: 1, maximum: 16, description: 'bits per relative sparse index (Deep Compression: 5 for fc, 8 for conv layers); omitted: per layer, the width (2–16) whose encoding is smallest' },
 });
 
 /** Any stage name: a compressor or a training stage. */
