@@ -1,9 +1,10 @@
+import { registerNativeBackend } from '@squash/native';
 import { ConfigError } from './errors.js';
 import { registerWasmKernels } from './kernels/register_wasm.js';
 
-/** What a user may ask for. `auto` tries tfjs-node, then wasm, then cpu. */
-export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+/** What a user may ask for. `auto` tries tfjs-node, then native (squash's C++ kernels), then wasm, then cpu. */
+export type BackendPreference = 'auto' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'];
 
 export interface BackendChoice {
   /** The name tfjs reports (`tensorflow` for tfjs-node), recorded on every run. */
@@ -36,6 +37,18 @@ async function tryTensorflow(): Promise<string | undefined> {
   }
 }
 
+/** tfjs' cpu backend with squash's C++ kernels (@squash/native): ok, or why it cannot run. */
+async function tryNative(tf: typeof import('@tensorflow/tfjs')): Promise<{ why: string; ok: boolean }> {
+  try {
+    const reg = registerNativeBackend(tf as unknown as Parameters<typeof registerNativeBackend>[0]);
+    if (!reg.ok) return reg;
+    if (!(await tf.setBackend('native'))) return { ok: false, why: 'tf.setBackend("native") returned false' };
+    return reg;
+  } catch (e) {
+    return { ok: false, why: (e as Error).message.split('\n')[0]! };
+  }
+}
+
 async function tryWasm(tf: typeof import('@tensorflow/tfjs')): Promise<string | undefined> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
@@ -64,6 +77,12 @@ export async function selectBackend(options: { prefer?: BackendPreference } = {}
     }
     if (prefer === 'tensorflow') throw new ConfigError(`backend 'tensorflow' (tfjs-node) is not available: ${why}`);
     skipped.push('tfjs-node not installed');
+  }
+  if (prefer === 'auto' || prefer === 'native') {
+    const { ok, why } = await tryNative(tf);
+    if (ok) return remember({ name: 'native', reason: `${reasonText('native', prefer, skipped)} (squash C++ kernels: ${why})` });
+    if (prefer === 'native') throw new ConfigError(`backend 'native' is not available: ${why}`);
+    skipped.push(why);
   }
   if (prefer === 'auto' || prefer === 'wasm') {
     const why = await tryWasm(tf);

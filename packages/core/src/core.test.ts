@@ -57,6 +57,10 @@ describe('errors and registry', () => {
   });
 });
 
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadAddon } from '@squash/native';
 describe('backend', () => {
   it('rejects an unknown preference with exit code 2', () => {
     expect(() => backendPreference('gpu')).toThrow(ConfigError);
@@ -66,8 +70,34 @@ describe('backend', () => {
     const choice = await selectBackend({ prefer: 'auto' });
     const tf = await import('@tensorflow/tfjs');
     expect(choice.name).toBe(tf.getBackend());
-    expect(['tensorflow', 'wasm', 'cpu']).toContain(choice.name);
+    expect(['tensorflow', 'native', 'wasm', 'cpu']).toContain(choice.name);
     expect(choice.reason.length).toBeGreaterThan(0);
+  });
+  const withoutBackend = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'SQUASH_BACKEND' && k !== 'SQUASH_NATIVE'));
+  // Each in a fresh process: the choice is made once per process.
+  const choose = (env: Record<string, string>) => {
+    const script = `import { selectBackend } from ${JSON.stringify(pathToFileURL(join(__dirname, '..', 'dist', 'index.js')).href)};
+      const c = await selectBackend(); const tf = await import('@tensorflow/tfjs');
+      console.log(JSON.stringify({ ...c, active: tf.getBackend() }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: __dirname, encoding: 'utf8', env: { ...withoutBackend(), ...env } });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { name: string; reason: string; active: string };
+  };
+  it.skipIf(!loadAddon().addon)('auto picks the native backend when its addon loads, and says so', () => {
+    const c = choose({});
+    expect(c).toMatchObject({ name: 'native', active: 'native' });
+    expect(c.reason).toMatch(/native \(squash C\+\+ kernels: .*threads?\)/);
+  });
+  it('falls back to wasm, saying why, when the native addon is unavailable', () => {
+    const c = choose({ SQUASH_NATIVE: '0' });
+    expect(c).toMatchObject({ name: 'wasm', active: 'wasm' });
+    expect(c.reason).toMatch(/disabled by SQUASH_NATIVE=0 → wasm/);
+  });
+  it('a forced native backend that cannot load is a ConfigError', () => {
+    const script = `import { selectBackend } from ${JSON.stringify(pathToFileURL(join(__dirname, '..', 'dist', 'index.js')).href)};
+      try { await selectBackend({ prefer: 'native' }); } catch (e) { console.log(e.constructor.name + ': ' + e.message); }`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: __dirname, encoding: 'utf8', env: { ...withoutBackend(), SQUASH_NATIVE: '0' } });
+    expect(r.stdout).toMatch(/ConfigError: backend 'native' is not available: disabled by SQUASH_NATIVE=0/);
   });
   it('honours a forced cpu backend', async () => {
     const choice = await selectBackend({ prefer: 'cpu' });

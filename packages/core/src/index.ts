@@ -11,6 +11,7 @@ export {
   type BackendPreference,
 } from './backend.js';
 export { registerWasmKernels, SQUASH_WASM_KERNELS } from './kernels/register_wasm.js';
+export { createAdam, NATIVE_KERNELS } from '@squash/native';
 export type { WeightTensor, WeightMap, MetricRecord, ParamValue } from './types.js';
 export { editDistance, didYouMean } from './suggest.js';
 export { SQUASH_VERSION } from './version.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createRng } from '@squash/core';
+import { createAdam, createRng } from '@squash/core';
 import type { Split } from '@squash/datasets';
 import { evaluate } from './evaluate.js';
 import { forwardFunctional, variablesByName, type ActivationFn, type KernelFn } from './functional.js';
@@ -84,7 +84,8 @@ async function fitLoop(model: tf.LayersModel, data: Split, opts: FineTuneOptions
   const { train: trainSet, validation } = splitValidation(data, opts.validationSplit ?? 0);
   const per = trainSet.x.length / trainSet.count;
   const inputShape = model.inputs[0]!.shape.slice(1) as number[];
-  const optimizer = tf.train.adam(opts.learningRate);
+  // tfjs' Adam; on the native backend its update runs as one fused C++ loop per variable.
+  const optimizer = createAdam(tf, opts.learningRate);
   const rng = createRng(opts.seed);
   const order = Int32Array.from({ length: trainSet.count }, (_, i) => i);
   const xb = new Float32Array(opts.batchSize * per);

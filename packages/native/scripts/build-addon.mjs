@@ -1,0 +1,39 @@
+// Compiles csrc/kernels.cc into dist/squash_native.node with the machine's C++ compiler and Node's
+// own headers (no node-gyp, no download). One build runs on every x86-64 CPU: the hot loops carry
+// AVX-512, AVX2 and baseline versions chosen at load time. A machine without a compiler or headers
+// still builds the package: the failure is written to dist/addon-status.json, and Squash falls back
+// to the wasm backend, saying why.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist', 'squash_native.node');
+const status = join(root, 'dist', 'addon-status.json');
+mkdirSync(join(root, 'dist'), { recursive: true });
+
+function finish(ok, reason) {
+  writeFileSync(status, JSON.stringify({ ok, reason }) + '\n');
+  console.log(`squash native addon: ${ok ? 'built' : 'not built'} (${reason})`);
+  process.exit(0);
+}
+
+if (process.env.SQUASH_NATIVE_BUILD === '0') finish(false, 'SQUASH_NATIVE_BUILD=0');
+const headerDirs = [
+  process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, 'include', 'node'),
+  join(dirname(process.execPath), '..', 'include', 'node'),
+  '/usr/include/node',
+  '/usr/local/include/node',
+].filter(Boolean);
+const include = headerDirs.find((d) => existsSync(join(d, 'node_api.h')));
+if (!include) finish(false, `no node_api.h in ${headerDirs.join(', ')}`);
+const cxx = process.env.CXX || 'c++';
+const args = ['-O3', '-std=c++17', '-fPIC', '-shared', '-fno-math-errno', '-fvisibility=hidden', '-DNAPI_VERSION=8', `-I${include}`,
+  '-o', out, join(root, 'csrc', 'kernels.cc'), '-lpthread'];
+if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
+const t0 = Date.now();
+const r = spawnSync(cxx, args, { encoding: 'utf8' });
+if (r.error) finish(false, `${cxx} not runnable: ${r.error.message}`);
+if (r.status !== 0) finish(false, `${cxx} failed: ${(r.stderr || '').trim().split('\n').slice(0, 3).join(' | ')}`);
+finish(true, `${cxx} ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -1,0 +1,3 @@
+export { loadAddon, type Addon, type AddonLoad } from './addon.js';
+export { registerNativeBackend, NATIVE_BACKEND, NATIVE_KERNELS, type NativeRegistration } from './backend.js';
+export { createAdam } from './adam.js';

@@ -1,0 +1,60 @@
+import type { Addon } from '../addon.js';
+import { activationCode, biasValues, f32, type KernelArgs, type NativeKernel, type Tf } from './common.js';
+
+type ConvInfo = ReturnType<Tf['backend_util']['computeConv2DInfo']>;
+
+/** The 15 integers csrc/kernels.cc's Conv reads: n h w c oh ow oc fh fw sh sw dh dw pt pl. */
+function dims(i: ConvInfo): number[] {
+  return [i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.outHeight, i.outWidth, i.outChannels, i.filterHeight, i.filterWidth,
+    i.strideHeight, i.strideWidth, i.dilationHeight, i.dilationWidth, i.padInfo.top, i.padInfo.left];
+}
+
+const channelsLast = (attrs: KernelArgs['attrs']) => (attrs?.dataFormat ?? 'NHWC') === 'NHWC' || attrs?.dataFormat === 'channelsLast';
+
+function conv(addon: Addon, { inputs, backend, attrs }: KernelArgs, tf: Tf, fused: boolean) {
+  const { x, filter } = inputs;
+  const xv = f32(backend, x), wv = f32(backend, filter);
+  if (!x || !filter || !xv || !wv || x.shape.length !== 4 || !channelsLast(attrs)) return undefined;
+  if (fused && inputs.preluActivationWeights) return undefined;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+    attrs!.strides as number, (attrs!.dilations as number) ?? 1, attrs!.pad as 'valid', attrs!.dimRoundingMode as 'floor', false, 'channelsLast');
+  let act = 0;
+  let bias: Float32Array | null = null;
+  if (fused) {
+    const code = activationCode(attrs?.activation);
+    const b = biasValues(backend, inputs.bias, info.outChannels);
+    if (code === undefined || b === undefined) return undefined;
+    act = code;
+    bias = b;
+  }
+  const out = new Float32Array(info.outShape.reduce((a, b) => a * b, 1));
+  addon.conv2d(xv, wv, out, bias, act, ...dims(info));
+  return backend.makeTensorInfo(info.outShape, 'float32', out);
+}
+
+export const conv2D: NativeKernel = (addon, args, tf) => conv(addon, args, tf, false);
+export const fusedConv2D: NativeKernel = (addon, args, tf) => conv(addon, args, tf, true);
+
+export const conv2DBackpropInput: NativeKernel = (addon, { inputs, backend, attrs }, tf) => {
+  const { dy, filter } = inputs;
+  const dyv = f32(backend, dy), wv = f32(backend, filter);
+  if (!dy || !filter || !dyv || !wv || !channelsLast(attrs)) return undefined;
+  const inShape = attrs!.inputShape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(inShape, filter.shape as [number, number, number, number], attrs!.strides as number, 1,
+    attrs!.pad as 'valid', attrs!.dimRoundingMode as 'floor', false, 'channelsLast');
+  const out = new Float32Array(inShape.reduce((a, b) => a * b, 1));
+  addon.conv2dBackpropInput(dyv, wv, out, ...dims(info));
+  return backend.makeTensorInfo(inShape, 'float32', out);
+};
+
+export const conv2DBackpropFilter: NativeKernel = (addon, { inputs, backend, attrs }, tf) => {
+  const { x, dy } = inputs;
+  const xv = f32(backend, x), dyv = f32(backend, dy);
+  if (!x || !dy || !xv || !dyv || !channelsLast(attrs)) return undefined;
+  const filterShape = attrs!.filterShape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, attrs!.strides as number, 1,
+    attrs!.pad as 'valid', attrs!.dimRoundingMode as 'floor', false, 'channelsLast');
+  const out = new Float32Array(filterShape.reduce((a, b) => a * b, 1));
+  addon.conv2dBackpropFilter(xv, dyv, out, ...dims(info));
+  return backend.makeTensorInfo(filterShape, 'float32', out);
+};
