@@ -56,9 +56,13 @@ export function buildViews(db: Database.Database, where: string, args: unknown[]
   return out;
 }
 
-/** Rewrites `view_json` of the runs matching `where` (call inside the writer's transaction). */
+/**
+ * Rewrites `view_json` of the runs matching `where` (call inside the writer's transaction). Stored
+ * as SQLite's binary JSONB: `->>` reads one metric without parsing the text (a report's heads read
+ * two per run), and `json()` gives back the same text (JSONB keeps numbers as written).
+ */
 export function refreshViews(db: Database.Database, where: string, args: unknown[]): void {
-  const update = db.prepare('UPDATE runs SET view_json = ? WHERE id = ?');
+  const update = db.prepare('UPDATE runs SET view_json = jsonb(?) WHERE id = ?');
   // JSON.stringify prints the shortest string that reads back as the same double: values round-trip.
   for (const [id, view] of buildViews(db, where, args)) update.run(JSON.stringify(view), id);
 }

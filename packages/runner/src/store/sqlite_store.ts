@@ -239,7 +239,7 @@ export class SqliteStore implements RunStore {
   /** Runs matching `where`, each parsed from its `view_json` (kept current by every write). */
   private views(where: string, args: unknown[], orderBy: string, limit?: number): RunView[] {
     const rows = this.db
-      .prepare(`SELECT e.name, r.view_json FROM runs r JOIN experiments e ON e.id = r.experiment_id
+      .prepare(`SELECT e.name, json(r.view_json) FROM runs r JOIN experiments e ON e.id = r.experiment_id
                 WHERE ${where} ORDER BY ${orderBy}${limit ? ` LIMIT ${limit}` : ''}`)
       .raw()
       .all(...args) as Array<[string, string]>;
