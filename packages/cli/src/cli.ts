@@ -4,7 +4,7 @@ import { ConfigError, didYouMean } from '@squash/core';
 export const HELP = `squash — declarative experiments for neural-network compression
 
 Usage:
-  squash run <experiment.yaml> [--db <path>] [--backend auto|tensorflow|wasm|cpu] [--jobs N]
+  squash run <experiment.yaml> [--db <path>] [--backend auto|tensorflow|native|wasm|cpu] [--jobs N]
              [--force] [--fail-fast] [--dry-run] [--yes] [--quiet | --json] [--format …] [--out <file>]
       Validate the file, train the baseline once per seed (cached under <db dir>/cache/),
       run every trial not already FINISHED, store it in SQLite and print the comparison table.
@@ -30,8 +30,9 @@ Usage:
 
 Options:
   --db <path>       SQLite database (default: results/squash.db)
-  --backend <name>  TensorFlow.js backend; default auto = tfjs-node if installed, else wasm, else cpu
-                    (also SQUASH_BACKEND). The backend of every run is recorded.
+  --backend <name>  TensorFlow.js backend; default auto = tfjs-node if installed, else native (Squash's
+                    C++ kernels), else wasm, else cpu (also SQUASH_BACKEND). The backend of every run
+                    is recorded.
   --format <fmt>    report format: terminal (default), markdown, csv
   --out <file>      write the report to a file instead of standard output
   --jobs N          run: N worker processes claim trials from the database (default 1)

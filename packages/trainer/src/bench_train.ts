@@ -25,7 +25,7 @@ import { buildModel, resolveModelSpec } from './models.js';
 import { train } from './train.js';
 
 const MODELS = ['article-mlp', 'lenet-300-100', 'lenet-5'];
-const BACKENDS = ['wasm', 'cpu'];
+const BACKENDS = ['native', 'wasm', 'cpu'];
 const BATCH = 128;
 const INFER_BATCH = 1000;
 const WARMUP_STEPS = 3;
