@@ -217,40 +217,65 @@ struct Conv {
 };
 constexpr long ROWS = 256;  // output positions per im2col chunk
 
-// col[r][(ky*fw + kx)*c + ci] for output positions [p0, p0+rows) of one image.
-void im2col(const Conv& v, const float* x, long p0, long rows, float* col) {
+// col[r][(ky*fw + kx)*c + ci] for output positions [p0, p0+rows) of one image. A row of taps that
+// lies inside the image with no dilation is one contiguous run of fw·c floats.
+SQ_CLONES void im2col(const Conv& v, const float* __restrict__ x, long p0, long rows, float* __restrict__ col) {
   const long kc = v.kc();
+  const long run = (long)v.fw * v.c;
   for (long r = 0; r < rows; r++) {
     const long p = p0 + r;
     const int oy = (int)(p / v.ow), ox = (int)(p % v.ow);
+    const int ix0 = ox * v.sw - v.pl, ix1 = ix0 + (v.fw - 1) * v.dw;
+    const bool inside = v.dw == 1 && ix0 >= 0 && ix1 < v.w;
     float* dst = col + r * kc;
     for (int ky = 0; ky < v.fh; ky++) {
       const int iy = oy * v.sh - v.pt + ky * v.dh;
+      float* d = dst + (long)ky * run;
+      if (iy < 0 || iy >= v.h) {
+        for (long j = 0; j < run; j++) d[j] = 0.f;
+        continue;
+      }
+      const float* xrow = x + (long)iy * v.w * v.c;
+      if (inside) {
+        const float* s = xrow + (long)ix0 * v.c;
+        for (long j = 0; j < run; j++) d[j] = s[j];
+        continue;
+      }
       for (int kx = 0; kx < v.fw; kx++) {
-        const int ix = ox * v.sw - v.pl + kx * v.dw;
-        float* d = dst + ((long)ky * v.fw + kx) * v.c;
-        if (iy < 0 || iy >= v.h || ix < 0 || ix >= v.w) std::fill(d, d + v.c, 0.f);
-        else std::memcpy(d, x + ((long)iy * v.w + ix) * v.c, sizeof(float) * v.c);
+        const int ix = ix0 + kx * v.dw;
+        float* dk = d + (long)kx * v.c;
+        if (ix < 0 || ix >= v.w)
+          for (int ci = 0; ci < v.c; ci++) dk[ci] = 0.f;
+        else
+          for (int ci = 0; ci < v.c; ci++) dk[ci] = xrow[(long)ix * v.c + ci];
       }
     }
   }
 }
 
-void col2im_add(const Conv& v, const float* col, long p0, long rows, float* dx) {
+SQ_CLONES void col2im_add(const Conv& v, const float* __restrict__ col, long p0, long rows, float* __restrict__ dx) {
   const long kc = v.kc();
+  const long run = (long)v.fw * v.c;
   for (long r = 0; r < rows; r++) {
     const long p = p0 + r;
     const int oy = (int)(p / v.ow), ox = (int)(p % v.ow);
+    const int ix0 = ox * v.sw - v.pl, ix1 = ix0 + (v.fw - 1) * v.dw;
+    const bool inside = v.dw == 1 && ix0 >= 0 && ix1 < v.w;
     const float* src = col + r * kc;
     for (int ky = 0; ky < v.fh; ky++) {
       const int iy = oy * v.sh - v.pt + ky * v.dh;
       if (iy < 0 || iy >= v.h) continue;
+      const float* s = src + (long)ky * run;
+      float* drow = dx + (long)iy * v.w * v.c;
+      if (inside) {
+        float* d = drow + (long)ix0 * v.c;
+        for (long j = 0; j < run; j++) d[j] += s[j];
+        continue;
+      }
       for (int kx = 0; kx < v.fw; kx++) {
-        const int ix = ox * v.sw - v.pl + kx * v.dw;
+        const int ix = ix0 + kx * v.dw;
         if (ix < 0 || ix >= v.w) continue;
-        const float* s = src + ((long)ky * v.fw + kx) * v.c;
-        float* d = dx + ((long)iy * v.w + ix) * v.c;
-        for (int ci = 0; ci < v.c; ci++) d[ci] += s[ci];
+        for (int ci = 0; ci < v.c; ci++) drow[(long)ix * v.c + ci] += s[(long)kx * v.c + ci];
       }
     }
   }
@@ -325,63 +350,68 @@ struct Pool2 {
   int n, h, w, c, oh, ow, fh, fw, sh, sw, pt, pl;
 };
 
-// The first maximum in window order (rows, then columns), as tfjs' cpu backend picks it.
+// Channels innermost so the loops over c vectorize. NaN never wins (a strict > compare), as on cpu.
+SQ_CLONES void max_pool_row(const Pool2& v, const float* xi, int oy, float* yrow) {
+  for (int ox = 0; ox < v.ow; ox++) {
+    float* yo = yrow + (long)ox * v.c;
+    for (int ci = 0; ci < v.c; ci++) yo[ci] = -HUGE_VALF;
+    for (int ky = 0; ky < v.fh; ky++) {
+      const int iy = oy * v.sh - v.pt + ky;
+      if (iy < 0 || iy >= v.h) continue;
+      for (int kx = 0; kx < v.fw; kx++) {
+        const int ix = ox * v.sw - v.pl + kx;
+        if (ix < 0 || ix >= v.w) continue;
+        const float* xr = xi + ((long)iy * v.w + ix) * v.c;
+        for (int ci = 0; ci < v.c; ci++) yo[ci] = xr[ci] > yo[ci] ? xr[ci] : yo[ci];
+      }
+    }
+  }
+}
+
 void max_pool(const Pool2& v, const float* x, float* y) {
   parallel_for((long)v.n * v.oh, 8, [&](int, long a, long b) {
     for (long row = a; row < b; row++) {
       const long img = row / v.oh;
-      const int oy = (int)(row % v.oh);
-      const float* xi = x + img * (long)v.h * v.w * v.c;
-      for (int ox = 0; ox < v.ow; ox++) {
-        float* yo = y + ((row * v.ow) + ox) * v.c;
-        for (int ci = 0; ci < v.c; ci++) {
-          float best = -HUGE_VALF;
-          for (int ky = 0; ky < v.fh; ky++) {
-            const int iy = oy * v.sh - v.pt + ky;
-            if (iy < 0 || iy >= v.h) continue;
-            for (int kx = 0; kx < v.fw; kx++) {
-              const int ix = ox * v.sw - v.pl + kx;
-              if (ix < 0 || ix >= v.w) continue;
-              const float val = xi[((long)iy * v.w + ix) * v.c + ci];
-              if (val > best) best = val;
-            }
-          }
-          yo[ci] = best;
-        }
-      }
+      max_pool_row(v, x + img * (long)v.h * v.w * v.c, (int)(row % v.oh), y + row * v.ow * v.c);
     }
   });
+}
+
+// Each output's gradient goes to the first strict maximum of its window in window order (rows,
+// then columns), the position tfjs' cpu backend picks; a window with no value > -inf gets none.
+SQ_CLONES void max_pool_grad_image(const Pool2& v, const float* __restrict__ xi, const float* __restrict__ dyi, float* __restrict__ dxi,
+                                   float* __restrict__ best, int32_t* __restrict__ arg) {
+  std::fill(dxi, dxi + (long)v.h * v.w * v.c, 0.f);
+  for (int oy = 0; oy < v.oh; oy++)
+    for (int ox = 0; ox < v.ow; ox++) {
+      for (int ci = 0; ci < v.c; ci++) best[ci] = -HUGE_VALF, arg[ci] = -1;
+      for (int ky = 0; ky < v.fh; ky++) {
+        const int iy = oy * v.sh - v.pt + ky;
+        if (iy < 0 || iy >= v.h) continue;
+        for (int kx = 0; kx < v.fw; kx++) {
+          const int ix = ox * v.sw - v.pl + kx;
+          if (ix < 0 || ix >= v.w) continue;
+          const int32_t base = (int32_t)(((long)iy * v.w + ix) * v.c);
+          const float* xr = xi + base;
+          for (int ci = 0; ci < v.c; ci++) {
+            const bool gt = xr[ci] > best[ci];
+            best[ci] = gt ? xr[ci] : best[ci];
+            arg[ci] = gt ? base + ci : arg[ci];
+          }
+        }
+      }
+      const float* d = dyi + ((long)oy * v.ow + ox) * v.c;
+      for (int ci = 0; ci < v.c; ci++)
+        if (arg[ci] >= 0) dxi[arg[ci]] += d[ci];
+    }
 }
 
 void max_pool_grad(const Pool2& v, const float* dy, const float* x, float* dx) {
   const long img_in = (long)v.h * v.w * v.c, img_out = (long)v.oh * v.ow * v.c;
   parallel_for(v.n, 1, [&](int, long a, long b) {
-    std::vector<int32_t> arg(img_out);
-    for (long img = a; img < b; img++) {
-      const float* xi = x + img * img_in;
-      for (int oy = 0; oy < v.oh; oy++)
-        for (int ox = 0; ox < v.ow; ox++)
-          for (int ci = 0; ci < v.c; ci++) {
-            float best = -HUGE_VALF;
-            int32_t where = -1;
-            for (int ky = 0; ky < v.fh; ky++) {
-              const int iy = oy * v.sh - v.pt + ky;
-              if (iy < 0 || iy >= v.h) continue;
-              for (int kx = 0; kx < v.fw; kx++) {
-                const int ix = ox * v.sw - v.pl + kx;
-                if (ix < 0 || ix >= v.w) continue;
-                const int32_t at = (int32_t)(((long)iy * v.w + ix) * v.c + ci);
-                if (xi[at] > best) best = xi[at], where = at;
-              }
-            }
-            arg[((long)oy * v.ow + ox) * v.c + ci] = where;
-          }
-      float* dxi = dx + img * img_in;
-      std::fill(dxi, dxi + img_in, 0.f);
-      const float* dyi = dy + img * img_out;
-      for (long o = 0; o < img_out; o++)
-        if (arg[o] >= 0) dxi[arg[o]] += dyi[o];
-    }
+    std::vector<float> best(v.c);
+    std::vector<int32_t> arg(v.c);
+    for (long img = a; img < b; img++) max_pool_grad_image(v, x + img * img_in, dy + img * img_out, dx + img * img_in, best.data(), arg.data());
   });
 }
 
