@@ -22,14 +22,13 @@ export interface ReportTarget {
 
 export async function reportTarget(target: string): Promise<ReportTarget> {
   if (!/\.ya?ml$/i.test(target)) return { name: target };
-  // Only a file needs the planner (and the registries behind it, TensorFlow.js included).
-  const { loadExperimentFile } = await import('@squash/runner');
+  const { loadExperimentFile } = await import('@squash/runner/spec');
   return planned(loadExperimentFile(target));
 }
 
 /** The file's trials in plan order (baselines first), for filtering and ordering the table. */
 export async function planned(exp: Experiment): Promise<ReportTarget> {
-  const { planTrials } = await import('@squash/runner');
+  const { planTrials } = await import('@squash/runner/spec');
   const trials = planTrials(exp);
   const ids = [...new Set(trials.map((t) => t.baselineId)), ...trials.map((t) => t.id)];
   return { name: exp.name, only: new Map(ids.map((id, i) => [id, i])), reference: exp.reference };

@@ -1,6 +1,6 @@
 import type { ParamValue } from '@squash/core';
 import type { ParamSpec } from '@squash/compressors';
-import type { ModelSpec } from '@squash/trainer';
+import type { ModelSpec } from '@squash/trainer/specs';
 import type { PathSegment } from '../spec/locate.js';
 import { stageNames, stageParams } from '../stages/registry.js';
 import type { StageDefaults, WrittenSweep, WrittenValue } from '../spec/types.js';

@@ -1,4 +1,4 @@
-import { modelRegistry, weightLayerNames, type ModelSpec } from '@squash/trainer';
+import { modelRegistry, weightLayerNames, type ModelSpec } from '@squash/trainer/specs';
 
 /** A model by name (from the experiment's `models:` or built in), or undefined when unknown. */
 export function findModel(name: string, models: Record<string, ModelSpec> | undefined): ModelSpec | undefined {

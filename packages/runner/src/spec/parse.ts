@@ -15,7 +15,8 @@ export interface ParseResult {
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validate() {
-  validator ??= new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: false }).compile(buildExperimentSchema());
+  // optimize: false — the generated code's optimisation passes cost 3× the compile (0.76 → 0.26 s here) to speed up validating one file.
+  validator ??= new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: false, code: { optimize: false } }).compile(buildExperimentSchema());
   return validator;
 }
 

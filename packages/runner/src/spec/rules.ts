@@ -1,5 +1,5 @@
 import { ConfigError, didYouMean, type SourceLocation } from '@squash/core';
-import { modelRegistry, modelSpecProblems, type ModelSpec } from '@squash/trainer';
+import { modelRegistry, modelSpecProblems, type ModelSpec } from '@squash/trainer/specs';
 import { findModel } from '../grid/layers.js';
 import { gridRule } from './grid_rules.js';
 import type { PathSegment } from './locate.js';

@@ -1,6 +1,6 @@
 import { compressorRegistry } from '@squash/compressors';
 import { datasetRegistry } from '@squash/datasets';
-import { LAYER_FIELDS, LAYER_TYPES, modelRegistry, type LayerField } from '@squash/trainer';
+import { LAYER_FIELDS, LAYER_TYPES, modelRegistry, type LayerField } from '@squash/trainer/specs';
 import { layerOverrideParams, stageNames, stageParams, trainingStageRegistry } from '../stages/registry.js';
 import { axisSchema, EXCLUDE_SCHEMA, layersSchema, scalarSchema, ZIP_SCHEMA, type Schema } from './schema_values.js';
 

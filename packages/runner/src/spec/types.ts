@@ -1,6 +1,6 @@
 import type { ParamValue } from '@squash/core';
 import type { DatasetSpec } from '@squash/datasets';
-import type { ModelSpec } from '@squash/trainer';
+import type { ModelSpec } from '@squash/trainer/specs';
 
 /** Training settings of the baseline model. */
 export interface TrainSpec {

@@ -1,0 +1,8 @@
+// Reading and planning experiment files without loading TensorFlow.js (report, dry runs).
+export { parseSpec, loadExperimentFile, type ParseResult } from './parse.js';
+export { buildExperimentSchema } from './schema.js';
+export { normalizeSpec } from './normalize.js';
+export { formatPath, type PathSegment } from './locate.js';
+export type { Experiment, WrittenExperiment, TrainSpec, Stage, Trial, BaselineConfig, Reference } from './types.js';
+export { TRAIN_DEFAULTS } from './types.js';
+export { expandGrid, planTrials, trialLabel, trialId, baselineId, type Axis } from '../plan.js';
