@@ -58,6 +58,8 @@ describe('errors and registry', () => {
 });
 
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadAddon } from '@squash/native';
@@ -73,7 +75,7 @@ describe('backend', () => {
     expect(['tensorflow', 'native', 'wasm', 'cpu']).toContain(choice.name);
     expect(choice.reason.length).toBeGreaterThan(0);
   });
-  const withoutBackend = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'SQUASH_BACKEND' && k !== 'SQUASH_NATIVE'));
+  const withoutBackend = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'SQUASH_BACKEND' && k !== 'SQUASH_NATIVE' && k !== 'SQUASH_NATIVE_DIR'));
   // Each in a fresh process: the choice is made once per process.
   const choose = (env: Record<string, string>) => {
     const script = `import { selectBackend } from ${JSON.stringify(pathToFileURL(join(__dirname, '..', 'dist', 'index.js')).href)};
@@ -92,6 +94,17 @@ describe('backend', () => {
     const c = choose({ SQUASH_NATIVE: '0' });
     expect(c).toMatchObject({ name: 'wasm', active: 'wasm' });
     expect(c.reason).toMatch(/disabled by SQUASH_NATIVE=0 → wasm/);
+  });
+  it('falls back to wasm when the addon could not be built, naming the build failure', () => {
+    // The real build script, with no compiler, into a temporary directory the loader then reads.
+    const dir = mkdtempSync(join(tmpdir(), 'squash-native-'));
+    const script = join(__dirname, '..', '..', 'native', 'scripts', 'build-addon.mjs');
+    const build = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...process.env, SQUASH_NATIVE_DIR: dir, CXX: 'no-such-c++' } });
+    expect(build.status).toBe(0);
+    expect(build.stdout).toMatch(/not built \(no C\+\+ compiler/);
+    const c = choose({ SQUASH_NATIVE_DIR: dir });
+    expect(c).toMatchObject({ name: 'wasm', active: 'wasm' });
+    expect(c.reason).toMatch(/native addon not built: no C\+\+ compiler \(tried no-such-c\+\+\) → wasm/);
   });
   it('a forced native backend that cannot load is a ConfigError', () => {
     const script = `import { selectBackend } from ${JSON.stringify(pathToFileURL(join(__dirname, '..', 'dist', 'index.js')).href)};

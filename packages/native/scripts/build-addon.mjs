@@ -4,16 +4,20 @@
 // still builds the package: the failure is written to dist/addon-status.json, and Squash falls back
 // to the wasm backend, saying why.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'dist', 'squash_native.node');
-const status = join(root, 'dist', 'addon-status.json');
-mkdirSync(join(root, 'dist'), { recursive: true });
+// SQUASH_NATIVE_DIR: where the addon goes (tests build into a temporary directory); default dist/.
+const dir = process.env.SQUASH_NATIVE_DIR || join(root, 'dist');
+const out = join(dir, 'squash_native.node');
+const status = join(dir, 'addon-status.json');
+mkdirSync(dir, { recursive: true });
 
 function finish(ok, reason) {
+  // A failed build must not leave an older addon behind to be loaded.
+  if (!ok) rmSync(out, { force: true });
   writeFileSync(status, JSON.stringify({ ok, reason }) + '\n');
   console.log(`squash native addon: ${ok ? 'built' : 'not built'} (${reason})`);
   process.exit(0);
@@ -28,12 +32,15 @@ const headerDirs = [
 ].filter(Boolean);
 const include = headerDirs.find((d) => existsSync(join(d, 'node_api.h')));
 if (!include) finish(false, `no node_api.h in ${headerDirs.join(', ')}`);
-const cxx = process.env.CXX || 'c++';
+const compilers = process.env.CXX ? [process.env.CXX] : ['c++', 'g++', 'clang++'];
+const cxx = compilers.find((c) => !spawnSync(c, ['--version'], { encoding: 'utf8' }).error);
+if (!cxx) finish(false, `no C++ compiler (tried ${compilers.join(', ')})`);
 const args = ['-O3', '-std=c++17', '-fPIC', '-shared', '-fno-math-errno', '-fvisibility=hidden', '-DNAPI_VERSION=8', `-I${include}`,
-  '-o', out, join(root, 'csrc', 'kernels.cc'), '-lpthread'];
+  '-o', `${out}.tmp`, join(root, 'csrc', 'kernels.cc'), '-lpthread'];
 if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
 const t0 = Date.now();
 const r = spawnSync(cxx, args, { encoding: 'utf8' });
 if (r.error) finish(false, `${cxx} not runnable: ${r.error.message}`);
 if (r.status !== 0) finish(false, `${cxx} failed: ${(r.stderr || '').trim().split('\n').slice(0, 3).join(' | ')}`);
+renameSync(`${out}.tmp`, out); // atomic: a running process keeps the file it loaded
 finish(true, `${cxx} ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -22,8 +22,11 @@ export type AddonLoad = { addon: Addon; why: string } | { addon?: undefined; why
 
 let loaded: AddonLoad | undefined;
 
-/** dist/ of this package, where the build puts squash_native.node (also found from src/ under vitest). */
-const distDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+/**
+ * Where the build put squash_native.node: this package's dist/ (also found from src/ under vitest),
+ * or SQUASH_NATIVE_DIR when set (the build script honours it too).
+ */
+const distDir = process.env.SQUASH_NATIVE_DIR || join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 
 /**
  * Loads the compiled addon once. Never throws: without it, `why` says what went wrong (not built
