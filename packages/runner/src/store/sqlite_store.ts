@@ -62,6 +62,8 @@ function migrate(db: Database.Database, path: string): void {
   for (const m of MIGRATIONS) {
     if (applied.has(m.name)) continue;
     db.transaction(() => {
+      // Another process (a second runner, a reader upgrading the file) may have applied it since.
+      if (db.prepare('SELECT 1 FROM _squash_migrations WHERE name = ?').get(m.name)) return;
       m.up(db);
       db.prepare('INSERT INTO _squash_migrations (name, applied_at) VALUES (?, ?)').run(m.name, now());
     }).immediate();
