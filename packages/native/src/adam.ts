@@ -1,5 +1,6 @@
 import type * as tfType from '@tensorflow/tfjs';
 import type { Addon } from './addon.js';
+import { allocate } from './buffers.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './backend.js';
 import { f32, type CpuBackend, type Tf } from './kernels/common.js';
 
@@ -43,7 +44,7 @@ function fusedAdamClass(tf: Tf) {
         const w = f32(backend, value), g = f32(backend, gradient);
         if (!w || !g) throw new Error(`FusedAdam: ${name} is not a float32 tensor on the native backend`);
         const mom = (this.moments[i] ??= { m: new Float32Array(w.length), v: new Float32Array(w.length) });
-        const out = new Float32Array(w.length);
+        const out = allocate(w.length);
         this.addon.adam(w, g, mom.m, mom.v, out, fr(this.learningRate), b1, fr(1 - this.beta1), b2, fr(1 - this.beta2), fr(this.epsilon), c1, c2);
         const next = tf.tensor(out, value.shape, 'float32');
         value.assign(next);

@@ -1,4 +1,5 @@
 import { loadAddon, type Addon } from './addon.js';
+import { recycleBuffers } from './buffers.js';
 import type { CpuBackend, KernelArgs, KernelFunc, NativeKernel, Tf } from './kernels/common.js';
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput, fusedConv2D } from './kernels/conv.js';
 import { batchMatMul, fusedMatMul } from './kernels/mat_mul.js';
@@ -40,7 +41,11 @@ export function registerNativeBackend(tf: Tf): NativeRegistration {
     const cpu = tf.engine().findBackend('cpu') as object | null;
     if (!cpu) return (registered = { ok: false, why: 'tfjs cpu backend unavailable' });
     const Ctor = cpu.constructor as new () => object;
-    tf.registerBackend(NATIVE_BACKEND, () => new Ctor() as never, 1);
+    tf.registerBackend(NATIVE_BACKEND, () => {
+      const backend = new Ctor();
+      recycleBuffers(backend);
+      return backend as never;
+    }, 1);
     const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k]));
     for (const k of cpuKernels.values()) {
       if (!(k.kernelName in NATIVE_KERNELS)) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });

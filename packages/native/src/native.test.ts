@@ -182,3 +182,34 @@ describe.skipIf(!available)('native backend vs cpu', () => {
     expectClose(got.out, ref.out, 4, 'adam');
   });
 });
+
+describe.skipIf(!available)('recycled output buffers', () => {
+  it('reuse disposed outputs, never one that was read out or is still seen through a view', async () => {
+    registerNativeBackend(tf);
+    await tf.setBackend(NATIVE_BACKEND);
+    const { pooled } = await import('./buffers.js');
+    const a = tf.randomNormal([64, 512]), b = tf.randomNormal([512, 300]);
+    // Read out, then disposed: the array the caller holds must keep its values.
+    const c1 = tf.matMul(a, b);
+    const read = c1.dataSync();
+    const kept = read.slice();
+    c1.dispose();
+    // A view (cpu's Slice of a contiguous block is a subarray) outlives its parent.
+    const c2 = tf.matMul(a, b);
+    const view = tf.slice(c2, [0, 0], [2, 300]);
+    const viewValues = view.dataSync().slice();
+    c2.dispose();
+    // Disposed and never seen: recycled.
+    const before = pooled().arrays;
+    tf.matMul(a, b).dispose();
+    expect(pooled().arrays).toBe(before + 1);
+    for (let i = 0; i < 5; i++) tf.tidy(() => tf.matMul(tf.mul(a, 2), b)); // churn the pool
+    expect(Array.from(read)).toEqual(Array.from(kept));
+    expect(Array.from(view.dataSync())).toEqual(Array.from(viewValues));
+    // And recycled outputs are fully overwritten.
+    const ref = tf.matMul(a, b).dataSync().slice();
+    tf.matMul(tf.mul(a, 3), b).dispose();
+    expect(Array.from(tf.matMul(a, b).dataSync())).toEqual(Array.from(ref));
+    tf.dispose([a, b, view]);
+  });
+});

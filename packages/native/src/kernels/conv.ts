@@ -1,5 +1,6 @@
 import type { Addon } from '../addon.js';
 import { activationCode, biasValues, f32, type KernelArgs, type NativeKernel, type Tf } from './common.js';
+import { allocate } from '../buffers.js';
 
 type ConvInfo = ReturnType<Tf['backend_util']['computeConv2DInfo']>;
 
@@ -27,7 +28,7 @@ function conv(addon: Addon, { inputs, backend, attrs }: KernelArgs, tf: Tf, fuse
     act = code;
     bias = b;
   }
-  const out = new Float32Array(info.outShape.reduce((a, b) => a * b, 1));
+  const out = allocate(info.outShape.reduce((a, b) => a * b, 1));
   addon.conv2d(xv, wv, out, bias, act, ...dims(info));
   return backend.makeTensorInfo(info.outShape, 'float32', out);
 }
@@ -42,7 +43,7 @@ export const conv2DBackpropInput: NativeKernel = (addon, { inputs, backend, attr
   const inShape = attrs!.inputShape as [number, number, number, number];
   const info = tf.backend_util.computeConv2DInfo(inShape, filter.shape as [number, number, number, number], attrs!.strides as number, 1,
     attrs!.pad as 'valid', attrs!.dimRoundingMode as 'floor', false, 'channelsLast');
-  const out = new Float32Array(inShape.reduce((a, b) => a * b, 1));
+  const out = allocate(inShape.reduce((a, b) => a * b, 1));
   addon.conv2dBackpropInput(dyv, wv, out, ...dims(info));
   return backend.makeTensorInfo(inShape, 'float32', out);
 };
@@ -54,7 +55,7 @@ export const conv2DBackpropFilter: NativeKernel = (addon, { inputs, backend, att
   const filterShape = attrs!.filterShape as [number, number, number, number];
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, attrs!.strides as number, 1,
     attrs!.pad as 'valid', attrs!.dimRoundingMode as 'floor', false, 'channelsLast');
-  const out = new Float32Array(filterShape.reduce((a, b) => a * b, 1));
+  const out = allocate(filterShape.reduce((a, b) => a * b, 1));
   addon.conv2dBackpropFilter(xv, dyv, out, ...dims(info));
   return backend.makeTensorInfo(filterShape, 'float32', out);
 };

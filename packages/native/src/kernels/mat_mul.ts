@@ -1,5 +1,6 @@
 import type { Addon } from '../addon.js';
 import { activationCode, biasValues, f32, size, type KernelArgs, type NativeKernel, type TensorInfo } from './common.js';
+import { allocate } from '../buffers.js';
 
 /**
  * BatchMatMul and _FusedMatMul (bias + relu in the epilogue) on float32 operands of rank ≥ 2 whose
@@ -34,7 +35,7 @@ function matMul(addon: Addon, { inputs, backend, attrs }: KernelArgs, fused: boo
     act = code;
     bias = bv2;
   }
-  const out = new Float32Array(batch * M * N);
+  const out = allocate(batch * M * N);
   addon.matMul(av, bv, out, batch, M, K, N, transA ? 1 : 0, transB ? 1 : 0, batchA === 1 ? 0 : M * K, batchB === 1 ? 0 : K * N, bias, act);
   return backend.makeTensorInfo([...outBatch, M, N], 'float32', out);
 }

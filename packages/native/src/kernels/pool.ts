@@ -1,4 +1,5 @@
 import { f32, type KernelArgs, type NativeKernel, type Tf } from './common.js';
+import { allocate } from '../buffers.js';
 
 type PoolInfo = ReturnType<Tf['backend_util']['computePool2DInfo']>;
 
@@ -20,7 +21,7 @@ export const maxPool: NativeKernel = (addon, { inputs, backend, attrs }, tf) => 
   if (!x || !xv || x.shape.length !== 4) return undefined;
   const info = poolInfo(tf, x.shape, attrs);
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
-  const out = new Float32Array(info.outShape.reduce((a, b) => a * b, 1));
+  const out = allocate(info.outShape.reduce((a, b) => a * b, 1));
   addon.maxPool(xv, out, ...dims(info));
   return backend.makeTensorInfo(info.outShape, 'float32', out);
 };
@@ -31,7 +32,7 @@ export const maxPoolGrad: NativeKernel = (addon, { inputs, backend, attrs }, tf)
   const dyv = f32(backend, dy), xv = f32(backend, input);
   if (!dy || !input || !dyv || !xv || input.shape.length !== 4) return undefined;
   const info = poolInfo(tf, input.shape, attrs);
-  const out = new Float32Array(xv.length);
+  const out = allocate(xv.length);
   addon.maxPoolGrad(dyv, xv, out, ...dims(info));
   return backend.makeTensorInfo(input.shape, 'float32', out);
 };

@@ -1,4 +1,5 @@
 import { f32, size, type NativeKernel } from './common.js';
+import { allocate } from '../buffers.js';
 
 /**
  * Sum over leading axes (every bias gradient: [batch, …, channels] → [channels]). cpu's kernel
@@ -16,7 +17,7 @@ export const sum: NativeKernel = (addon, { inputs, backend, attrs }) => {
   if (axes.length === 0 || axes.some((a, i) => a !== i)) return undefined;
   const k = axes.length;
   const rows = size(x.shape.slice(0, k)), inner = size(x.shape.slice(k));
-  const out = new Float32Array(inner);
+  const out = allocate(inner);
   addon.sumRows(xv, rows, inner, out);
   const shape = attrs?.keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k);
   return backend.makeTensorInfo(shape, 'float32', out);
