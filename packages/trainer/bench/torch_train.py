@@ -6,8 +6,8 @@ JSON line: training and inference samples/s.
   python3 torch_train.py --model lenet-5 --x x.f32 --y y.i32 --count N --seconds 12 --warmup 5
       --batch 128 --infer-x tx.f32 --infer-count M --infer-batch 1000 --threads 2
 
-The number of measured steps is chosen from the warm-up steps' time so the pass lasts about
---seconds (at least 20 steps); batches cycle through the N samples given.
+The number of measured steps is chosen from 10 timed steps after the warm-up so the pass lasts
+about --seconds (at least 20 steps); batches cycle through the N samples given.
 
 x.f32: float32 images (N×784, already scaled to [0, 1]); y.i32: int32 labels. The Node bench
 writes both from the same MNIST arrays Squash trains on.
@@ -64,10 +64,12 @@ def main():
         return loss
 
     model.train()
-    t0 = time.perf_counter()
     for i in range(a.warmup):
         step(i)
-    per_step = (time.perf_counter() - t0) / max(1, a.warmup)
+    t0 = time.perf_counter()  # a short timed pass after the warm-up sizes the measured one
+    for i in range(10):
+        step(i)
+    per_step = (time.perf_counter() - t0) / 10
     steps = a.steps or max(20, round(a.seconds / per_step))
     t0 = time.perf_counter()
     for i in range(steps):
