@@ -1,4 +1,4 @@
-import type { RunHead, RunView } from '@squash/runner';
+import type { RunView } from '@squash/runner';
 import { paretoFront } from './pareto.js';
 import { hideConstantColumns, type Cell, type Table } from './table.js';
 
@@ -15,10 +15,10 @@ export interface ComparisonOptions {
    */
   maxRows?: number;
   /**
-   * Every run of the experiment, when `runs` holds only the rows to show (chosen with `shownRuns`
-   * from these heads): the title counts, the seed column and the front come from all of them.
+   * The whole experiment, when `runs` holds only the rows to show (chosen with `shownRuns` from
+   * light heads, with `front` computed over all of them): the title and seed column use these.
    */
-  heads?: readonly RunHead[];
+  population?: { runs: number; trials: number; seeds: number; backends: string[] };
 }
 
 /** Columns `hideConstant` never drops. */
@@ -47,12 +47,12 @@ const ratio = (v: Cell) => (typeof v === 'number' ? `${v.toFixed(1)}×` : '');
  * The rows a table of at most `maxRows` shows, in table order (baselines first): the Pareto-front
  * runs first, then the others in order until the table is full.
  */
-export function shownRuns<T extends RunHead>(runs: readonly T[], maxRows: number, front?: ReadonlySet<string>): T[] {
+export function shownRuns<T extends { isBaseline: boolean }>(runs: readonly T[], maxRows: number, onFront: (r: T) => boolean = () => false): T[] {
   const ordered = [...runs.filter((r) => r.isBaseline), ...runs.filter((r) => !r.isBaseline)];
   if (ordered.length <= maxRows) return ordered;
   const max = Math.max(0, maxRows);
   const keep = new Set<T>();
-  if (front) for (const r of ordered) if (keep.size < max && front.has(r.id)) keep.add(r);
+  for (const r of ordered) if (keep.size < max && onFront(r)) keep.add(r);
   for (const r of ordered) {
     if (keep.size >= max) break;
     keep.add(r);
@@ -65,20 +65,22 @@ export function shownRuns<T extends RunHead>(runs: readonly T[], maxRows: number
  * fraction of weights changed and kept, and bits. Failed trials stay visible with their status.
  */
 export function comparisonTable(experiment: string, runs: RunView[], opts: ComparisonOptions = {}): Table {
-  const all: readonly RunHead[] = opts.heads ?? runs;
-  const front = opts.front ?? (opts.pareto ? paretoFront(paretoPoints(all)) : undefined);
-  const ordered = opts.heads ? runs : shownRuns(runs, opts.maxRows ?? Infinity, front);
-  const total = all.length;
-  const seeds = new Set(all.map((r) => r.seed));
+  const front = opts.front ?? (opts.pareto ? paretoFront(paretoPoints(runs)) : undefined);
+  const ordered = opts.population ? runs : shownRuns(runs, opts.maxRows ?? Infinity, (r) => front?.has(r.id) ?? false);
+  const population = opts.population ?? {
+    runs: runs.length, trials: runs.filter((r) => !r.isBaseline).length, seeds: new Set(runs.map((r) => r.seed)).size,
+    backends: [...new Set(runs.map((r) => r.backend ?? ''))],
+  };
+  const total = population.runs;
   const table: Table = {
     title:
-      `${experiment}: ${all.filter((r) => !r.isBaseline).length} trials, backend ${[...new Set(all.map((r) => r.backend))].join('/')}` +
+      `${experiment}: ${population.trials} trials, backend ${population.backends.join('/')}` +
       (ordered.length < total ? `; showing ${ordered.length} of ${total} rows (${front ? 'the Pareto front, then ' : ''}the first in table order)` : ''),
     columns: [
       { key: 'sweep', title: 'sweep', align: 'left' },
       { key: 'trial', title: 'trial', align: 'left' },
       ...(front ? [{ key: 'front', title: 'front', align: 'left' as const, format: star }] : []),
-      ...(seeds.size > 1 ? [{ key: 'seed', title: 'seed', align: 'right' as const }] : []),
+      ...(population.seeds > 1 ? [{ key: 'seed', title: 'seed', align: 'right' as const }] : []),
       { key: 'accuracy', title: 'acc %', align: 'right', format: pct(2) },
       { key: 'accuracy_delta', title: 'Δ pts', align: 'right', format: signedPoints },
       { key: 'loss', title: 'loss', align: 'right', format: fixed(4) },

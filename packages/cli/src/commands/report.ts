@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { ConfigError, didYouMean } from '@squash/core';
 import type { Experiment, Reference } from '@squash/runner';
 import { defaultPaths, SqliteStore } from '@squash/runner/store';
-import { paretoFront, paretoPoints, pivotTable, referenceTable, renderHtml, renderJson, renderTable, reportTable, REPORT_FORMATS, shownRuns, type Table } from '@squash/reporter';
+import { paretoFront, pivotTable, referenceTable, renderHtml, renderJson, renderTable, reportTable, REPORT_FORMATS, shownRuns, type Table } from '@squash/reporter';
 import type { ParsedArgs } from '../cli.js';
 
 export type IO = { out: (s: string) => void; err: (s: string) => void };
@@ -79,12 +79,12 @@ function rowLimit(limit: string | undefined, format: OutputFormat): number {
  * crash adds runs; `squash history` shows them all) — restricted to the trials a file plans now, in
  * plan order; `only` undefined keeps every trial, in the order first claimed.
  */
-function planOrder<T extends { trialId: string; status: string }>(runs: T[], only: Map<string, number> | undefined): T[] {
+function planOrder<T extends { trialId: string }>(runs: T[], only: Map<string, number> | undefined, finished: (r: T) => boolean): T[] {
   const latest = new Map<string, T>();
   for (const r of runs) {
     if (only && !only.has(r.trialId)) continue;
     const kept = latest.get(r.trialId);
-    if (!kept || r.status === 'FINISHED' || kept.status !== 'FINISHED') latest.set(r.trialId, r);
+    if (!kept || finished(r) || !finished(kept)) latest.set(r.trialId, r);
   }
   const out = [...latest.values()];
   return only ? out.sort((a, b) => only.get(a.trialId)! - only.get(b.trialId)!) : out;
@@ -104,11 +104,21 @@ function noRuns(store: SqliteStore, name: string, stored: number): ConfigError {
  */
 function limitedReportTable(store: SqliteStore, target: ReportTarget, limit: number): Table {
   const stored = store.listRunHeads(target.name, ['accuracy', 'artifact_bytes']);
-  const heads = planOrder(stored, target.only);
+  const heads = planOrder(stored, target.only, (h) => h.finished);
   if (!heads.length) throw noRuns(store, target.name, stored.length);
-  const front = paretoFront(paretoPoints(heads));
-  const shown = shownRuns(heads, limit, front);
-  return reportTable(target.name, store.runsById(shown.map((h) => h.id)), { heads, front });
+  const points = heads.flatMap((h) => {
+    const { accuracy, artifact_bytes: bytes } = h.metrics;
+    return h.finished && Number.isFinite(accuracy) && Number.isFinite(bytes) ? [{ id: String(h.rowid), accuracy: accuracy!, bytes: bytes! }] : [];
+  });
+  const frontRows = paretoFront(points);
+  const shown = shownRuns(heads, limit, (h) => frontRows.has(String(h.rowid)));
+  const runs = store.runsByRowid(shown.map((h) => h.rowid));
+  const front = new Set(runs.filter((_, i) => frontRows.has(String(shown[i]!.rowid))).map((r) => r.id));
+  const population = {
+    runs: heads.length, trials: heads.filter((h) => !h.isBaseline).length, seeds: new Set(heads.map((h) => h.seed)).size,
+    backends: store.experimentBackends(target.name),
+  };
+  return reportTable(target.name, runs, { front, population });
 }
 
 export function printReport(store: SqliteStore, target: ReportTarget, format: OutputFormat, io: IO, opts: ReportOptions = {}): void {
@@ -122,7 +132,7 @@ export function printReport(store: SqliteStore, target: ReportTarget, format: Ou
     text = renderAs(limitedReportTable(store, target, limit), format, width);
   } else {
     const stored = store.listRuns(name);
-    const runs = planOrder(stored, only);
+    const runs = planOrder(stored, only, (r) => r.status === 'FINISHED');
     if (!runs.length) throw noRuns(store, name, stored.length);
     if (format === 'html') {
       text = renderHtml(name, runs, { generatedAt: new Date().toISOString() });

@@ -88,10 +88,14 @@ describe('SqliteStore', () => {
     expect(base).toMatchObject({ id: claim.runId, isBaseline: true, attempt: 1, squashVersion: '9.9.9', status: 'FINISHED', metrics: { accuracy: 0.97 } });
     expect(first).toMatchObject({ id: a, status: 'FAILED', error: 'boom', params: { bits: 8, scheme: 'sym', on: false }, metrics: { accuracy: 0.30000000000000004 },
       tags: { owner: 'ann' }, artifacts: { model: { path: '/x.sqz', bytes: 123 } } });
-    expect(store.listRunHeads('e', ['accuracy', 'absent'])).toEqual([
-      { id: claim.runId, trialId: 'b', isBaseline: true, status: 'FINISHED', seed: 2, backend: 'wasm', metrics: { accuracy: 0.97 } },
-      { id: a, trialId: 'a', isBaseline: false, status: 'FAILED', seed: 1, backend: 'cpu', metrics: { accuracy: 0.30000000000000004 } },
+    const heads = store.listRunHeads('e', ['accuracy', 'absent']);
+    expect(heads.map(({ rowid, ...h }) => (expect(rowid).toBeGreaterThan(0), h))).toEqual([
+      { trialId: 'b', isBaseline: true, finished: true, seed: 2, metrics: { accuracy: 0.97 } },
+      { trialId: 'a', isBaseline: false, finished: false, seed: 1, metrics: { accuracy: 0.30000000000000004 } },
     ]);
+    // Heads fetch their full views by rowid, in the order asked.
+    expect(store.runsByRowid([heads[1]!.rowid, heads[0]!.rowid]).map((v) => v.id)).toEqual([a, claim.runId]);
+    expect(store.experimentBackends('e')).toEqual(['cpu', 'wasm']);
     store.close();
   });
 
