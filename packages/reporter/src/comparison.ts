@@ -15,7 +15,7 @@ export interface ComparisonOptions {
    */
   maxRows?: number;
   /**
-   * The whole experiment, when `runs` holds only the rows to show (chosen with `shownRuns` from
+   * The whole experiment, when `runs` holds only the rows to show (chosen with `shownRows` from
    * light heads, with `front` computed over all of them): the title and seed column use these.
    */
   population?: { runs: number; trials: number; seeds: number; backends: string[] };
@@ -44,20 +44,24 @@ const star = (v: Cell) => (v === true ? '★' : '');
 const ratio = (v: Cell) => (typeof v === 'number' ? `${v.toFixed(1)}×` : '');
 
 /**
- * The rows a table of at most `maxRows` shows, in table order (baselines first): the Pareto-front
- * runs first, then the others in order until the table is full.
+ * The rows a table of at most `maxRows` shows, as indices in table order (baselines first): the
+ * Pareto-front rows first, then the others in order until the table is full. Over indices, so a
+ * report can choose among 100,000 run heads without an object per run.
  */
-export function shownRuns<T extends { isBaseline: boolean }>(runs: readonly T[], maxRows: number, onFront: (r: T) => boolean = () => false): T[] {
-  const ordered = [...runs.filter((r) => r.isBaseline), ...runs.filter((r) => !r.isBaseline)];
+export function shownRows(count: number, maxRows: number, isBaseline: (i: number) => boolean, onFront: (i: number) => boolean = () => false): number[] {
+  const ordered: number[] = [];
+  for (let i = 0; i < count; i++) if (isBaseline(i)) ordered.push(i);
+  for (let i = 0; i < count; i++) if (!isBaseline(i)) ordered.push(i);
   if (ordered.length <= maxRows) return ordered;
   const max = Math.max(0, maxRows);
-  const keep = new Set<T>();
-  for (const r of ordered) if (keep.size < max && onFront(r)) keep.add(r);
-  for (const r of ordered) {
-    if (keep.size >= max) break;
-    keep.add(r);
+  const keep = new Uint8Array(count);
+  let kept = 0;
+  for (const i of ordered) if (kept < max && onFront(i)) (keep[i] = 1), kept++;
+  for (const i of ordered) {
+    if (kept >= max) break;
+    if (!keep[i]) (keep[i] = 1), kept++;
   }
-  return ordered.filter((r) => keep.has(r));
+  return ordered.filter((i) => keep[i]);
 }
 
 /**
@@ -66,7 +70,7 @@ export function shownRuns<T extends { isBaseline: boolean }>(runs: readonly T[],
  */
 export function comparisonTable(experiment: string, runs: RunView[], opts: ComparisonOptions = {}): Table {
   const front = opts.front ?? (opts.pareto ? paretoFront(paretoPoints(runs)) : undefined);
-  const ordered = opts.population ? runs : shownRuns(runs, opts.maxRows ?? Infinity, (r) => front?.has(r.id) ?? false);
+  const ordered = opts.population ? runs : shownRows(runs.length, opts.maxRows ?? Infinity, (i) => runs[i]!.isBaseline, (i) => front?.has(runs[i]!.id) ?? false).map((i) => runs[i]!);
   const population = opts.population ?? {
     runs: runs.length, trials: runs.filter((r) => !r.isBaseline).length, seeds: new Set(runs.map((r) => r.seed)).size,
     backends: [...new Set(runs.map((r) => r.backend ?? ''))],

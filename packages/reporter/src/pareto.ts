@@ -12,18 +12,29 @@ export interface ParetoPoint {
  * input order.
  */
 export function paretoFront(points: ReadonlyArray<ParetoPoint>): Set<string> {
-  const valid = prefilter(points.filter((p) => Number.isFinite(p.accuracy) && Number.isFinite(p.bytes)));
-  valid.sort((a, b) => a.bytes - b.bytes || b.accuracy - a.accuracy || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const front = new Set<string>();
+  const accuracy = Float64Array.from(points, (p) => p.accuracy);
+  const bytes = Float64Array.from(points, (p) => p.bytes);
+  const front = paretoFrontIndices(accuracy, bytes, points.map((_, i) => i));
+  return new Set([...front].map((i) => points[i]!.id));
+}
+
+/**
+ * The same front over columns (a report's 100,000 run heads, without an object per run): the
+ * indices in `among` whose (accuracy[i], bytes[i]) no other index in `among` dominates.
+ */
+export function paretoFrontIndices(accuracy: ArrayLike<number>, bytes: ArrayLike<number>, among: readonly number[]): Set<number> {
+  const valid = prefilter(accuracy, bytes, among.filter((i) => Number.isFinite(accuracy[i]) && Number.isFinite(bytes[i])));
+  valid.sort((a, b) => bytes[a]! - bytes[b]! || accuracy[b]! - accuracy[a]! || a - b);
+  const front = new Set<number>();
   let best = -Infinity;
-  let last: ParetoPoint | undefined;
-  for (const p of valid) {
-    if (p.accuracy > best) {
-      front.add(p.id);
-      best = p.accuracy;
-      last = p;
-    } else if (last && p.accuracy === last.accuracy && p.bytes === last.bytes) {
-      front.add(p.id);
+  let last = -1;
+  for (const i of valid) {
+    if (accuracy[i]! > best) {
+      front.add(i);
+      best = accuracy[i]!;
+      last = i;
+    } else if (last >= 0 && accuracy[i] === accuracy[last] && bytes[i] === bytes[last]) {
+      front.add(i);
     }
   }
   return front;
@@ -36,27 +47,27 @@ const BINS = 1024;
  * bytes (bin i holds strictly fewer bytes than bin i + 1), and a point is dominated when an
  * earlier bin has a point at least as accurate (strictly fewer bytes, accuracy ≥).
  */
-function prefilter(points: ParetoPoint[]): ParetoPoint[] {
+function prefilter(accuracy: ArrayLike<number>, bytes: ArrayLike<number>, points: number[]): number[] {
   if (points.length < 4 * BINS) return points;
   let lo = Infinity;
   let hi = -Infinity;
-  for (const p of points) {
-    if (p.bytes < lo) lo = p.bytes;
-    if (p.bytes > hi) hi = p.bytes;
+  for (const i of points) {
+    if (bytes[i]! < lo) lo = bytes[i]!;
+    if (bytes[i]! > hi) hi = bytes[i]!;
   }
   if (!(hi > lo)) return points;
   const width = (hi - lo) / BINS;
   const bin = (b: number) => Math.min(BINS - 1, Math.floor((b - lo) / width));
   const best = new Float64Array(BINS).fill(-Infinity);
-  for (const p of points) {
-    const i = bin(p.bytes);
-    if (p.accuracy > best[i]!) best[i] = p.accuracy;
+  for (const i of points) {
+    const k = bin(bytes[i]!);
+    if (accuracy[i]! > best[k]!) best[k] = accuracy[i]!;
   }
-  // before[i]: the best accuracy in bins < i (all of them strictly fewer bytes than bin i).
+  // before[k]: the best accuracy in bins < k (all of them strictly fewer bytes than bin k).
   const before = new Float64Array(BINS);
   before[0] = -Infinity;
-  for (let i = 1; i < BINS; i++) before[i] = Math.max(before[i - 1]!, best[i - 1]!);
-  return points.filter((p) => p.accuracy > before[bin(p.bytes)]!);
+  for (let k = 1; k < BINS; k++) before[k] = Math.max(before[k - 1]!, best[k - 1]!);
+  return points.filter((i) => accuracy[i]! > before[bin(bytes[i]!)]!);
 }
 
 /** The front's points ordered by bytes (ascending): the staircase a plot draws. */

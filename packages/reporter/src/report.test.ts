@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunView } from '@squash/runner';
-import { comparisonTable, hideConstantColumns, renderCsv, renderJson, renderTerminal, reportTable, type Table } from './index.js';
+import { comparisonTable, hideConstantColumns, renderCsv, renderJson, renderTerminal, reportTable, shownRows, type Table } from './index.js';
 
 function run(over: Partial<RunView>): RunView {
   return {
@@ -67,5 +67,16 @@ describe('renderJson', () => {
   });
   it('csv of the pareto table carries the raw boolean', () => {
     expect(renderCsv(comparisonTable('e', runs, { pareto: true })).split('\r\n')[2]).toMatch(/^bits,q8,true,0\.979,/);
+  });
+});
+
+describe('shownRows', () => {
+  it('keeps baselines first, fills with the front, then table order, and returns table order', () => {
+    const baseline = (i: number) => i === 3;
+    expect(shownRows(6, 3, baseline, (i) => i === 5)).toEqual([3, 0, 5]);
+    expect(shownRows(6, 10, baseline)).toEqual([3, 0, 1, 2, 4, 5]);
+    // A front larger than the table: the first front rows in table order.
+    expect(shownRows(6, 2, baseline, (i) => i >= 2)).toEqual([3, 2]);
+    expect(shownRows(6, 0, baseline)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { ConfigError, didYouMean } from '@squash/core';
 import type { Experiment, Reference } from '@squash/runner';
 import { defaultPaths, SqliteStore } from '@squash/runner/store';
-import { paretoFront, pivotTable, referenceTable, renderHtml, renderJson, renderTable, reportTable, REPORT_FORMATS, shownRuns, type Table } from '@squash/reporter';
+import { paretoFrontIndices, pivotTable, referenceTable, renderHtml, renderJson, renderTable, reportTable, REPORT_FORMATS, shownRows, type Table } from '@squash/reporter';
 import type { ParsedArgs } from '../cli.js';
 
 export type IO = { out: (s: string) => void; err: (s: string) => void };
@@ -77,17 +77,18 @@ function rowLimit(limit: string | undefined, format: OutputFormat): number {
 /**
  * One run per trial — its latest FINISHED run, else its latest (a --force rerun or a retry after a
  * crash adds runs; `squash history` shows them all) — restricted to the trials a file plans now, in
- * plan order; `only` undefined keeps every trial, in the order first claimed.
+ * plan order; `only` undefined keeps every trial, in the order first claimed. Over indices 0…n−1.
  */
-function planOrder<T extends { trialId: string }>(runs: T[], only: Map<string, number> | undefined, finished: (r: T) => boolean): T[] {
-  const latest = new Map<string, T>();
-  for (const r of runs) {
-    if (only && !only.has(r.trialId)) continue;
-    const kept = latest.get(r.trialId);
-    if (!kept || finished(r) || !finished(kept)) latest.set(r.trialId, r);
+function planOrder(n: number, trialId: (i: number) => string, finished: (i: number) => boolean, only: Map<string, number> | undefined): number[] {
+  const latest = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const t = trialId(i);
+    if (only && !only.has(t)) continue;
+    const kept = latest.get(t);
+    if (kept === undefined || finished(i) || !finished(kept)) latest.set(t, i);
   }
   const out = [...latest.values()];
-  return only ? out.sort((a, b) => only.get(a.trialId)! - only.get(b.trialId)!) : out;
+  return only ? out.sort((a, b) => only.get(trialId(a))! - only.get(trialId(b))!) : out;
 }
 
 function noRuns(store: SqliteStore, name: string, stored: number): ConfigError {
@@ -103,19 +104,15 @@ function noRuns(store: SqliteStore, name: string, stored: number): ConfigError {
  * query plus the views of `limit` rows.
  */
 function limitedReportTable(store: SqliteStore, target: ReportTarget, limit: number): Table {
-  const stored = store.listRunHeads(target.name, ['accuracy', 'artifact_bytes']);
-  const heads = planOrder(stored, target.only, (h) => h.finished);
-  if (!heads.length) throw noRuns(store, target.name, stored.length);
-  const points = heads.flatMap((h) => {
-    const { accuracy, artifact_bytes: bytes } = h.metrics;
-    return h.finished && Number.isFinite(accuracy) && Number.isFinite(bytes) ? [{ id: String(h.rowid), accuracy: accuracy!, bytes: bytes! }] : [];
-  });
-  const frontRows = paretoFront(points);
-  const shown = shownRuns(heads, limit, (h) => frontRows.has(String(h.rowid)));
-  const runs = store.runsByRowid(shown.map((h) => h.rowid));
-  const front = new Set(runs.filter((_, i) => frontRows.has(String(shown[i]!.rowid))).map((r) => r.id));
+  const h = store.listRunHeads(target.name, ['accuracy', 'artifact_bytes']);
+  const picked = planOrder(h.length, (i) => h.trialIds[i]!, (i) => h.finished[i] === 1, target.only);
+  if (!picked.length) throw noRuns(store, target.name, h.length);
+  const frontRows = paretoFrontIndices(h.metrics.accuracy!, h.metrics.artifact_bytes!, picked.filter((i) => h.finished[i] === 1));
+  const shown = shownRows(picked.length, limit, (k) => h.isBaseline[picked[k]!] === 1, (k) => frontRows.has(picked[k]!)).map((k) => picked[k]!);
+  const runs = store.runsByRowid(shown.map((i) => h.rowids[i]!));
+  const front = new Set(runs.filter((_, k) => frontRows.has(shown[k]!)).map((r) => r.id));
   const population = {
-    runs: heads.length, trials: heads.filter((h) => !h.isBaseline).length, seeds: new Set(heads.map((h) => h.seed)).size,
+    runs: picked.length, trials: picked.filter((i) => h.isBaseline[i] === 0).length, seeds: new Set(picked.map((i) => h.seeds[i])).size,
     backends: store.experimentBackends(target.name),
   };
   return reportTable(target.name, runs, { front, population });
@@ -132,7 +129,7 @@ export function printReport(store: SqliteStore, target: ReportTarget, format: Ou
     text = renderAs(limitedReportTable(store, target, limit), format, width);
   } else {
     const stored = store.listRuns(name);
-    const runs = planOrder(stored, only, (r) => r.status === 'FINISHED');
+    const runs = planOrder(stored.length, (i) => stored[i]!.trialId, (i) => stored[i]!.status === 'FINISHED', only).map((i) => stored[i]!);
     if (!runs.length) throw noRuns(store, name, stored.length);
     if (format === 'html') {
       text = renderHtml(name, runs, { generatedAt: new Date().toISOString() });

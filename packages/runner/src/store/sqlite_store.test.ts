@@ -89,12 +89,15 @@ describe('SqliteStore', () => {
     expect(first).toMatchObject({ id: a, status: 'FAILED', error: 'boom', params: { bits: 8, scheme: 'sym', on: false }, metrics: { accuracy: 0.30000000000000004 },
       tags: { owner: 'ann' }, artifacts: { model: { path: '/x.sqz', bytes: 123 } } });
     const heads = store.listRunHeads('e', ['accuracy', 'absent']);
-    expect(heads.map(({ rowid, ...h }) => (expect(rowid).toBeGreaterThan(0), h))).toEqual([
-      { trialId: 'b', isBaseline: true, finished: true, seed: 2, metrics: { accuracy: 0.97 } },
-      { trialId: 'a', isBaseline: false, finished: false, seed: 1, metrics: { accuracy: 0.30000000000000004 } },
-    ]);
+    expect(heads.length).toBe(2);
+    expect(heads.trialIds).toEqual(['b', 'a']); // baselines first
+    expect([...heads.isBaseline]).toEqual([1, 0]);
+    expect([...heads.finished]).toEqual([1, 0]);
+    expect([...heads.seeds]).toEqual([2, 1]);
+    expect([...heads.metrics.accuracy!]).toEqual([0.97, 0.30000000000000004]);
+    expect([...heads.metrics.absent!]).toEqual([NaN, NaN]);
     // Heads fetch their full views by rowid, in the order asked.
-    expect(store.runsByRowid([heads[1]!.rowid, heads[0]!.rowid]).map((v) => v.id)).toEqual([a, claim.runId]);
+    expect(store.runsByRowid([heads.rowids[1]!, heads.rowids[0]!]).map((v) => v.id)).toEqual([a, claim.runId]);
     expect(store.experimentBackends('e')).toEqual(['cpu', 'wasm']);
     store.close();
   });
@@ -103,7 +106,8 @@ describe('SqliteStore', () => {
     const store = SqliteStore.open(join(tempDir(), 'db.sqlite'));
     const run = newRun(store, store.ensureExperiment('e', ''));
     store.logBatch(run, { metrics: [{ key: 'layer.dense_1/kernel.kept', value: 7 }, { key: 'a"b', value: 8 }] });
-    expect(store.listRunHeads('e', ['layer.dense_1/kernel.kept', 'a"b'])[0]!.metrics).toEqual({ 'layer.dense_1/kernel.kept': 7, 'a"b': 8 });
+    const heads = store.listRunHeads('e', ['layer.dense_1/kernel.kept', 'a"b']);
+    expect([heads.metrics['layer.dense_1/kernel.kept']![0], heads.metrics['a"b']![0]]).toEqual([7, 8]);
     store.close();
   });
 

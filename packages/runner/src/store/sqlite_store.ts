@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { ConfigError, SQUASH_VERSION, stableHash, type ParamValue } from '@squash/core';
 import { MIGRATIONS } from './migrations.js';
 import { refreshViews, type StoredView } from './run_view.js';
-import type { ClaimRequest, ClaimResult, MetricInput, NewRun, RunHead, RunStatus, RunStore, RunView, WorkerIdentity } from './types.js';
+import type { ClaimRequest, ClaimResult, MetricInput, NewRun, RunHeads, RunStatus, RunStore, RunView, WorkerIdentity } from './types.js';
 
 const now = () => new Date().toISOString();
 
@@ -186,23 +186,33 @@ export class SqliteStore implements RunStore {
    * report's rows needs, read without building 100,000 full views (metrics come out of the JSONB
    * view in SQLite; the only string per run is its trial id).
    */
-  listRunHeads(experiment: string, metricKeys: readonly string[]): RunHead[] {
+  listRunHeads(experiment: string, metricKeys: readonly string[]): RunHeads {
     const picks = metricKeys.map(() => ', r.view_json ->> ?').join('');
-    const rows = this.db
-      .prepare(`SELECT r.rowid, r.trial_id, r.is_baseline, r.status = 'FINISHED', r.seed${picks}
-                FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ? ORDER BY r.rowid`)
-      .raw()
-      // JSON paths quote the key: metric names contain dots and slashes (layer.dense_1/kernel.kept).
-      .all(...metricKeys.map((k) => `$.metrics.${JSON.stringify(k)}`), experiment) as unknown[][];
-    const heads = rows.map((row): RunHead => {
-      const metrics: Record<string, number> = {};
-      metricKeys.forEach((k, i) => {
-        const v = row[5 + i];
-        if (typeof v === 'number') metrics[k] = v;
-      });
-      return { rowid: row[0] as number, trialId: row[1] as string, isBaseline: row[2] === 1, finished: row[3] === 1, seed: row[4] as number, metrics };
-    });
-    return [...heads.filter((h) => h.isBaseline), ...heads.filter((h) => !h.isBaseline)];
+    const count = (this.db.prepare('SELECT COUNT(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ?').pluck().get(experiment) as number);
+    const heads: RunHeads = {
+      length: 0, rowids: new Float64Array(count), trialIds: [], isBaseline: new Uint8Array(count), finished: new Uint8Array(count), seeds: new Float64Array(count),
+      metrics: Object.fromEntries(metricKeys.map((k) => [k, new Float64Array(count).fill(NaN)])),
+    };
+    const columns = metricKeys.map((k) => heads.metrics[k]!);
+    // JSON paths quote the key: metric names contain dots and slashes (layer.dense_1/kernel.kept).
+    const paths = metricKeys.map((k) => `$.metrics.${JSON.stringify(k)}`);
+    for (const baseline of [1, 0]) {
+      const stmt = this.db.prepare(`SELECT r.rowid, r.trial_id, r.status = 'FINISHED', r.seed${picks}
+        FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ? AND r.is_baseline = ? ORDER BY r.rowid`).raw();
+      // iterate, not all(): each row array dies young instead of 100,000 of them living at once.
+      for (const row of stmt.iterate(...paths, experiment, baseline) as Iterable<unknown[]>) {
+        const i = heads.length++;
+        if (i >= count) break; // a run claimed between the count and this read waits for the next report
+        heads.rowids[i] = row[0] as number;
+        heads.trialIds.push(row[1] as string);
+        heads.isBaseline[i] = baseline;
+        heads.finished[i] = row[2] as number;
+        heads.seeds[i] = row[3] as number;
+        for (let k = 0; k < columns.length; k++) if (typeof row[4 + k] === 'number') columns[k]![i] = row[4 + k] as number;
+      }
+    }
+    heads.length = Math.min(heads.length, count);
+    return heads;
   }
 
   /** The backends an experiment's runs used (a report's title). */

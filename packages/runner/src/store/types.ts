@@ -65,17 +65,19 @@ export interface RunView {
 }
 
 /**
- * A run reduced to what choosing a report's rows needs — numbers and the trial id, no other
- * strings, so 100,000 of them are cheap to read. `metrics` holds the keys asked for; `rowid`
- * fetches the full view (`runsByRowid`).
+ * An experiment's runs reduced to what choosing a report's rows needs, as columns (entry i is one
+ * run, baselines first, then in claim order): numbers and the trial id, no object per run, so
+ * 100,000 of them are cheap to read. `rowids` fetch full views (`runsByRowid`).
  */
-export interface RunHead {
-  rowid: number;
-  trialId: string;
-  isBaseline: boolean;
-  finished: boolean;
-  seed: number;
-  metrics: Record<string, number>;
+export interface RunHeads {
+  length: number;
+  rowids: Float64Array;
+  trialIds: string[];
+  isBaseline: Uint8Array;
+  finished: Uint8Array;
+  seeds: Float64Array;
+  /** Per metric key asked for: each run's final value, NaN when it has none. */
+  metrics: Record<string, Float64Array>;
 }
 
 /**
