@@ -40,13 +40,15 @@ function runToEnd(dir: string, extra: string[] = []) {
 function runsOf(dir: string) {
   const path = join(dir, 'results', 'squash.db');
   if (!existsSync(path)) return [];
-  const store = SqliteStore.openReadOnly(path);
+  let store: SqliteStore | undefined;
   try {
+    // The runner may still be creating the file (no tables yet): not ready is an empty list.
+    store = SqliteStore.openReadOnly(path);
     return store.db.prepare('SELECT trial_id, status, is_baseline, pid, attempt FROM runs').all() as Array<{ trial_id: string; status: string; is_baseline: number; pid: number; attempt: number }>;
   } catch {
     return [];
   } finally {
-    store.close();
+    store?.close();
   }
 }
 

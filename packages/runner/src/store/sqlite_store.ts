@@ -47,8 +47,9 @@ function open(path: string, readonly: boolean): Database.Database {
 
 function pendingMigrations(db: Database.Database, path: string): string[] {
   if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_squash_migrations'").get()) {
+    const empty = !db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table'").get();
     db.close();
-    throw new ConfigError('not a Squash database (no _squash_migrations table)', { location: { file: path } });
+    throw new ConfigError(empty ? 'empty database (a squash run may be creating it; try again)' : 'not a Squash database (no _squash_migrations table)', { location: { file: path } });
   }
   const applied = new Set((db.prepare('SELECT name FROM _squash_migrations').all() as Array<{ name: string }>).map((r) => r.name));
   return MIGRATIONS.map((m) => m.name).filter((n) => !applied.has(n));
