@@ -129,32 +129,46 @@ export class SqliteStore implements RunStore {
   }
 
   logBatch(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[] }): void {
-    const t = now();
-    const insertParam = this.db.prepare('INSERT OR REPLACE INTO params (run_id, key, type, value_num, value_text) VALUES (?, ?, ?, ?, ?)');
-    const insertMetric = this.db.prepare('INSERT OR REPLACE INTO metrics (run_id, key, value, step, time) VALUES (?, ?, ?, ?, ?)');
     this.db.transaction(() => {
-      for (const [k, v] of Object.entries(batch.params ?? {})) {
-        const r = paramRow(v);
-        insertParam.run(runId, k, r.type, r.num, r.text);
-      }
-      for (const m of batch.metrics ?? []) insertMetric.run(runId, m.key, m.value, m.step ?? 0, t);
+      this.writeBatch(runId, batch);
       this.refresh(runId);
     })();
   }
 
   setStatus(runId: string, status: RunStatus, error?: string): void {
-    const ended = status === 'RUNNING' || status === 'SCHEDULED' ? null : now();
     this.db.transaction(() => {
-      this.db.prepare('UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?').run(status, error ?? null, ended, runId);
+      this.writeStatus(runId, status, error);
       this.refresh(runId);
     })();
   }
 
   logArtifact(runId: string, a: { kind: string; path: string; bytes: number }): void {
     this.db.transaction(() => {
-      this.db.prepare('INSERT OR REPLACE INTO artifacts (run_id, kind, path, bytes) VALUES (?, ?, ?, ?)').run(runId, a.kind, a.path, a.bytes);
+      this.writeArtifact(runId, a);
       this.refresh(runId);
     })();
+  }
+
+  // The writers below leave `view_json` to their caller, which refreshes it once per transaction.
+
+  private writeBatch(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[] }): void {
+    const t = now();
+    const insertParam = this.db.prepare('INSERT OR REPLACE INTO params (run_id, key, type, value_num, value_text) VALUES (?, ?, ?, ?, ?)');
+    const insertMetric = this.db.prepare('INSERT OR REPLACE INTO metrics (run_id, key, value, step, time) VALUES (?, ?, ?, ?, ?)');
+    for (const [k, v] of Object.entries(batch.params ?? {})) {
+      const r = paramRow(v);
+      insertParam.run(runId, k, r.type, r.num, r.text);
+    }
+    for (const m of batch.metrics ?? []) insertMetric.run(runId, m.key, m.value, m.step ?? 0, t);
+  }
+
+  private writeStatus(runId: string, status: RunStatus, error?: string): void {
+    const ended = status === 'RUNNING' || status === 'SCHEDULED' ? null : now();
+    this.db.prepare('UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?').run(status, error ?? null, ended, runId);
+  }
+
+  private writeArtifact(runId: string, a: { kind: string; path: string; bytes: number }): void {
+    this.db.prepare('INSERT OR REPLACE INTO artifacts (run_id, kind, path, bytes) VALUES (?, ?, ?, ?)').run(runId, a.kind, a.path, a.bytes);
   }
 
   /** Recomputes every run's `view_json` from the tables (after rows were written by plain SQL). */
@@ -169,9 +183,10 @@ export class SqliteStore implements RunStore {
 
   finishRun(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[]; artifacts?: Array<{ kind: string; path: string; bytes: number }> }): void {
     this.db.transaction(() => {
-      this.logBatch(runId, batch);
-      for (const a of batch.artifacts ?? []) this.logArtifact(runId, a);
-      this.setStatus(runId, 'FINISHED');
+      this.writeBatch(runId, batch);
+      for (const a of batch.artifacts ?? []) this.writeArtifact(runId, a);
+      this.writeStatus(runId, 'FINISHED');
+      this.refresh(runId);
     })();
   }
 
@@ -226,17 +241,21 @@ export class SqliteStore implements RunStore {
 
   /** Full views of runs given by rowid (from `listRunHeads`), in the given order. */
   runsByRowid(rowids: number[]): RunView[] {
-    const out: RunView[] = [];
-    for (let i = 0; i < rowids.length; i += 500) {
-      const chunk = rowids.slice(i, i + 500);
+    return this.viewsByKey('rowid', rowids);
+  }
+
+  /** Views of the runs whose `column` is in `keys`, in the order of `keys` (missing ones left out). */
+  private viewsByKey<K extends string | number>(column: 'id' | 'rowid', keys: K[]): RunView[] {
+    const found = new Map<K, RunView>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const chunk = keys.slice(i, i + 500);
       const rows = this.db
-        .prepare(`SELECT r.rowid, e.name, json(r.view_json) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.rowid IN (${chunk.map(() => '?').join(',')})`)
+        .prepare(`SELECT r.${column}, e.name, json(r.view_json) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.${column} IN (${chunk.map(() => '?').join(',')})`)
         .raw()
-        .all(...chunk) as Array<[number, string, string]>;
-      const byRowid = new Map(rows.map(([rowid, experiment, json]) => [rowid, { experiment, ...(JSON.parse(json) as StoredView) }]));
-      for (const r of chunk) if (byRowid.has(r)) out.push(byRowid.get(r)!);
+        .all(...chunk) as Array<[K, string, string]>;
+      for (const [key, experiment, json] of rows) found.set(key, { experiment, ...(JSON.parse(json) as StoredView) });
     }
-    return out;
+    return keys.flatMap((k) => (found.has(k) ? [found.get(k)!] : []));
   }
 
   /** One run by id or unique id prefix (as `squash show` takes it). */
@@ -253,12 +272,7 @@ export class SqliteStore implements RunStore {
 
   /** Runs by id, in the given order (for query results). */
   runsById(ids: string[]): RunView[] {
-    const byId = new Map<string, RunView>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      for (const v of this.views(`r.id IN (${chunk.map(() => '?').join(',')})`, chunk, 'r.rowid')) byId.set(v.id, v);
-    }
-    return ids.map((id) => byId.get(id)).filter((v): v is RunView => v !== undefined);
+    return this.viewsByKey('id', ids);
   }
 
   /** Per experiment: sweeps recorded and runs per status (`squash ls`). */
