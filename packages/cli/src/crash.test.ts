@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SqliteStore } from '@squash/runner';
+import { SqliteStore } from '@squash/store';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const ENV = { ...process.env, SQUASH_BACKEND: 'wasm' };

@@ -1,4 +1,4 @@
-import type { RunView } from '@squash/runner';
+import type { RunView } from '@squash/contract';
 import { paretoFront } from './pareto.js';
 import { hideConstantColumns, type Cell, type Table } from './table.js';
 

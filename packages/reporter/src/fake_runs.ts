@@ -1,4 +1,4 @@
-import type { RunView } from '@squash/runner';
+import type { RunView } from '@squash/contract';
 
 /**
  * Realistic, deterministic RunView objects for tests and the benchmark: the seed-mnist sweeps

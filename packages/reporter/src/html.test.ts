@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunView } from '@squash/runner';
+import type { RunView } from '@squash/contract';
 import { fakeRuns, XSS_ERROR, XSS_LABEL } from './fake_runs.js';
 import { escapeHtml, renderHtml, reportPlots } from './index.js';
 

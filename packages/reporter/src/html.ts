@@ -1,4 +1,4 @@
-import type { RunView } from '@squash/runner';
+import type { RunView } from '@squash/contract';
 import { reportTable } from './comparison.js';
 import { paretoFront } from './pareto.js';
 import { escapeHtml as esc } from './html/escape.js';

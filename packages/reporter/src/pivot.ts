@@ -1,4 +1,4 @@
-import type { RunView } from '@squash/runner';
+import type { RunView } from '@squash/contract';
 import type { Cell, Column, Table } from './table.js';
 
 export interface PivotOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunView } from '@squash/runner';
+import type { RunView } from '@squash/contract';
 import { referenceTable, renderCsv } from './index.js';
 
 const run = (over: Partial<RunView>): RunView => ({

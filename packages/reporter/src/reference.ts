@@ -1,4 +1,4 @@
-import type { Reference, RunView } from '@squash/runner';
+import type { Reference, RunView } from '@squash/contract';
 import type { Cell, Table } from './table.js';
 
 const PERCENT_KEYS = new Set(['accuracy', 'accuracy_delta', 'weights_kept_fraction', 'weights_changed_fraction', 'val_accuracy']);

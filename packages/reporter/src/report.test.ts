@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunView } from '@squash/runner';
+import type { RunView } from '@squash/contract';
 import { comparisonTable, hideConstantColumns, renderCsv, renderJson, renderTerminal, reportTable, shownRows, type Table } from './index.js';
 
 function run(over: Partial<RunView>): RunView {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { compressorRegistry } from '@squash/compressors';
 import { parseSpec } from './spec/parse.js';
 import { runExperiment, type RunEvent } from './execute.js';
-import { SqliteStore } from './store/sqlite_store.js';
+import { SqliteStore } from '@squash/store';
 import { SYNTHETIC_EXPERIMENT, tempDir } from './__tests__/fixtures.js';
 
 const experiment = () => parseSpec(SYNTHETIC_EXPERIMENT, 'tiny.yaml').experiment!;

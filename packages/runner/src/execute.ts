@@ -2,14 +2,14 @@ import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { selectBackend, type BackendPreference } from '@squash/core';
+import { selectBackend, type BackendPreference } from '@squash/backend';
 import { planTrials, trialLabel } from './plan.js';
 import { ensureBaselines } from './run/baselines.js';
 import { loadExperimentData, startHeartbeat, workerIdentity } from './run/context.js';
 import type { Emit, RunEvent, RunSummary } from './run/events.js';
 import { workLoop } from './run/work.js';
 import type { Experiment } from './spec/types.js';
-import type { RunStore } from './store/types.js';
+import type { RunStore } from '@squash/store';
 
 export { CALIBRATION_SAMPLES } from './run/context.js';
 export type { RunEvent, RunSummary } from './run/events.js';

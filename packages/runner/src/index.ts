@@ -1,3 +1,2 @@
 export * from './spec/index.js';
 export { runExperiment, CALIBRATION_SAMPLES, type RunEvent, type RunOptions, type RunSummary } from './execute.js';
-export * from './store/index.js';

@@ -2,7 +2,7 @@ import type { WeightTensor } from '@squash/core';
 import { isKernel, layerCosts, type Evaluation, type ModelSpec } from '@squash/trainer';
 import type { ArtifactResult } from './pipeline/artifact.js';
 import type { PipelineState } from './pipeline/state.js';
-import type { MetricInput } from './store/types.js';
+import type { MetricInput } from '@squash/store';
 
 export interface TrialOutcome {
   evaluation: Evaluation;

@@ -18,7 +18,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type BackendPreference } from '@squash/core';
+import { selectBackend, type BackendPreference } from '@squash/backend';
 import { loadDataset, type Split } from '@squash/datasets';
 import { evaluate } from './evaluate.js';
 import { buildModel, resolveModelSpec } from './models.js';

@@ -3,7 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, createRng, ConfigError, SpecError } from '@squash/core';
+import { createRng, ConfigError, SpecError } from '@squash/core';
+import { selectBackend } from '@squash/backend';
 import { loadDataset, type Dataset } from '@squash/datasets';
 import { dequantize, fakeQuantizeInPlace, quantizeTensor, writeArtifact, OUTPUT_AXIS, type ArtifactLayer } from '@squash/compressors';
 import {

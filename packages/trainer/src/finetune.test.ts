@@ -1,6 +1,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, createRng } from '@squash/core';
+import { createRng } from '@squash/core';
+import { selectBackend } from '@squash/backend';
 import { loadDataset, type Dataset } from '@squash/datasets';
 import {
   buildModel, distillationLoss, evaluate, fineTune, forwardFunctional, getWeights, removeUnits, setWeights, sharedWeights,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { selectBackend } from '@squash/core';
+import { selectBackend } from '@squash/backend';
 import { loadDataset } from '@squash/datasets';
 import { buildModel, getWeights, resolveModelSpec, train, type ModelSpec } from './index.js';
 

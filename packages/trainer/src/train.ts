@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { createAdam, createRng } from '@squash/core';
+import { createRng } from '@squash/core';
+import { createAdam } from '@squash/backend';
 import type { Split } from '@squash/datasets';
 import { evaluate } from './evaluate.js';
 import { forwardFunctional, variablesByName, type ActivationFn, type KernelFn } from './functional.js';

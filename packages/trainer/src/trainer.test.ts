@@ -3,7 +3,8 @@ import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, ConfigError } from '@squash/core';
+import { ConfigError } from '@squash/core';
+import { selectBackend } from '@squash/backend';
 import { loadDataset, type Dataset } from '@squash/datasets';
 import {
   buildModel, collectActivations, evaluate, getWeights, loadModel, modelRegistry, resolveModelSpec, saveModel, setWeights,

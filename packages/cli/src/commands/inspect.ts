@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ConfigError } from '@squash/core';
-import { defaultPaths, SqliteStore, type RunView } from '@squash/runner/store';
+import { defaultPaths, SqliteStore, type RunView } from '@squash/store';
 import { queryRuns, type Table } from '@squash/reporter';
 import type { ParsedArgs } from '../cli.js';
 import { checkFormat, renderAs, type IO } from './report.js';

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError, didYouMean } from '@squash/core';
 import type { Experiment, Reference } from '@squash/runner';
-import { defaultPaths, SqliteStore } from '@squash/runner/store';
+import { defaultPaths, SqliteStore } from '@squash/store';
 import { paretoFrontIndices, pivotTable, referenceTable, renderHtml, renderJson, renderTable, reportTable, REPORT_FORMATS, shownRows, type Table } from '@squash/reporter';
 import type { ParsedArgs } from '../cli.js';
 

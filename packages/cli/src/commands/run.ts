@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
-import { backendPreference, ConfigError } from '@squash/core';
-import { defaultPaths, loadExperimentFile, planTrials, runExperiment, SqliteStore, trialLabel, type Experiment, type RunEvent } from '@squash/runner';
+import { ConfigError } from '@squash/core';
+import { backendPreference } from '@squash/backend';
+import { loadExperimentFile, planTrials, runExperiment, trialLabel, type Experiment, type RunEvent } from '@squash/runner';
+import { defaultPaths, SqliteStore } from '@squash/store';
 import { renderTable } from '@squash/reporter';
 import type { ParsedArgs } from '../cli.js';
 import { progressBar, progressLine } from './progress.js';

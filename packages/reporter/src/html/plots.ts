@@ -1,4 +1,4 @@
-import type { RunView } from '@squash/runner';
+import type { RunView } from '@squash/contract';
 import { formatStat, meanStd, sortKeys } from '../pivot.js';
 import { formatPercent, formatTick } from './scale.js';
 import { PALETTE, xyChart, type Point, type Series } from './svg.js';

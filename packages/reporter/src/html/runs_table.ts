@@ -1,4 +1,4 @@
-import type { RunView } from '@squash/runner';
+import type { RunView } from '@squash/contract';
 import { display, type Table } from '../table.js';
 import { escapeHtml as esc } from './escape.js';
 

@@ -1,4 +1,4 @@
-import type { RunView } from '@squash/runner';
+import type { RunView } from '@squash/contract';
 import { frontPoints } from '../pareto.js';
 import { barChart } from './bars.js';
 import type { Plot, PlotInput } from './plots.js';

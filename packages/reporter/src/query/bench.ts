@@ -8,7 +8,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createRng } from '@squash/core';
-import { SqliteStore } from '@squash/runner/store';
+import { SqliteStore } from '@squash/store';
 import { queryRuns, type QueryOptions } from './runs.js';
 
 const RUNS = Number(process.env.SQUASH_BENCH_RUNS ?? 100_000);

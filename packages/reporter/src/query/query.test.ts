@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '@squash/core';
-import { SqliteStore } from '@squash/runner';
+import { SqliteStore } from '@squash/store';
 import { compileMatcher, parseFilter, queryRuns, toSql, type MatchableRun } from './index.js';
 import { buildFixture, loadRuns } from './__tests__/fixture.js';
 import { dropQueryIndexes } from './bench.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '@squash/core';
-import { SqliteStore } from '@squash/runner';
+import { SqliteStore } from '@squash/store';
 import { QueryError, queryRuns } from './index.js';
 import { buildFixture } from './__tests__/fixture.js';
 

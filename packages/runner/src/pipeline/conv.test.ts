@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { layerCosts, loadArtifactModel, resolveModelSpec, type ModelSpec } from '@squash/trainer';
 import { parseSpec } from '../spec/parse.js';
 import { runExperiment } from '../execute.js';
-import { SqliteStore } from '../store/sqlite_store.js';
+import { SqliteStore } from '@squash/store';
 import { tempDir } from '../__tests__/fixtures.js';
-import type { RunView } from '../store/types.js';
+import type { RunView } from '@squash/store';
 
 // 28×28 → conv 3×3×4 relu (26×26×4) → conv 3×3×6 same (26×26×6) → pool 2 (13×13×6) → dense 16 relu → dense 10.
 const HEAD = `name: conv

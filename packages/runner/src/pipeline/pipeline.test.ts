@@ -5,9 +5,9 @@ import { loadArtifactModel, evaluate } from '@squash/trainer';
 import { loadDataset } from '@squash/datasets';
 import { parseSpec } from '../spec/parse.js';
 import { runExperiment } from '../execute.js';
-import { SqliteStore } from '../store/sqlite_store.js';
+import { SqliteStore } from '@squash/store';
 import { tempDir } from '../__tests__/fixtures.js';
-import type { RunView } from '../store/types.js';
+import type { RunView } from '@squash/store';
 
 const HEAD = `name: pipe
 model: { name: mlp, layers: [{ type: flatten }, { type: dense, units: 32, activation: relu }, { type: dense, units: 16, activation: relu }, { type: dense, units: 10, activation: softmax }] }

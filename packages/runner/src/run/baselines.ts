@@ -1,4 +1,4 @@
-import type { MetricInput } from '../store/types.js';
+import type { MetricInput } from '@squash/store';
 import { obtainBaseline, type Baseline } from '../baseline.js';
 import type { Trial } from '../spec/types.js';
 import { trialParams, type ProcessEnv } from './context.js';

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { SQUASH_VERSION, type ParamValue } from '@squash/core';
 import { loadDataset, type Dataset, type Split } from '@squash/datasets';
 import type { Experiment, Trial } from '../spec/types.js';
-import type { RunStore, WorkerIdentity } from '../store/types.js';
+import type { RunStore, WorkerIdentity } from '@squash/store';
 import type { Emit } from './events.js';
 
 /** Hidden-activation ranges are calibrated on this many training samples (never test data). */

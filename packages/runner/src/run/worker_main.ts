@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { selectBackend } from '@squash/core';
+import { selectBackend } from '@squash/backend';
 import type { WorkerInit } from '../execute.js';
-import { SqliteStore } from '../store/sqlite_store.js';
+import { SqliteStore } from '@squash/store';
 import { planTrials } from '../plan.js';
 import { ensureBaselines } from './baselines.js';
 import { loadExperimentData, startHeartbeat, workerIdentity } from './context.js';

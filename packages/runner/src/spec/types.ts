@@ -1,4 +1,5 @@
-import type { ParamValue } from '@squash/core';
+import type { ParamValue, Reference } from '@squash/contract';
+export type { Reference };
 import type { DatasetSpec } from '@squash/datasets';
 import type { ModelSpec } from '@squash/trainer/specs';
 
@@ -131,8 +132,3 @@ export interface Trial {
   stages: Stage[];
 }
 
-/** A published table to compare with: each row names the runs it matches and the source's values. */
-export interface Reference {
-  source?: string;
-  rows: Array<{ name: string; sweep?: string; params?: Record<string, string | number | boolean>; metrics: Record<string, number> }>;
-}

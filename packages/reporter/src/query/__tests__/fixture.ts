@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore, type RunStatus } from '@squash/runner';
+import type { RunStatus } from '@squash/contract';
+import { SqliteStore } from '@squash/store';
 import type { MatchableRun } from '../match.js';
 
 /** One run of the fixture; `label` is unique across the database so tests can name runs by it. */

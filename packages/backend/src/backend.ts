@@ -1,5 +1,5 @@
 import { registerNativeBackend } from '@squash/native';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '@squash/core';
 import { registerWasmKernels } from './kernels/register_wasm.js';
 
 /** What a user may ask for. `auto` tries tfjs-node, then native (squash's C++ kernels), then wasm, then cpu. */

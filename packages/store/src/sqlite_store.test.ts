@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { SqliteStore } from './sqlite_store.js';
 import { MIGRATIONS } from './migrations.js';
 import { buildViews } from './run_view.js';
-import { tempDir } from '../__tests__/fixtures.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'squash-store-'));
 
 function newRun(store: SqliteStore, exp: number, trialId = 't1') {
   return store.createRun({ experimentId: exp, trialId, sweep: 's', label: 'l', isBaseline: false, seed: 1, backend: 'cpu', config: { a: 1 } });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../backend.js';
-import { createRng } from '../rng.js';
+import { createRng } from '@squash/core';
 
 function random(shape: number[], seed: number): Float32Array {
   const r = createRng(seed);

@@ -1,6 +1,6 @@
-import type { ParamValue } from '@squash/core';
+import type { MetricInput, ParamValue, RunStatus, RunView } from '@squash/contract';
 
-export type RunStatus = 'SCHEDULED' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED';
+export type { MetricInput, RunStatus, RunView };
 
 export interface NewRun {
   experimentId: number;
@@ -11,13 +11,6 @@ export interface NewRun {
   seed: number;
   backend: string;
   config: unknown;
-}
-
-export interface MetricInput {
-  key: string;
-  value: number;
-  /** 0 for a final value; epoch or iteration for curves. */
-  step?: number;
 }
 
 /** Who runs a trial: recorded on the run, and how a later process tells whether it is still alive. */
@@ -39,30 +32,6 @@ export interface ClaimRequest extends Omit<NewRun, 'backend'> {
 export type ClaimResult =
   | { claimed: true; runId: string; attempt: number }
   | { claimed: false; reason: 'finished' | 'running' | 'attempted' };
-
-/** A run as callers see it: params typed, final metrics (step 0) by key. */
-export interface RunView {
-  id: string;
-  experiment: string;
-  trialId: string;
-  sweep: string;
-  label: string;
-  isBaseline: boolean;
-  status: RunStatus;
-  seed: number;
-  /** 1 for a trial's first run, n for its n-th (reruns after a crash or --force). */
-  attempt: number;
-  backend: string | null;
-  /** The Squash version that ran it (null for runs created outside the runner). */
-  squashVersion: string | null;
-  startedAt: string | null;
-  endedAt: string | null;
-  error: string | null;
-  params: Record<string, ParamValue>;
-  metrics: Record<string, number>;
-  artifacts: Record<string, { path: string; bytes: number }>;
-  tags: Record<string, string>;
-}
 
 /**
  * An experiment's runs reduced to what choosing a report's rows needs, as columns (entry i is one

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
 import { selectBackend } from '../../backend.js';
-import { createRng } from '../../rng.js';
+import { createRng } from '@squash/core';
 import type { TensorInfo, WasmBackend, WasmKernelFunc } from '../wasm_heap.js';
 
 export interface Input {

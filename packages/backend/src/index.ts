@@ -1,0 +1,10 @@
+export {
+  selectBackend,
+  backendPreference,
+  currentBackend,
+  BACKEND_PREFERENCES,
+  type BackendChoice,
+  type BackendPreference,
+} from './backend.js';
+export { registerWasmKernels, SQUASH_WASM_KERNELS } from './kernels/register_wasm.js';
+export { createAdam, NATIVE_KERNELS } from '@squash/native';

@@ -1,0 +1,11 @@
+export {
+  Metric,
+  LayerField,
+  layerMetricKey,
+  parseLayerMetricKey,
+  isLayerMetricKey,
+  type MetricKey,
+  type LayerFieldKey,
+  type MetricInput,
+} from './metrics.js';
+export { RUN_STATUSES, countNonzero, type ParamValue, type RunStatus, type RunView, type ActivationQuant, type Reference } from './run.js';
