@@ -19,13 +19,22 @@ describe('backend', () => {
     expect(['tensorflow', 'native', 'wasm', 'cpu']).toContain(choice.name);
     expect(choice.reason.length).toBeGreaterThan(0);
   });
-  const withoutBackend = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'SQUASH_BACKEND' && k !== 'SQUASH_NATIVE' && k !== 'SQUASH_NATIVE_DIR'));
+  const withoutBackend = () =>
+    Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([k]) => k !== 'SQUASH_BACKEND' && k !== 'SQUASH_NATIVE' && k !== 'SQUASH_NATIVE_DIR',
+      ),
+    );
   // Each in a fresh process: the choice is made once per process.
   const choose = (env: Record<string, string>) => {
     const script = `import { selectBackend } from ${JSON.stringify(pathToFileURL(join(__dirname, '..', 'dist', 'index.js')).href)};
       const c = await selectBackend(); const tf = await import('@tensorflow/tfjs');
       console.log(JSON.stringify({ ...c, active: tf.getBackend() }));`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: __dirname, encoding: 'utf8', env: { ...withoutBackend(), ...env } });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: __dirname,
+      encoding: 'utf8',
+      env: { ...withoutBackend(), ...env },
+    });
     expect(r.status, r.stderr).toBe(0);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as { name: string; reason: string; active: string };
   };
@@ -43,7 +52,10 @@ describe('backend', () => {
     // The real build script, with no compiler, into a temporary directory the loader then reads.
     const dir = mkdtempSync(join(tmpdir(), 'squash-native-'));
     const script = join(__dirname, '..', '..', 'native', 'scripts', 'build-addon.mjs');
-    const build = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...process.env, SQUASH_NATIVE_DIR: dir, CXX: 'no-such-c++' } });
+    const build = spawnSync(process.execPath, [script], {
+      encoding: 'utf8',
+      env: { ...process.env, SQUASH_NATIVE_DIR: dir, CXX: 'no-such-c++' },
+    });
     expect(build.status).toBe(0);
     expect(build.stdout).toMatch(/not built \(no C\+\+ compiler/);
     const c = choose({ SQUASH_NATIVE_DIR: dir });
@@ -53,7 +65,11 @@ describe('backend', () => {
   it('a forced native backend that cannot load is a ConfigError', () => {
     const script = `import { selectBackend } from ${JSON.stringify(pathToFileURL(join(__dirname, '..', 'dist', 'index.js')).href)};
       try { await selectBackend({ prefer: 'native' }); } catch (e) { console.log(e.constructor.name + ': ' + e.message); }`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: __dirname, encoding: 'utf8', env: { ...withoutBackend(), SQUASH_NATIVE: '0' } });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: __dirname,
+      encoding: 'utf8',
+      env: { ...withoutBackend(), SQUASH_NATIVE: '0' },
+    });
     expect(r.stdout).toMatch(/ConfigError: backend 'native' is not available: disabled by SQUASH_NATIVE=0/);
   });
   it('honours a forced cpu backend', async () => {
@@ -62,4 +78,3 @@ describe('backend', () => {
     expect(choice.reason).toMatch(/forced/);
   });
 });
-

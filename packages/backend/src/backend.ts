@@ -80,7 +80,11 @@ export async function selectBackend(options: { prefer?: BackendPreference } = {}
   }
   if (prefer === 'auto' || prefer === 'native') {
     const { ok, why } = await tryNative(tf);
-    if (ok) return remember({ name: 'native', reason: `${reasonText('native', prefer, skipped)} (squash C++ kernels: ${why})` });
+    if (ok)
+      return remember({
+        name: 'native',
+        reason: `${reasonText('native', prefer, skipped)} (squash C++ kernels: ${why})`,
+      });
     if (prefer === 'native') throw new ConfigError(`backend 'native' is not available: ${why}`);
     skipped.push(why);
   }

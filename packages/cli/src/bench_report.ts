@@ -29,7 +29,9 @@ function median(args: string[]): { ms: number; bytes: number } {
 function main(): void {
   const cpu = cpus();
   // Read commands never load TensorFlow.js, so no tensor backend is involved.
-  console.log(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cpus, Node ${process.version}; backend: none (SQLite + JS only)`);
+  console.log(
+    `machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cpus, Node ${process.version}; backend: none (SQLite + JS only)`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'squash-report-bench-'));
   try {
     const floor = median(['-e', '']).ms;
@@ -49,7 +51,9 @@ function main(): void {
       ];
       for (const c of cases) {
         const { ms, bytes } = median([BIN, ...c, '--db', db]);
-        console.log(`${ms.toFixed(0).padStart(9)}${(ms / floor).toFixed(1).padStart(10)}${String(bytes).padStart(15)}   squash ${c.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`);
+        console.log(
+          `${ms.toFixed(0).padStart(9)}${(ms / floor).toFixed(1).padStart(10)}${String(bytes).padStart(15)}   squash ${c.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`,
+        );
       }
     }
   } finally {

@@ -9,7 +9,11 @@ import { SqliteStore } from '@squash/store';
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
 function squash(args: string[], cwd = process.cwd()) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, SQUASH_BACKEND: 'wasm' } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, SQUASH_BACKEND: 'wasm' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -73,7 +77,9 @@ describe('squash CLI (real processes)', () => {
     expect(limited.code).toBe(0);
     expect(limited.out.trim().split('\r\n')).toHaveLength(2);
     const limitedTerm = squash(['report', 'tiny-cli', '--limit', '2'], dir).out;
-    expect(limitedTerm).toMatch(/^tiny-cli: 2 trials, backend wasm; showing 2 of 3 rows \(the Pareto front, then the first in table order\)$/m);
+    expect(limitedTerm).toMatch(
+      /^tiny-cli: 2 trials, backend wasm; showing 2 of 3 rows \(the Pareto front, then the first in table order\)$/m,
+    );
     expect(limitedTerm.match(/★/g)!.length).toBeGreaterThanOrEqual(1);
     expect(squash(['report', 'tiny.yaml', '--limit', 'all'], dir).out).not.toMatch(/showing/);
     const badLimit = squash(['report', 'tiny-cli', '--limit', '0'], dir);
@@ -82,7 +88,9 @@ describe('squash CLI (real processes)', () => {
     // A --force rerun adds runs; the report keeps one per trial (its latest FINISHED run).
     expect(squash(['run', 'tiny.yaml', '--force', '--quiet'], dir).code).toBe(0);
     expect(squash(['report', 'tiny-cli', '--format', 'csv'], dir).out.trim().split('\r\n')).toHaveLength(4);
-    expect(squash(['report', 'tiny-cli', '--format', 'csv', '--limit', '2'], dir).out.trim().split('\r\n')).toHaveLength(3);
+    expect(
+      squash(['report', 'tiny-cli', '--format', 'csv', '--limit', '2'], dir).out.trim().split('\r\n'),
+    ).toHaveLength(3);
     // ls / show / compare / history over the same database.
     const ls = squash(['ls', '--format', 'csv'], dir);
     expect(ls.code).toBe(0);
@@ -91,7 +99,12 @@ describe('squash CLI (real processes)', () => {
     expect(csvRows[2]).toMatch(/^bits,quantize-weights\(bits=8\)/);
     const db = join(dir, 'results', 'squash.db');
     const store = SqliteStore.openReadOnly(db);
-    const ids = (store.db.prepare('SELECT id, trial_id FROM runs WHERE is_baseline = 0 ORDER BY rowid').all() as Array<{ id: string; trial_id: string }>).map((r) => [r.id, r.trial_id]);
+    const ids = (
+      store.db.prepare('SELECT id, trial_id FROM runs WHERE is_baseline = 0 ORDER BY rowid').all() as Array<{
+        id: string;
+        trial_id: string;
+      }>
+    ).map((r) => [r.id, r.trial_id]);
     store.close();
     const show = squash(['show', ids[0]![0]!.slice(0, 8)], dir);
     expect(show.code).toBe(0);
@@ -113,9 +126,23 @@ describe('squash CLI (real processes)', () => {
     expect(squash(['show', 'ffffffff'], dir).code).toBe(2);
     expect(squash(['compare', ids[0]![0]!], dir).code).toBe(2);
     // query: typed filters on a read-only connection; bad input points at the column.
-    const q = squash(['query', 'params.quantize-weights.bits > 4 and attributes.status = "FINISHED"', '--columns', 'label, params.quantize-weights.bits', '--format', 'csv'], dir);
+    const q = squash(
+      [
+        'query',
+        'params.quantize-weights.bits > 4 and attributes.status = "FINISHED"',
+        '--columns',
+        'label, params.quantize-weights.bits',
+        '--format',
+        'csv',
+      ],
+      dir,
+    );
     expect(q.code).toBe(0);
-    expect(q.out.trim().split('\r\n')).toEqual(['label,params.quantize-weights.bits', 'quantize-weights(bits=8),8', 'quantize-weights(bits=8),8']); // query lists every run, the --force rerun too
+    expect(q.out.trim().split('\r\n')).toEqual([
+      'label,params.quantize-weights.bits',
+      'quantize-weights(bits=8),8',
+      'quantize-weights(bits=8),8',
+    ]); // query lists every run, the --force rerun too
     const bad = squash(['query', 'metrics.accuracy >'], dir);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/column 19: expected a value after '>'/);
@@ -137,7 +164,9 @@ describe('squash CLI (real processes)', () => {
     writeFileSync(join(dir, 'bad.yaml'), TINY.replace('bits: [8, 4]', 'bitz: [8, 4]'));
     const r = squash(['run', 'bad.yaml'], dir);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/bad\.yaml:15:29: sweeps\[0\]\.stages\[0\]\.quantize-weights\.bitz: unknown key 'bitz'; did you mean 'bits'\?/);
+    expect(r.err).toMatch(
+      /bad\.yaml:15:29: sweeps\[0\]\.stages\[0\]\.quantize-weights\.bitz: unknown key 'bitz'; did you mean 'bits'\?/,
+    );
     expect(existsSync(join(dir, 'results'))).toBe(false);
   });
 

@@ -107,22 +107,59 @@ export function parseCli(argv: string[]): ParsedArgs {
   }
   const { values, positionals } = parsed;
   const [command, target, ...extra] = positionals;
-  const flags = { quiet: !!values.quiet, json: !!values.json, force: !!values.force, failFast: !!values['fail-fast'], dryRun: !!values['dry-run'], yes: !!values.yes };
+  const flags = {
+    quiet: !!values.quiet,
+    json: !!values.json,
+    force: !!values.force,
+    failFast: !!values['fail-fast'],
+    dryRun: !!values['dry-run'],
+    yes: !!values.yes,
+  };
   if (values.help || command === undefined || command === 'help') return { ...flags, help: true };
   if (!(COMMANDS as readonly string[]).includes(command)) {
     const near = didYouMean(command, COMMANDS);
-    throw new ConfigError(`unknown command '${command}'${near ? `; did you mean '${near}'?` : ''}; commands: ${COMMANDS.join(', ')}`);
+    throw new ConfigError(
+      `unknown command '${command}'${near ? `; did you mean '${near}'?` : ''}; commands: ${COMMANDS.join(', ')}`,
+    );
   }
-  const needs: Record<string, string> = { run: 'an experiment file', report: 'an experiment name or file', show: 'a run id', compare: 'two run ids', history: 'a trial id' };
-  if (!target && !NO_TARGET.has(command) && !OPTIONAL_TARGET.has(command)) throw new ConfigError(`'squash ${command}' needs ${needs[command]}; see squash --help`);
+  const needs: Record<string, string> = {
+    run: 'an experiment file',
+    report: 'an experiment name or file',
+    show: 'a run id',
+    compare: 'two run ids',
+    history: 'a trial id',
+  };
+  if (!target && !NO_TARGET.has(command) && !OPTIONAL_TARGET.has(command))
+    throw new ConfigError(`'squash ${command}' needs ${needs[command]}; see squash --help`);
   const second = command === 'compare' ? extra.shift() : undefined;
-  if (extra.length || (target && NO_TARGET.has(command))) throw new ConfigError(`unexpected arguments: ${[...(NO_TARGET.has(command) && target ? [target] : []), ...extra].join(' ')}`);
-  return { command: command as Command, target, second, db: values.db, backend: values.backend, format: values.format, out: values.out, jobs: values.jobs, pivot: values.pivot,
-    orderBy: values['order-by'], limit: values.limit, columns: values.columns, experiment: values.experiment, ...flags, help: false };
+  if (extra.length || (target && NO_TARGET.has(command)))
+    throw new ConfigError(
+      `unexpected arguments: ${[...(NO_TARGET.has(command) && target ? [target] : []), ...extra].join(' ')}`,
+    );
+  return {
+    command: command as Command,
+    target,
+    second,
+    db: values.db,
+    backend: values.backend,
+    format: values.format,
+    out: values.out,
+    jobs: values.jobs,
+    pivot: values.pivot,
+    orderBy: values['order-by'],
+    limit: values.limit,
+    columns: values.columns,
+    experiment: values.experiment,
+    ...flags,
+    help: false,
+  };
 }
 
 /** Routes to a command, importing it lazily so `--help` does not load TensorFlow.js. */
-export async function main(argv: string[], io = { out: (s: string) => void process.stdout.write(s), err: (s: string) => void process.stderr.write(s) }): Promise<number> {
+export async function main(
+  argv: string[],
+  io = { out: (s: string) => void process.stdout.write(s), err: (s: string) => void process.stderr.write(s) },
+): Promise<number> {
   const args = parseCli(argv);
   if (args.help) {
     io.out(HELP);

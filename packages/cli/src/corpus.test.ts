@@ -10,7 +10,7 @@ const CORPUS = fileURLToPath(new URL('../../runner/src/spec/__fixtures__/invalid
 
 async function squash(argv: string[]): Promise<{ code: number; err: string }> {
   let err = '';
-  const io = { out: () => {}, err: (s: string) => void (err += s) };
+  const io = { out: (_s: string) => undefined, err: (s: string) => void (err += s) };
   try {
     return { code: await main(argv, io), err };
   } catch (e) {
@@ -23,12 +23,15 @@ describe('every malformed experiment file (the runner corpus) through the CLI', 
     const dir = mkdtempSync(join(tmpdir(), 'squash-corpus-'));
     const db = join(dir, 'squash.db');
     // A real database with a finished run in it.
-    writeFileSync(join(dir, 'ok.yaml'), `name: ok
+    writeFileSync(
+      join(dir, 'ok.yaml'),
+      `name: ok
 model: { name: m, layers: [{ type: flatten }, { type: dense, units: 8, activation: relu }, { type: dense, units: 10, activation: softmax }] }
 dataset: { name: synthetic, samples: { train: 200, test: 100 } }
 train: { epochs: 1 }
 sweeps: [{ name: s, stages: [{ quantize-weights: { bits: 8 } }] }]
-`);
+`,
+    );
     expect((await squash(['run', join(dir, 'ok.yaml'), '--db', db, '--quiet', '--backend', 'wasm'])).code).toBe(0);
     const before = readFileSync(db);
     const files = readdirSync(CORPUS).filter((f) => f.endsWith('.yaml'));
@@ -46,14 +49,17 @@ sweeps: [{ name: s, stages: [{ quantize-weights: { bits: 8 } }] }]
   it('asks for --yes above 500 trials, and shows them with --dry-run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'squash-big-'));
     const file = join(dir, 'big.yaml');
-    writeFileSync(file, `name: big
+    writeFileSync(
+      file,
+      `name: big
 model: article-mlp
 dataset: { name: mnist }
 sweeps:
   - name: clip
     stages:
       - clip-weights: { threshold: { range: { start: 0.001, stop: 0.6, step: 0.001 } } }
-`);
+`,
+    );
     const r = await squash(['run', file, '--db', join(dir, 'db.sqlite')]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/expands to 600 trials \(more than 500\); check it with --dry-run, then rerun with --yes/);

@@ -34,7 +34,11 @@ function start(dir: string, extra: string[] = []): ChildProcess {
 }
 
 function runToEnd(dir: string, extra: string[] = []) {
-  return spawnSync(process.execPath, [BIN, 'run', 'e.yaml', '--quiet', ...extra], { cwd: dir, env: ENV, encoding: 'utf8' });
+  return spawnSync(process.execPath, [BIN, 'run', 'e.yaml', '--quiet', ...extra], {
+    cwd: dir,
+    env: ENV,
+    encoding: 'utf8',
+  });
 }
 
 function runsOf(dir: string) {
@@ -44,7 +48,13 @@ function runsOf(dir: string) {
   try {
     // The runner may still be creating the file (no tables yet): not ready is an empty list.
     store = SqliteStore.openReadOnly(path);
-    return store.db.prepare('SELECT trial_id, status, is_baseline, pid, attempt FROM runs').all() as Array<{ trial_id: string; status: string; is_baseline: number; pid: number; attempt: number }>;
+    return store.db.prepare('SELECT trial_id, status, is_baseline, pid, attempt FROM runs').all() as Array<{
+      trial_id: string;
+      status: string;
+      is_baseline: number;
+      pid: number;
+      attempt: number;
+    }>;
   } catch {
     return [];
   } finally {
@@ -125,13 +135,21 @@ describe('crash safety and concurrency (real processes, real SQLite)', () => {
 
   it('--dry-run lists the trials and writes nothing; --force reruns finished trials', () => {
     const dir = workspace();
-    const dry = spawnSync(process.execPath, [BIN, 'run', 'e.yaml', '--dry-run'], { cwd: dir, env: ENV, encoding: 'utf8' });
+    const dry = spawnSync(process.execPath, [BIN, 'run', 'e.yaml', '--dry-run'], {
+      cwd: dir,
+      env: ENV,
+      encoding: 'utf8',
+    });
     expect(dry.status).toBe(0);
     expect(dry.stdout).toMatch(/crashy: 8 trials, 0 finished, 8 to run \(dry run: nothing written\)/);
     expect(dry.stdout.match(/to run$/gm)).toHaveLength(8);
     expect(spawnSync('ls', [dir], { encoding: 'utf8' }).stdout).not.toMatch(/results/);
     expect(runToEnd(dir).status).toBe(0);
-    const dry2 = spawnSync(process.execPath, [BIN, 'run', 'e.yaml', '--dry-run'], { cwd: dir, env: ENV, encoding: 'utf8' });
+    const dry2 = spawnSync(process.execPath, [BIN, 'run', 'e.yaml', '--dry-run'], {
+      cwd: dir,
+      env: ENV,
+      encoding: 'utf8',
+    });
     expect(dry2.stdout).toMatch(/8 finished, 0 to run/);
     expect(runToEnd(dir, ['--force']).status).toBe(0);
     const runs = runsOf(dir).filter((r) => !r.is_baseline);

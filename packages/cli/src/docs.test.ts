@@ -13,7 +13,24 @@ describe('documentation', () => {
     }
   });
   it('every run flag is in the help', () => {
-    for (const flag of ['--db', '--backend', '--jobs', '--force', '--fail-fast', '--dry-run', '--yes', '--quiet', '--json', '--format', '--out', '--pivot', '--order-by', '--limit', '--columns', '--experiment']) {
+    for (const flag of [
+      '--db',
+      '--backend',
+      '--jobs',
+      '--force',
+      '--fail-fast',
+      '--dry-run',
+      '--yes',
+      '--quiet',
+      '--json',
+      '--format',
+      '--out',
+      '--pivot',
+      '--order-by',
+      '--limit',
+      '--columns',
+      '--experiment',
+    ]) {
       expect(HELP, flag).toContain(flag);
     }
   });

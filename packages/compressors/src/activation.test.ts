@@ -102,7 +102,10 @@ describe('percentile and moving-average calibration', () => {
     expect(() => calibratePercentile(v, 50)).toThrow(/percentile must be in \(50, 100\]/);
   });
   it('moves the range by (1 − momentum) per batch from the first batch', () => {
-    const r = calibrateMovingAverage([Float32Array.from([0, 10]), Float32Array.from([-2, 20]), Float32Array.from([0, 10])], 0.5);
+    const r = calibrateMovingAverage(
+      [Float32Array.from([0, 10]), Float32Array.from([-2, 20]), Float32Array.from([0, 10])],
+      0.5,
+    );
     // [0,10] → 0.5·[0,10] + 0.5·[−2,20] = [−1, 15] → 0.5·[−1,15] + 0.5·[0,10] = [−0.5, 12.5]
     expect(r).toEqual({ min: -0.5, max: 12.5 });
     expect(calibrateMovingAverage([], 0.9)).toEqual({ min: 0, max: 0 });

@@ -79,10 +79,12 @@ export function fakeQuantizeImpl(values: Float32Array, range: Range, bits: numbe
  * activation 10× larger than the rest would otherwise leave the bulk on one or two levels.
  */
 export function calibratePercentile(values: Float32Array, percentile: number): Range {
-  if (!(percentile > 50 && percentile <= 100)) throw new RangeError(`calibratePercentile: percentile must be in (50, 100], got ${percentile}`);
+  if (!(percentile > 50 && percentile <= 100))
+    throw new RangeError(`calibratePercentile: percentile must be in (50, 100], got ${percentile}`);
   const finite = values.filter((v) => Number.isFinite(v)).sort();
   if (!finite.length) return { min: 0, max: 0 };
-  const at = (p: number) => finite[Math.min(finite.length - 1, Math.max(0, Math.round((p / 100) * (finite.length - 1))))]!;
+  const at = (p: number) =>
+    finite[Math.min(finite.length - 1, Math.max(0, Math.round((p / 100) * (finite.length - 1))))]!;
   return { min: Math.min(0, at(100 - percentile)), max: Math.max(0, at(percentile)) };
 }
 
@@ -92,11 +94,14 @@ export function calibratePercentile(values: Float32Array, percentile: number): R
  * global extreme, as quantization-aware training tracks ranges.
  */
 export function calibrateMovingAverage(batches: Float32Array[], momentum: number): Range {
-  if (!(momentum >= 0 && momentum < 1)) throw new RangeError(`calibrateMovingAverage: momentum must be in [0, 1), got ${momentum}`);
+  if (!(momentum >= 0 && momentum < 1))
+    throw new RangeError(`calibrateMovingAverage: momentum must be in [0, 1), got ${momentum}`);
   let range: Range | undefined;
   for (const b of batches) {
     const r = calibrateMinMax(b);
-    range = range ? { min: momentum * range.min + (1 - momentum) * r.min, max: momentum * range.max + (1 - momentum) * r.max } : r;
+    range = range
+      ? { min: momentum * range.min + (1 - momentum) * r.min, max: momentum * range.max + (1 - momentum) * r.max }
+      : r;
   }
   return range ?? { min: 0, max: 0 };
 }

@@ -46,21 +46,25 @@ function bench(n: number): { rows: string[][]; note: string } {
 
   const rows: [string, () => ArrayLike<number>][] = [
     ['Uint16Array copy (baseline)', () => symbols.slice()],
-    ['histogram + code lengths', () => {
-      const f = new Float64Array(ALPHABET);
-      for (let i = 0; i < n; i++) f[symbols[i]]++;
-      return huffmanCodeLengths(f);
-    }],
+    [
+      'histogram + code lengths',
+      () => {
+        const f = new Float64Array(ALPHABET);
+        for (let i = 0; i < n; i++) f[symbols[i]]++;
+        return huffmanCodeLengths(f);
+      },
+    ],
     ['huffman encode', encode],
     ['huffman decode', () => huffmanDecode(new BitReader(encoded), lengths, n)],
   ];
   return { note, rows: ratioRows(n, rows, RUNS, WARMUP) };
 }
 
-
 console.log(machineLine());
 console.log('backend: none (pure TypeScript over typed arrays)');
-console.log(`median of ${RUNS} runs after ${WARMUP} warm-up runs; × copy = time / Uint16Array.prototype.slice of the same symbols`);
+console.log(
+  `median of ${RUNS} runs after ${WARMUP} warm-up runs; × copy = time / Uint16Array.prototype.slice of the same symbols`,
+);
 const rows: string[][] = [];
 for (const n of SIZES) {
   const r = bench(n);

@@ -25,8 +25,15 @@ const SIZES = [
 ];
 /** Scheme rows: each per tensor and per channel. */
 const SCHEMES: [QuantScheme, number][] = [
-  ['symmetric', 8], ['symmetric', 4], ['asymmetric', 8], ['asymmetric', 4], ['pow2', 8], ['pow2', 4],
-  ['kmeans', 5], ['binary', 1], ['ternary', 2],
+  ['symmetric', 8],
+  ['symmetric', 4],
+  ['asymmetric', 8],
+  ['asymmetric', 4],
+  ['pow2', 8],
+  ['pow2', 4],
+  ['kmeans', 5],
+  ['binary', 1],
+  ['ternary', 2],
 ];
 
 reexecWithFixedAllocator(import.meta.url);
@@ -50,28 +57,35 @@ function bench({ n, shape, split }: (typeof SIZES)[number]): string[][] {
     ['clip T=0.1', () => clipImpl(w, 0.1).values],
     ['quantizeSymmetricImpl 8-bit', () => quantizeSymmetricImpl(w, 8).values],
     ['quantizeSymmetricImpl 4-bit', () => quantizeSymmetricImpl(w, 4).values],
-    ...SCHEMES.flatMap(([scheme, bits]) => ([null, -1] as const).map((channelAxis): [string, () => ArrayLike<number>] => [
-      `${scheme} ${bits}-bit per ${channelAxis === null ? 'tensor' : `channel (${shape[1]})`}`,
-      () => quantizeTensor(w, shape, { scheme, bits, channelAxis }).codes,
-    ])),
+    ...SCHEMES.flatMap(([scheme, bits]) =>
+      ([null, -1] as const).map((channelAxis): [string, () => ArrayLike<number>] => [
+        `${scheme} ${bits}-bit per ${channelAxis === null ? 'tensor' : `channel (${shape[1]})`}`,
+        () => quantizeTensor(w, shape, { scheme, bits, channelAxis }).codes,
+      ]),
+    ),
     ['dequantize (8-bit per channel)', () => dequantize(q8)],
     ['prune r=0.1', () => pruneByMagnitudeImpl(w, 0.1).values],
     ['prune r=0.5', () => pruneByMagnitudeImpl(w, 0.5).values],
     [`prune global r=0.1 (${split.length} tensors)`, () => pruneGlobalByMagnitude(parts, 0.1).values[0]],
     [`unit norms l2 [${shape.join(', ')}]`, () => unitNorms(w, shape, -1, 'l2')],
     ['fake-quantize 8-bit', () => fakeQuantizeImpl(w, range, 8)],
-    ['fake-quantize 8-bit in place', () => {
-      scratch.set(w);
-      fakeQuantizeInPlace(scratch, range, 8);
-      return scratch;
-    }],
+    [
+      'fake-quantize 8-bit in place',
+      () => {
+        scratch.set(w);
+        fakeQuantizeInPlace(scratch, range, 8);
+        return scratch;
+      },
+    ],
   ];
   return ratioRows(n, rows, RUNS, WARMUP);
 }
 
 console.log(machineLine());
 console.log('backend: none (pure TypeScript over Float32Array)');
-console.log(`median of ${RUNS} runs after ${WARMUP} warm-up runs; × copy = time / Float32Array.prototype.slice of the same array\n`);
+console.log(
+  `median of ${RUNS} runs after ${WARMUP} warm-up runs; × copy = time / Float32Array.prototype.slice of the same array\n`,
+);
 const rows: string[][] = [];
 for (const size of SIZES) rows.push(...bench(size));
 console.log(table(['transform', 'weights', 'ms (median)', 'Mweights/s', '× copy'], rows));

@@ -65,19 +65,31 @@ export function timeMedian(fn: () => ArrayLike<number> | void, runs: number, war
 }
 
 /** Times each row; the first row is the baseline every other row is reported against (× baseline). */
-export function ratioRows(n: number, rows: Array<[string, () => ArrayLike<number> | void]>, runs: number, warmup: number): string[][] {
+export function ratioRows(
+  n: number,
+  rows: Array<[string, () => ArrayLike<number> | void]>,
+  runs: number,
+  warmup: number,
+): string[][] {
   let baselineMs = 0;
   return rows.map(([label, fn], i) => {
     const ms = timeMedian(fn, runs, warmup);
     if (i === 0) baselineMs = ms;
-    return [label, n.toLocaleString('en-US'), ms.toFixed(2), (n / ms / 1e3).toFixed(0), `${(ms / baselineMs).toFixed(1)}×`];
+    return [
+      label,
+      n.toLocaleString('en-US'),
+      ms.toFixed(2),
+      (n / ms / 1e3).toFixed(0),
+      `${(ms / baselineMs).toFixed(1)}×`,
+    ];
   });
 }
 
 export function table(head: string[], rows: string[][]): string {
   const all = [head, ...rows];
   const widths = head.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  const line = (r: string[]) =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError, createRegistry, type ParamValue, type WeightTensor } from '@squash/core';
+import { type ConfigError, createRegistry, type ParamValue, type WeightTensor } from '@squash/core';
 import type { QuantizedTensor } from './quantized_tensor.js';
 
 export type Params = Record<string, ParamValue>;

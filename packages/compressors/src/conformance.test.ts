@@ -7,7 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '@squash/core';
 import {
-  compressorRegistry, QUANT_SCHEMES, SCHEME_BITS, type Compressor, type ParamSpec, type Params, type QuantScheme,
+  compressorRegistry,
+  QUANT_SCHEMES,
+  SCHEME_BITS,
+  type Compressor,
+  type ParamSpec,
+  type Params,
+  type QuantScheme,
 } from './index.js';
 
 /** A valid value strictly inside the spec's bounds. */
@@ -42,7 +48,8 @@ function repair(c: Compressor, p: Params, varied?: string): Params {
   const bits = p.bits as number;
   const { min, max } = SCHEME_BITS[(p.scheme ?? 'symmetric') as QuantScheme];
   if (bits >= min && bits <= max) return p;
-  if (varied === 'bits') return { ...p, scheme: QUANT_SCHEMES.find((s) => bits >= SCHEME_BITS[s].min && bits <= SCHEME_BITS[s].max)! };
+  if (varied === 'bits')
+    return { ...p, scheme: QUANT_SCHEMES.find((s) => bits >= SCHEME_BITS[s].min && bits <= SCHEME_BITS[s].max)! };
   return { ...p, bits: Math.min(max, Math.max(min, bits)) };
 }
 
@@ -51,7 +58,8 @@ function paramSets(c: Compressor): Params[] {
   const base: Params = {};
   for (const [n, s] of Object.entries(c.params)) if (s.required) base[n] = middle(s);
   const sets: Params[] = [repair(c, base)];
-  for (const [n, s] of Object.entries(c.params)) for (const v of samples(s)) sets.push(repair(c, { ...base, [n]: v }, n));
+  for (const [n, s] of Object.entries(c.params))
+    for (const v of samples(s)) sets.push(repair(c, { ...base, [n]: v }, n));
   return sets;
 }
 
@@ -103,64 +111,81 @@ describe.each(compressorRegistry.names())('compressor %s', (name) => {
         expect(es.map((e) => e.location?.path)).toEqual([`x.${n}`]);
       }
       expect(c.validate({ ...base, [n]: s.type === 'string' ? 1 : 'nope' }, 'x')[0]?.location?.path).toBe(`x.${n}`);
-      const bad = s.maximum !== undefined ? s.maximum + 1 : s.minimum !== undefined ? s.minimum - 1
-        : s.exclusiveMinimum !== undefined ? s.exclusiveMinimum : undefined;
+      const bad =
+        s.maximum !== undefined
+          ? s.maximum + 1
+          : s.minimum !== undefined
+            ? s.minimum - 1
+            : s.exclusiveMinimum !== undefined
+              ? s.exclusiveMinimum
+              : undefined;
       if (bad !== undefined) expect(c.validate({ ...base, [n]: bad }, 'x')[0]?.location?.path).toBe(`x.${n}`);
     }
   });
 
-  it.skipIf(c.kind === 'structure')('never produces NaN, keeps lengths, names and shapes, and leaves inputs untouched', () => {
-    for (const params of paramSets(c)) {
-      for (const [label, { values, shape }] of Object.entries(inputs())) {
-        const before = values.slice();
-        const what = `${label} ${JSON.stringify(params)}`;
-        if (c.kind === 'weights') {
-          const t = [{ name: `w/${label}`, shape, values }];
-          const { tensors, stats } = c.apply(t, params);
-          expect(tensors).toHaveLength(1);
-          expect(tensors[0].name).toBe(`w/${label}`);
-          expect(tensors[0].shape).toEqual(shape);
-          expect(tensors[0].values.length, what).toBe(values.length);
-          expect(hasNaN(tensors[0].values), what).toBe(false);
-          expect(tensors[0].values).not.toBe(values);
-          expect(values).toEqual(before);
-          expect(stats.weightsTotal).toBe(values.length);
-          expect(stats.weightsChanged).toBeGreaterThanOrEqual(0);
-          expect(stats.weightsChanged).toBeLessThanOrEqual(values.length);
-          expect(stats.weightsKept).toBeLessThanOrEqual(values.length);
-          if (label === 'zeros') expect(stats.weightsChanged, what).toBe(0);
-        } else if (c.kind === 'activations') {
-          const range = c.calibrate([values], params);
-          expect(Number.isFinite(range.min) && Number.isFinite(range.max)).toBe(true);
-          expect(range.min <= 0 && range.max >= 0).toBe(true);
-          const x = values.slice();
-          c.quantize(x, range, params);
-          expect(x.length).toBe(values.length);
-          expect(hasNaN(x), what).toBe(false);
-          if (label === 'zeros') expect(x).toEqual(before);
-          expect(Number.isInteger(c.bits(params))).toBe(true);
+  it.skipIf(c.kind === 'structure')(
+    'never produces NaN, keeps lengths, names and shapes, and leaves inputs untouched',
+    () => {
+      for (const params of paramSets(c)) {
+        for (const [label, { values, shape }] of Object.entries(inputs())) {
+          const before = values.slice();
+          const what = `${label} ${JSON.stringify(params)}`;
+          if (c.kind === 'weights') {
+            const t = [{ name: `w/${label}`, shape, values }];
+            const { tensors, stats } = c.apply(t, params);
+            expect(tensors).toHaveLength(1);
+            expect(tensors[0].name).toBe(`w/${label}`);
+            expect(tensors[0].shape).toEqual(shape);
+            expect(tensors[0].values.length, what).toBe(values.length);
+            expect(hasNaN(tensors[0].values), what).toBe(false);
+            expect(tensors[0].values).not.toBe(values);
+            expect(values).toEqual(before);
+            expect(stats.weightsTotal).toBe(values.length);
+            expect(stats.weightsChanged).toBeGreaterThanOrEqual(0);
+            expect(stats.weightsChanged).toBeLessThanOrEqual(values.length);
+            expect(stats.weightsKept).toBeLessThanOrEqual(values.length);
+            if (label === 'zeros') expect(stats.weightsChanged, what).toBe(0);
+          } else if (c.kind === 'activations') {
+            const range = c.calibrate([values], params);
+            expect(Number.isFinite(range.min) && Number.isFinite(range.max)).toBe(true);
+            expect(range.min <= 0 && range.max >= 0).toBe(true);
+            const x = values.slice();
+            c.quantize(x, range, params);
+            expect(x.length).toBe(values.length);
+            expect(hasNaN(x), what).toBe(false);
+            if (label === 'zeros') expect(x).toEqual(before);
+            expect(Number.isInteger(c.bits(params))).toBe(true);
+          }
         }
       }
-    }
-  });
+    },
+  );
 
-  it.skipIf(c.kind !== 'weights')('keeps weights pruned by an earlier stage (ctx.masks) at 0 and returns one mask or quantized tensor per input', () => {
-    if (c.kind !== 'weights') return;
-    const rng = createRng(5);
-    for (const params of paramSets(c)) {
-      const all = Object.entries(inputs());
-      const masks = all.map(([, { values }]) => new Uint8Array(values.length).map(() => (rng.next() < 0.7 ? 1 : 0)));
-      // As a pruning stage leaves them: zero wherever the mask is 0.
-      const t = all.map(([label, { values, shape }], i) => ({ name: label, shape, values: values.map((v, j) => (masks[i][j] ? v : 0)) }));
-      const r = c.apply(t, params, { masks });
-      r.tensors.forEach((out, i) => {
-        for (let j = 0; j < out.values.length; j++) if (!masks[i][j]) expect(out.values[j], `${out.name} ${JSON.stringify(params)}`).toBe(0);
-      });
-      if (r.masks) {
-        expect(r.masks).toHaveLength(t.length);
-        r.masks.forEach((m, i) => m.forEach((v, j) => expect(v <= masks[i][j]).toBe(true)));
+  it.skipIf(c.kind !== 'weights')(
+    'keeps weights pruned by an earlier stage (ctx.masks) at 0 and returns one mask or quantized tensor per input',
+    () => {
+      if (c.kind !== 'weights') return;
+      const rng = createRng(5);
+      for (const params of paramSets(c)) {
+        const all = Object.entries(inputs());
+        const masks = all.map(([, { values }]) => new Uint8Array(values.length).map(() => (rng.next() < 0.7 ? 1 : 0)));
+        // As a pruning stage leaves them: zero wherever the mask is 0.
+        const t = all.map(([label, { values, shape }], i) => ({
+          name: label,
+          shape,
+          values: values.map((v, j) => (masks[i][j] ? v : 0)),
+        }));
+        const r = c.apply(t, params, { masks });
+        r.tensors.forEach((out, i) => {
+          for (let j = 0; j < out.values.length; j++)
+            if (!masks[i][j]) expect(out.values[j], `${out.name} ${JSON.stringify(params)}`).toBe(0);
+        });
+        if (r.masks) {
+          expect(r.masks).toHaveLength(t.length);
+          r.masks.forEach((m, i) => m.forEach((v, j) => expect(v <= masks[i][j]).toBe(true)));
+        }
+        if (r.quantized) expect(r.quantized.map((q) => q.codes.length)).toEqual(t.map((x) => x.values.length));
       }
-      if (r.quantized) expect(r.quantized.map((q) => q.codes.length)).toEqual(t.map((x) => x.values.length));
-    }
-  });
+    },
+  );
 });

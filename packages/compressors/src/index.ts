@@ -3,7 +3,14 @@ import './register_all.js';
 export { clipImpl } from './clip.js';
 export { quantizeSymmetricImpl } from './quantize.js';
 export { pruneByMagnitudeImpl } from './prune.js';
-export { calibrateMinMax, calibratePercentile, calibrateMovingAverage, fakeQuantizeImpl, fakeQuantizeInPlace, type Range } from './activation.js';
+export {
+  calibrateMinMax,
+  calibratePercentile,
+  calibrateMovingAverage,
+  fakeQuantizeImpl,
+  fakeQuantizeInPlace,
+  type Range,
+} from './activation.js';
 export { roundHalfAway } from './rounding.js';
 export {
   compressorRegistry,
@@ -17,24 +24,57 @@ export {
 export { validateParams, assertValid, expected as describeParamSpec } from './params.js';
 export { BitReader, BitWriter } from './encoding/bitstream.js';
 export {
-  huffmanCodeLengths, canonicalCodes, huffmanEncode, huffmanDecode, writeCodeLengths, readCodeLengths,
+  huffmanCodeLengths,
+  canonicalCodes,
+  huffmanEncode,
+  huffmanDecode,
+  writeCodeLengths,
+  readCodeLengths,
 } from './encoding/huffman.js';
 export { encodeRelativeIndices, decodeRelativeIndices, type RelativeIndices } from './encoding/relative_index.js';
 export {
-  writeArtifact, readArtifact, ArtifactError, ARTIFACT_MAGIC, ARTIFACT_VERSION,
-  type ArtifactLayer, type LayerBytes, type LayerEncoding,
+  writeArtifact,
+  readArtifact,
+  ArtifactError,
+  ARTIFACT_MAGIC,
+  ARTIFACT_VERSION,
+  type ArtifactLayer,
+  type LayerBytes,
+  type LayerEncoding,
 } from './encoding/artifact.js';
-export { measureEncodings, bestIndexBits, INDEX_BITS_CANDIDATES, type EncodingSizes, type MeasuredLayer } from './encoding/sizes.js';
+export {
+  measureEncodings,
+  bestIndexBits,
+  INDEX_BITS_CANDIDATES,
+  type EncodingSizes,
+  type MeasuredLayer,
+} from './encoding/sizes.js';
 export type { ApplyContext, WeightResult, StructureCompressor } from './compressor.js';
 export { QUANT_SCHEMES, OUTPUT_AXIS, type QuantScheme, type QuantizedTensor } from './quantized_tensor.js';
 export {
-  quantizeTensor, dequantize, codebookFromParams, bitsForLevels, SCHEME_BITS, KMEANS_MAX_ITERATIONS,
-  quantizeSymmetric, quantizeAsymmetric, quantizePow2, quantizeKmeans, quantizeBinary, quantizeTernary,
+  quantizeTensor,
+  dequantize,
+  codebookFromParams,
+  bitsForLevels,
+  SCHEME_BITS,
+  KMEANS_MAX_ITERATIONS,
+  quantizeSymmetric,
+  quantizeAsymmetric,
+  quantizePow2,
+  quantizeKmeans,
+  quantizeBinary,
+  quantizeTernary,
   type QuantizeOptions,
 } from './quant/index.js';
 export { pruneGlobalByMagnitude } from './prune.js';
 export { unitNorms, selectUnitsByNorm } from './structured.js';
 export {
-  ConstantRetention, PolynomialDecay, IterativeRetention, scheduleFromJSON, validateSchedule, SCHEDULE_KINDS,
-  type PruningSchedule, type PolynomialDecayConfig,
+  ConstantRetention,
+  PolynomialDecay,
+  IterativeRetention,
+  scheduleFromJSON,
+  validateSchedule,
+  SCHEDULE_KINDS,
+  type PruningSchedule,
+  type PolynomialDecayConfig,
 } from './schedules/index.js';

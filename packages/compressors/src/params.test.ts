@@ -28,7 +28,9 @@ describe('validate', () => {
     expect(es[0].message).toBe("unknown parameter 'bit'; expected one of: bits, scheme, granularity");
     expect(es[0].hint).toBe("did you mean 'bits'?");
     expect(es[0].location?.path).toBe('stages[1].bit');
-    expect(es[0].describe()).toBe("stages[1].bit: unknown parameter 'bit'; expected one of: bits, scheme, granularity (did you mean 'bits'?)");
+    expect(es[0].describe()).toBe(
+      "stages[1].bit: unknown parameter 'bit'; expected one of: bits, scheme, granularity (did you mean 'bits'?)",
+    );
   });
 
   it('reports an unrelated unknown name and the missing one separately', () => {
@@ -44,10 +46,13 @@ describe('validate', () => {
     expect(q.validate({ bits: '8' }, 'q')[0].message).toBe("bits must be an integer in [1, 16], got '8' (string)");
     expect(q.validate({ bits: 17 }, 'q')[0].message).toBe('bits must be in [1, 16], got 17');
     // 1 bit is valid on its own (asymmetric, kmeans, binary) but not for the default scheme.
-    expect(described(q.validate({ bits: 1 }, 'q'))).toEqual(["q.bits: bits must be in [2, 16] for scheme 'symmetric', got 1"]);
+    expect(described(q.validate({ bits: 1 }, 'q'))).toEqual([
+      "q.bits: bits must be in [2, 16] for scheme 'symmetric', got 1",
+    ]);
     expect(get('quantize-activations').validate({ bits: 1 }, 'a')).toEqual([]);
-    expect(get('clip-weights').validate({ threshold: 1, value: true }, 'c')[0].message)
-      .toBe('value must be a number, got true (boolean)');
+    expect(get('clip-weights').validate({ threshold: 1, value: true }, 'c')[0].message).toBe(
+      'value must be a number, got true (boolean)',
+    );
     expect(get('clip-weights').validate({ threshold: 0.5, value: -3 }, 'c')).toEqual([]);
   });
 

@@ -13,8 +13,12 @@ function show(v: unknown): string {
 
 /** "in (0, 1]", "> 0", "in [2, 16]", "<= 5", or "" when unbounded. */
 function bounds(spec: ParamSpec): string {
-  const lo = spec.exclusiveMinimum !== undefined ? { v: spec.exclusiveMinimum, open: true }
-    : spec.minimum !== undefined ? { v: spec.minimum, open: false } : undefined;
+  const lo =
+    spec.exclusiveMinimum !== undefined
+      ? { v: spec.exclusiveMinimum, open: true }
+      : spec.minimum !== undefined
+        ? { v: spec.minimum, open: false }
+        : undefined;
   const hi = spec.maximum;
   if (lo && hi !== undefined) return `in ${lo.open ? '(' : '['}${lo.v}, ${hi}]`;
   if (lo) return `${lo.open ? '>' : '>='} ${lo.v}`;
@@ -33,10 +37,14 @@ function inBounds(spec: ParamSpec, v: number): boolean {
 export function expected(spec: ParamSpec): string {
   const b = bounds(spec);
   switch (spec.type) {
-    case 'integer': return `an integer${b ? ' ' + b : ''}`;
-    case 'number': return `a number${b ? ' ' + b : ''}`;
-    case 'boolean': return 'true or false';
-    case 'string': return spec.enum ? `one of: ${spec.enum.join(', ')}` : 'a string';
+    case 'integer':
+      return `an integer${b ? ` ${b}` : ''}`;
+    case 'number':
+      return `a number${b ? ` ${b}` : ''}`;
+    case 'boolean':
+      return 'true or false';
+    case 'string':
+      return spec.enum ? `one of: ${spec.enum.join(', ')}` : 'a string';
   }
 }
 
@@ -55,7 +63,7 @@ function checkOne(name: string, spec: ParamSpec, v: unknown): string | undefined
       if (typeof v !== 'string') return `${name} must be ${want}, got ${show(v)}`;
       if (spec.enum && !spec.enum.includes(v)) {
         const near = didYouMean(v, spec.enum);
-        return `${name} must be ${want}, got ${show(v)}` + (near ? `; did you mean '${near}'?` : '');
+        return `${name} must be ${want}, got ${show(v)}${near ? `; did you mean '${near}'?` : ''}`;
       }
       return undefined;
   }
@@ -73,22 +81,26 @@ export function validateParams(spec: Record<string, ParamSpec>, params: Params, 
   const known = Object.keys(spec);
   const suggested = new Set<string>();
   for (const name of Object.keys(params)) {
-    if (Object.prototype.hasOwnProperty.call(spec, name)) continue;
+    if (Object.hasOwn(spec, name)) continue;
     const near = didYouMean(name, known);
     if (near) suggested.add(near);
-    errors.push(new ConfigError(
-      `unknown parameter '${name}'; expected ${known.length ? `one of: ${known.join(', ')}` : 'no parameters'}`,
-      { location: { path: at(path, name) }, hint: near ? `did you mean '${near}'?` : undefined },
-    ));
+    errors.push(
+      new ConfigError(
+        `unknown parameter '${name}'; expected ${known.length ? `one of: ${known.join(', ')}` : 'no parameters'}`,
+        { location: { path: at(path, name) }, hint: near ? `did you mean '${near}'?` : undefined },
+      ),
+    );
   }
   for (const [name, s] of Object.entries(spec)) {
-    const v = Object.prototype.hasOwnProperty.call(params, name) ? params[name] : undefined;
+    const v = Object.hasOwn(params, name) ? params[name] : undefined;
     if (v === undefined) {
       if (s.required && !suggested.has(name)) {
-        errors.push(new ConfigError(`missing required parameter '${name}' (${expected(s)})`, {
-          location: { path: at(path, name) },
-          hint: s.description,
-        }));
+        errors.push(
+          new ConfigError(`missing required parameter '${name}' (${expected(s)})`, {
+            location: { path: at(path, name) },
+            hint: s.description,
+          }),
+        );
       }
       continue;
     }

@@ -121,7 +121,8 @@ describe('pruneGlobalByMagnitude', () => {
   });
 
   it('rejects bad retention, NaN, and masks that do not fit', () => {
-    for (const r of [0, 1.01, NaN]) expect(() => pruneGlobalByMagnitude([f32([1])], r)).toThrow(/retention must be in \(0, 1\]/);
+    for (const r of [0, 1.01, NaN])
+      expect(() => pruneGlobalByMagnitude([f32([1])], r)).toThrow(/retention must be in \(0, 1\]/);
     expect(() => pruneGlobalByMagnitude([f32([1]), f32([NaN])], 0.5)).toThrow(/NaN weight at index 0 of tensor 1/);
     expect(() => pruneGlobalByMagnitude([f32([1])], 0.5, [])).toThrow(/existingMask has 0 entries for 1 tensors/);
     expect(() => pruneGlobalByMagnitude([f32([1])], 0.5, [u8([1, 1])])).toThrow(/existingMask\[0\] has 2 elements/);
@@ -132,7 +133,9 @@ describe('pruneGlobalByMagnitude', () => {
     for (let trial = 0; trial < 60; trial++) {
       const count = 1 + rng.int(4);
       const coarse = rng.next() < 0.5;
-      const ts = Array.from({ length: count }, () => new Float32Array(rng.int(500)).map(() => (coarse ? rng.int(5) - 2 : rng.normal())));
+      const ts = Array.from({ length: count }, () =>
+        new Float32Array(rng.int(500)).map(() => (coarse ? rng.int(5) - 2 : rng.normal())),
+      );
       const r = Math.max(1e-3, rng.next());
       const single = pruneGlobalByMagnitude([ts[0]], r);
       const ref = pruneByMagnitudeImpl(ts[0], r);
@@ -144,10 +147,12 @@ describe('pruneGlobalByMagnitude', () => {
       expect(g.masks.reduce((s, m) => s + m.reduce((a, b) => a + b, 0), 0)).toBe(g.kept);
       let minKept = Infinity;
       let maxPruned = -Infinity;
-      ts.forEach((t, i) => t.forEach((w, j) => {
-        if (g.masks[i][j]) minKept = Math.min(minKept, Math.abs(w));
-        else maxPruned = Math.max(maxPruned, Math.abs(w));
-      }));
+      ts.forEach((t, i) =>
+        t.forEach((w, j) => {
+          if (g.masks[i][j]) minKept = Math.min(minKept, Math.abs(w));
+          else maxPruned = Math.max(maxPruned, Math.abs(w));
+        }),
+      );
       expect(minKept >= maxPruned).toBe(true);
       // Pruning again with the result as the existing mask at the same retention changes nothing.
       const again = pruneGlobalByMagnitude(ts, r, g.masks);

@@ -81,7 +81,8 @@ export function pruneGlobalByMagnitude(
   let alive = 0;
   tensors.forEach((values, t) => {
     const m = existingMask?.[t];
-    if (m && m.length !== values.length) throw new RangeError(`prune: existingMask[${t}] has ${m.length} elements, tensor ${t} has ${values.length}`);
+    if (m && m.length !== values.length)
+      throw new RangeError(`prune: existingMask[${t}] has ${m.length} elements, tensor ${t} has ${values.length}`);
     total += values.length;
     for (let i = 0; i < values.length; i++) {
       // NaN has no magnitude to rank; refusing is better than silently keeping or dropping it.

@@ -15,18 +15,29 @@ const tensors = (): WeightTensor[] => [
 
 describe('registered compressors', () => {
   it('registers exactly the five compressors, of three kinds', () => {
-    expect(compressorRegistry.names().sort()).toEqual(
-      ['clip-weights', 'prune-units', 'prune-weights', 'quantize-activations', 'quantize-weights'],
-    );
-    expect(compressorRegistry.names().sort().map((n) => compressorRegistry.get(n).kind))
-      .toEqual(['weights', 'structure', 'weights', 'activations', 'weights']);
+    expect(compressorRegistry.names().sort()).toEqual([
+      'clip-weights',
+      'prune-units',
+      'prune-weights',
+      'quantize-activations',
+      'quantize-weights',
+    ]);
+    expect(
+      compressorRegistry
+        .names()
+        .sort()
+        .map((n) => compressorRegistry.get(n).kind),
+    ).toEqual(['weights', 'structure', 'weights', 'activations', 'weights']);
     expect(() => compressorRegistry.get('prune')).toThrow(/known: .*prune-weights/);
   });
 
   it('clip-weights: new tensors, same names and shapes, summed stats', () => {
     const input = tensors();
     const { tensors: out, stats } = weights('clip-weights').apply(input, { threshold: 1 });
-    expect(out.map((t) => [t.name, t.shape])).toEqual([['dense/kernel', [2, 2]], ['dense/bias', [2]]]);
+    expect(out.map((t) => [t.name, t.shape])).toEqual([
+      ['dense/kernel', [2, 2]],
+      ['dense/bias', [2]],
+    ]);
     expect(out[0].values).toEqual(f32([0.5, -1, 1, -0.1]));
     expect(out[1].values).toEqual(f32([0, 0.75]));
     expect(stats).toEqual({ weightsChanged: 2, weightsKept: 6, weightsTotal: 6 });
@@ -55,11 +66,22 @@ describe('registered compressors', () => {
 
   it('quantize-weights: scheme-specific bits, named in the error', () => {
     const q = weights('quantize-weights');
-    expect(q.validate({ bits: 4, scheme: 'binary' }, 's').map((e) => [e.location?.path, e.message]))
-      .toEqual([['s.bits', "bits must be 1 for scheme 'binary', got 4"]]);
-    expect(q.validate({ bits: 3, scheme: 'ternary' }, 's')[0].message).toBe("bits must be 2 for scheme 'ternary', got 3");
-    expect(q.validate({ bits: 1, scheme: 'pow2' }, 's')[0].message).toBe("bits must be in [2, 16] for scheme 'pow2', got 1");
-    for (const [scheme, bits] of [['asymmetric', 1], ['kmeans', 1], ['binary', 1], ['ternary', 2], ['pow2', 16]] as const) {
+    expect(q.validate({ bits: 4, scheme: 'binary' }, 's').map((e) => [e.location?.path, e.message])).toEqual([
+      ['s.bits', "bits must be 1 for scheme 'binary', got 4"],
+    ]);
+    expect(q.validate({ bits: 3, scheme: 'ternary' }, 's')[0].message).toBe(
+      "bits must be 2 for scheme 'ternary', got 3",
+    );
+    expect(q.validate({ bits: 1, scheme: 'pow2' }, 's')[0].message).toBe(
+      "bits must be in [2, 16] for scheme 'pow2', got 1",
+    );
+    for (const [scheme, bits] of [
+      ['asymmetric', 1],
+      ['kmeans', 1],
+      ['binary', 1],
+      ['ternary', 2],
+      ['pow2', 16],
+    ] as const) {
       expect(q.validate({ bits, scheme, granularity: 'channel' }, 's')).toEqual([]);
     }
     // A bad scheme is reported once, not also as a bits problem.
@@ -82,22 +104,34 @@ describe('registered compressors', () => {
     const a = Math.fround((0.5 + 2 + 1.5) / 3);
     expect(b.tensors[0].values).toEqual(f32([a, -a, a, 0]));
     expect(b.stats).toEqual({ weightsChanged: 5, weightsKept: 5, weightsTotal: 6, bits: 2 });
-    expect(b.quantized!.map((t) => [t.levels, t.bits])).toEqual([[3, 2], [2, 1]]);
+    expect(b.quantized!.map((t) => [t.levels, t.bits])).toEqual([
+      [3, 2],
+      [2, 1],
+    ]);
   });
 
   it('prune-weights: global scope, masks out, earlier masks respected', () => {
     const p = weights('prune-weights');
     // all six magnitudes [0.5, 2, 1.5, 0.1, 0, 0.75]: global r = 0.5 keeps 2, 1.5, 0.75
     const g = p.apply(tensors(), { retention: 0.5, scope: 'global' });
-    expect(g.tensors.map((t) => Array.from(t.values))).toEqual([[0, -2, 1.5, 0], [0, 0.75]]);
+    expect(g.tensors.map((t) => Array.from(t.values))).toEqual([
+      [0, -2, 1.5, 0],
+      [0, 0.75],
+    ]);
     expect(g.masks).toEqual([new Uint8Array([0, 1, 1, 0]), new Uint8Array([0, 1])]);
     expect(g.stats).toEqual({ weightsChanged: 2, weightsKept: 3, weightsTotal: 6 });
     // -2 was pruned before: it stays pruned, and 0.5 takes its place
     const masks = [new Uint8Array([1, 0, 1, 1]), undefined];
     const again = p.apply(tensors(), { retention: 0.5, scope: 'global' }, { masks });
-    expect(again.tensors.map((t) => Array.from(t.values))).toEqual([[0.5, 0, 1.5, 0], [0, 0.75]]);
+    expect(again.tensors.map((t) => Array.from(t.values))).toEqual([
+      [0.5, 0, 1.5, 0],
+      [0, 0.75],
+    ]);
     const layer = p.apply(tensors(), { retention: 0.5 }, { masks });
-    expect(layer.tensors.map((t) => Array.from(t.values))).toEqual([[0.5, 0, 1.5, 0], [0, 0.75]]);
+    expect(layer.tensors.map((t) => Array.from(t.values))).toEqual([
+      [0.5, 0, 1.5, 0],
+      [0, 0.75],
+    ]);
     expect(layer.masks![0]).toEqual(new Uint8Array([1, 0, 1, 0]));
   });
 
@@ -108,7 +142,8 @@ describe('registered compressors', () => {
     expect(c.validate({ retention: 0.5 }, 's')).toEqual([]);
     expect(c.validate({ retention: 0.5, norm: 'l1' }, 's')).toEqual([]);
     expect(c.validate({ retention: 0, norm: 'l3' }, 's').map((e) => e.message)).toEqual([
-      'retention must be in (0, 1], got 0', "norm must be one of: l2, l1, got 'l3' (string); did you mean 'l2'?",
+      'retention must be in (0, 1], got 0',
+      "norm must be one of: l2, l1, got 'l3' (string); did you mean 'l2'?",
     ]);
   });
 

@@ -2,8 +2,16 @@ import { ConfigError, type WeightTensor } from '@squash/core';
 import { calibrateMinMax, calibrateMovingAverage, calibratePercentile, fakeQuantizeInPlace } from './activation.js';
 import { clipImpl } from './clip.js';
 import {
-  compressorRegistry, type ActivationCompressor, type ApplyContext, type Compressor, type ParamSpec, type Params,
-  type StructureCompressor, type WeightCompressor, type WeightResult, type WeightStats,
+  compressorRegistry,
+  type ActivationCompressor,
+  type ApplyContext,
+  type Compressor,
+  type ParamSpec,
+  type Params,
+  type StructureCompressor,
+  type WeightCompressor,
+  type WeightResult,
+  type WeightStats,
 } from './compressor.js';
 import { assertValid, validateParams } from './params.js';
 import { pruneGlobalByMagnitude } from './prune.js';
@@ -38,7 +46,11 @@ function weightCompressor(def: {
   return c;
 }
 
-const withValues = (t: WeightTensor, values: Float32Array): WeightTensor => ({ name: t.name, shape: [...t.shape], values });
+const withValues = (t: WeightTensor, values: Float32Array): WeightTensor => ({
+  name: t.name,
+  shape: [...t.shape],
+  values,
+});
 const total = (tensors: WeightTensor[]) => tensors.reduce((n, t) => n + t.values.length, 0);
 
 function countDiffering(a: Float32Array, b: Float32Array): number {
@@ -57,7 +69,12 @@ const clipWeights = weightCompressor({
   name: 'clip-weights',
   description: 'Replaces every weight with |w| > threshold: saturates to ±threshold, or sets it to `value` if given.',
   params: {
-    threshold: { type: 'number', exclusiveMinimum: 0, required: true, description: 'magnitude above which a weight is clipped' },
+    threshold: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      required: true,
+      description: 'magnitude above which a weight is clipped',
+    },
     value: { type: 'number', description: 'what a clipped weight becomes (default: sign(w)·threshold)' },
   },
   run(tensors, p) {
@@ -73,11 +90,23 @@ const clipWeights = weightCompressor({
 
 const quantizeWeights = weightCompressor({
   name: 'quantize-weights',
-  description: 'Quantizes weights to a codebook per tensor or per output channel: uniform (symmetric, asymmetric, power-of-two step), k-means weight sharing, binary or ternary.',
+  description:
+    'Quantizes weights to a codebook per tensor or per output channel: uniform (symmetric, asymmetric, power-of-two step), k-means weight sharing, binary or ternary.',
   params: {
-    bits: { type: 'integer', minimum: 1, maximum: 16, required: true, description: 'bits per weight (binary: 1, ternary: 2, symmetric and pow2: >= 2)' },
+    bits: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 16,
+      required: true,
+      description: 'bits per weight (binary: 1, ternary: 2, symmetric and pow2: >= 2)',
+    },
     scheme: { type: 'string', enum: [...QUANT_SCHEMES], description: 'codebook scheme (default symmetric)' },
-    granularity: { type: 'string', enum: ['tensor', 'channel'], description: 'one codebook per tensor, or per output channel (last axis) of every tensor of rank >= 2 (default tensor)' },
+    granularity: {
+      type: 'string',
+      enum: ['tensor', 'channel'],
+      description:
+        'one codebook per tensor, or per output channel (last axis) of every tensor of rank >= 2 (default tensor)',
+    },
   },
   rule(p, path) {
     const scheme = (p.scheme ?? 'symmetric') as QuantScheme;
@@ -85,12 +114,21 @@ const quantizeWeights = weightCompressor({
     const bits = p.bits as number;
     if (bits >= min && bits <= max) return [];
     const want = min === max ? `${min}` : `in [${min}, ${max}]`;
-    return [new ConfigError(`bits must be ${want} for scheme '${scheme}', got ${bits}`, { location: { path: path ? `${path}.bits` : 'bits' } })];
+    return [
+      new ConfigError(`bits must be ${want} for scheme '${scheme}', got ${bits}`, {
+        location: { path: path ? `${path}.bits` : 'bits' },
+      }),
+    ];
   },
   run(tensors, p, ctx) {
     const scheme = (p.scheme ?? 'symmetric') as QuantScheme;
     const perChannel = p.granularity === 'channel';
-    const stats: WeightStats = { weightsChanged: 0, weightsKept: 0, weightsTotal: total(tensors), bits: p.bits as number };
+    const stats: WeightStats = {
+      weightsChanged: 0,
+      weightsKept: 0,
+      weightsTotal: total(tensors),
+      bits: p.bits as number,
+    };
     const quantized = tensors.map((t, i) => {
       const mask = ctx.masks?.[i];
       // A rank-1 tensor's "channels" would be single weights, each its own codebook: per tensor.
@@ -112,20 +150,36 @@ const quantizeWeights = weightCompressor({
 
 const pruneWeights = weightCompressor({
   name: 'prune-weights',
-  description: 'Magnitude pruning: keeps the fraction `retention` of weights with the largest |w|, per tensor or over all tensors at once; weights pruned by an earlier stage stay pruned.',
+  description:
+    'Magnitude pruning: keeps the fraction `retention` of weights with the largest |w|, per tensor or over all tensors at once; weights pruned by an earlier stage stay pruned.',
   params: {
-    retention: { type: 'number', exclusiveMinimum: 0, maximum: 1, required: true, description: 'fraction of weights kept, counted from all weights (pruned ones included)' },
-    scope: { type: 'string', enum: ['layer', 'global'], description: "'layer': the fraction of every tensor; 'global': one threshold over all tensors (default layer)" },
+    retention: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 1,
+      required: true,
+      description: 'fraction of weights kept, counted from all weights (pruned ones included)',
+    },
+    scope: {
+      type: 'string',
+      enum: ['layer', 'global'],
+      description: "'layer': the fraction of every tensor; 'global': one threshold over all tensors (default layer)",
+    },
   },
   run(tensors, p, ctx) {
     const r = p.retention as number;
     const masksIn = tensors.map((_, i) => ctx.masks?.[i]);
-    const res = p.scope === 'global'
-      ? pruneGlobalByMagnitude(tensors.map((t) => t.values), r, masksIn)
-      : (() => {
-          const each = tensors.map((t, i) => pruneGlobalByMagnitude([t.values], r, [masksIn[i]]));
-          return { values: each.map((e) => e.values[0]), masks: each.map((e) => e.masks[0]) };
-        })();
+    const res =
+      p.scope === 'global'
+        ? pruneGlobalByMagnitude(
+            tensors.map((t) => t.values),
+            r,
+            masksIn,
+          )
+        : (() => {
+            const each = tensors.map((t, i) => pruneGlobalByMagnitude([t.values], r, [masksIn[i]]));
+            return { values: each.map((e) => e.values[0]), masks: each.map((e) => e.masks[0]) };
+          })();
     const stats: WeightStats = { weightsChanged: 0, weightsKept: 0, weightsTotal: total(tensors) };
     const out = tensors.map((t, i) => {
       // Only weights that were nonzero and are now zero count as pruned; zeros stay zeros.
@@ -139,7 +193,13 @@ const pruneWeights = weightCompressor({
 });
 
 const pruneUnitsParams: Record<string, ParamSpec> = {
-  retention: { type: 'number', exclusiveMinimum: 0, maximum: 1, required: true, description: 'fraction of units (output neurons, conv filters) kept per layer, at least one' },
+  retention: {
+    type: 'number',
+    exclusiveMinimum: 0,
+    maximum: 1,
+    required: true,
+    description: 'fraction of units (output neurons, conv filters) kept per layer, at least one',
+  },
   norm: { type: 'string', enum: ['l2', 'l1'], description: "how a unit's incoming weights are ranked (default l2)" },
 };
 
@@ -147,28 +207,46 @@ const pruneUnitsParams: Record<string, ParamSpec> = {
 const pruneUnits: StructureCompressor = {
   kind: 'structure',
   name: 'prune-units',
-  description: 'Structured pruning: removes whole units (dense output neurons, conv filters) with the smallest weight norm, shrinking the layers.',
+  description:
+    'Structured pruning: removes whole units (dense output neurons, conv filters) with the smallest weight norm, shrinking the layers.',
   params: pruneUnitsParams,
   validate: (params, path) => validateParams(pruneUnitsParams, params, path),
 };
 
 const activationParams: Record<string, ParamSpec> = {
   bits: { type: 'integer', minimum: 1, maximum: 16, required: true, description: 'bits per activation' },
-  calibration: { type: 'string', enum: ['minmax', 'percentile', 'ema'], description: 'how the range is set from training samples: min/max, percentiles, or a moving average of batch min/max (default minmax)' },
-  percentile: { type: 'number', exclusiveMinimum: 50, maximum: 100, description: 'percentile calibration: the upper percentile kept (default 99.99)' },
-  momentum: { type: 'number', minimum: 0, maximum: 0.999, description: 'ema calibration: weight of the running range per batch (default 0.9)' },
+  calibration: {
+    type: 'string',
+    enum: ['minmax', 'percentile', 'ema'],
+    description:
+      'how the range is set from training samples: min/max, percentiles, or a moving average of batch min/max (default minmax)',
+  },
+  percentile: {
+    type: 'number',
+    exclusiveMinimum: 50,
+    maximum: 100,
+    description: 'percentile calibration: the upper percentile kept (default 99.99)',
+  },
+  momentum: {
+    type: 'number',
+    minimum: 0,
+    maximum: 0.999,
+    description: 'ema calibration: weight of the running range per batch (default 0.9)',
+  },
 };
 
 const quantizeActivations: ActivationCompressor = {
   kind: 'activations',
   name: 'quantize-activations',
-  description: 'Asymmetric uniform fake quantization of hidden activations with 2^bits levels over a calibrated range that includes 0 (unsigned for ReLU outputs).',
+  description:
+    'Asymmetric uniform fake quantization of hidden activations with 2^bits levels over a calibrated range that includes 0 (unsigned for ReLU outputs).',
   params: activationParams,
   validate: (params, path) => validateParams(activationParams, params, path),
   calibrate(batches, params) {
     assertValid(quantizeActivations, params);
     const method = (params.calibration as string | undefined) ?? 'minmax';
-    if (method === 'percentile') return calibratePercentile(concatBatches(batches), (params.percentile as number | undefined) ?? 99.99);
+    if (method === 'percentile')
+      return calibratePercentile(concatBatches(batches), (params.percentile as number | undefined) ?? 99.99);
     if (method === 'ema') return calibrateMovingAverage(batches, (params.momentum as number | undefined) ?? 0.9);
     return calibrateMinMax(concatBatches(batches));
   },

@@ -6,11 +6,7 @@
  * O(n log n); `budget` is the number of partition rounds before that (a parameter for tests).
  * `a` must not contain NaN.
  */
-export function selectKth(
-  a: Float32Array,
-  k: number,
-  budget = 4 * Math.ceil(Math.log2(a.length + 1)) + 16,
-): number {
+export function selectKth(a: Float32Array, k: number, budget = 4 * Math.ceil(Math.log2(a.length + 1)) + 16): number {
   if (!(k >= 0 && k < a.length)) throw new RangeError(`selectKth: k = ${k} outside [0, ${a.length})`);
   let lo = 0;
   let hi = a.length - 1;
@@ -22,7 +18,7 @@ export function selectKth(
     const x = a[lo];
     const y = a[(lo + hi) >>> 1];
     const z = a[hi];
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+    const pivot = x < y ? (y < z ? y : Math.max(x, z)) : x < z ? x : Math.max(y, z);
     let i = lo;
     let j = hi;
     while (i <= j) {

@@ -8,11 +8,13 @@ import { normaliseAxis } from './quant/common.js';
  * the end.
  */
 export function unitNorms(values: Float32Array, shape: number[], axis: number, norm: 'l1' | 'l2'): Float64Array {
-  if (norm !== 'l1' && norm !== 'l2') throw new RangeError(`unitNorms: norm must be 'l1' or 'l2', got '${String(norm)}'`);
+  if (norm !== 'l1' && norm !== 'l2')
+    throw new RangeError(`unitNorms: norm must be 'l1' or 'l2', got '${String(norm)}'`);
   const a = normaliseAxis(shape, axis, 'unitNorms');
   if (a === null) throw new RangeError('unitNorms: axis must be an integer, got null');
   const size = shape.reduce((p, d) => p * d, 1);
-  if (size !== values.length) throw new RangeError(`unitNorms: shape [${shape.join(', ')}] has ${size} elements but values has ${values.length}`);
+  if (size !== values.length)
+    throw new RangeError(`unitNorms: shape [${shape.join(', ')}] has ${size} elements but values has ${values.length}`);
   const units = shape[a];
   const inner = shape.slice(a + 1).reduce((p, d) => p * d, 1);
   const outer = shape.slice(0, a).reduce((p, d) => p * d, 1);
@@ -40,7 +42,8 @@ export function selectUnitsByNorm(norms: ArrayLike<number>, retention: number): 
     throw new RangeError(`selectUnitsByNorm: retention must be in (0, 1], got ${retention}`);
   }
   const n = norms.length;
-  for (let i = 0; i < n; i++) if (norms[i] !== norms[i]) throw new RangeError(`selectUnitsByNorm: NaN norm at index ${i}`);
+  for (let i = 0; i < n; i++)
+    if (norms[i] !== norms[i]) throw new RangeError(`selectUnitsByNorm: NaN norm at index ${i}`);
   if (n === 0) return new Int32Array(0);
   const k = Math.max(1, Math.round(retention * n));
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => norms[y] - norms[x] || x - y);

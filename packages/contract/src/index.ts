@@ -8,4 +8,12 @@ export {
   type LayerFieldKey,
   type MetricInput,
 } from './metrics.js';
-export { RUN_STATUSES, countNonzero, type ParamValue, type RunStatus, type RunView, type ActivationQuant, type Reference } from './run.js';
+export {
+  RUN_STATUSES,
+  countNonzero,
+  type ParamValue,
+  type RunStatus,
+  type RunView,
+  type ActivationQuant,
+  type Reference,
+} from './run.js';

@@ -45,5 +45,10 @@ export function countNonzero(values: ArrayLike<number>): number {
 /** A published table to compare with: each row names the runs it matches and the source's values. */
 export interface Reference {
   source?: string;
-  rows: Array<{ name: string; sweep?: string; params?: Record<string, string | number | boolean>; metrics: Record<string, number> }>;
+  rows: Array<{
+    name: string;
+    sweep?: string;
+    params?: Record<string, string | number | boolean>;
+    metrics: Record<string, number>;
+  }>;
 }

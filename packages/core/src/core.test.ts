@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import {
-  canonicalJson, stableHash, createRng, createRegistry, ConfigError, SpecError, formatLocation, didYouMean, editDistance,
+  canonicalJson,
+  stableHash,
+  createRng,
+  createRegistry,
+  ConfigError,
+  SpecError,
+  formatLocation,
+  didYouMean,
+  editDistance,
 } from './index.js';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and drops undefined members', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[1,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe(
+      '{"a":{"d":[1,{"y":2,"z":1}]},"b":1}',
+    );
   });
   it('normalises -0 and refuses non-finite numbers', () => {
     expect(canonicalJson({ x: -0 })).toBe('{"x":0}');
@@ -20,7 +30,9 @@ describe('canonicalJson', () => {
 
 describe('createRng', () => {
   it('is reproducible from the seed and differs across seeds', () => {
-    const a = createRng(42), b = createRng(42), c = createRng(43);
+    const a = createRng(42),
+      b = createRng(42),
+      c = createRng(43);
     const sa = Array.from({ length: 5 }, () => a.next());
     expect(sa).toEqual(Array.from({ length: 5 }, () => b.next()));
     expect(sa).not.toEqual(Array.from({ length: 5 }, () => c.next()));
@@ -33,9 +45,14 @@ describe('createRng', () => {
   });
   it('draws normals with mean ≈ 0 and variance ≈ 1', () => {
     const r = createRng(7);
-    let s = 0, s2 = 0;
+    let s = 0,
+      s2 = 0;
     const n = 20000;
-    for (let i = 0; i < n; i++) { const x = r.normal(); s += x; s2 += x * x; }
+    for (let i = 0; i < n; i++) {
+      const x = r.normal();
+      s += x;
+      s2 += x * x;
+    }
     expect(Math.abs(s / n)).toBeLessThan(0.03);
     expect(Math.abs(s2 / n - 1)).toBeLessThan(0.05);
   });
@@ -43,7 +60,9 @@ describe('createRng', () => {
 
 describe('errors and registry', () => {
   it('formats file:line:col: path', () => {
-    expect(formatLocation({ file: 'a.yaml', line: 3, column: 5, path: 'train.epochs' })).toBe('a.yaml:3:5: train.epochs:');
+    expect(formatLocation({ file: 'a.yaml', line: 3, column: 5, path: 'train.epochs' })).toBe(
+      'a.yaml:3:5: train.epochs:',
+    );
     const e = new SpecError([new ConfigError('bad', { location: { file: 'x.yaml', line: 1 } })]);
     expect(e.exitCode).toBe(2);
     expect(e.describe()).toBe('x.yaml:1: bad');
@@ -77,4 +96,3 @@ describe('editDistance / didYouMean', () => {
     expect(didYouMean('v', ['value'])).toBeUndefined();
   });
 });
-

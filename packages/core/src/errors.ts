@@ -29,8 +29,9 @@ export class SquashError extends Error {
 
   /** `file:line:col: path: message (hint)` — the form editors and terminals link. */
   describe(): string {
-    return [formatLocation(this.location), this.message].filter(Boolean).join(' ')
-      + (this.hint ? ` (${this.hint})` : '');
+    return (
+      [formatLocation(this.location), this.message].filter(Boolean).join(' ') + (this.hint ? ` (${this.hint})` : '')
+    );
   }
 }
 
@@ -69,7 +70,7 @@ export class InternalError extends SquashError {}
 export function formatLocation(loc: SourceLocation | undefined): string {
   if (!loc) return '';
   let head = loc.file ?? '';
-  if (loc.line !== undefined) head += `:${loc.line}` + (loc.column !== undefined ? `:${loc.column}` : '');
+  if (loc.line !== undefined) head += `:${loc.line}${loc.column !== undefined ? `:${loc.column}` : ''}`;
   const parts = [head, loc.path].filter((s) => s && s.length > 0);
-  return parts.length ? parts.join(': ') + ':' : '';
+  return parts.length ? `${parts.join(': ')}:` : '';
 }

@@ -22,9 +22,15 @@ function encode(v: unknown, path: string): string {
       if (!Number.isFinite(v)) throw new TypeError(`canonicalJson: non-finite number at ${path}`);
       return Object.is(v, -0) ? '0' : JSON.stringify(v);
     case 'object': {
-      if (Array.isArray(v)) return '[' + v.map((x, i) => encode(x, `${path}[${i}]`)).join(',') + ']';
-      const keys = Object.keys(v as object).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort();
-      return '{' + keys.map((k) => JSON.stringify(k) + ':' + encode((v as Record<string, unknown>)[k], `${path}.${k}`)).join(',') + '}';
+      if (Array.isArray(v)) return `[${v.map((x, i) => encode(x, `${path}[${i}]`)).join(',')}]`;
+      const keys = Object.keys(v as object)
+        .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+        .sort();
+      return (
+        '{' +
+        keys.map((k) => `${JSON.stringify(k)}:${encode((v as Record<string, unknown>)[k], `${path}.${k}`)}`).join(',') +
+        '}'
+      );
     }
     default:
       throw new TypeError(`canonicalJson: cannot encode ${typeof v} at ${path}`);

@@ -16,13 +16,21 @@ describe('datasetRegistry', () => {
 
 describe('loadDataset', () => {
   it('rejects an unknown name, listing the known ones', async () => {
-    const err = await expectDatasetError(() => loadDataset({ name: 'cifar' }), "unknown dataset 'cifar'", 'idx, mnist, synthetic');
+    const err = await expectDatasetError(
+      () => loadDataset({ name: 'cifar' }),
+      "unknown dataset 'cifar'",
+      'idx, mnist, synthetic',
+    );
     expect(err.location?.path).toBe('dataset.name');
   });
 
   it('keeps the first n samples of each split', async () => {
     const full = await loadDataset({ name: 'synthetic', samples: { train: 50, test: 20 } });
-    const cut = await loadDataset({ name: 'synthetic', samples: { train: 50, test: 20 }, limits: { train: 7, test: 3 } });
+    const cut = await loadDataset({
+      name: 'synthetic',
+      samples: { train: 50, test: 20 },
+      limits: { train: 7, test: 3 },
+    });
     expect(cut.train.count).toBe(7);
     expect(cut.test.count).toBe(3);
     expect(cut.train.x.length).toBe(7 * 784);
@@ -48,9 +56,15 @@ describe('loadDataset', () => {
     [{ train: 0 }, 'dataset.limits.train', 'positive integer, got 0'],
     [{ test: 2.5 }, 'dataset.limits.test', 'positive integer, got 2.5'],
     [{ train: -3 }, 'dataset.limits.train', 'positive integer, got -3'],
-  ])('rejects limits %j', async (limits, path, ...parts) => {
-    const err = await expectDatasetError(
-      () => loadDataset({ name: 'synthetic', samples: { train: 50, test: 20 }, limits }), path, ...parts);
-    expect(err.location?.path).toBe(path);
-  });
+  ] as Array<[{ train?: number; test?: number }, string, ...string[]]>)(
+    'rejects limits %j',
+    async (limits, path, ...parts) => {
+      const err = await expectDatasetError(
+        () => loadDataset({ name: 'synthetic', samples: { train: 50, test: 20 }, limits }),
+        path,
+        ...parts,
+      );
+      expect(err.location?.path).toBe(path);
+    },
+  );
 });

@@ -42,8 +42,9 @@ export async function loadDataset(
   ctx: { baseDir: string } = { baseDir: process.cwd() },
 ): Promise<Dataset> {
   if (!datasetRegistry.has(spec.name)) {
-    throw new DatasetError(`unknown dataset '${spec.name}'; known: ${datasetRegistry.names().join(', ')}`,
-      { location: { path: 'dataset.name' } });
+    throw new DatasetError(`unknown dataset '${spec.name}'; known: ${datasetRegistry.names().join(', ')}`, {
+      location: { path: 'dataset.name' },
+    });
   }
   const ds = await datasetRegistry.get(spec.name).load(spec, ctx);
   const { train, test } = spec.limits ?? {};
@@ -63,8 +64,10 @@ function limitSplit(split: Split, n: number | undefined, which: 'train' | 'test'
     throw new DatasetError(`${path} must be a positive integer, got ${n}`, { location: { path } });
   }
   if (n > split.count) {
-    throw new DatasetError(`${path} is ${n} but dataset '${ds.name}' has only ${split.count} ${which} samples`,
-      { location: { path }, hint: `use at most ${split.count} or drop the limit` });
+    throw new DatasetError(`${path} is ${n} but dataset '${ds.name}' has only ${split.count} ${which} samples`, {
+      location: { path },
+      hint: `use at most ${split.count} or drop the limit`,
+    });
   }
   const width = ds.inputShape.reduce((a, b) => a * b, 1);
   // Views, not copies: the full split stays alive in the cache anyway.

@@ -7,7 +7,14 @@ import { bigEndian, expectDatasetError, idxBytes, tempDir } from './__tests__/fi
 
 describe('parseIdx: element types', () => {
   it('parses a 3-D uint8 array with its dims', () => {
-    const a = parseIdx(idxBytes(0x08, [2, 2, 3], Array.from({ length: 12 }, (_, i) => i * 20)), 'x');
+    const a = parseIdx(
+      idxBytes(
+        0x08,
+        [2, 2, 3],
+        Array.from({ length: 12 }, (_, i) => i * 20),
+      ),
+      'x',
+    );
     expect(a.dtype).toBe('uint8');
     expect(a.dims).toEqual([2, 2, 3]);
     expect(a.data).toBeInstanceOf(Uint8Array);
@@ -24,11 +31,11 @@ describe('parseIdx: element types', () => {
   });
 
   it('reads big-endian float32 and float64', () => {
-    const f32 = parseIdx(idxBytes(0x0d, [2, 2], bigEndian('float32', [1.5, -0.25, 3.14159, 1e-30])), 'x');
+    const f32 = parseIdx(idxBytes(0x0d, [2, 2], bigEndian('float32', [1.5, -0.25, Math.PI, 1e-30])), 'x');
     expect(f32.dtype).toBe('float32');
     expect(f32.dims).toEqual([2, 2]);
     expect(f32.data).toBeInstanceOf(Float32Array);
-    expect([...f32.data]).toEqual([1.5, -0.25, Math.fround(3.14159), Math.fround(1e-30)]);
+    expect([...f32.data]).toEqual([1.5, -0.25, Math.fround(Math.PI), Math.fround(1e-30)]);
     const f64 = parseIdx(idxBytes(0x0e, [2], bigEndian('float64', [Math.PI, -1e300])), 'x');
     expect(f64.dtype).toBe('float64');
     expect([...f64.data]).toEqual([Math.PI, -1e300]);
@@ -97,21 +104,28 @@ describe('readIdx / parseIdx errors', () => {
     const path = join(tempDir(), 't10k-images-idx3-ubyte');
     writeFileSync(path, idxBytes(0x08, [10000, 28, 28], new Uint8Array(1234)));
     const err = await expectDatasetError(() => readIdx(path));
-    expect(err.message).toBe('t10k-images-idx3-ubyte: truncated: header declares 10000×28×28 uint8 = 7840000 bytes'
-      + ' of data, file has 1234 bytes after the 16-byte header');
+    expect(err.message).toBe(
+      't10k-images-idx3-ubyte: truncated: header declares 10000×28×28 uint8 = 7840000 bytes' +
+        ' of data, file has 1234 bytes after the 16-byte header',
+    );
     expect(err.location?.file).toBe(path);
   });
 
   it('counts the item size of wider types', async () => {
-    await expectDatasetError(() => parseIdx(idxBytes(0x0d, [2, 3], new Uint8Array(20)), 'w'),
-      'header declares 2×3 float32 = 24 bytes of data, file has 20 bytes after the 12-byte header');
+    await expectDatasetError(
+      () => parseIdx(idxBytes(0x0d, [2, 3], new Uint8Array(20)), 'w'),
+      'header declares 2×3 float32 = 24 bytes of data, file has 20 bytes after the 12-byte header',
+    );
   });
 
   it('rejects trailing bytes', async () => {
     const path = join(tempDir(), 'train-labels-idx1-ubyte');
     writeFileSync(path, idxBytes(0x08, [4], [1, 2, 3, 4, 5, 6]));
-    const err = await expectDatasetError(() => readIdx(path), 'train-labels-idx1-ubyte: trailing data',
-      'header declares 4 uint8 = 4 bytes of data, file has 6 bytes after the 8-byte header (2 extra)');
+    const err = await expectDatasetError(
+      () => readIdx(path),
+      'train-labels-idx1-ubyte: trailing data',
+      'header declares 4 uint8 = 4 bytes of data, file has 6 bytes after the 8-byte header (2 extra)',
+    );
     expect(err.location?.file).toBe(path);
   });
 
@@ -119,13 +133,18 @@ describe('readIdx / parseIdx errors', () => {
     const dir = tempDir();
     const path = join(dir, 'train-images-idx3-ubyte');
     writeFileSync(path, Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]));
-    await expectDatasetError(() => readIdx(path), 'train-images-idx3-ubyte: not an IDX file: magic bytes are 89 50 4e 47,'
-      + ' expected 00 00 <type> <ndims>');
+    await expectDatasetError(
+      () => readIdx(path),
+      'train-images-idx3-ubyte: not an IDX file: magic bytes are 89 50 4e 47,' + ' expected 00 00 <type> <ndims>',
+    );
   });
 
   it('rejects a text file and an unknown type code', async () => {
-    await expectDatasetError(() => parseIdx(Buffer.from('hello world\n'), 'notes.txt'),
-      'notes.txt: not an IDX file', 'magic bytes are 68 65 6c 6c');
+    await expectDatasetError(
+      () => parseIdx(Buffer.from('hello world\n'), 'notes.txt'),
+      'notes.txt: not an IDX file',
+      'magic bytes are 68 65 6c 6c',
+    );
     await expectDatasetError(() => parseIdx(idxBytes(0x0a, [1], [0]), 'x'), 'magic bytes are 00 00 0a 01');
   });
 
@@ -134,15 +153,22 @@ describe('readIdx / parseIdx errors', () => {
   });
 
   it('rejects a bad dimension count', async () => {
-    await expectDatasetError(() => parseIdx(Uint8Array.from([0, 0, 8, 0, 1, 2]), 'zero'),
-      'zero: IDX header declares 0 dimensions', 'supported: 1 to 4');
-    await expectDatasetError(() => parseIdx(idxBytes(0x08, [1, 1, 1, 1, 1], [9]), 'five'),
-      'five: IDX header declares 5 dimensions');
+    await expectDatasetError(
+      () => parseIdx(Uint8Array.from([0, 0, 8, 0, 1, 2]), 'zero'),
+      'zero: IDX header declares 0 dimensions',
+      'supported: 1 to 4',
+    );
+    await expectDatasetError(
+      () => parseIdx(idxBytes(0x08, [1, 1, 1, 1, 1], [9]), 'five'),
+      'five: IDX header declares 5 dimensions',
+    );
   });
 
   it('rejects a header too short for its dims', async () => {
-    await expectDatasetError(() => parseIdx(Uint8Array.from([0, 0, 8, 3, 0, 0, 0, 5, 0, 0]), 'h'),
-      'h: truncated header: 3 dimensions need a 16-byte header, file has 10 bytes');
+    await expectDatasetError(
+      () => parseIdx(Uint8Array.from([0, 0, 8, 3, 0, 0, 0, 5, 0, 0]), 'h'),
+      'h: truncated header: 3 dimensions need a 16-byte header, file has 10 bytes',
+    );
   });
 
   it('does not mistake a directory named like a file for data', () => {

@@ -16,12 +16,12 @@ export interface IdxArray {
 }
 
 const TYPE_CODES: Record<number, { dtype: IdxDtype; size: number }> = {
-  0x08: { dtype: 'uint8', size: 1 },
-  0x09: { dtype: 'int8', size: 1 },
-  0x0b: { dtype: 'int16', size: 2 },
-  0x0c: { dtype: 'int32', size: 4 },
-  0x0d: { dtype: 'float32', size: 4 },
-  0x0e: { dtype: 'float64', size: 8 },
+  8: { dtype: 'uint8', size: 1 },
+  9: { dtype: 'int8', size: 1 },
+  11: { dtype: 'int16', size: 2 },
+  12: { dtype: 'int32', size: 4 },
+  13: { dtype: 'float32', size: 4 },
+  14: { dtype: 'float64', size: 8 },
 };
 
 // The format allows up to 255 dimensions, but nothing we load needs more than 4 and a large count
@@ -65,16 +65,22 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   }
   const type = TYPE_CODES[raw[2]];
   if (raw[0] !== 0 || raw[1] !== 0 || type === undefined) {
-    throw fail(`not an IDX file: magic bytes are ${hex(raw.subarray(0, 4))}, expected 00 00 <type> <ndims>`
-      + ` with type one of 08 (uint8), 09 (int8), 0b (int16), 0c (int32), 0d (float32), 0e (float64)`);
+    throw fail(
+      `not an IDX file: magic bytes are ${hex(raw.subarray(0, 4))}, expected 00 00 <type> <ndims>` +
+        ` with type one of 08 (uint8), 09 (int8), 0b (int16), 0c (int32), 0d (float32), 0e (float64)`,
+    );
   }
   const ndims = raw[3];
   if (ndims < 1 || ndims > MAX_DIMS) {
-    throw fail(`IDX header declares ${ndims} dimensions (magic bytes ${hex(raw.subarray(0, 4))}); supported: 1 to ${MAX_DIMS}`);
+    throw fail(
+      `IDX header declares ${ndims} dimensions (magic bytes ${hex(raw.subarray(0, 4))}); supported: 1 to ${MAX_DIMS}`,
+    );
   }
   const headerLen = 4 + 4 * ndims;
   if (raw.length < headerLen) {
-    throw fail(`truncated header: ${ndims} dimensions need a ${headerLen}-byte header, file has ${raw.length} bytes${after}`);
+    throw fail(
+      `truncated header: ${ndims} dimensions need a ${headerLen}-byte header, file has ${raw.length} bytes${after}`,
+    );
   }
 
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -87,8 +93,10 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
     throw fail(`truncated: ${declared}, file has ${actual} bytes after the ${headerLen}-byte header${after}`);
   }
   if (actual > expected) {
-    throw fail(`trailing data: ${declared}, file has ${actual} bytes after the ${headerLen}-byte header${after}`
-      + ` (${actual - expected} extra)`);
+    throw fail(
+      `trailing data: ${declared}, file has ${actual} bytes after the ${headerLen}-byte header${after}` +
+        ` (${actual - expected} extra)`,
+    );
   }
   return { dtype: type.dtype, dims, data: decode(type.dtype, raw, headerLen, count) };
 }
@@ -103,9 +111,13 @@ function decode(dtype: IdxDtype, raw: Uint8Array, offset: number, n: number): Id
   const v = new DataView(raw.buffer, raw.byteOffset + offset);
   // Typed arrays use the host's (little-endian) order, so each element is byte-swapped on read.
   switch (dtype) {
-    case 'int16': return Int16Array.from({ length: n }, (_, i) => v.getInt16(2 * i, false));
-    case 'int32': return Int32Array.from({ length: n }, (_, i) => v.getInt32(4 * i, false));
-    case 'float32': return Float32Array.from({ length: n }, (_, i) => v.getFloat32(4 * i, false));
-    case 'float64': return Float64Array.from({ length: n }, (_, i) => v.getFloat64(8 * i, false));
+    case 'int16':
+      return Int16Array.from({ length: n }, (_, i) => v.getInt16(2 * i, false));
+    case 'int32':
+      return Int32Array.from({ length: n }, (_, i) => v.getInt32(4 * i, false));
+    case 'float32':
+      return Float32Array.from({ length: n }, (_, i) => v.getFloat32(4 * i, false));
+    case 'float64':
+      return Float64Array.from({ length: n }, (_, i) => v.getFloat64(8 * i, false));
   }
 }

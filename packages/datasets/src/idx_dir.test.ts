@@ -3,12 +3,20 @@ import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDataset, loadIdxDirectory } from './index.js';
 import {
-  bigEndian, expectDatasetError, idxBytes, tempDir, uint8Images, uint8Labels, writeIdxDir,
+  bigEndian,
+  expectDatasetError,
+  idxBytes,
+  tempDir,
+  uint8Images,
+  uint8Labels,
+  writeIdxDir,
 } from './__tests__/fixtures.js';
 
 describe('loadIdxDirectory', () => {
   it('loads the four files, scaling pixels to [0, 1]', () => {
-    const dir = writeIdxDir({ 'train-images-idx3-ubyte': uint8Images(6, 2, 3, (i) => (i === 0 ? 255 : i === 1 ? 51 : 0)) });
+    const dir = writeIdxDir({
+      'train-images-idx3-ubyte': uint8Images(6, 2, 3, (i) => (i === 0 ? 255 : i === 1 ? 51 : 0)),
+    });
     const ds = loadIdxDirectory(dir, 'tiny');
     expect(ds.name).toBe('tiny');
     expect(ds.source).toBe(dir);
@@ -42,9 +50,14 @@ describe('loadIdxDirectory', () => {
 
   it('names the expected files and the directory when one is missing', async () => {
     const dir = writeIdxDir({ 't10k-labels-idx1-ubyte': undefined });
-    const err = await expectDatasetError(() => loadIdxDirectory(dir, 'd'),
-      'missing t10k-labels-idx1-ubyte (or t10k-labels-idx1-ubyte.gz)', dir);
-    expect(err.hint).toContain('train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte');
+    const err = await expectDatasetError(
+      () => loadIdxDirectory(dir, 'd'),
+      'missing t10k-labels-idx1-ubyte (or t10k-labels-idx1-ubyte.gz)',
+      dir,
+    );
+    expect(err.hint).toContain(
+      'train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte',
+    );
   });
 
   it('reports a missing directory', async () => {
@@ -54,22 +67,34 @@ describe('loadIdxDirectory', () => {
 
   it('names both files and both counts when images and labels disagree', async () => {
     const dir = writeIdxDir({ 'train-labels-idx1-ubyte': uint8Labels([0, 1, 2, 0, 1]) });
-    await expectDatasetError(() => loadIdxDirectory(dir, 'd'),
-      'train-images-idx3-ubyte has 6 images but train-labels-idx1-ubyte has 5 labels');
+    await expectDatasetError(
+      () => loadIdxDirectory(dir, 'd'),
+      'train-images-idx3-ubyte has 6 images but train-labels-idx1-ubyte has 5 labels',
+    );
   });
 
   it('requires 3-D uint8 images and 1-D uint8 labels', async () => {
     const flat = writeIdxDir({ 'train-images-idx3-ubyte': idxBytes(0x08, [6, 6], new Uint8Array(36)) });
-    await expectDatasetError(() => loadIdxDirectory(flat, 'd'),
-      'train-images-idx3-ubyte: expected 3-D uint8 images', 'found 2-D uint8 (6×6)');
+    await expectDatasetError(
+      () => loadIdxDirectory(flat, 'd'),
+      'train-images-idx3-ubyte: expected 3-D uint8 images',
+      'found 2-D uint8 (6×6)',
+    );
     const wide = writeIdxDir({ 't10k-labels-idx1-ubyte': idxBytes(0x0c, [3], bigEndian('int32', [0, 1, 2])) });
-    await expectDatasetError(() => loadIdxDirectory(wide, 'd'),
-      't10k-labels-idx1-ubyte: expected 1-D uint8 labels', 'found 1-D int32');
+    await expectDatasetError(
+      () => loadIdxDirectory(wide, 'd'),
+      't10k-labels-idx1-ubyte: expected 1-D uint8 labels',
+      'found 1-D int32',
+    );
   });
 
   it('rejects a test label beyond the training classes', async () => {
     const dir = writeIdxDir({ 't10k-labels-idx1-ubyte': uint8Labels([0, 7, 1]) });
-    await expectDatasetError(() => loadIdxDirectory(dir, 'd'), 't10k-labels-idx1-ubyte: label 7 at index 1', 'not below 3');
+    await expectDatasetError(
+      () => loadIdxDirectory(dir, 'd'),
+      't10k-labels-idx1-ubyte: label 7 at index 1',
+      'not below 3',
+    );
   });
 
   it('rejects train and test images of different shapes', async () => {

@@ -18,7 +18,8 @@ const EXPECTED = Object.values(IDX_FILES).join(', ');
 export function loadIdxDirectory(dir: string, name: string): Dataset {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new DatasetError(`dataset directory not found: ${dir}`, {
-      location: { file: dir }, hint: `it must hold ${EXPECTED} (each optionally .gz)`,
+      location: { file: dir },
+      hint: `it must hold ${EXPECTED} (each optionally .gz)`,
     });
   }
   const train = loadSplit(dir, IDX_FILES.trainImages, IDX_FILES.trainLabels);
@@ -26,21 +27,29 @@ export function loadIdxDirectory(dir: string, name: string): Dataset {
 
   const shape = (s: LoadedSplit): string => s.inputShape.join('×');
   if (shape(train) !== shape(test)) {
-    throw new DatasetError(`train images are ${shape(train)} but test images are ${shape(test)} in ${dir}`,
-      { location: { file: dir } });
+    throw new DatasetError(`train images are ${shape(train)} but test images are ${shape(test)} in ${dir}`, {
+      location: { file: dir },
+    });
   }
 
   // Class count comes from the training labels; a test label beyond it could never be predicted.
   const numClasses = Math.max(2, maxLabel(train.split.y) + 1);
   const badAt = test.split.y.findIndex((l) => l >= numClasses);
   if (badAt >= 0) {
-    throw new DatasetError(`${IDX_FILES.testLabels}: label ${test.split.y[badAt]} at index ${badAt} is not below`
-      + ` ${numClasses}, the class count implied by ${IDX_FILES.trainLabels}`, { location: { file: test.labelsPath } });
+    throw new DatasetError(
+      `${IDX_FILES.testLabels}: label ${test.split.y[badAt]} at index ${badAt} is not below` +
+        ` ${numClasses}, the class count implied by ${IDX_FILES.trainLabels}`,
+      { location: { file: test.labelsPath } },
+    );
   }
   return { name, inputShape: train.inputShape, numClasses, train: train.split, test: test.split, source: dir };
 }
 
-interface LoadedSplit { split: Split; inputShape: number[]; labelsPath: string }
+interface LoadedSplit {
+  split: Split;
+  inputShape: number[];
+  labelsPath: string;
+}
 
 function loadSplit(dir: string, imagesName: string, labelsName: string): LoadedSplit {
   const imagesPath = findFile(dir, imagesName);
@@ -52,8 +61,9 @@ function loadSplit(dir: string, imagesName: string, labelsName: string): LoadedS
 
   const count = images.dims[0];
   if (labels.dims[0] !== count) {
-    throw new DatasetError(`${imagesName} has ${count} images but ${labelsName} has ${labels.dims[0]} labels`,
-      { location: { file: dir } });
+    throw new DatasetError(`${imagesName} has ${count} images but ${labelsName} has ${labels.dims[0]} labels`, {
+      location: { file: dir },
+    });
   }
   if (count < 1) {
     throw new DatasetError(`${imagesName} holds no images`, { location: { file: imagesPath } });
@@ -71,14 +81,18 @@ function findFile(dir: string, base: string): string {
     if (existsSync(p)) return p;
   }
   throw new DatasetError(`missing ${base} (or ${base}.gz) in ${dir}`, {
-    location: { file: dir }, hint: `an idx dataset directory must hold ${EXPECTED} (each optionally .gz)`,
+    location: { file: dir },
+    hint: `an idx dataset directory must hold ${EXPECTED} (each optionally .gz)`,
   });
 }
 
 function expectUint8(a: IdxArray, ndims: number, path: string, what: string): void {
   if (a.dtype !== 'uint8' || a.dims.length !== ndims) {
-    throw new DatasetError(`${basename(path)}: expected ${ndims}-D uint8 ${what}, found ${a.dims.length}-D ${a.dtype}`
-      + ` (${a.dims.join('×')})`, { location: { file: path } });
+    throw new DatasetError(
+      `${basename(path)}: expected ${ndims}-D uint8 ${what}, found ${a.dims.length}-D ${a.dtype}` +
+        ` (${a.dims.join('×')})`,
+      { location: { file: path } },
+    );
   }
 }
 
@@ -92,8 +106,9 @@ export const idxBuilder: DatasetBuilder = {
   description: 'a directory with the four MNIST-layout IDX files (train/t10k images and labels, optionally .gz)',
   async load(spec, ctx) {
     if (spec.path === undefined || spec.path === '') {
-      throw new DatasetError(`dataset '${spec.name}' needs a path to a directory holding ${EXPECTED}`,
-        { location: { path: 'dataset.path' } });
+      throw new DatasetError(`dataset '${spec.name}' needs a path to a directory holding ${EXPECTED}`, {
+        location: { path: 'dataset.path' },
+      });
     }
     return loadIdxDirectory(resolve(ctx.baseDir, spec.path), spec.name);
   },

@@ -24,9 +24,19 @@ export function loadMnist(dir: string = mnistDirectory()): Dataset {
   if (hit) return hit;
   const ds = loadIdxDirectory(dir, 'mnist');
   const got = `${ds.train.count} train / ${ds.test.count} test, ${ds.inputShape.join('×')}, ${ds.numClasses} classes`;
-  if (ds.train.count !== 60000 || ds.test.count !== 10000 || ds.inputShape.join('×') !== '28×28' || ds.numClasses !== 10) {
-    throw new DatasetError(`${dir} does not hold MNIST: expected 60000 train / 10000 test, 28×28, 10 classes; found ${got}`,
-      { location: { file: dir }, hint: `for other IDX data use dataset name 'idx' with a path${process.env[MNIST_DIR_ENV] ? `, or unset ${MNIST_DIR_ENV}` : ''}` });
+  if (
+    ds.train.count !== 60000 ||
+    ds.test.count !== 10000 ||
+    ds.inputShape.join('×') !== '28×28' ||
+    ds.numClasses !== 10
+  ) {
+    throw new DatasetError(
+      `${dir} does not hold MNIST: expected 60000 train / 10000 test, 28×28, 10 classes; found ${got}`,
+      {
+        location: { file: dir },
+        hint: `for other IDX data use dataset name 'idx' with a path${process.env[MNIST_DIR_ENV] ? `, or unset ${MNIST_DIR_ENV}` : ''}`,
+      },
+    );
   }
   cache.set(dir, ds);
   return ds;
@@ -37,7 +47,8 @@ export const mnistBuilder: DatasetBuilder = {
   async load(spec) {
     if (spec.path !== undefined) {
       throw new DatasetError(`dataset 'mnist' takes no path (got '${spec.path}')`, {
-        location: { path: 'dataset.path' }, hint: `use name 'idx' for a directory of IDX files, or set ${MNIST_DIR_ENV}`,
+        location: { path: 'dataset.path' },
+        hint: `use name 'idx' for a directory of IDX files, or set ${MNIST_DIR_ENV}`,
       });
     }
     return loadMnist();

@@ -13,8 +13,12 @@ describe('synthetic', () => {
     expect(ds.test.count).toBe(500);
     expect(ds.train.x.length).toBe(2000 * 784);
     expect(ds.train.y.length).toBe(2000);
-    let min = Infinity, max = -Infinity;
-    for (const v of ds.train.x) { if (v < min) min = v; if (v > max) max = v; }
+    let min = Infinity,
+      max = -Infinity;
+    for (const v of ds.train.x) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
     expect(min).toBe(0);
     expect(max).toBe(1);
     const hist = new Array(10).fill(0);
@@ -45,8 +49,10 @@ describe('synthetic', () => {
   });
 
   it('rejects bad sample counts', async () => {
-    const err = await expectDatasetError(() => loadDataset({ name: 'synthetic', samples: { test: 0 } }),
-      'dataset.samples.test must be a positive integer, got 0');
+    const err = await expectDatasetError(
+      () => loadDataset({ name: 'synthetic', samples: { test: 0 } }),
+      'dataset.samples.test must be a positive integer, got 0',
+    );
     expect(err.location?.path).toBe('dataset.samples.test');
   });
 });
@@ -59,14 +65,22 @@ function nearestMeanAccuracy(ds: Dataset): number {
     counts[ds.train.y[i]]++;
     for (let p = 0; p < d; p++) means[ds.train.y[i]][p] += ds.train.x[i * d + p];
   }
-  means.forEach((m, c) => m.forEach((_, p) => { m[p] /= counts[c]; }));
+  means.forEach((m, c) =>
+    m.forEach((_, p) => {
+      m[p] /= counts[c];
+    }),
+  );
   let right = 0;
   for (let i = 0; i < ds.test.count; i++) {
-    let best = -1, bestDist = Infinity;
+    let best = -1,
+      bestDist = Infinity;
     for (let c = 0; c < 10; c++) {
       let dist = 0;
       for (let p = 0; p < d; p++) dist += (ds.test.x[i * d + p] - means[c][p]) ** 2;
-      if (dist < bestDist) { bestDist = dist; best = c; }
+      if (dist < bestDist) {
+        bestDist = dist;
+        best = c;
+      }
     }
     if (best === ds.test.y[i]) right++;
   }

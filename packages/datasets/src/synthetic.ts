@@ -18,8 +18,12 @@ export function makeSynthetic(spec: Pick<DatasetSpec, 'seed' | 'samples'> = {}):
   const counts = { train: sampleCount(spec, 'train'), test: sampleCount(spec, 'test') };
   const root = createRng(seed);
   // Separate streams, so changing one split's size leaves the other split's data unchanged.
-  const protoRng = root.fork(), trainRng = root.fork(), testRng = root.fork();
-  const prototypes = Array.from({ length: CLASSES }, () => Float32Array.from({ length: PIXELS }, () => protoRng.next()));
+  const protoRng = root.fork(),
+    trainRng = root.fork(),
+    testRng = root.fork();
+  const prototypes = Array.from({ length: CLASSES }, () =>
+    Float32Array.from({ length: PIXELS }, () => protoRng.next()),
+  );
   return {
     name: 'synthetic',
     inputShape: [...SHAPE],
@@ -53,7 +57,8 @@ function sampleCount(spec: Pick<DatasetSpec, 'samples'>, which: 'train' | 'test'
 }
 
 export const syntheticBuilder: DatasetBuilder = {
-  description: 'FOR FAST TESTS ONLY: deterministic 10-class 28×28 noisy-prototype data (seed, samples.train/test; default 2000/500)',
+  description:
+    'FOR FAST TESTS ONLY: deterministic 10-class 28×28 noisy-prototype data (seed, samples.train/test; default 2000/500)',
   async load(spec) {
     return makeSynthetic(spec);
   },

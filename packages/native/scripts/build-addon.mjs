@@ -18,7 +18,7 @@ mkdirSync(dir, { recursive: true });
 function finish(ok, reason) {
   // A failed build must not leave an older addon behind to be loaded.
   if (!ok) rmSync(out, { force: true });
-  writeFileSync(status, JSON.stringify({ ok, reason }) + '\n');
+  writeFileSync(status, `${JSON.stringify({ ok, reason })}\n`);
   console.log(`squash native addon: ${ok ? 'built' : 'not built'} (${reason})`);
   process.exit(0);
 }
@@ -35,8 +35,20 @@ if (!include) finish(false, `no node_api.h in ${headerDirs.join(', ')}`);
 const compilers = process.env.CXX ? [process.env.CXX] : ['c++', 'g++', 'clang++'];
 const cxx = compilers.find((c) => !spawnSync(c, ['--version'], { encoding: 'utf8' }).error);
 if (!cxx) finish(false, `no C++ compiler (tried ${compilers.join(', ')})`);
-const args = ['-O3', '-std=c++17', '-fPIC', '-shared', '-fno-math-errno', '-fvisibility=hidden', '-DNAPI_VERSION=8', `-I${include}`,
-  '-o', `${out}.tmp`, join(root, 'csrc', 'kernels.cc'), '-lpthread'];
+const args = [
+  '-O3',
+  '-std=c++17',
+  '-fPIC',
+  '-shared',
+  '-fno-math-errno',
+  '-fvisibility=hidden',
+  '-DNAPI_VERSION=8',
+  `-I${include}`,
+  '-o',
+  `${out}.tmp`,
+  join(root, 'csrc', 'kernels.cc'),
+  '-lpthread',
+];
 if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
 const t0 = Date.now();
 const r = spawnSync(cxx, args, { encoding: 'utf8' });

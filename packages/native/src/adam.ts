@@ -24,7 +24,12 @@ function fusedAdamClass(tf: Tf) {
     private readonly moments: Moments[] = [];
     private acc1: number;
     private acc2: number;
-    constructor(private readonly addon: Addon, learningRate: number, beta1: number, beta2: number) {
+    constructor(
+      private readonly addon: Addon,
+      learningRate: number,
+      beta1: number,
+      beta2: number,
+    ) {
       super(learningRate, beta1, beta2, undefined);
       this.acc1 = Math.fround(beta1);
       this.acc2 = Math.fround(beta2);
@@ -32,20 +37,41 @@ function fusedAdamClass(tf: Tf) {
 
     override applyGradients(variableGradients: Grads): void {
       if (tf.getBackend() !== NATIVE_BACKEND) return super.applyGradients(variableGradients);
-      const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+      const names = Array.isArray(variableGradients)
+        ? variableGradients.map((v) => v.name)
+        : Object.keys(variableGradients);
       const backend = tf.backend() as unknown as CpuBackend;
       const fr = Math.fround;
-      const b1 = fr(this.beta1), b2 = fr(this.beta2);
-      const c1 = fr(1 - this.acc1), c2 = fr(1 - this.acc2);
+      const b1 = fr(this.beta1),
+        b2 = fr(this.beta2);
+      const c1 = fr(1 - this.acc1),
+        c2 = fr(1 - this.acc2);
       names.forEach((name, i) => {
         const value = tf.engine().registeredVariables[name]!;
-        const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : (variableGradients as Record<string, tfType.Tensor | undefined>)[name];
+        const gradient = Array.isArray(variableGradients)
+          ? variableGradients[i]!.tensor
+          : (variableGradients as Record<string, tfType.Tensor | undefined>)[name];
         if (!gradient) return;
-        const w = f32(backend, value), g = f32(backend, gradient);
+        const w = f32(backend, value),
+          g = f32(backend, gradient);
         if (!w || !g) throw new Error(`FusedAdam: ${name} is not a float32 tensor on the native backend`);
         const mom = (this.moments[i] ??= { m: new Float32Array(w.length), v: new Float32Array(w.length) });
         const out = allocate(w.length);
-        this.addon.adam(w, g, mom.m, mom.v, out, fr(this.learningRate), b1, fr(1 - this.beta1), b2, fr(1 - this.beta2), fr(this.epsilon), c1, c2);
+        this.addon.adam(
+          w,
+          g,
+          mom.m,
+          mom.v,
+          out,
+          fr(this.learningRate),
+          b1,
+          fr(1 - this.beta1),
+          b2,
+          fr(1 - this.beta2),
+          fr(this.epsilon),
+          c1,
+          c2,
+        );
         const next = tf.tensor(out, value.shape, 'float32');
         value.assign(next);
         next.dispose();
@@ -56,5 +82,3 @@ function fusedAdamClass(tf: Tf) {
     }
   };
 }
-
-

@@ -5,16 +5,49 @@ import { fileURLToPath } from 'node:url';
 
 /** The C++ functions (csrc/kernels.cc). Arrays are read and written in place; sizes are trusted. */
 export interface Addon {
-  matMul(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, k: number, n: number,
-    transA: number, transB: number, aBatchStride: number, bBatchStride: number, bias: Float32Array | null, act: number): void;
-  conv2d(x: Float32Array, w: Float32Array, y: Float32Array, bias: Float32Array | null, act: number, ...dims: number[]): void;
+  matMul(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    batch: number,
+    m: number,
+    k: number,
+    n: number,
+    transA: number,
+    transB: number,
+    aBatchStride: number,
+    bBatchStride: number,
+    bias: Float32Array | null,
+    act: number,
+  ): void;
+  conv2d(
+    x: Float32Array,
+    w: Float32Array,
+    y: Float32Array,
+    bias: Float32Array | null,
+    act: number,
+    ...dims: number[]
+  ): void;
   conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, ...dims: number[]): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, ...dims: number[]): void;
   maxPool(x: Float32Array, y: Float32Array, ...dims: number[]): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, ...dims: number[]): void;
   sumRows(x: Float32Array, rows: number, n: number, out: Float32Array): void;
-  adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, lr: number, b1: number,
-    oneMinusB1: number, b2: number, oneMinusB2: number, eps: number, oneMinusAccB1: number, oneMinusAccB2: number): void;
+  adam(
+    w: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lr: number,
+    b1: number,
+    oneMinusB1: number,
+    b2: number,
+    oneMinusB2: number,
+    eps: number,
+    oneMinusAccB1: number,
+    oneMinusAccB2: number,
+  ): void;
   info(): { threads: number; isa: string };
 }
 

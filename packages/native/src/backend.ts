@@ -41,11 +41,15 @@ export function registerNativeBackend(tf: Tf): NativeRegistration {
     const cpu = tf.engine().findBackend('cpu') as object | null;
     if (!cpu) return (registered = { ok: false, why: 'tfjs cpu backend unavailable' });
     const Ctor = cpu.constructor as new () => object;
-    tf.registerBackend(NATIVE_BACKEND, () => {
-      const backend = new Ctor();
-      recycleBuffers(backend);
-      return backend as never;
-    }, 1);
+    tf.registerBackend(
+      NATIVE_BACKEND,
+      () => {
+        const backend = new Ctor();
+        recycleBuffers(backend);
+        return backend as never;
+      },
+      1,
+    );
     const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k]));
     for (const k of cpuKernels.values()) {
       if (!(k.kernelName in NATIVE_KERNELS)) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });

@@ -36,7 +36,8 @@ export function allocate(n: number): Float32Array {
 const whole = (v: Float32Array) => v.byteOffset === 0 && v.byteLength === v.buffer.byteLength;
 
 function escape(values: unknown): void {
-  if (values instanceof Float32Array && state.has(values.buffer as ArrayBuffer)) state.set(values.buffer as ArrayBuffer, 'escaped');
+  if (values instanceof Float32Array && state.has(values.buffer as ArrayBuffer))
+    state.set(values.buffer as ArrayBuffer, 'escaped');
 }
 
 interface Hookable {
@@ -70,7 +71,13 @@ export function recycleBuffers(backend: object): void {
   b.disposeData = function (dataId, force) {
     const values = this.data.get(dataId)?.values;
     const released = disposeData.call(this, dataId, force);
-    if (released && values instanceof Float32Array && !this.data.has(dataId) && state.get(values.buffer as ArrayBuffer) === 'live' && whole(values)) {
+    if (
+      released &&
+      values instanceof Float32Array &&
+      !this.data.has(dataId) &&
+      state.get(values.buffer as ArrayBuffer) === 'live' &&
+      whole(values)
+    ) {
       state.set(values.buffer as ArrayBuffer, 'free');
       if (pooledBytes + values.byteLength <= MAX_POOLED_BYTES) {
         const list = pool.get(values.length) ?? [];

@@ -25,12 +25,15 @@ export interface ComparisonOptions {
 export const ALWAYS_SHOWN = ['sweep', 'trial', 'accuracy', 'front'] as const;
 
 /** FINISHED runs with a finite accuracy and artifact size, as Pareto points (id = run id). */
-export function paretoPoints(runs: readonly Pick<RunView, 'id' | 'status' | 'metrics'>[]): Array<{ id: string; accuracy: number; bytes: number }> {
+export function paretoPoints(
+  runs: readonly Pick<RunView, 'id' | 'status' | 'metrics'>[],
+): Array<{ id: string; accuracy: number; bytes: number }> {
   const out: Array<{ id: string; accuracy: number; bytes: number }> = [];
   for (const r of runs) {
     const accuracy = r.metrics.accuracy;
     const bytes = r.metrics.artifact_bytes;
-    if (r.status === 'FINISHED' && Number.isFinite(accuracy) && Number.isFinite(bytes)) out.push({ id: r.id, accuracy: accuracy!, bytes: bytes! });
+    if (r.status === 'FINISHED' && Number.isFinite(accuracy) && Number.isFinite(bytes))
+      out.push({ id: r.id, accuracy: accuracy!, bytes: bytes! });
   }
   return out;
 }
@@ -48,7 +51,12 @@ const ratio = (v: Cell) => (typeof v === 'number' ? `${v.toFixed(1)}×` : '');
  * Pareto-front rows first, then the others in order until the table is full. Over indices, so a
  * report can choose among 100,000 run heads without an object per run.
  */
-export function shownRows(count: number, maxRows: number, isBaseline: (i: number) => boolean, onFront: (i: number) => boolean = () => false): number[] {
+export function shownRows(
+  count: number,
+  maxRows: number,
+  isBaseline: (i: number) => boolean,
+  onFront: (i: number) => boolean = () => false,
+): number[] {
   const ordered: number[] = [];
   for (let i = 0; i < count; i++) if (isBaseline(i)) ordered.push(i);
   for (let i = 0; i < count; i++) if (!isBaseline(i)) ordered.push(i);
@@ -70,16 +78,27 @@ export function shownRows(count: number, maxRows: number, isBaseline: (i: number
  */
 export function comparisonTable(experiment: string, runs: RunView[], opts: ComparisonOptions = {}): Table {
   const front = opts.front ?? (opts.pareto ? paretoFront(paretoPoints(runs)) : undefined);
-  const ordered = opts.population ? runs : shownRows(runs.length, opts.maxRows ?? Infinity, (i) => runs[i]!.isBaseline, (i) => front?.has(runs[i]!.id) ?? false).map((i) => runs[i]!);
+  const ordered = opts.population
+    ? runs
+    : shownRows(
+        runs.length,
+        opts.maxRows ?? Infinity,
+        (i) => runs[i]!.isBaseline,
+        (i) => front?.has(runs[i]!.id) ?? false,
+      ).map((i) => runs[i]!);
   const population = opts.population ?? {
-    runs: runs.length, trials: runs.filter((r) => !r.isBaseline).length, seeds: new Set(runs.map((r) => r.seed)).size,
+    runs: runs.length,
+    trials: runs.filter((r) => !r.isBaseline).length,
+    seeds: new Set(runs.map((r) => r.seed)).size,
     backends: [...new Set(runs.map((r) => r.backend ?? ''))],
   };
   const total = population.runs;
   const table: Table = {
     title:
       `${experiment}: ${population.trials} trials, backend ${population.backends.join('/')}` +
-      (ordered.length < total ? `; showing ${ordered.length} of ${total} rows (${front ? 'the Pareto front, then ' : ''}the first in table order)` : ''),
+      (ordered.length < total
+        ? `; showing ${ordered.length} of ${total} rows (${front ? 'the Pareto front, then ' : ''}the first in table order)`
+        : ''),
     columns: [
       { key: 'sweep', title: 'sweep', align: 'left' },
       { key: 'trial', title: 'trial', align: 'left' },

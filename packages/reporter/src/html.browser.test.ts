@@ -10,7 +10,16 @@ import { renderHtml, reportPlots } from './index.js';
 // Debian's chromium (CI: apt-get install -y chromium); CHROMIUM_PATH overrides. The temp dir with
 // the page and its screenshots is removed afterwards unless SQUASH_KEEP_SCREENSHOT=1.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const haveChromium = existsSync(CHROMIUM);
 
 declare global {
@@ -21,7 +30,9 @@ declare global {
 
 describe.skipIf(!haveChromium)('renderHtml in headless Chromium', () => {
   const runs = fakeRuns({ seeds: 3, label: XSS_LABEL, error: XSS_ERROR });
-  const plotIds = reportPlots(runs).filter((p) => p.svg).map((p) => p.id);
+  const plotIds = reportPlots(runs)
+    .filter((p) => p.svg)
+    .map((p) => p.id);
   let dir: string;
   let url: string;
   const consoleErrors: string[] = [];
@@ -61,12 +72,21 @@ describe.skipIf(!haveChromium)('renderHtml in headless Chromium', () => {
   });
 
   it('draws every plot: an svg of real size with visible marks', async () => {
-    expect(plotIds).toEqual(['acc-bytes', 'acc-weight-bits', 'acc-retention', 'acc-clip', 'acc-activation-bits', 'layer-sizes', 'sensitivity-prune-weights']);
+    expect(plotIds).toEqual([
+      'acc-bytes',
+      'acc-weight-bits',
+      'acc-retention',
+      'acc-clip',
+      'acc-activation-bits',
+      'layer-sizes',
+      'sensitivity-prune-weights',
+    ]);
     for (const id of plotIds) {
       const box = await page.locator(`svg.plot#${id}`).boundingBox();
       expect(box && box.width > 300 && box.height > 200, id).toBe(true);
-      const marks = await page.$$eval(`svg.plot#${id} :is(path.series, circle.mark, rect.bar)`, (els) =>
-        els.map((e) => (e as SVGGraphicsElement).getBBox()).filter((b) => b.width > 0 || b.height > 0).length,
+      const marks = await page.$$eval(
+        `svg.plot#${id} :is(path.series, circle.mark, rect.bar)`,
+        (els) => els.map((e) => (e as SVGGraphicsElement).getBBox()).filter((b) => b.width > 0 || b.height > 0).length,
       );
       expect(marks, id).toBeGreaterThan(0);
       const ticks = await page.locator(`svg.plot#${id} text.tick`).count();
@@ -82,7 +102,7 @@ describe.skipIf(!haveChromium)('renderHtml in headless Chromium', () => {
     expect(await page.locator('table.runs td', { hasText: XSS_LABEL }).count()).toBe(3);
     expect(await page.locator('pre.error', { hasText: XSS_ERROR }).count()).toBeGreaterThan(0);
     expect(await page.title()).toBe('Squash report: seed-mnist <i>"x"</i>');
-    expect(await page.locator('h1').innerText()).toBe('Squash report: seed-mnist <i>"x"</i>');
+    expect(await page.locator('h1').textContent()).toBe('Squash report: seed-mnist <i>"x"</i>');
     expect(await page.locator('table.runs tr.front').count()).toBeGreaterThan(0);
   });
 
@@ -97,4 +117,5 @@ describe.skipIf(!haveChromium)('renderHtml in headless Chromium', () => {
   });
 });
 
-if (!haveChromium) it.skip(`renderHtml in headless Chromium: skipped, no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`, () => {});
+if (!haveChromium)
+  it.skip(`renderHtml in headless Chromium: skipped, no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`, () => {});

@@ -3,7 +3,15 @@ import type { RunView } from '@squash/contract';
 import { fakeRuns, XSS_ERROR, XSS_LABEL } from './fake_runs.js';
 import { escapeHtml, renderHtml, reportPlots } from './index.js';
 
-const PLOT_IDS = ['acc-bytes', 'acc-weight-bits', 'acc-retention', 'acc-clip', 'acc-activation-bits', 'layer-sizes', 'sensitivity-prune-weights'];
+const PLOT_IDS = [
+  'acc-bytes',
+  'acc-weight-bits',
+  'acc-retention',
+  'acc-clip',
+  'acc-activation-bits',
+  'layer-sizes',
+  'sensitivity-prune-weights',
+];
 
 const svgOf = (html: string, id: string) => html.match(new RegExp(`<svg class="plot" id="${id}"[\\s\\S]*?</svg>`))?.[0];
 const count = (s: string, needle: RegExp) => (s.match(needle) ?? []).length;
@@ -42,7 +50,9 @@ describe('renderHtml', () => {
   it('escapes every string that comes from the experiment', () => {
     expect(html).not.toContain(XSS_LABEL);
     expect(html).toContain(escapeHtml(XSS_LABEL));
-    expect(escapeHtml(XSS_LABEL)).toBe('&lt;script&gt;window.__pwned=1&lt;/script&gt; &quot;quoted&quot; &amp; &lt;b&gt;');
+    expect(escapeHtml(XSS_LABEL)).toBe(
+      '&lt;script&gt;window.__pwned=1&lt;/script&gt; &quot;quoted&quot; &amp; &lt;b&gt;',
+    );
     expect(html).toContain('<title>Squash report: mnist &lt;i&gt;&amp;&quot;x&quot;&lt;/i&gt;</title>');
     expect(html).not.toContain('<i>&"x"</i>');
     expect(html).not.toContain('<img');
@@ -53,7 +63,9 @@ describe('renderHtml', () => {
 
   it('escapes params in attributes, sweeps and scheme names in plots', () => {
     const evil: RunView[] = fakeRuns().map((r) =>
-      r.sweep === 'weight-bits' ? { ...r, sweep: '</svg><b>sweep', params: { ...r.params, 'quantize-weights.scheme': `"><b onmouseover=x>` } } : r,
+      r.sweep === 'weight-bits'
+        ? { ...r, sweep: '</svg><b>sweep', params: { ...r.params, 'quantize-weights.scheme': `"><b onmouseover=x>` } }
+        : r,
     );
     const page = renderHtml('e', evil);
     expect(page).not.toMatch(/<b[ >]/);
@@ -62,10 +74,15 @@ describe('renderHtml', () => {
   });
 
   it('omits a plot that has no data, with a note', () => {
-    const page = renderHtml('e', fakeRuns().filter((r) => r.isBaseline || r.sweep === 'clip'));
+    const page = renderHtml(
+      'e',
+      fakeRuns().filter((r) => r.isBaseline || r.sweep === 'clip'),
+    );
     expect(svgOf(page, 'acc-clip')).toBeDefined();
     expect(svgOf(page, 'acc-weight-bits')).toBeUndefined();
-    expect(page).toContain('<figure class="card empty" data-plot="acc-weight-bits"><h3>Accuracy vs weight bits</h3><p class="note">No finished runs with weight bits');
+    expect(page).toContain(
+      '<figure class="card empty" data-plot="acc-weight-bits"><h3>Accuracy vs weight bits</h3><p class="note">No finished runs with weight bits',
+    );
     expect(page).toContain('No per-layer sweep (no *.layer param): plot omitted.');
     const none = renderHtml('e', []);
     expect(count(none, /<svg class="plot"/g)).toBe(0);

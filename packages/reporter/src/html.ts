@@ -23,7 +23,9 @@ export interface HtmlOptions {
 function plotInput(runs: readonly RunView[]): PlotInput {
   const a = plotArrays(runs);
   const points: Array<{ id: string; accuracy: number; bytes: number }> = [];
-  for (let j = 0; j < runs.length; j++) if (a.ok[j] && Number.isFinite(a.bytes[j])) points.push({ id: runs[j]!.id, accuracy: a.acc[j]!, bytes: a.bytes[j]! });
+  for (let j = 0; j < runs.length; j++)
+    if (a.ok[j] && Number.isFinite(a.bytes[j]))
+      points.push({ id: runs[j]!.id, accuracy: a.acc[j]!, bytes: a.bytes[j]! });
   return { ...a, front: paretoFront(points), ref: baselineRef(a) };
 }
 
@@ -37,13 +39,41 @@ function plotsOf(input: PlotInput, opts: Pick<HtmlOptions, 'maxPoints'>): Plot[]
   return [
     accuracyVsBytes(input, opts.maxPoints ?? DEFAULT_MAX_POINTS),
     ...accuracyVsParams(input, [
-      { id: 'acc-weight-bits', title: 'Accuracy vs weight bits', xLabel: 'weight bits (quantize-weights.bits)', match: (k) => k === 'quantize-weights.bits' },
-      { id: 'acc-retention', title: 'Accuracy vs pruning retention', xLabel: 'retention (fraction of weights kept)', match: (k) => k.endsWith('.retention') },
-      { id: 'acc-clip', title: 'Accuracy vs clip threshold', xLabel: 'clip threshold (clip-weights.threshold)', match: (k) => k === 'clip-weights.threshold' },
-      { id: 'acc-activation-bits', title: 'Accuracy vs activation bits', xLabel: 'activation bits (quantize-activations.bits)', match: (k) => k === 'quantize-activations.bits' },
+      {
+        id: 'acc-weight-bits',
+        title: 'Accuracy vs weight bits',
+        xLabel: 'weight bits (quantize-weights.bits)',
+        match: (k) => k === 'quantize-weights.bits',
+      },
+      {
+        id: 'acc-retention',
+        title: 'Accuracy vs pruning retention',
+        xLabel: 'retention (fraction of weights kept)',
+        match: (k) => k.endsWith('.retention'),
+      },
+      {
+        id: 'acc-clip',
+        title: 'Accuracy vs clip threshold',
+        xLabel: 'clip threshold (clip-weights.threshold)',
+        match: (k) => k === 'clip-weights.threshold',
+      },
+      {
+        id: 'acc-activation-bits',
+        title: 'Accuracy vs activation bits',
+        xLabel: 'activation bits (quantize-activations.bits)',
+        match: (k) => k === 'quantize-activations.bits',
+      },
     ]),
     layerSizes(input),
-    ...(sensitivity.length ? sensitivity : [{ id: 'sensitivity', title: 'Per-layer sensitivity', note: 'No per-layer sweep (no *.layer param): plot omitted.' }]),
+    ...(sensitivity.length
+      ? sensitivity
+      : [
+          {
+            id: 'sensitivity',
+            title: 'Per-layer sensitivity',
+            note: 'No per-layer sweep (no *.layer param): plot omitted.',
+          },
+        ]),
   ];
 }
 
@@ -62,7 +92,10 @@ function figure(p: Plot): string {
 export function renderHtml(experiment: string, runs: RunView[], opts: HtmlOptions = {}): string {
   const title = opts.title ?? `Squash report: ${experiment}`;
   const input = plotInput(runs);
-  const table = reportTable(experiment, runs, { front: input.front, maxRows: opts.maxTableRows ?? DEFAULT_MAX_TABLE_ROWS });
+  const table = reportTable(experiment, runs, {
+    front: input.front,
+    maxRows: opts.maxTableRows ?? DEFAULT_MAX_TABLE_ROWS,
+  });
   const shown = new Set(table.rows.map((row) => row.id));
   const byId = new Map(runs.filter((r) => shown.has(r.id)).map((r) => [r.id, r]));
   const count = (s: RunView['status']) => runs.filter((r) => r.status === s).length;

@@ -5,7 +5,14 @@ const p = (id: string, accuracy: number, bytes: number): ParetoPoint => ({ id, a
 
 describe('paretoFront', () => {
   it('keeps exactly the non-dominated points', () => {
-    const pts = [p('big-best', 0.98, 400_000), p('mid', 0.97, 100_000), p('small', 0.9, 20_000), p('worse-than-mid', 0.96, 150_000), p('tiny-bad', 0.5, 30_000), p('smallest', 0.6, 10_000)];
+    const pts = [
+      p('big-best', 0.98, 400_000),
+      p('mid', 0.97, 100_000),
+      p('small', 0.9, 20_000),
+      p('worse-than-mid', 0.96, 150_000),
+      p('tiny-bad', 0.5, 30_000),
+      p('smallest', 0.6, 10_000),
+    ];
     expect([...paretoFront(pts)].sort()).toEqual(['big-best', 'mid', 'small', 'smallest']);
   });
   it('same bytes: only the more accurate; same accuracy: only the smaller', () => {
@@ -18,18 +25,38 @@ describe('paretoFront', () => {
   it('ignores non-finite points, handles empty input, and does not depend on order', () => {
     expect(paretoFront([]).size).toBe(0);
     expect([...paretoFront([p('nan', NaN, 1), p('inf', 1, Infinity), p('ok', 0.5, 10)])]).toEqual(['ok']);
-    const pts = Array.from({ length: 200 }, (_, i) => p(`r${i}`, ((i * 37) % 101) / 100, ((i * 53) % 97) * 1000 + 1000));
+    const pts = Array.from({ length: 200 }, (_, i) =>
+      p(`r${i}`, ((i * 37) % 101) / 100, ((i * 53) % 97) * 1000 + 1000),
+    );
     const expected = [...paretoFront(pts)].sort();
-    const brute = pts.filter((q) => !pts.some((o) => o.accuracy >= q.accuracy && o.bytes <= q.bytes && (o.accuracy > q.accuracy || o.bytes < q.bytes))).map((q) => q.id).sort();
+    const brute = pts
+      .filter(
+        (q) =>
+          !pts.some(
+            (o) => o.accuracy >= q.accuracy && o.bytes <= q.bytes && (o.accuracy > q.accuracy || o.bytes < q.bytes),
+          ),
+      )
+      .map((q) => q.id)
+      .sort();
     expect(expected).toEqual(brute);
     expect([...paretoFront([...pts].reverse())].sort()).toEqual(expected);
   });
   it('large inputs (the binned prefilter path) match brute force, ties and duplicates included', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const pts = Array.from({ length: 6000 }, (_, i) => p(`r${i}`, Math.round(rand() * 400) / 400, Math.round(10 ** (3 + rand() * 3))));
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pts = Array.from({ length: 6000 }, (_, i) =>
+      p(`r${i}`, Math.round(rand() * 400) / 400, Math.round(10 ** (3 + rand() * 3))),
+    );
     pts.push(p('dup-a', 0.999, 900), p('dup-b', 0.999, 900), p('tiny', 0, 1), p('huge', 1, 10 ** 7));
-    const brute = pts.filter((q) => !pts.some((o) => o.accuracy >= q.accuracy && o.bytes <= q.bytes && (o.accuracy > q.accuracy || o.bytes < q.bytes))).map((q) => q.id).sort();
+    const brute = pts
+      .filter(
+        (q) =>
+          !pts.some(
+            (o) => o.accuracy >= q.accuracy && o.bytes <= q.bytes && (o.accuracy > q.accuracy || o.bytes < q.bytes),
+          ),
+      )
+      .map((q) => q.id)
+      .sort();
     expect([...paretoFront(pts)].sort()).toEqual(brute);
     expect(brute).toContain('dup-a');
     expect(brute).toContain('dup-b');

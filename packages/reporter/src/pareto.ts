@@ -14,7 +14,11 @@ export interface ParetoPoint {
 export function paretoFront(points: ReadonlyArray<ParetoPoint>): Set<string> {
   const accuracy = Float64Array.from(points, (p) => p.accuracy);
   const bytes = Float64Array.from(points, (p) => p.bytes);
-  const front = paretoFrontIndices(accuracy, bytes, points.map((_, i) => i));
+  const front = paretoFrontIndices(
+    accuracy,
+    bytes,
+    points.map((_, i) => i),
+  );
   return new Set([...front].map((i) => points[i]!.id));
 }
 
@@ -22,8 +26,16 @@ export function paretoFront(points: ReadonlyArray<ParetoPoint>): Set<string> {
  * The same front over columns (a report's 100,000 run heads, without an object per run): the
  * indices in `among` whose (accuracy[i], bytes[i]) no other index in `among` dominates.
  */
-export function paretoFrontIndices(accuracy: ArrayLike<number>, bytes: ArrayLike<number>, among: readonly number[]): Set<number> {
-  const valid = prefilter(accuracy, bytes, among.filter((i) => Number.isFinite(accuracy[i]) && Number.isFinite(bytes[i])));
+export function paretoFrontIndices(
+  accuracy: ArrayLike<number>,
+  bytes: ArrayLike<number>,
+  among: readonly number[],
+): Set<number> {
+  const valid = prefilter(
+    accuracy,
+    bytes,
+    among.filter((i) => Number.isFinite(accuracy[i]) && Number.isFinite(bytes[i])),
+  );
   valid.sort((a, b) => bytes[a]! - bytes[b]! || accuracy[b]! - accuracy[a]! || a - b);
   const front = new Set<number>();
   let best = -Infinity;
@@ -71,6 +83,11 @@ function prefilter(accuracy: ArrayLike<number>, bytes: ArrayLike<number>, points
 }
 
 /** The front's points ordered by bytes (ascending): the staircase a plot draws. */
-export function frontPoints<T extends ParetoPoint>(points: ReadonlyArray<T>, front: ReadonlySet<string> = paretoFront(points)): T[] {
-  return points.filter((p) => front.has(p.id)).sort((a, b) => a.bytes - b.bytes || b.accuracy - a.accuracy || (a.id < b.id ? -1 : 1));
+export function frontPoints<T extends ParetoPoint>(
+  points: ReadonlyArray<T>,
+  front: ReadonlySet<string> = paretoFront(points),
+): T[] {
+  return points
+    .filter((p) => front.has(p.id))
+    .sort((a, b) => a.bytes - b.bytes || b.accuracy - a.accuracy || (a.id < b.id ? -1 : 1));
 }

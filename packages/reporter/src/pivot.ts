@@ -51,7 +51,8 @@ export function pivotTable(runs: readonly RunView[], opts: PivotOptions): Table 
     const rv = r.params[opts.rows];
     const cv = r.params[opts.columns];
     const m = r.metrics[opts.metric];
-    if (r.status !== 'FINISHED' || rv === undefined || cv === undefined || m === undefined || !Number.isFinite(m)) continue;
+    if (r.status !== 'FINISHED' || rv === undefined || cv === undefined || m === undefined || !Number.isFinite(m))
+      continue;
     let row = cells.get(rv);
     if (!row) cells.set(rv, (row = new Map()));
     let values = row.get(cv);
@@ -74,5 +75,9 @@ export function pivotTable(runs: readonly RunView[], opts: PivotOptions): Table 
     }
     return row;
   });
-  return { title: `${opts.metric} by ${opts.rows} (rows) × ${opts.columns} (columns), mean ± std over runs`, columns, rows };
+  return {
+    title: `${opts.metric} by ${opts.rows} (rows) × ${opts.columns} (columns), mean ± std over runs`,
+    columns,
+    rows,
+  };
 }

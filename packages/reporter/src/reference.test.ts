@@ -3,8 +3,25 @@ import type { RunView } from '@squash/contract';
 import { referenceTable, renderCsv } from './index.js';
 
 const run = (over: Partial<RunView>): RunView => ({
-  id: 'r', experiment: 'e', trialId: 't', sweep: 's', label: 'l', isBaseline: false, status: 'FINISHED', seed: 1, backend: 'wasm',
-  startedAt: null, endedAt: null, error: null, params: {}, metrics: {}, artifacts: {}, tags: {}, ...over,
+  id: 'r',
+  experiment: 'e',
+  trialId: 't',
+  sweep: 's',
+  label: 'l',
+  isBaseline: false,
+  status: 'FINISHED',
+  seed: 1,
+  attempt: 1,
+  squashVersion: null,
+  backend: 'wasm',
+  startedAt: null,
+  endedAt: null,
+  error: null,
+  params: {},
+  metrics: {},
+  artifacts: {},
+  tags: {},
+  ...over,
 });
 
 describe('referenceTable', () => {
@@ -12,18 +29,31 @@ describe('referenceTable', () => {
     const runs = [
       run({ isBaseline: true, sweep: 'baseline', metrics: { accuracy: 0.9813 } }),
       run({ sweep: 'dc', params: { 'quantize-weights.bits': 5 }, metrics: { accuracy: 0.98, compression_ratio: 30 } }),
-      run({ sweep: 'dc', params: { 'quantize-weights.bits': 5 }, seed: 2, metrics: { accuracy: 0.99, compression_ratio: 32 } }),
+      run({
+        sweep: 'dc',
+        params: { 'quantize-weights.bits': 5 },
+        seed: 2,
+        metrics: { accuracy: 0.99, compression_ratio: 32 },
+      }),
       run({ sweep: 'dc', params: { 'quantize-weights.bits': 6 }, metrics: { accuracy: 0.5, compression_ratio: 1 } }),
       run({ sweep: 'dc', status: 'FAILED', params: { 'quantize-weights.bits': 5 }, metrics: { accuracy: 0.1 } }),
     ];
-    const t = referenceTable({
-      source: 'Han et al. 2016, Table 1',
-      rows: [
-        { name: 'LeNet-300-100 Ref', sweep: 'baseline', metrics: { accuracy: 0.9836 } },
-        { name: 'LeNet-300-100 Compressed', sweep: 'dc', params: { 'quantize-weights.bits': 5 }, metrics: { accuracy: 0.9842, compression_ratio: 40 } },
-        { name: 'missing', sweep: 'nothing', metrics: { accuracy: 0.5 } },
-      ],
-    }, runs);
+    const t = referenceTable(
+      {
+        source: 'Han et al. 2016, Table 1',
+        rows: [
+          { name: 'LeNet-300-100 Ref', sweep: 'baseline', metrics: { accuracy: 0.9836 } },
+          {
+            name: 'LeNet-300-100 Compressed',
+            sweep: 'dc',
+            params: { 'quantize-weights.bits': 5 },
+            metrics: { accuracy: 0.9842, compression_ratio: 40 },
+          },
+          { name: 'missing', sweep: 'nothing', metrics: { accuracy: 0.5 } },
+        ],
+      },
+      runs,
+    );
     const csv = renderCsv(t).trim().split('\r\n');
     expect(csv[1]).toBe('LeNet-300-100 Ref,accuracy,98.36 %,98.13 %,-0.23 pts,1');
     expect(csv[2]).toBe('LeNet-300-100 Compressed,accuracy,98.42 %,98.50 %,+0.08 pts,2');

@@ -1,7 +1,13 @@
 import type { Reference, RunView } from '@squash/contract';
 import type { Cell, Table } from './table.js';
 
-const PERCENT_KEYS = new Set(['accuracy', 'accuracy_delta', 'weights_kept_fraction', 'weights_changed_fraction', 'val_accuracy']);
+const PERCENT_KEYS = new Set([
+  'accuracy',
+  'accuracy_delta',
+  'weights_kept_fraction',
+  'weights_changed_fraction',
+  'val_accuracy',
+]);
 
 function show(key: string, v: Cell): string {
   if (typeof v !== 'number') return '';
@@ -22,9 +28,12 @@ function showDelta(key: string, v: Cell): string {
 
 /** The runs a reference row speaks of: its sweep (or the baseline) and its param values, FINISHED. */
 function matching(row: Reference['rows'][number], runs: RunView[]): RunView[] {
-  return runs.filter((r) => r.status === 'FINISHED'
-    && (row.sweep === undefined || (row.sweep === 'baseline' ? r.isBaseline : r.sweep === row.sweep))
-    && Object.entries(row.params ?? {}).every(([k, v]) => r.params[k] === v));
+  return runs.filter(
+    (r) =>
+      r.status === 'FINISHED' &&
+      (row.sweep === undefined || (row.sweep === 'baseline' ? r.isBaseline : r.sweep === row.sweep)) &&
+      Object.entries(row.params ?? {}).every(([k, v]) => r.params[k] === v),
+  );
 }
 
 /**
@@ -39,17 +48,24 @@ export function referenceTable(reference: Reference, runs: RunView[]): Table {
       const values = found.map((r) => r.metrics[key]).filter((v): v is number => typeof v === 'number');
       const measured = values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
       rows.push({
-        row: row.name, metric: key, published: show(key, published), measured: measured === null ? 'no run' : show(key, measured),
-        delta: measured === null ? '' : showDelta(key, measured - published), runs: values.length,
+        row: row.name,
+        metric: key,
+        published: show(key, published),
+        measured: measured === null ? 'no run' : show(key, measured),
+        delta: measured === null ? '' : showDelta(key, measured - published),
+        runs: values.length,
       });
     }
   }
   return {
     title: `Reference${reference.source ? `: ${reference.source}` : ''} (measured = mean over matching runs)`,
     columns: [
-      { key: 'row', title: 'reference row', align: 'left' }, { key: 'metric', title: 'metric', align: 'left' },
-      { key: 'published', title: 'published', align: 'right' }, { key: 'measured', title: 'measured', align: 'right' },
-      { key: 'delta', title: 'Δ', align: 'right' }, { key: 'runs', title: 'runs', align: 'right' },
+      { key: 'row', title: 'reference row', align: 'left' },
+      { key: 'metric', title: 'metric', align: 'left' },
+      { key: 'published', title: 'published', align: 'right' },
+      { key: 'measured', title: 'measured', align: 'right' },
+      { key: 'delta', title: 'Δ', align: 'right' },
+      { key: 'runs', title: 'runs', align: 'right' },
     ],
     rows,
   };

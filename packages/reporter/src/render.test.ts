@@ -4,14 +4,50 @@ import { comparisonTable, renderCsv, renderMarkdown, renderTerminal, type Table 
 
 function run(over: Partial<RunView>): RunView {
   return {
-    id: 'r', experiment: 'e', trialId: 't', sweep: 's', label: 'l', isBaseline: false, status: 'FINISHED', seed: 1, backend: 'wasm',
-    startedAt: null, endedAt: null, error: null, params: {}, metrics: {}, artifacts: {}, tags: {}, ...over,
+    id: 'r',
+    experiment: 'e',
+    trialId: 't',
+    sweep: 's',
+    label: 'l',
+    isBaseline: false,
+    status: 'FINISHED',
+    seed: 1,
+    attempt: 1,
+    squashVersion: null,
+    backend: 'wasm',
+    startedAt: null,
+    endedAt: null,
+    error: null,
+    params: {},
+    metrics: {},
+    artifacts: {},
+    tags: {},
+    ...over,
   };
 }
 
 const runs: RunView[] = [
-  run({ sweep: 'bits', label: 'quantize-weights(bits=4)', metrics: { accuracy: 0.9712, accuracy_delta: -0.0065, loss: 0.1, weights_changed_fraction: 1, weights_kept_fraction: 0.7, weight_bits: 4, artifact_bytes: 102400, compression_ratio: 3.97 } }),
-  run({ sweep: 'baseline', label: 'baseline', isBaseline: true, params: { model: 'article-mlp', epochs: 10 }, metrics: { accuracy: 0.9777, accuracy_delta: 0, loss: 0.08 } }),
+  run({
+    sweep: 'bits',
+    label: 'quantize-weights(bits=4)',
+    metrics: {
+      accuracy: 0.9712,
+      accuracy_delta: -0.0065,
+      loss: 0.1,
+      weights_changed_fraction: 1,
+      weights_kept_fraction: 0.7,
+      weight_bits: 4,
+      artifact_bytes: 102400,
+      compression_ratio: 3.97,
+    },
+  }),
+  run({
+    sweep: 'baseline',
+    label: 'baseline',
+    isBaseline: true,
+    params: { model: 'article-mlp', epochs: 10 },
+    metrics: { accuracy: 0.9777, accuracy_delta: 0, loss: 0.08 },
+  }),
   run({ sweep: 'odd', label: 'a "quoted", | piped', status: 'FAILED', metrics: {} }),
 ];
 
@@ -21,7 +57,9 @@ describe('comparisonTable', () => {
     const lines = text.split('\n');
     expect(lines[2]).toMatch(/^sweep\s+trial\s+acc %\s+Δ pts/);
     expect(lines[4]).toMatch(/^baseline\s+baseline \(article-mlp, 10 epochs\)\s+97\.77\s+\+0\.00/);
-    expect(lines[5]).toMatch(/^bits\s+quantize-weights\(bits=4\)\s+97\.12\s+-0\.65\s+0\.1000\s+100\.0\s+70\.0\s+4\s+100\.0\s+4\.0×\s+FINISHED$/);
+    expect(lines[5]).toMatch(
+      /^bits\s+quantize-weights\(bits=4\)\s+97\.12\s+-0\.65\s+0\.1000\s+100\.0\s+70\.0\s+4\s+100\.0\s+4\.0×\s+FINISHED$/,
+    );
     expect(lines[6]).toMatch(/FAILED$/);
   });
 });
@@ -30,13 +68,17 @@ describe('renderers', () => {
   const t: Table = comparisonTable('e', runs);
   it('csv keeps raw numbers and quotes per RFC 4180', () => {
     const csv = renderCsv(t).split('\r\n');
-    expect(csv[0]).toBe('sweep,trial,accuracy,accuracy_delta,loss,weights_changed_fraction,weights_kept_fraction,weight_bits,activation_bits,artifact_bytes,compression_ratio,status');
+    expect(csv[0]).toBe(
+      'sweep,trial,accuracy,accuracy_delta,loss,weights_changed_fraction,weights_kept_fraction,weight_bits,activation_bits,artifact_bytes,compression_ratio,status',
+    );
     expect(csv[2]).toBe('bits,quantize-weights(bits=4),0.9712,-0.0065,0.1,1,0.7,4,,102400,3.97,FINISHED');
     expect(csv[3]).toBe('odd,"a ""quoted"", | piped",,,,,,,,,,FAILED');
   });
   it('markdown escapes pipes and right-aligns numbers', () => {
     const md = renderMarkdown(t).split('\n');
-    expect(md[2]).toBe('| sweep | trial | acc % | Δ pts | loss | changed % | kept % | w bits | a bits | KB | ratio | status |');
+    expect(md[2]).toBe(
+      '| sweep | trial | acc % | Δ pts | loss | changed % | kept % | w bits | a bits | KB | ratio | status |',
+    );
     expect(md[3]).toBe('|:---|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|');
     expect(md[6]).toContain('a "quoted", \\| piped');
   });

@@ -11,11 +11,18 @@ export function renderTerminal(t: Table, width = Infinity): string {
     if (widths[widest]! <= 12) break;
     widths[widest] = Math.max(12, widths[widest]! - (total() - width));
   }
-  const fit = (s: string, w: number) => (s.length > w ? s.slice(0, w - 1) + '…' : s);
+  const fit = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s);
   const line = (vals: string[]) =>
-    vals.map((v, i) => (t.columns[i]!.align === 'right' ? fit(v, widths[i]!).padStart(widths[i]!) : fit(v, widths[i]!).padEnd(widths[i]!))).join('  ').trimEnd();
+    vals
+      .map((v, i) =>
+        t.columns[i]!.align === 'right'
+          ? fit(v, widths[i]!).padStart(widths[i]!)
+          : fit(v, widths[i]!).padEnd(widths[i]!),
+      )
+      .join('  ')
+      .trimEnd();
   const out = [line(t.columns.map((c) => c.title)), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
-  return (t.title ? `${t.title}\n\n` : '') + out.join('\n') + '\n';
+  return `${(t.title ? `${t.title}\n\n` : '') + out.join('\n')}\n`;
 }
 
 const mdEscape = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -24,15 +31,18 @@ export function renderMarkdown(t: Table): string {
   const head = `| ${t.columns.map((c) => mdEscape(c.title)).join(' | ')} |`;
   const rule = `|${t.columns.map((c) => (c.align === 'right' ? '---:' : ':---')).join('|')}|`;
   const rows = t.rows.map((r) => `| ${t.columns.map((c) => mdEscape(display(c, r[c.key]))).join(' | ')} |`);
-  return (t.title ? `**${mdEscape(t.title)}**\n\n` : '') + [head, rule, ...rows].join('\n') + '\n';
+  return `${(t.title ? `**${mdEscape(t.title)}**\n\n` : '') + [head, rule, ...rows].join('\n')}\n`;
 }
 
 /** RFC 4180; raw values (full precision), so spreadsheets and pandas get numbers, not text. */
 export function renderCsv(t: Table): string {
   const quote = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   const raw = (v: unknown) => (v === null || v === undefined ? '' : String(v));
-  const lines = [t.columns.map((c) => quote(c.key)).join(','), ...t.rows.map((r) => t.columns.map((c) => quote(raw(r[c.key]))).join(','))];
-  return lines.join('\r\n') + '\r\n';
+  const lines = [
+    t.columns.map((c) => quote(c.key)).join(','),
+    ...t.rows.map((r) => t.columns.map((c) => quote(raw(r[c.key]))).join(',')),
+  ];
+  return `${lines.join('\r\n')}\r\n`;
 }
 
 export type ReportFormat = 'terminal' | 'markdown' | 'csv';
@@ -55,11 +65,17 @@ export function renderTable(t: Table, format: ReportFormat, width?: number): str
  */
 export function renderJson(t: Table): string {
   const value = (v: unknown) =>
-    v === undefined || v === null || (typeof v === 'number' && !Number.isFinite(v)) ? 'null' : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+    v === undefined || v === null || (typeof v === 'number' && !Number.isFinite(v))
+      ? 'null'
+      : typeof v === 'number' || typeof v === 'boolean'
+        ? String(v)
+        : JSON.stringify(v);
   const keys = t.columns.map((c, i) => `${i ? ',' : '{'}${JSON.stringify(c.key)}:`);
   const columns = t.columns.map((c) => ({ key: c.key, title: c.title, align: c.align }));
   // One row per line: readable, diffable, and still one JSON document.
   const head = JSON.stringify({ ...(t.title !== undefined ? { title: t.title } : {}), columns });
-  const body = t.rows.map((r) => (t.columns.length ? t.columns.map((c, i) => keys[i] + value(r[c.key])).join('') + '}' : '{}')).join(',\n');
+  const body = t.rows
+    .map((r) => (t.columns.length ? `${t.columns.map((c, i) => keys[i] + value(r[c.key])).join('')}}` : '{}'))
+    .join(',\n');
   return `${head.slice(0, -1)},"rows":[${t.rows.length ? `\n${body}\n` : ''}]}\n`;
 }

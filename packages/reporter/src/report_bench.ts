@@ -32,15 +32,43 @@ function time<T>(f: () => T): { ms: number; out: T } {
 
 const table = comparisonTable('bench', runs);
 const rows: Array<[string, number, string]> = [];
-const add = (name: string, r: { ms: number; out: unknown }, detail: (o: never) => string) => rows.push([name, r.ms, detail(r.out as never)]);
-add('comparisonTable', time(() => comparisonTable('bench', runs)), (t: typeof table) => `${t.rows.length} rows`);
-add('reportTable (pareto + hide constant)', time(() => reportTable('bench', runs)), (t: typeof table) => `${t.columns.length} columns`);
-add('paretoFront', time(() => paretoFront(paretoPoints(runs))), (s: Set<string>) => `${s.size} on the front`);
-add('renderCsv', time(() => renderCsv(table)), (s: string) => `${(s.length / 1e6).toFixed(1)} MB`);
-add('renderJson', time(() => renderJson(table)), (s: string) => `${(s.length / 1e6).toFixed(1)} MB`);
-add('renderHtml (whole page)', time(() => renderHtml('bench', runs)), (s: string) => `${(s.length / 1e6).toFixed(2)} MB`);
+const add = (name: string, r: { ms: number; out: unknown }, detail: (o: never) => string) =>
+  rows.push([name, r.ms, detail(r.out as never)]);
+add(
+  'comparisonTable',
+  time(() => comparisonTable('bench', runs)),
+  (t: typeof table) => `${t.rows.length} rows`,
+);
+add(
+  'reportTable (pareto + hide constant)',
+  time(() => reportTable('bench', runs)),
+  (t: typeof table) => `${t.columns.length} columns`,
+);
+add(
+  'paretoFront',
+  time(() => paretoFront(paretoPoints(runs))),
+  (s: Set<string>) => `${s.size} on the front`,
+);
+add(
+  'renderCsv',
+  time(() => renderCsv(table)),
+  (s: string) => `${(s.length / 1e6).toFixed(1)} MB`,
+);
+add(
+  'renderJson',
+  time(() => renderJson(table)),
+  (s: string) => `${(s.length / 1e6).toFixed(1)} MB`,
+);
+add(
+  'renderHtml (whole page)',
+  time(() => renderHtml('bench', runs)),
+  (s: string) => `${(s.length / 1e6).toFixed(2)} MB`,
+);
 
 const cpu = cpus();
-console.log(`reporter bench: ${runs.length.toLocaleString('en')} runs (built in ${buildMs.toFixed(0)} ms), median of 3`);
+console.log(
+  `reporter bench: ${runs.length.toLocaleString('en')} runs (built in ${buildMs.toFixed(0)} ms), median of 3`,
+);
 console.log(`${cpu[0]?.model ?? 'unknown cpu'} × ${cpu.length}, Node ${process.version}`);
-for (const [name, ms, detail] of rows) console.log(`  ${name.padEnd(38)} ${ms.toFixed(1).padStart(8)} ms  ${ms < 1000 ? 'ok ' : 'SLOW'}  ${detail}`);
+for (const [name, ms, detail] of rows)
+  console.log(`  ${name.padEnd(38)} ${ms.toFixed(1).padStart(8)} ms  ${ms < 1000 ? 'ok ' : 'SLOW'}  ${detail}`);

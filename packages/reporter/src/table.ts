@@ -26,7 +26,10 @@ export function display(col: Column, v: Cell): string {
  */
 export function hideConstantColumns(t: Table, keep: readonly string[] = []): Table {
   if (t.rows.length < 2) return t;
-  const same = (a: Cell, b: Cell) => a === b || ((a === null || a === undefined) && (b === null || b === undefined)) || (Number.isNaN(a) && Number.isNaN(b));
+  const same = (a: Cell, b: Cell) =>
+    a === b ||
+    ((a === null || a === undefined) && (b === null || b === undefined)) ||
+    (Number.isNaN(a) && Number.isNaN(b));
   const varies = (key: string) => t.rows.some((r) => !same(r[key], t.rows[0]![key]));
   return { ...t, columns: t.columns.filter((c) => keep.includes(c.key) || varies(c.key)) };
 }

@@ -2,7 +2,16 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '@squash/datasets';
-import { buildModel, evaluate, loadModel, modelExists, resolveModelSpec, saveModel, train, type EpochLog } from '@squash/trainer';
+import {
+  buildModel,
+  evaluate,
+  loadModel,
+  modelExists,
+  resolveModelSpec,
+  saveModel,
+  train,
+  type EpochLog,
+} from '@squash/trainer';
 import type { BaselineConfig } from './spec/types.js';
 
 export interface Baseline {
@@ -38,10 +47,25 @@ export async function obtainBaseline(
   const dir = join(cacheDir, 'baselines', id);
   const infoFile = join(dir, 'baseline.json');
   if (modelExists(dir) && existsSync(infoFile)) {
-    const info = JSON.parse(readFileSync(infoFile, 'utf8')) as { history: EpochLog[]; trainSeconds: number; backend: string };
+    const info = JSON.parse(readFileSync(infoFile, 'utf8')) as {
+      history: EpochLog[];
+      trainSeconds: number;
+      backend: string;
+    };
     const model = await loadModel(dir);
     const ev = evaluate(model, data.test);
-    return { id, model, accuracy: ev.accuracy, loss: ev.loss, history: info.history, trainSeconds: info.trainSeconds, cacheHit: true, trainedOn: info.backend, dir, weightBytes: statSync(join(dir, 'weights.bin')).size };
+    return {
+      id,
+      model,
+      accuracy: ev.accuracy,
+      loss: ev.loss,
+      history: info.history,
+      trainSeconds: info.trainSeconds,
+      cacheHit: true,
+      trainedOn: info.backend,
+      dir,
+      weightBytes: statSync(join(dir, 'weights.bin')).size,
+    };
   }
   const model = buildModel(resolveModelSpec(config.model), data.inputShape, config.seed);
   const t0 = performance.now();
@@ -51,5 +75,16 @@ export async function obtainBaseline(
   // Written after the model, so a crash in between leaves no info file and the next run retrains.
   writeFileSync(infoFile, JSON.stringify({ config, history, trainSeconds, backend }, null, 2));
   const ev = evaluate(model, data.test);
-  return { id, model, accuracy: ev.accuracy, loss: ev.loss, history, trainSeconds, cacheHit: false, trainedOn: backend, dir, weightBytes: statSync(join(dir, 'weights.bin')).size };
+  return {
+    id,
+    model,
+    accuracy: ev.accuracy,
+    loss: ev.loss,
+    history,
+    trainSeconds,
+    cacheHit: false,
+    trainedOn: backend,
+    dir,
+    weightBytes: statSync(join(dir, 'weights.bin')).size,
+  };
 }

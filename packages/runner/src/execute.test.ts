@@ -11,7 +11,12 @@ const experiment = () => parseSpec(SYNTHETIC_EXPERIMENT, 'tiny.yaml').experiment
 async function runIn(dir: string, exp = experiment()) {
   const store = SqliteStore.open(join(dir, 'squash.db'));
   const events: RunEvent[] = [];
-  const summary = await runExperiment(exp, { store, cacheDir: join(dir, 'cache'), backend: 'wasm', onEvent: (e) => events.push(e) });
+  const summary = await runExperiment(exp, {
+    store,
+    cacheDir: join(dir, 'cache'),
+    backend: 'wasm',
+    onEvent: (e) => events.push(e),
+  });
   const runs = store.listRuns(exp.name);
   store.close();
   return { summary, events, runs };
@@ -53,7 +58,12 @@ describe('runExperiment (real training on the synthetic set, real SQLite)', () =
     await runIn(dir);
     const store = SqliteStore.open(join(dir, 'other.db'));
     const events: RunEvent[] = [];
-    await runExperiment(experiment(), { store, cacheDir: join(dir, 'cache'), backend: 'wasm', onEvent: (e) => events.push(e) });
+    await runExperiment(experiment(), {
+      store,
+      cacheDir: join(dir, 'cache'),
+      backend: 'wasm',
+      onEvent: (e) => events.push(e),
+    });
     const runs = store.listRuns('tiny');
     store.close();
     expect(events.some((e) => e.type === 'epoch')).toBe(false);
@@ -70,9 +80,14 @@ describe('runExperiment (real training on the synthetic set, real SQLite)', () =
   it('stores a failing trial as FAILED with its error and goes on', async () => {
     if (!compressorRegistry.has('explode-weights')) {
       compressorRegistry.register('explode-weights', {
-        kind: 'weights', name: 'explode-weights', description: 'test only', params: {},
+        kind: 'weights',
+        name: 'explode-weights',
+        description: 'test only',
+        params: {},
         validate: () => [],
-        apply: () => { throw new Error('boom in apply'); },
+        apply: () => {
+          throw new Error('boom in apply');
+        },
       });
     }
     const exp = experiment();

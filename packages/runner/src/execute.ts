@@ -49,10 +49,31 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
   const experimentId = store.ensureExperiment(exp.name, exp.description);
   const sweepId = store.recordSweep(experimentId, exp.text ?? JSON.stringify(exp), exp.file);
   const before = store.latestByTrial(exp.name);
-  const doneBefore = new Set(opts.force ? [] : trials.filter((t) => before.get(t.id)?.status === 'FINISHED').map((t) => t.id));
-  emit({ type: 'start', experiment: exp.name, trials: trials.length, done: doneBefore.size, backend: backend.name, reason: backend.reason, jobs });
-  trials.forEach((t, i) => doneBefore.has(t.id) &&
-    emit({ type: 'trial', trialId: t.id, sweep: t.sweep, label: trialLabel(t.stages), status: 'SKIPPED', index: i + 1, total: trials.length }));
+  const doneBefore = new Set(
+    opts.force ? [] : trials.filter((t) => before.get(t.id)?.status === 'FINISHED').map((t) => t.id),
+  );
+  emit({
+    type: 'start',
+    experiment: exp.name,
+    trials: trials.length,
+    done: doneBefore.size,
+    backend: backend.name,
+    reason: backend.reason,
+    jobs,
+  });
+  trials.forEach(
+    (t, i) =>
+      doneBefore.has(t.id) &&
+      emit({
+        type: 'trial',
+        trialId: t.id,
+        sweep: t.sweep,
+        label: trialLabel(t.stages),
+        status: 'SKIPPED',
+        index: i + 1,
+        total: trials.length,
+      }),
+  );
 
   const summary: RunSummary = { finished: 0, skipped: doneBefore.size, failed: 0, killed: 0, elsewhere: 0 };
   const pending = trials.filter((t) => !doneBefore.has(t.id));
@@ -66,14 +87,48 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
     const artifactDir = opts.artifactDir ?? join(dirname(opts.cacheDir), 'artifacts');
     try {
       const data = await loadExperimentData(exp);
-      const baselines = await ensureBaselines(pending, { store, experimentId, sweepId, identity, heartbeat, data, cacheDir: opts.cacheDir, emit });
+      const baselines = await ensureBaselines(pending, {
+        store,
+        experimentId,
+        sweepId,
+        identity,
+        heartbeat,
+        data,
+        cacheDir: opts.cacheDir,
+        emit,
+      });
       // This process is one of the `jobs` workers: it already holds the data and baselines.
-      const helpers = jobs > 1
-        ? runWorkers(jobs - 1, { exp, db: store.path, cacheDir: opts.cacheDir, artifactDir, backend: opts.backend, invocation: identity.invocation, force: !!opts.force, failFast: !!opts.failFast }, count)
-        : Promise.resolve();
+      const helpers =
+        jobs > 1
+          ? runWorkers(
+              jobs - 1,
+              {
+                exp,
+                db: store.path,
+                cacheDir: opts.cacheDir,
+                artifactDir,
+                backend: opts.backend,
+                invocation: identity.invocation,
+                force: !!opts.force,
+                failFast: !!opts.failFast,
+              },
+              count,
+            )
+          : Promise.resolve();
       const own = workLoop(pending, {
-        exp, store, experimentId, sweepId, identity, heartbeat, data, baselines, artifactDir, stateCacheDir: join(opts.cacheDir, 'states'),
-        force: !!opts.force, failFast: !!opts.failFast, emit: count,
+        exp,
+        store,
+        experimentId,
+        sweepId,
+        identity,
+        heartbeat,
+        data,
+        baselines,
+        artifactDir,
+        stateCacheDir: join(opts.cacheDir, 'states'),
+        force: !!opts.force,
+        failFast: !!opts.failFast,
+        emit: count,
         current: opts.current ?? {},
       });
       await Promise.all([own, helpers]);
@@ -107,16 +162,27 @@ export interface WorkerInit {
 
 /** Forks `count` workers that claim trials from the database; relays their events; forwards Ctrl-C. */
 async function runWorkers(count: number, init: WorkerInit, emit: Emit): Promise<void> {
-  const children = Array.from({ length: count }, () => fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const children = Array.from({ length: count }, () =>
+    fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
   const forward = () => children.forEach((c) => c.connected && c.kill('SIGINT'));
   process.on('SIGINT', forward);
   try {
-    await Promise.all(children.map((child) => new Promise<void>((resolveChild, reject) => {
-      child.on('message', (m: { type: string }) => m.type !== 'worker-done' && emit(m as RunEvent));
-      child.on('error', reject);
-      child.on('exit', (code, signal) => (code === 0 ? resolveChild() : reject(new Error(`worker ${child.pid} exited with ${signal ?? `code ${code}`}`))));
-      child.send(init);
-    })));
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolveChild, reject) => {
+            child.on('message', (m: { type: string }) => m.type !== 'worker-done' && emit(m as RunEvent));
+            child.on('error', reject);
+            child.on('exit', (code, signal) =>
+              code === 0
+                ? resolveChild()
+                : reject(new Error(`worker ${child.pid} exited with ${signal ?? `code ${code}`}`)),
+            );
+            child.send(init);
+          }),
+      ),
+    );
   } finally {
     process.off('SIGINT', forward);
   }

@@ -10,7 +10,8 @@ function parsed(text: string): Experiment {
   return experiment!;
 }
 
-const spec = (sweeps: string, seeds = '[1]') => parsed(`name: e
+const spec = (sweeps: string, seeds = '[1]') =>
+  parsed(`name: e
 model: article-mlp
 dataset: { name: synthetic }
 seeds: ${seeds}
@@ -18,7 +19,8 @@ sweeps:
 ${sweeps}`);
 
 /** lenet-300-100 has three weight layers: dense_1, dense_2, dense_3. */
-const lenet = (body: string) => parsed(`name: e
+const lenet = (body: string) =>
+  parsed(`name: e
 model: lenet-300-100
 dataset: { name: synthetic }
 ${body}`);
@@ -27,8 +29,18 @@ const labels = (exp: Experiment) => planTrials(exp).map((t) => trialLabel(t.stag
 
 describe('expandGrid', () => {
   it('is the cartesian product, first axis slowest', () => {
-    expect(expandGrid([{ key: 'a', values: [1, 2] }, { key: 'b', values: ['x', 'y', 'z'] }])).toEqual([
-      { a: 1, b: 'x' }, { a: 1, b: 'y' }, { a: 1, b: 'z' }, { a: 2, b: 'x' }, { a: 2, b: 'y' }, { a: 2, b: 'z' },
+    expect(
+      expandGrid([
+        { key: 'a', values: [1, 2] },
+        { key: 'b', values: ['x', 'y', 'z'] },
+      ]),
+    ).toEqual([
+      { a: 1, b: 'x' },
+      { a: 1, b: 'y' },
+      { a: 1, b: 'z' },
+      { a: 2, b: 'x' },
+      { a: 2, b: 'y' },
+      { a: 2, b: 'z' },
     ]);
     expect(expandGrid([])).toEqual([{}]);
   });
@@ -36,11 +48,14 @@ describe('expandGrid', () => {
 
 describe('planTrials', () => {
   it('crosses every axis of a pipeline and every seed', () => {
-    const exp = spec(`  - name: pq
+    const exp = spec(
+      `  - name: pq
     stages:
       - prune-weights: { retention: [0.5, 0.2, 0.1] }
       - quantize-weights: { bits: [8, 4] }
-`, '[1, 2]');
+`,
+      '[1, 2]',
+    );
     const trials = planTrials(exp);
     expect(trials).toHaveLength(12);
     expect(new Set(trials.map((t) => t.id)).size).toBe(12);
@@ -53,18 +68,22 @@ describe('planTrials', () => {
   });
 
   it('gives a trial the same id in another file and sweep, and lists a shared point once', () => {
-    const a = planTrials(spec(`  - name: one
+    const a = planTrials(
+      spec(`  - name: one
     stages:
       - quantize-weights: { bits: [8, 4] }
   - name: two
     stages:
       - quantize-weights: { bits: 4 }
-`));
+`),
+    );
     expect(a).toHaveLength(2);
-    const b = planTrials(spec(`  - name: other
+    const b = planTrials(
+      spec(`  - name: other
     stages:
       - quantize-weights: { bits: 4 }
-`));
+`),
+    );
     expect(b[0]!.id).toBe(a[1]!.id);
   });
 
@@ -83,18 +102,50 @@ describe('planTrials', () => {
 describe('grid expressions', () => {
   // [what, sweeps (under one sweep named s), exact labels in plan order]
   const cases: Array<[string, string, string[]]> = [
-    ['an inclusive range with clean float keys', `prune-weights: { retention: { range: { start: 0.1, stop: 0.3, step: 0.1 } } }`,
-      ['prune-weights(retention=0.1)', 'prune-weights(retention=0.2)', 'prune-weights(retention=0.3)']],
-    ['a descending range', `prune-weights: { retention: { range: { start: 0.9, stop: 0.5, step: -0.2 } } }`,
-      ['prune-weights(retention=0.9)', 'prune-weights(retention=0.7)', 'prune-weights(retention=0.5)']],
-    ['an integer range', `quantize-weights: { bits: { range: { start: 2, stop: 8, step: 3 } } }`,
-      ['quantize-weights(bits=2)', 'quantize-weights(bits=5)', 'quantize-weights(bits=8)']],
-    ['linspace', `clip-weights: { threshold: { linspace: { start: 0.05, stop: 0.5, num: 4 } } }`,
-      ['clip-weights(threshold=0.05)', 'clip-weights(threshold=0.2)', 'clip-weights(threshold=0.35)', 'clip-weights(threshold=0.5)']],
-    ['logspace', `finetune: { epochs: 1, learningRate: { logspace: { start: -4, stop: -2, num: 3 } } }`,
-      ['finetune(epochs=1,learningRate=0.0001)', 'finetune(epochs=1,learningRate=0.001)', 'finetune(epochs=1,learningRate=0.01)']],
-    ['two params of one stage crossed', `quantize-weights: { scheme: [symmetric, asymmetric], bits: [8, 4] }`,
-      ['quantize-weights(scheme=symmetric,bits=8)', 'quantize-weights(scheme=symmetric,bits=4)', 'quantize-weights(scheme=asymmetric,bits=8)', 'quantize-weights(scheme=asymmetric,bits=4)']],
+    [
+      'an inclusive range with clean float keys',
+      `prune-weights: { retention: { range: { start: 0.1, stop: 0.3, step: 0.1 } } }`,
+      ['prune-weights(retention=0.1)', 'prune-weights(retention=0.2)', 'prune-weights(retention=0.3)'],
+    ],
+    [
+      'a descending range',
+      `prune-weights: { retention: { range: { start: 0.9, stop: 0.5, step: -0.2 } } }`,
+      ['prune-weights(retention=0.9)', 'prune-weights(retention=0.7)', 'prune-weights(retention=0.5)'],
+    ],
+    [
+      'an integer range',
+      `quantize-weights: { bits: { range: { start: 2, stop: 8, step: 3 } } }`,
+      ['quantize-weights(bits=2)', 'quantize-weights(bits=5)', 'quantize-weights(bits=8)'],
+    ],
+    [
+      'linspace',
+      `clip-weights: { threshold: { linspace: { start: 0.05, stop: 0.5, num: 4 } } }`,
+      [
+        'clip-weights(threshold=0.05)',
+        'clip-weights(threshold=0.2)',
+        'clip-weights(threshold=0.35)',
+        'clip-weights(threshold=0.5)',
+      ],
+    ],
+    [
+      'logspace',
+      `finetune: { epochs: 1, learningRate: { logspace: { start: -4, stop: -2, num: 3 } } }`,
+      [
+        'finetune(epochs=1,learningRate=0.0001)',
+        'finetune(epochs=1,learningRate=0.001)',
+        'finetune(epochs=1,learningRate=0.01)',
+      ],
+    ],
+    [
+      'two params of one stage crossed',
+      `quantize-weights: { scheme: [symmetric, asymmetric], bits: [8, 4] }`,
+      [
+        'quantize-weights(scheme=symmetric,bits=8)',
+        'quantize-weights(scheme=symmetric,bits=4)',
+        'quantize-weights(scheme=asymmetric,bits=8)',
+        'quantize-weights(scheme=asymmetric,bits=4)',
+      ],
+    ],
   ];
   for (const [what, stage, want] of cases) {
     it(`expands ${what}`, () => {
@@ -136,32 +187,44 @@ describe('grid expressions', () => {
   });
 
   it('runs a layer axis over every weight layer, that layer alone, layer slowest', () => {
-    const trials = planTrials(lenet(`sweeps:
+    const trials = planTrials(
+      lenet(`sweeps:
   - name: sens
     stages:
       - prune-weights: { retention: [0.5, 0.2], layers: each }
-`));
+`),
+    );
     expect(trials.map((t) => trialLabel(t.stages))).toEqual([
-      'prune-weights(retention=0.5,layer=dense_1)', 'prune-weights(retention=0.2,layer=dense_1)',
-      'prune-weights(retention=0.5,layer=dense_2)', 'prune-weights(retention=0.2,layer=dense_2)',
-      'prune-weights(retention=0.5,layer=dense_3)', 'prune-weights(retention=0.2,layer=dense_3)',
+      'prune-weights(retention=0.5,layer=dense_1)',
+      'prune-weights(retention=0.2,layer=dense_1)',
+      'prune-weights(retention=0.5,layer=dense_2)',
+      'prune-weights(retention=0.2,layer=dense_2)',
+      'prune-weights(retention=0.5,layer=dense_3)',
+      'prune-weights(retention=0.2,layer=dense_3)',
     ]);
     expect(trials[2]!.stages[0]).toEqual({
-      compressor: 'prune-weights', params: { retention: 0.5 }, layer: 'dense_2', layers: [{ match: 'dense_2' }, { match: '*', skip: true }],
+      compressor: 'prune-weights',
+      params: { retention: 0.5 },
+      layer: 'dense_2',
+      layers: [{ match: 'dense_2' }, { match: '*', skip: true }],
     });
   });
 
   it('gives a layer-axis trial the id of the same overrides written by hand', () => {
-    const each = planTrials(lenet(`sweeps:
+    const each = planTrials(
+      lenet(`sweeps:
   - name: a
     stages:
       - prune-weights: { retention: 0.5, layers: each }
-`));
-    const byHand = planTrials(lenet(`sweeps:
+`),
+    );
+    const byHand = planTrials(
+      lenet(`sweeps:
   - name: b
     stages:
       - prune-weights: { retention: 0.5, layers: [{ match: dense_3 }, { match: '*', skip: true }] }
-`));
+`),
+    );
     expect(each[2]!.id).toBe(byHand[0]!.id);
   });
 
@@ -173,7 +236,10 @@ describe('grid expressions', () => {
     zip: [[prune-weights.layer, prune-weights.retention]]
     exclude: [{ prune-weights.layer: dense_2 }]
 `);
-    expect(labels(exp)).toEqual(['prune-weights(retention=0.5,layer=dense_1)', 'prune-weights(retention=0.1,layer=dense_3)']);
+    expect(labels(exp)).toEqual([
+      'prune-weights(retention=0.5,layer=dense_1)',
+      'prune-weights(retention=0.1,layer=dense_3)',
+    ]);
   });
 
   it('merges defaults under every sweep, the sweep winning', () => {
@@ -234,8 +300,16 @@ sweeps:
 
   it('plans the same trials whichever way a grid is written', () => {
     const list = planTrials(spec(`  - name: s\n    stages:\n      - prune-weights: { retention: [0.1, 0.2, 0.3] }\n`));
-    const range = planTrials(spec(`  - name: s\n    stages:\n      - prune-weights: { retention: { range: { start: 0.1, stop: 0.3, step: 0.1 } } }\n`));
-    const lin = planTrials(spec(`  - name: s\n    stages:\n      - prune-weights: { retention: { linspace: { start: 0.1, stop: 0.3, num: 3 } } }\n`));
+    const range = planTrials(
+      spec(
+        `  - name: s\n    stages:\n      - prune-weights: { retention: { range: { start: 0.1, stop: 0.3, step: 0.1 } } }\n`,
+      ),
+    );
+    const lin = planTrials(
+      spec(
+        `  - name: s\n    stages:\n      - prune-weights: { retention: { linspace: { start: 0.1, stop: 0.3, num: 3 } } }\n`,
+      ),
+    );
     expect(range.map((t) => t.id)).toEqual(list.map((t) => t.id));
     expect(lin.map((t) => t.id)).toEqual(list.map((t) => t.id));
   });
@@ -250,7 +324,14 @@ sweeps:
 
   it('throws every problem of an experiment that skipped the parser', () => {
     const exp = spec(`  - name: s\n    stages:\n      - quantize-weights: { bits: 4 }\n`);
-    exp.sweeps = [{ name: 'bad', stages: [{ 'prune-weights': { retention: [0.5, 0.2] } }, { 'quantize-weights': { bits: [8] } }], zip: [['prune-weights.retention', 'quantize-weights.bits']], exclude: [{ 'x.y': 1 }] }];
+    exp.sweeps = [
+      {
+        name: 'bad',
+        stages: [{ 'prune-weights': { retention: [0.5, 0.2] } }, { 'quantize-weights': { bits: [8] } }],
+        zip: [['prune-weights.retention', 'quantize-weights.bits']],
+        exclude: [{ 'x.y': 1 }],
+      },
+    ];
     expect(() => planTrials(exp)).toThrow(SpecError);
     try {
       planTrials(exp);

@@ -33,7 +33,13 @@ export function baselineId(b: BaselineConfig): string {
  */
 export function trialId(baseline: BaselineConfig, stages: Stage[], models: Record<string, unknown> = {}): string {
   const resolved = stages.map(({ layer: _label, ...s }) => s);
-  return stableHash({ kind: 'trial', squash: SQUASH_VERSION, baseline, stages: resolved, ...(Object.keys(models).length ? { models } : {}) });
+  return stableHash({
+    kind: 'trial',
+    squash: SQUASH_VERSION,
+    baseline,
+    stages: resolved,
+    ...(Object.keys(models).length ? { models } : {}),
+  });
 }
 
 /** The experiment-scoped models a trial's stages name (students): part of what it computes. */
@@ -82,7 +88,15 @@ export function planTrials(exp: Experiment): Trial[] {
   const expanded = exp.sweeps.map((s, i) => expandSweep(s, i, ctx));
   const problems = expanded.flatMap((e) => e.problems);
   if (problems.length) {
-    throw new SpecError(problems.map((p) => new ConfigError(p.message, { location: { file: exp.file, path: formatPath(p.key ? [...p.path, p.key] : p.path) }, hint: p.hint })));
+    throw new SpecError(
+      problems.map(
+        (p) =>
+          new ConfigError(p.message, {
+            location: { file: exp.file, path: formatPath(p.key ? [...p.path, p.key] : p.path) },
+            hint: p.hint,
+          }),
+      ),
+    );
   }
   const trials: Trial[] = [];
   const seen = new Set<string>();

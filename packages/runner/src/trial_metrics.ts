@@ -17,7 +17,7 @@ export interface TrialOutcome {
   seconds: number;
 }
 
-function nonzero(v: Float32Array): number {
+function _nonzero(v: Float32Array): number {
   let n = 0;
   for (let i = 0; i < v.length; i++) if (v[i] !== 0) n++;
   return n;
@@ -44,13 +44,19 @@ export function trialMetrics(o: TrialOutcome): MetricInput[] {
   const baseMacs = layerCosts(o.baselineSpec, o.inputShape).reduce((n, l) => n + l.macs, 0);
   const positions = new Map(layerCosts(state.spec, o.inputShape).map((l) => [`${l.name}/kernel`, l.positions]));
   const keptMacs = kernels.reduce((n, l) => n + l.kept * positions.get(l.name)!, 0);
-  const sameShape = baseKernels.every((k) => current.get(k.name)?.total === k.values.length) && kernels.length === baseKernels.length;
+  const sameShape =
+    baseKernels.every((k) => current.get(k.name)?.total === k.values.length) && kernels.length === baseKernels.length;
   const metrics: MetricInput[] = [
     { key: 'accuracy', value: ev.accuracy },
     { key: 'loss', value: ev.loss },
     { key: 'accuracy_delta', value: ev.accuracy - o.baselineAccuracy },
     { key: 'artifact_accuracy', value: artifact.reloaded.accuracy },
-    ...(o.validation ? [{ key: 'val_accuracy', value: o.validation.accuracy }, { key: 'val_loss', value: o.validation.loss }] : []),
+    ...(o.validation
+      ? [
+          { key: 'val_accuracy', value: o.validation.accuracy },
+          { key: 'val_loss', value: o.validation.loss },
+        ]
+      : []),
     { key: 'weights_kept_fraction', value: keptKernel / baseKernelCount },
     { key: 'weights_total', value: baseKernelCount },
     { key: 'params_kept', value: keptParams },
@@ -75,7 +81,8 @@ export function trialMetrics(o: TrialOutcome): MetricInput[] {
   }
   const bits = kernels.map((l) => l.bits).filter((b): b is number => b !== undefined);
   if (bits.length) metrics.push({ key: 'weight_bits', value: Math.max(...bits) });
-  if (state.activations.size) metrics.push({ key: 'activation_bits', value: Math.max(...[...state.activations.values()].map((a) => a.bits)) });
+  if (state.activations.size)
+    metrics.push({ key: 'activation_bits', value: Math.max(...[...state.activations.values()].map((a) => a.bits)) });
   if (state.trainSeconds) metrics.push({ key: 'finetune_seconds', value: state.trainSeconds });
   for (const l of artifact.layers) {
     const p = `layer.${l.name}`;
@@ -95,7 +102,10 @@ export function trialMetrics(o: TrialOutcome): MetricInput[] {
     if (l.indexBits !== undefined) metrics.push({ key: `${p}.index_bits`, value: l.indexBits });
   }
   for (const h of state.history.map((log, i) => ({ ...log, step: i + 1 }))) {
-    metrics.push({ key: 'finetune_loss', value: h.loss, step: h.step }, { key: 'finetune_accuracy', value: h.accuracy, step: h.step });
+    metrics.push(
+      { key: 'finetune_loss', value: h.loss, step: h.step },
+      { key: 'finetune_accuracy', value: h.accuracy, step: h.step },
+    );
     if (h.valAccuracy !== undefined) metrics.push({ key: 'finetune_val_accuracy', value: h.valAccuracy, step: h.step });
   }
   return metrics;

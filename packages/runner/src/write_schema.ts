@@ -6,7 +6,7 @@ import { buildExperimentSchema } from './spec/schema.js';
 export const SCHEMA_FILE = fileURLToPath(new URL('../schema/experiment.schema.json', import.meta.url));
 
 export function schemaText(): string {
-  return JSON.stringify(buildExperimentSchema(), null, 2) + '\n';
+  return `${JSON.stringify(buildExperimentSchema(), null, 2)}\n`;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

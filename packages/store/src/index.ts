@@ -2,4 +2,13 @@
 export { SqliteStore, STALE_AFTER_SECONDS } from './sqlite_store.js';
 export { MIGRATIONS } from './migrations.js';
 export { defaultPaths } from './paths.js';
-export type { RunStore, RunView, RunHeads, RunStatus, NewRun, MetricInput, WorkerIdentity, ClaimResult } from './types.js';
+export type {
+  RunStore,
+  RunView,
+  RunHeads,
+  RunStatus,
+  NewRun,
+  MetricInput,
+  WorkerIdentity,
+  ClaimResult,
+} from './types.js';

@@ -26,11 +26,22 @@ export function buildViews(db: Database.Database, where: string, args: unknown[]
     }
     return byRun;
   };
-  const params = grouped<{ run_id: string; key: string; type: string; value_num: number | null; value_text: string | null }>(
-    `SELECT x.run_id, x.key, x.type, x.value_num, x.value_text FROM params x WHERE ${scope} ORDER BY x.key`);
-  const metrics = grouped<{ run_id: string; key: string; value: number }>(`SELECT x.run_id, x.key, x.value FROM metrics x WHERE x.step = 0 AND ${scope} ORDER BY x.key`);
-  const artifacts = grouped<{ run_id: string; kind: string; path: string; bytes: number }>(`SELECT x.run_id, x.kind, x.path, x.bytes FROM artifacts x WHERE ${scope} ORDER BY x.kind`);
-  const tags = grouped<{ run_id: string; key: string; value: string }>(`SELECT x.run_id, x.key, x.value FROM tags x WHERE ${scope} ORDER BY x.key`);
+  const params = grouped<{
+    run_id: string;
+    key: string;
+    type: string;
+    value_num: number | null;
+    value_text: string | null;
+  }>(`SELECT x.run_id, x.key, x.type, x.value_num, x.value_text FROM params x WHERE ${scope} ORDER BY x.key`);
+  const metrics = grouped<{ run_id: string; key: string; value: number }>(
+    `SELECT x.run_id, x.key, x.value FROM metrics x WHERE x.step = 0 AND ${scope} ORDER BY x.key`,
+  );
+  const artifacts = grouped<{ run_id: string; kind: string; path: string; bytes: number }>(
+    `SELECT x.run_id, x.kind, x.path, x.bytes FROM artifacts x WHERE ${scope} ORDER BY x.kind`,
+  );
+  const tags = grouped<{ run_id: string; key: string; value: string }>(
+    `SELECT x.run_id, x.key, x.value FROM tags x WHERE ${scope} ORDER BY x.key`,
+  );
   for (const r of rows) {
     const id = r.id as string;
     out.set(id, {
@@ -47,7 +58,12 @@ export function buildViews(db: Database.Database, where: string, args: unknown[]
       startedAt: r.started_at as string | null,
       endedAt: r.ended_at as string | null,
       error: r.error as string | null,
-      params: Object.fromEntries((params.get(id) ?? []).map((p) => [p.key, p.type === 'number' ? p.value_num! : p.type === 'boolean' ? p.value_num === 1 : p.value_text!])),
+      params: Object.fromEntries(
+        (params.get(id) ?? []).map((p) => [
+          p.key,
+          p.type === 'number' ? p.value_num! : p.type === 'boolean' ? p.value_num === 1 : p.value_text!,
+        ]),
+      ),
       metrics: Object.fromEntries((metrics.get(id) ?? []).map((m) => [m.key, m.value])),
       artifacts: Object.fromEntries((artifacts.get(id) ?? []).map((a) => [a.kind, { path: a.path, bytes: a.bytes }])),
       tags: Object.fromEntries((tags.get(id) ?? []).map((t) => [t.key, t.value])),

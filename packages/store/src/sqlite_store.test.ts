@@ -10,7 +10,16 @@ import { tmpdir } from 'node:os';
 const tempDir = () => mkdtempSync(join(tmpdir(), 'squash-store-'));
 
 function newRun(store: SqliteStore, exp: number, trialId = 't1') {
-  return store.createRun({ experimentId: exp, trialId, sweep: 's', label: 'l', isBaseline: false, seed: 1, backend: 'cpu', config: { a: 1 } });
+  return store.createRun({
+    experimentId: exp,
+    trialId,
+    sweep: 's',
+    label: 'l',
+    isBaseline: false,
+    seed: 1,
+    backend: 'cpu',
+    config: { a: 1 },
+  });
 }
 
 describe('SqliteStore', () => {
@@ -19,7 +28,15 @@ describe('SqliteStore', () => {
     const store = SqliteStore.open(path);
     store.close();
     const db = new Database(path, { readonly: true });
-    expect((db.prepare('SELECT name FROM _squash_migrations').all() as Array<{ name: string }>).map((r) => r.name)).toEqual(['0001_initial', '0002_artifacts', '0003_sweeps_attempts_heartbeats', '0004_query_indexes', '0005_run_views']);
+    expect(
+      (db.prepare('SELECT name FROM _squash_migrations').all() as Array<{ name: string }>).map((r) => r.name),
+    ).toEqual([
+      '0001_initial',
+      '0002_artifacts',
+      '0003_sweeps_attempts_heartbeats',
+      '0004_query_indexes',
+      '0005_run_views',
+    ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
     SqliteStore.open(path).close(); // reopening applies nothing twice
@@ -42,23 +59,37 @@ describe('SqliteStore', () => {
     const b = newRun(store, exp, 'b');
     store.logBatch(a, { params: { bits: 8, scheme: 'sym', perChannel: true } });
     store.logBatch(b, { params: { bits: 10 } });
-    const bigger = store.db.prepare("SELECT run_id FROM params WHERE key = 'bits' AND value_num > 9").all() as Array<{ run_id: string }>;
+    const bigger = store.db.prepare("SELECT run_id FROM params WHERE key = 'bits' AND value_num > 9").all() as Array<{
+      run_id: string;
+    }>;
     expect(bigger.map((r) => r.run_id)).toEqual([b]);
     const runs = store.listRuns('e');
     expect(runs.find((r) => r.id === a)!.params).toEqual({ bits: 8, scheme: 'sym', perChannel: true });
     store.close();
   });
 
-  it('finishes a run atomically and reports it as the trial\'s latest', () => {
+  it("finishes a run atomically and reports it as the trial's latest", () => {
     const store = SqliteStore.open(join(tempDir(), 'db.sqlite'));
     const exp = store.ensureExperiment('e', '');
     const run = newRun(store, exp);
     expect(store.latestByTrial('e').get('t1')?.status).toBe('RUNNING');
-    expect(() => store.finishRun(run, { metrics: [{ key: 'accuracy', value: 0.9 }, { key: 'bad', value: NaN as unknown as number }] })).toThrow();
+    expect(() =>
+      store.finishRun(run, {
+        metrics: [
+          { key: 'accuracy', value: 0.9 },
+          { key: 'bad', value: NaN as unknown as number },
+        ],
+      }),
+    ).toThrow();
     // The failed batch left nothing behind: no metric, still RUNNING.
     expect(store.listRuns('e')[0]!.metrics).toEqual({});
     expect(store.listRuns('e')[0]!.status).toBe('RUNNING');
-    store.finishRun(run, { metrics: [{ key: 'accuracy', value: 0.9 }, { key: 'train_loss', value: 1, step: 1 }] });
+    store.finishRun(run, {
+      metrics: [
+        { key: 'accuracy', value: 0.9 },
+        { key: 'train_loss', value: 1, step: 1 },
+      ],
+    });
     expect(store.latestByTrial('e').get('t1')).toEqual({ status: 'FINISHED', attempt: 1, runId: run });
     const view = store.listRuns('e')[0]!;
     expect(view.status).toBe('FINISHED');
@@ -75,22 +106,47 @@ describe('SqliteStore', () => {
     const stored = () => byId(store.listRuns('e').map(({ experiment, ...v }) => (expect(experiment).toBe('e'), v)));
     const a = newRun(store, exp, 'a');
     expect(stored()).toEqual(fromTables());
-    store.logBatch(a, { params: { bits: 8, scheme: 'sym', on: false }, metrics: [{ key: 'accuracy', value: 0.1 + 0.2 }, { key: 'curve', value: 1, step: 3 }] });
+    store.logBatch(a, {
+      params: { bits: 8, scheme: 'sym', on: false },
+      metrics: [
+        { key: 'accuracy', value: 0.1 + 0.2 },
+        { key: 'curve', value: 1, step: 3 },
+      ],
+    });
     expect(stored()).toEqual(fromTables());
     store.setTags(a, { owner: 'ann' });
     store.logArtifact(a, { kind: 'model', path: '/x.sqz', bytes: 123 });
     expect(stored()).toEqual(fromTables());
     store.setStatus(a, 'FAILED', 'boom');
-    const claim = store.claimRun({ experimentId: exp, trialId: 'b', sweep: 's', label: 'b', isBaseline: true, seed: 2, config: {} },
-      { host: 'h', pid: process.pid, invocation: 'i1', backend: 'wasm', version: '9.9.9' });
+    const claim = store.claimRun(
+      { experimentId: exp, trialId: 'b', sweep: 's', label: 'b', isBaseline: true, seed: 2, config: {} },
+      { host: 'h', pid: process.pid, invocation: 'i1', backend: 'wasm', version: '9.9.9' },
+    );
     if (!claim.claimed) throw new Error('not claimed');
-    store.finishRun(claim.runId, { metrics: [{ key: 'accuracy', value: 0.97 }], artifacts: [{ kind: 'model', path: '/b.sqz', bytes: 9 }] });
+    store.finishRun(claim.runId, {
+      metrics: [{ key: 'accuracy', value: 0.97 }],
+      artifacts: [{ kind: 'model', path: '/b.sqz', bytes: 9 }],
+    });
     expect(stored()).toEqual(fromTables());
     const [base, first] = store.listRuns('e');
     // Baselines first; doubles round-trip exactly; attempt and version are part of the view.
-    expect(base).toMatchObject({ id: claim.runId, isBaseline: true, attempt: 1, squashVersion: '9.9.9', status: 'FINISHED', metrics: { accuracy: 0.97 } });
-    expect(first).toMatchObject({ id: a, status: 'FAILED', error: 'boom', params: { bits: 8, scheme: 'sym', on: false }, metrics: { accuracy: 0.30000000000000004 },
-      tags: { owner: 'ann' }, artifacts: { model: { path: '/x.sqz', bytes: 123 } } });
+    expect(base).toMatchObject({
+      id: claim.runId,
+      isBaseline: true,
+      attempt: 1,
+      squashVersion: '9.9.9',
+      status: 'FINISHED',
+      metrics: { accuracy: 0.97 },
+    });
+    expect(first).toMatchObject({
+      id: a,
+      status: 'FAILED',
+      error: 'boom',
+      params: { bits: 8, scheme: 'sym', on: false },
+      metrics: { accuracy: 0.30000000000000004 },
+      tags: { owner: 'ann' },
+      artifacts: { model: { path: '/x.sqz', bytes: 123 } },
+    });
     const heads = store.listRunHeads('e', ['accuracy', 'absent']);
     expect(heads.length).toBe(2);
     expect(heads.trialIds).toEqual(['b', 'a']); // baselines first
@@ -108,7 +164,12 @@ describe('SqliteStore', () => {
   it('reads metric keys with dots and slashes in run heads', () => {
     const store = SqliteStore.open(join(tempDir(), 'db.sqlite'));
     const run = newRun(store, store.ensureExperiment('e', ''));
-    store.logBatch(run, { metrics: [{ key: 'layer.dense_1/kernel.kept', value: 7 }, { key: 'a"b', value: 8 }] });
+    store.logBatch(run, {
+      metrics: [
+        { key: 'layer.dense_1/kernel.kept', value: 7 },
+        { key: 'a"b', value: 8 },
+      ],
+    });
     const heads = store.listRunHeads('e', ['layer.dense_1/kernel.kept', 'a"b']);
     expect([heads.metrics['layer.dense_1/kernel.kept']![0], heads.metrics['a"b']![0]]).toEqual([7, 8]);
     store.close();
@@ -120,7 +181,9 @@ describe('SqliteStore', () => {
     const run = newRun(store, store.ensureExperiment('old', ''));
     store.logBatch(run, { params: { bits: 4 }, metrics: [{ key: 'accuracy', value: 0.5 }] });
     // Make it an older file: drop what 0005 added and its record.
-    store.db.exec("DROP INDEX runs_by_experiment; ALTER TABLE runs DROP COLUMN view_json; DELETE FROM _squash_migrations WHERE name = '0005_run_views'");
+    store.db.exec(
+      "DROP INDEX runs_by_experiment; ALTER TABLE runs DROP COLUMN view_json; DELETE FROM _squash_migrations WHERE name = '0005_run_views'",
+    );
     store.close();
     const reader = SqliteStore.openReadOnly(path);
     expect(reader.listRuns('old')[0]).toMatchObject({ id: run, params: { bits: 4 }, metrics: { accuracy: 0.5 } });

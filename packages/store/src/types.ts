@@ -61,7 +61,14 @@ export interface RunStore {
   logBatch(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[] }): void;
   setStatus(runId: string, status: RunStatus, error?: string): void;
   /** Logs the batch and marks the run FINISHED in one transaction: all of it lands or none. */
-  finishRun(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[]; artifacts?: Array<{ kind: string; path: string; bytes: number }> }): void;
+  finishRun(
+    runId: string,
+    batch: {
+      params?: Record<string, ParamValue>;
+      metrics?: MetricInput[];
+      artifacts?: Array<{ kind: string; path: string; bytes: number }>;
+    },
+  ): void;
   /** Records a file a run produced (the compressed model, …); part of `finishRun`'s transaction when passed there. */
   logArtifact(runId: string, artifact: { kind: string; path: string; bytes: number }): void;
   listRuns(experiment: string): RunView[];

@@ -29,10 +29,15 @@ export function activationHookFor(info: Pick<ArtifactModelInfo, 'activations'>):
  * the header, every weight decoded from its compressed section. Evaluating it with the returned
  * hook reproduces the trial's recorded accuracy exactly.
  */
-export function modelFromArtifact(bytes: Uint8Array): { model: tf.LayersModel; info: ArtifactModelInfo; activationHook?: ActivationHook } {
+export function modelFromArtifact(bytes: Uint8Array): {
+  model: tf.LayersModel;
+  info: ArtifactModelInfo;
+  activationHook?: ActivationHook;
+} {
   const { model: header, tensors } = readArtifact(bytes);
   const info = header as ArtifactModelInfo;
-  if (info?.format !== 'squash-model') throw new Error('artifact header does not describe a Squash model (format ≠ squash-model)');
+  if (info?.format !== 'squash-model')
+    throw new Error('artifact header does not describe a Squash model (format ≠ squash-model)');
   const model = buildModel(resolveModelSpec(info.spec), info.inputShape, 0);
   setWeights(model, tensors);
   return { model, info, activationHook: activationHookFor(info) };

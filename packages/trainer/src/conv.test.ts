@@ -6,11 +6,38 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng, ConfigError, SpecError } from '@squash/core';
 import { selectBackend } from '@squash/backend';
 import { loadDataset, type Dataset } from '@squash/datasets';
-import { dequantize, fakeQuantizeInPlace, quantizeTensor, writeArtifact, OUTPUT_AXIS, type ArtifactLayer } from '@squash/compressors';
 import {
-  activationHookFor, buildModel, evaluate, fineTune, forward, forwardFunctional, getWeights, layerCosts, loadModel, modelFromArtifact,
-  planLayers, removeUnits, resolveModelSpec, saveModel, setWeights, sharedWeights, sparseCategoricalCrossEntropy, steActivation,
-  steKernel, train, weightLayerNames, type ArtifactModelInfo, type ModelSpec,
+  dequantize,
+  fakeQuantizeInPlace,
+  quantizeTensor,
+  writeArtifact,
+  OUTPUT_AXIS,
+  type ArtifactLayer,
+} from '@squash/compressors';
+import {
+  activationHookFor,
+  buildModel,
+  evaluate,
+  fineTune,
+  forward,
+  forwardFunctional,
+  getWeights,
+  layerCosts,
+  loadModel,
+  modelFromArtifact,
+  planLayers,
+  removeUnits,
+  resolveModelSpec,
+  saveModel,
+  setWeights,
+  sharedWeights,
+  sparseCategoricalCrossEntropy,
+  steActivation,
+  steKernel,
+  train,
+  weightLayerNames,
+  type ArtifactModelInfo,
+  type ModelSpec,
 } from './index.js';
 
 // Real MNIST, a few hundred samples: enough for the loss to fall in a couple of epochs.
@@ -48,14 +75,29 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 };
 
 describe('conv models', () => {
-  it('builds Caffe\'s LeNet-5 with 431,080 parameters, named conv_1, conv_2, dense_1, dense_2', () => {
+  it("builds Caffe's LeNet-5 with 431,080 parameters, named conv_1, conv_2, dense_1, dense_2", () => {
     const spec = resolveModelSpec('lenet-5');
     const m = buildModel(spec, [28, 28], 1);
     expect(m.countParams()).toBe(431_080);
-    expect(m.layers.map((l) => l.name)).toEqual(['reshape_1', 'conv_1', 'maxpool_1', 'conv_2', 'maxpool_2', 'flatten_1', 'dense_1', 'dense_2']);
+    expect(m.layers.map((l) => l.name)).toEqual([
+      'reshape_1',
+      'conv_1',
+      'maxpool_1',
+      'conv_2',
+      'maxpool_2',
+      'flatten_1',
+      'dense_1',
+      'dense_2',
+    ]);
     expect(getWeights(m).map((w) => `${w.name} ${w.shape.join('×')}`)).toEqual([
-      'conv_1/kernel 5×5×1×20', 'conv_1/bias 20', 'conv_2/kernel 5×5×20×50', 'conv_2/bias 50',
-      'dense_1/kernel 800×500', 'dense_1/bias 500', 'dense_2/kernel 500×10', 'dense_2/bias 10',
+      'conv_1/kernel 5×5×1×20',
+      'conv_1/bias 20',
+      'conv_2/kernel 5×5×20×50',
+      'conv_2/bias 50',
+      'dense_1/kernel 800×500',
+      'dense_1/bias 500',
+      'dense_2/kernel 500×10',
+      'dense_2/bias 10',
     ]);
     expect(weightLayerNames(spec)).toEqual(['conv_1', 'conv_2', 'dense_1', 'dense_2']);
     // MACs per sample: outH·outW·kh·kw·in·out for a convolution, in·out for a dense layer.
@@ -69,7 +111,11 @@ describe('conv models', () => {
     expect(buildModel(spec, [28, 28, 1], 1).layers[0]!.name).toBe('conv_1');
     // Dense layers keep their initialisation whether or not convolutions come first.
     const mlp = getWeights(buildModel(resolveModelSpec('lenet-300-100'), [28, 28], 1))[0]!.values;
-    const withConv = buildModel({ name: 'x', layers: [{ type: 'flatten' }, { type: 'dense', units: 300 }] }, [28, 28], 1);
+    const withConv = buildModel(
+      { name: 'x', layers: [{ type: 'flatten' }, { type: 'dense', units: 300 }] },
+      [28, 28],
+      1,
+    );
     expect(Array.from(getWeights(withConv)[0]!.values.subarray(0, 50))).toEqual(Array.from(mlp.subarray(0, 50)));
   });
 
@@ -83,7 +129,9 @@ describe('conv models', () => {
         return list.map((p) => `${p.location?.path}: ${p.message}`);
       }
     };
-    expect(problems([{ type: 'conv2d', kernelSize: 5 }])).toEqual(["model.layers[0]: conv2d needs 'filters' (output channels)"]);
+    expect(problems([{ type: 'conv2d', kernelSize: 5 }])).toEqual([
+      "model.layers[0]: conv2d needs 'filters' (output channels)",
+    ]);
     expect(problems([{ type: 'conv2d', filters: 2, kernelSize: [5, 0] }])).toEqual([
       'model.layers[0].kernelSize: conv2d kernelSize must be a positive integer or [height, width] of positive integers, got [5,0]',
     ]);
@@ -94,12 +142,24 @@ describe('conv models', () => {
     expect(problems([{ type: 'flatten' }, { type: 'conv2d', filters: 2, kernelSize: 3 }])).toEqual([
       'model.layers[1]: conv2d cannot follow a flatten layer: convolutions and pools come first',
     ]);
-    expect(problems([{ type: 'conv2d', filters: 2, kernelSize: 3 }, { type: 'maxPool2d', poolSize: 2 }, { type: 'dense', units: 10 }])).toEqual([
-      'model.layers[2]: dense after maxPool2d needs a { type: flatten } layer first',
+    expect(
+      problems([
+        { type: 'conv2d', filters: 2, kernelSize: 3 },
+        { type: 'maxPool2d', poolSize: 2 },
+        { type: 'dense', units: 10 },
+      ]),
+    ).toEqual(['model.layers[2]: dense after maxPool2d needs a { type: flatten } layer first']);
+    expect(problems([{ type: 'conv' }])).toEqual([
+      "model.layers[0]: unknown layer type 'conv'; expected one of flatten, dense, conv2d, maxPool2d",
     ]);
-    expect(problems([{ type: 'conv' }])).toEqual(["model.layers[0]: unknown layer type 'conv'; expected one of flatten, dense, conv2d, maxPool2d"]);
     // Shapes are checked against the input when the model is built.
-    const big = { name: 'x', layers: [{ type: 'conv2d' as const, filters: 2, kernelSize: 5 }, { type: 'maxPool2d' as const, poolSize: 32 }] };
+    const big = {
+      name: 'x',
+      layers: [
+        { type: 'conv2d' as const, filters: 2, kernelSize: 5 },
+        { type: 'maxPool2d' as const, poolSize: 32 },
+      ],
+    };
     expect(() => planLayers(big, [28, 28])).toThrow(/maxPool2d window 32×32 is larger than its input 24×24/);
     try {
       buildModel(big, [28, 28], 1);
@@ -107,7 +167,9 @@ describe('conv models', () => {
       expect(e).toBeInstanceOf(ConfigError);
       expect((e as ConfigError).location?.path).toBe('model.layers[1]');
     }
-    expect(() => buildModel(tiny, [784], 1)).toThrow(/conv2d needs image input \[height, width\] or \[height, width, channels\], got \[784\]/);
+    expect(() => buildModel(tiny, [784], 1)).toThrow(
+      /conv2d needs image input \[height, width\] or \[height, width, channels\], got \[784\]/,
+    );
   });
 
   it('forwardFunctional computes what the layers compute (strides, same padding, pools), logits too', () => {
@@ -141,14 +203,18 @@ describe('training conv models', () => {
     const { m } = await trained(2, 1);
     const masks = new Map<string, Uint8Array>();
     for (const w of getWeights(m).filter((t) => t.name.startsWith('conv_') && t.name.endsWith('/kernel'))) {
-      masks.set(w.name, Uint8Array.from(w.values, (_, i) => (i % 3 === 0 ? 1 : 0)));
+      masks.set(
+        w.name,
+        Uint8Array.from(w.values, (_, i) => (i % 3 === 0 ? 1 : 0)),
+      );
     }
     const before = getWeights(m);
     await fineTune(m, data.train, { epochs: 1, batchSize: 32, learningRate: 0.005, seed: 2, masks });
     for (const [name, mask] of masks) {
       const after = getWeights(m).find((w) => w.name === name)!.values;
       const old = before.find((w) => w.name === name)!.values;
-      let zeros = 0, moved = 0;
+      let zeros = 0,
+        moved = 0;
       after.forEach((v, i) => (mask[i] ? v !== old[i] && moved++ : v === 0 && zeros++));
       expect(zeros).toBe(mask.length - mask.reduce((s, b) => s + b, 0));
       expect(moved).toBeGreaterThan(0);
@@ -161,11 +227,19 @@ describe('training conv models', () => {
     const kernelFor = steKernel(new Map([['conv_2/kernel', q]]));
     const x = batch();
     const copy = buildModel(tiny, data.inputShape, 1);
-    setWeights(copy, getWeights(m).map((w) => (w.name === 'conv_2/kernel' ? { ...w, values: q(w.values) } : w)));
-    expect(maxDiff(forwardFunctional(m, x, { kernelFor }).dataSync(), (copy.predict(x) as tf.Tensor).dataSync())).toBeLessThan(1e-5);
+    setWeights(
+      copy,
+      getWeights(m).map((w) => (w.name === 'conv_2/kernel' ? { ...w, values: q(w.values) } : w)),
+    );
+    expect(
+      maxDiff(forwardFunctional(m, x, { kernelFor }).dataSync(), (copy.predict(x) as tf.Tensor).dataSync()),
+    ).toBeLessThan(1e-5);
 
     // The training-time activation quantizer and the evaluation hook agree on the conv outputs.
-    const ranges = new Map([['conv_1', { min: 0, max: 1.5 }], ['conv_2', { min: -2, max: 2 }]]);
+    const ranges = new Map([
+      ['conv_1', { min: 0, max: 1.5 }],
+      ['conv_2', { min: -2, max: 2 }],
+    ]);
     const activationFor = steActivation(ranges, (v, r) => fakeQuantizeInPlace(v, r, 3));
     const seen: string[] = [];
     const hooked = forward(m, x, (_i, name, values) => {
@@ -175,28 +249,48 @@ describe('training conv models', () => {
     expect(seen).toEqual(['conv_1', 'conv_2']);
     expect(maxDiff(forwardFunctional(m, x, { activationFor }).dataSync(), hooked.dataSync())).toBeLessThan(1e-5);
 
-    const before = getWeights(m).find((w) => w.name === 'conv_2/kernel')!.values.slice();
+    const before = getWeights(m)
+      .find((w) => w.name === 'conv_2/kernel')!
+      .values.slice();
     await fineTune(m, data.train, { epochs: 1, batchSize: 64, learningRate: 0.005, seed: 3, kernelFor, activationFor });
     expect(Array.from(getWeights(m).find((w) => w.name === 'conv_2/kernel')!.values)).not.toEqual(Array.from(before));
   });
 
-  it('gives each shared centroid of a conv kernel the sum of its members\' gradients', async () => {
+  it("gives each shared centroid of a conv kernel the sum of its members' gradients", async () => {
     const { m } = await trained(4, 1);
     const k = getWeights(m).find((w) => w.name === 'conv_2/kernel')!;
     const codebook = Float32Array.from([0, -0.2, 0.1, 0.2]);
     const rng = createRng(5);
     const index = Int32Array.from(k.values, () => rng.int(4));
-    const shared = sharedWeights([{ name: 'conv_2/kernel', shape: k.shape, codebook, index, frozen: Uint8Array.from([1, 0, 0, 0]) }]);
+    const shared = sharedWeights([
+      { name: 'conv_2/kernel', shape: k.shape, codebook, index, frozen: Uint8Array.from([1, 0, 0, 0]) },
+    ]);
     const x = batch();
     const y = tf.tensor1d(Int32Array.from(data.test.y.subarray(0, 40)), 'int32');
-    const { grads } = tf.variableGrads(() => sparseCategoricalCrossEntropy(y, forwardFunctional(m, x, { kernelFor: shared.kernelFor })), shared.variables);
+    const { grads } = tf.variableGrads(
+      () => sparseCategoricalCrossEntropy(y, forwardFunctional(m, x, { kernelFor: shared.kernelFor })),
+      shared.variables,
+    );
     const got = grads[shared.variables[0]!.name]!.dataSync();
-    const w = tf.variable(tf.tensor(Float32Array.from(index, (i) => codebook[i]!), k.shape));
-    const ref = tf.variableGrads(() => sparseCategoricalCrossEntropy(y, forwardFunctional(m, x, { kernelFor: (_i, n, v) => (n === 'conv_2/kernel' ? w : v) })), [w]);
+    const w = tf.variable(
+      tf.tensor(
+        Float32Array.from(index, (i) => codebook[i]!),
+        k.shape,
+      ),
+    );
+    const ref = tf.variableGrads(
+      () =>
+        sparseCategoricalCrossEntropy(
+          y,
+          forwardFunctional(m, x, { kernelFor: (_i, n, v) => (n === 'conv_2/kernel' ? w : v) }),
+        ),
+      [w],
+    );
     const g = ref.grads[w.name]!.dataSync();
     const sums = new Float64Array(4);
     index.forEach((c, i) => (sums[c] += g[i]!));
-    for (let c = 0; c < 4; c++) expect(Math.abs(got[c]! - sums[c]!) / Math.max(1, Math.abs(sums[c]!))).toBeLessThan(1e-5);
+    for (let c = 0; c < 4; c++)
+      expect(Math.abs(got[c]! - sums[c]!) / Math.max(1, Math.abs(sums[c]!))).toBeLessThan(1e-5);
     shared.dispose();
   });
 });
@@ -210,15 +304,37 @@ describe('conv structure and files', () => {
     // so removing them changes nothing.
     const keep1 = Int32Array.from([0, 2, 3]);
     const keep2 = Int32Array.from([1, 4]);
-    for (const [name, units, keep] of [['conv_1', 4, keep1], ['conv_2', 6, keep2]] as const) {
+    for (const [name, units, keep] of [
+      ['conv_1', 4, keep1],
+      ['conv_2', 6, keep2],
+    ] as const) {
       get(`${name}/kernel`).values.forEach((_, i, v) => !keep.includes(i % units) && (v[i] = 0));
       get(`${name}/bias`).values.forEach((_, i, v) => !keep.includes(i) && (v[i] = 0));
     }
     setWeights(m, weights);
-    const smaller = removeUnits(tiny, weights, new Map([['conv_1', keep1], ['conv_2', keep2]]));
-    expect(smaller.spec.layers.map((l) => (l.type === 'conv2d' ? l.filters : l.type))).toEqual([3, 'maxPool2d', 2, 'maxPool2d', 'flatten', 'dense']);
+    const smaller = removeUnits(
+      tiny,
+      weights,
+      new Map([
+        ['conv_1', keep1],
+        ['conv_2', keep2],
+      ]),
+    );
+    expect(smaller.spec.layers.map((l) => (l.type === 'conv2d' ? l.filters : l.type))).toEqual([
+      3,
+      'maxPool2d',
+      2,
+      'maxPool2d',
+      'flatten',
+      'dense',
+    ]);
     expect(smaller.weights.map((w) => `${w.name} ${w.shape.join('×')}`)).toEqual([
-      'conv_1/kernel 3×3×1×3', 'conv_1/bias 3', 'conv_2/kernel 3×3×3×2', 'conv_2/bias 2', 'dense_1/kernel 18×10', 'dense_1/bias 10',
+      'conv_1/kernel 3×3×1×3',
+      'conv_1/bias 3',
+      'conv_2/kernel 3×3×3×2',
+      'conv_2/bias 2',
+      'dense_1/kernel 18×10',
+      'dense_1/bias 10',
     ]);
     const m2 = buildModel(smaller.spec, data.inputShape, 1);
     setWeights(m2, smaller.weights);
@@ -226,7 +342,9 @@ describe('conv structure and files', () => {
     const x = batch();
     expect(maxDiff((m2.predict(x) as tf.Tensor).dataSync(), (m.predict(x) as tf.Tensor).dataSync())).toBeLessThan(1e-5);
     expect(() => removeUnits(tiny, weights, new Map([['dense_1', keep1]]))).toThrow(/output layer/);
-    expect(() => removeUnits(tiny, weights, new Map([['conv_3', keep1]]))).toThrow(/no weight layer conv_3; layers: conv_1, conv_2, dense_1/);
+    expect(() => removeUnits(tiny, weights, new Map([['conv_3', keep1]]))).toThrow(
+      /no weight layer conv_3; layers: conv_1, conv_2, dense_1/,
+    );
   });
 
   it('round-trips through model.json and through a .sqz artifact with per-channel quantized, pruned 4-D kernels, exactly', async () => {
@@ -253,7 +371,12 @@ describe('conv structure and files', () => {
       return { name: w.name, shape: w.shape, encoding: { kind: 'float32', values: w.values } };
     });
     setWeights(m, weights);
-    const info: ArtifactModelInfo = { format: 'squash-model', spec: tiny, inputShape: data.inputShape, activations: { conv_1: { bits: 4, min: 0, max: 1.5 } } };
+    const info: ArtifactModelInfo = {
+      format: 'squash-model',
+      spec: tiny,
+      inputShape: data.inputShape,
+      activations: { conv_1: { bits: 4, min: 0, max: 1.5 } },
+    };
     const expected = evaluate(m, data.test, { activationHook: activationHookFor(info) });
     const back = modelFromArtifact(writeArtifact(info, layers).bytes);
     const decoded = getWeights(back.model);

@@ -4,12 +4,30 @@ import { createRng } from '@squash/core';
 import { selectBackend } from '@squash/backend';
 import { loadDataset, type Dataset } from '@squash/datasets';
 import {
-  buildModel, distillationLoss, evaluate, fineTune, forwardFunctional, getWeights, removeUnits, setWeights, sharedWeights,
-  sparseCategoricalCrossEntropy, steKernel, train, type ModelSpec,
+  buildModel,
+  distillationLoss,
+  evaluate,
+  fineTune,
+  forwardFunctional,
+  getWeights,
+  removeUnits,
+  setWeights,
+  sharedWeights,
+  sparseCategoricalCrossEntropy,
+  steKernel,
+  train,
+  type ModelSpec,
 } from './index.js';
 
 let data: Dataset;
-const spec: ModelSpec = { name: 'tiny', layers: [{ type: 'flatten' }, { type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 10, activation: 'softmax' }] };
+const spec: ModelSpec = {
+  name: 'tiny',
+  layers: [
+    { type: 'flatten' },
+    { type: 'dense', units: 16, activation: 'relu' },
+    { type: 'dense', units: 10, activation: 'softmax' },
+  ],
+};
 
 beforeAll(async () => {
   await selectBackend({ prefer: 'wasm' });
@@ -42,10 +60,18 @@ describe('fineTune', () => {
     const kernel = getWeights(m).find((w) => w.name === 'dense_1/kernel')!;
     const mask = Uint8Array.from(kernel.values, (_, i) => (i % 3 === 0 ? 1 : 0));
     let steps = 0;
-    await fineTune(m, data.train, { epochs: 1, batchSize: 32, learningRate: 0.001, seed: 2, masks: new Map([['dense_1/kernel', mask]]), afterStep: () => steps++ });
+    await fineTune(m, data.train, {
+      epochs: 1,
+      batchSize: 32,
+      learningRate: 0.001,
+      seed: 2,
+      masks: new Map([['dense_1/kernel', mask]]),
+      afterStep: () => steps++,
+    });
     expect(steps).toBe(Math.ceil(600 / 32));
     const after = getWeights(m).find((w) => w.name === 'dense_1/kernel')!.values;
-    let zeros = 0, keptNonzero = 0;
+    let zeros = 0,
+      keptNonzero = 0;
     after.forEach((v, i) => (mask[i] ? v !== 0 && keptNonzero++ : v === 0 && zeros++));
     expect(zeros).toBe(mask.length - mask.reduce((a, b) => a + b, 0));
     expect(keptNonzero).toBeGreaterThan(0);
@@ -58,7 +84,10 @@ describe('fineTune', () => {
     const x = batch();
     const viaSte = forwardFunctional(m, x, { kernelFor }).dataSync();
     const copy = buildModel(spec, data.inputShape, 1);
-    setWeights(copy, getWeights(m).map((w) => (w.name === 'dense_1/kernel' ? { ...w, values: q(w.values) } : w)));
+    setWeights(
+      copy,
+      getWeights(m).map((w) => (w.name === 'dense_1/kernel' ? { ...w, values: q(w.values) } : w)),
+    );
     const direct = (copy.predict(x) as tf.Tensor).dataSync();
     for (let i = 0; i < direct.length; i++) expect(viaSte[i]).toBeCloseTo(direct[i]!, 5);
     // And the gradient reaches the float kernel (it changes during QAT).
@@ -67,7 +96,7 @@ describe('fineTune', () => {
     expect(Array.from(getWeights(m)[1]!.values)).not.toEqual(Array.from(before));
   });
 
-  it('gives each shared centroid the sum of its members\' gradients (Deep Compression)', async () => {
+  it("gives each shared centroid the sum of its members' gradients (Deep Compression)", async () => {
     const m = await trained();
     const k = getWeights(m).find((w) => w.name === 'dense_1/kernel')!;
     const codebook = Float32Array.from([0, -0.1, 0.05, 0.1]);
@@ -77,16 +106,40 @@ describe('fineTune', () => {
     const shared = sharedWeights([{ name: 'dense_1/kernel', shape: k.shape, codebook, index, frozen }]);
     const x = batch();
     const y = tf.tensor1d(Int32Array.from(data.test.y.subarray(0, 50)), 'int32');
-    const { grads } = tf.variableGrads(() => sparseCategoricalCrossEntropy(y, forwardFunctional(m, x, { kernelFor: shared.kernelFor })), shared.variables);
+    const { grads } = tf.variableGrads(
+      () => sparseCategoricalCrossEntropy(y, forwardFunctional(m, x, { kernelFor: shared.kernelFor })),
+      shared.variables,
+    );
     const got = grads[shared.variables[0]!.name]!.dataSync();
     // Reference: the gradient w.r.t. the dense kernel holding the shared values, summed per cluster.
-    const w = tf.variable(tf.tensor(Float32Array.from(index, (i) => codebook[i]!), k.shape));
-    const ref = tf.variableGrads(() => sparseCategoricalCrossEntropy(y, forwardFunctional(m, x, { kernelFor: (_i, n, v) => (n === 'dense_1/kernel' ? w : v) })), [w]);
+    const w = tf.variable(
+      tf.tensor(
+        Float32Array.from(index, (i) => codebook[i]!),
+        k.shape,
+      ),
+    );
+    const ref = tf.variableGrads(
+      () =>
+        sparseCategoricalCrossEntropy(
+          y,
+          forwardFunctional(m, x, { kernelFor: (_i, n, v) => (n === 'dense_1/kernel' ? w : v) }),
+        ),
+      [w],
+    );
     const g = ref.grads[w.name]!.dataSync();
     const sums = new Float64Array(4);
     index.forEach((c, i) => (sums[c] += g[i]!));
-    for (let c = 0; c < 4; c++) expect(Math.abs(got[c]! - sums[c]!) / Math.max(1, Math.abs(sums[c]!))).toBeLessThan(1e-5);
-    await fineTune(m, data.train, { epochs: 1, batchSize: 64, learningRate: 0.01, seed: 3, kernelFor: shared.kernelFor, variables: shared.variables, afterStep: shared.afterStep });
+    for (let c = 0; c < 4; c++)
+      expect(Math.abs(got[c]! - sums[c]!) / Math.max(1, Math.abs(sums[c]!))).toBeLessThan(1e-5);
+    await fineTune(m, data.train, {
+      epochs: 1,
+      batchSize: 64,
+      learningRate: 0.01,
+      seed: 3,
+      kernelFor: shared.kernelFor,
+      variables: shared.variables,
+      afterStep: shared.afterStep,
+    });
     const c = shared.variables[0]!.dataSync();
     expect(c[0]).toBe(0); // the frozen zero symbol stays exactly 0
     expect(Array.from(c.slice(1))).not.toEqual(Array.from(codebook.slice(1)));
@@ -94,16 +147,47 @@ describe('fineTune', () => {
   });
 
   it('distils: α = 0 is plain cross-entropy, and a student learns from a teacher', async () => {
-    const logits = tf.tensor2d([[2, 1, 0.1], [0.5, 2.5, 0]]);
+    const logits = tf.tensor2d([
+      [2, 1, 0.1],
+      [0.5, 2.5, 0],
+    ]);
     const y = tf.tensor1d([0, 1], 'int32');
     const ce = sparseCategoricalCrossEntropy(y, tf.softmax(logits)).dataSync()[0]!;
-    expect(distillationLoss(y, logits, tf.tensor2d([[0, 0, 9], [9, 0, 0]]), 4, 0).dataSync()[0]).toBeCloseTo(ce, 5);
+    expect(
+      distillationLoss(
+        y,
+        logits,
+        tf.tensor2d([
+          [0, 0, 9],
+          [9, 0, 0],
+        ]),
+        4,
+        0,
+      ).dataSync()[0],
+    ).toBeCloseTo(ce, 5);
     // Student == teacher → the soft term is 0.
     expect(distillationLoss(y, logits, logits, 4, 1).dataSync()[0]).toBeCloseTo(0, 5);
 
     const teacher = await trained();
-    const student = buildModel({ name: 'student', layers: [{ type: 'flatten' }, { type: 'dense', units: 8, activation: 'relu' }, { type: 'dense', units: 10, activation: 'softmax' }] }, data.inputShape, 9);
-    await fineTune(student, data.train, { epochs: 4, batchSize: 32, learningRate: 0.003, seed: 4, distill: { teacher, temperature: 4, alpha: 0.7 } });
+    const student = buildModel(
+      {
+        name: 'student',
+        layers: [
+          { type: 'flatten' },
+          { type: 'dense', units: 8, activation: 'relu' },
+          { type: 'dense', units: 10, activation: 'softmax' },
+        ],
+      },
+      data.inputShape,
+      9,
+    );
+    await fineTune(student, data.train, {
+      epochs: 4,
+      batchSize: 32,
+      learningRate: 0.003,
+      seed: 4,
+      distill: { teacher, temperature: 4, alpha: 0.7 },
+    });
     expect(evaluate(student, data.test).accuracy).toBeGreaterThan(0.7);
   });
 });

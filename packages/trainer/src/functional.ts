@@ -27,7 +27,9 @@ function views(model: tf.LayersModel): LayerView[] {
   const weighted = model.layers.map((l, i) => (l.weights.length ? i : -1)).filter((i) => i >= 0);
   const lastWeighted = weighted[weighted.length - 1];
   return model.layers.map((l, i) => {
-    const byRole = Object.fromEntries(l.trainableWeights.map((w) => [w.originalName.split('/').pop()!, w.read() as tf.Variable]));
+    const byRole = Object.fromEntries(
+      l.trainableWeights.map((w) => [w.originalName.split('/').pop()!, w.read() as tf.Variable]),
+    );
     const config = l.getConfig() as Record<string, unknown>;
     return {
       className: l.getClassName(),
@@ -106,6 +108,8 @@ export function forwardFunctional(model: tf.LayersModel, x: tf.Tensor, opts: For
 /** The trainable variables by weight name (`dense_1/kernel`). */
 export function variablesByName(model: tf.LayersModel): Map<string, tf.Variable> {
   const out = new Map<string, tf.Variable>();
-  for (const l of model.layers) for (const w of l.trainableWeights) out.set(`${l.name}/${w.originalName.split('/').pop()}`, w.read() as tf.Variable);
+  for (const l of model.layers)
+    for (const w of l.trainableWeights)
+      out.set(`${l.name}/${w.originalName.split('/').pop()}`, w.read() as tf.Variable);
   return out;
 }

@@ -37,6 +37,10 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
   const bin = readFileSync(join(dir, 'weights.bin'));
   const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
   return tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs: manifest.weightsManifest[0].weights, weightData }),
+    tf.io.fromMemory({
+      modelTopology: manifest.modelTopology,
+      weightSpecs: manifest.weightsManifest[0].weights,
+      weightData,
+    }),
   );
 }

@@ -10,7 +10,14 @@ export type Size2 = number | [number, number];
 export type LayerSpec =
   | { type: 'flatten' }
   | { type: 'dense'; units: number; activation?: Activation }
-  | { type: 'conv2d'; filters: number; kernelSize: Size2; strides?: Size2; padding?: 'valid' | 'same'; activation?: Activation }
+  | {
+      type: 'conv2d';
+      filters: number;
+      kernelSize: Size2;
+      strides?: Size2;
+      padding?: 'valid' | 'same';
+      activation?: Activation;
+    }
   | { type: 'maxPool2d'; poolSize: Size2; strides?: Size2 };
 
 export type LayerType = LayerSpec['type'];
@@ -61,7 +68,7 @@ export interface ModelProblem {
 }
 
 const isPositiveInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1;
-const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
+const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v)));
 
 function fieldProblem(type: string, name: string, f: LayerField, v: unknown): string | undefined {
   switch (f.kind) {
@@ -72,7 +79,9 @@ function fieldProblem(type: string, name: string, f: LayerField, v: unknown): st
         ? undefined
         : `${type} ${name} must be a positive integer or [height, width] of positive integers, got ${show(v)}`;
     case 'enum':
-      return f.values!.includes(v as string) ? undefined : `unknown ${name} ${show(v)}; expected one of ${f.values!.join(', ')}`;
+      return f.values!.includes(v as string)
+        ? undefined
+        : `unknown ${name} ${show(v)}; expected one of ${f.values!.join(', ')}`;
   }
 }
 
@@ -94,7 +103,10 @@ export function modelSpecProblems(spec: ModelSpec): ModelProblem[] {
     const at = (...rest: Array<string | number>) => ['layers', i, ...rest];
     const type = (l as { type?: unknown })?.type;
     if (typeof type !== 'string' || !(LAYER_TYPES as string[]).includes(type)) {
-      problems.push({ path: at(), message: `unknown layer type ${show(type)}; expected one of ${LAYER_TYPES.join(', ')}` });
+      problems.push({
+        path: at(),
+        message: `unknown layer type ${show(type)}; expected one of ${LAYER_TYPES.join(', ')}`,
+      });
       return;
     }
     const fields = LAYER_FIELDS[type as LayerType];
@@ -103,7 +115,11 @@ export function modelSpecProblems(spec: ModelSpec): ModelProblem[] {
       const f = fields[name];
       if (!f) {
         const known = Object.keys(fields);
-        problems.push({ path: at(), key: name, message: `unknown field '${name}' for a ${type} layer; expected ${known.length ? `one of ${known.join(', ')}` : 'none'}` });
+        problems.push({
+          path: at(),
+          key: name,
+          message: `unknown field '${name}' for a ${type} layer; expected ${known.length ? `one of ${known.join(', ')}` : 'none'}`,
+        });
         continue;
       }
       const p = v === undefined ? undefined : fieldProblem(type, name, f, v);
@@ -115,7 +131,11 @@ export function modelSpecProblems(spec: ModelSpec): ModelProblem[] {
       }
     }
     if (SPATIAL.has(type)) {
-      if (flatSeen) problems.push({ path: at(), message: `${type} cannot follow a ${flatSeen} layer: convolutions and pools come first` });
+      if (flatSeen)
+        problems.push({
+          path: at(),
+          message: `${type} cannot follow a ${flatSeen} layer: convolutions and pools come first`,
+        });
       spatialOpen = type;
     } else {
       if (type === 'dense' && spatialOpen) {
@@ -130,7 +150,10 @@ export function modelSpecProblems(spec: ModelSpec): ModelProblem[] {
 
 /** A ConfigError for each problem, located under `prefix` (`model`, `models.student`). */
 export function modelSpecErrors(spec: ModelSpec, prefix = 'model'): ConfigError[] {
-  return modelSpecProblems(spec).map((p) => new ConfigError(p.message, { location: { path: formatPath([prefix, ...p.path, ...(p.key ? [p.key] : [])]) } }));
+  return modelSpecProblems(spec).map(
+    (p) =>
+      new ConfigError(p.message, { location: { path: formatPath([prefix, ...p.path, ...(p.key ? [p.key] : [])]) } }),
+  );
 }
 
 function formatPath(path: Array<string | number>): string {
@@ -178,27 +201,63 @@ export function planLayers(spec: ModelSpec, inputShape: number[]): PlannedLayer[
         shape = [...shape, 1];
       }
       if (shape.length !== 3) {
-        throw new ConfigError(`${l.type} needs image input [height, width] or [height, width, channels], got [${shape.join(', ')}]`, where);
+        throw new ConfigError(
+          `${l.type} needs image input [height, width] or [height, width, channels], got [${shape.join(', ')}]`,
+          where,
+        );
       }
       const [h, w, c] = shape as [number, number, number];
       const [kh, kw] = pair(l.type === 'conv2d' ? l.kernelSize : l.poolSize);
       const [sh, sw] = pair(l.strides ?? (l.type === 'conv2d' ? 1 : l.poolSize));
       const same = l.type === 'conv2d' && l.padding === 'same';
       if (!same && (kh > h || kw > w)) {
-        throw new ConfigError(`${l.type} window ${kh}×${kw} is larger than its input ${h}×${w}`, { ...where, hint: "use a smaller size or padding: 'same'" });
+        throw new ConfigError(`${l.type} window ${kh}×${kw} is larger than its input ${h}×${w}`, {
+          ...where,
+          hint: "use a smaller size or padding: 'same'",
+        });
       }
       const oh = same ? Math.ceil(h / sh) : Math.floor((h - kh) / sh) + 1;
       const ow = same ? Math.ceil(w / sw) : Math.floor((w - kw) / sw) + 1;
       if (l.type === 'conv2d') {
-        out.push({ name: next('conv'), type: 'conv2d', specIndex: i, inShape: shape, outShape: [oh, ow, l.filters], kernelShape: [kh, kw, c, l.filters], spec: l });
+        out.push({
+          name: next('conv'),
+          type: 'conv2d',
+          specIndex: i,
+          inShape: shape,
+          outShape: [oh, ow, l.filters],
+          kernelShape: [kh, kw, c, l.filters],
+          spec: l,
+        });
       } else {
-        out.push({ name: next('maxpool'), type: 'maxPool2d', specIndex: i, inShape: shape, outShape: [oh, ow, c], spec: l });
+        out.push({
+          name: next('maxpool'),
+          type: 'maxPool2d',
+          specIndex: i,
+          inShape: shape,
+          outShape: [oh, ow, c],
+          spec: l,
+        });
       }
     } else if (l.type === 'flatten') {
-      out.push({ name: next('flatten'), type: 'flatten', specIndex: i, inShape: shape, outShape: [shape.reduce((a, b) => a * b, 1)], spec: l });
+      out.push({
+        name: next('flatten'),
+        type: 'flatten',
+        specIndex: i,
+        inShape: shape,
+        outShape: [shape.reduce((a, b) => a * b, 1)],
+        spec: l,
+      });
     } else {
       const inUnits = shape[shape.length - 1]!;
-      out.push({ name: next('dense'), type: 'dense', specIndex: i, inShape: shape, outShape: [...shape.slice(0, -1), l.units], kernelShape: [inUnits, l.units], spec: l });
+      out.push({
+        name: next('dense'),
+        type: 'dense',
+        specIndex: i,
+        inShape: shape,
+        outShape: [...shape.slice(0, -1), l.units],
+        kernelShape: [inUnits, l.units],
+        spec: l,
+      });
     }
     shape = out[out.length - 1]!.outShape;
   });
@@ -209,7 +268,9 @@ export function planLayers(spec: ModelSpec, inputShape: number[]): PlannedLayer[
 export function weightLayerNames(spec: ModelSpec): string[] {
   let conv = 0;
   let dense = 0;
-  return spec.layers.flatMap((l) => (l.type === 'conv2d' ? [`conv_${++conv}`] : l.type === 'dense' ? [`dense_${++dense}`] : []));
+  return spec.layers.flatMap((l) =>
+    l.type === 'conv2d' ? [`conv_${++conv}`] : l.type === 'dense' ? [`dense_${++dense}`] : [],
+  );
 }
 
 /** Parameters and multiply-accumulates per sample of one weight layer. */

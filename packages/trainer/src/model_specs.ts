@@ -7,7 +7,11 @@ export const modelRegistry = createRegistry<ModelSpec>('model');
 modelRegistry.register('article-mlp', {
   name: 'article-mlp',
   // The founding article's network: Flatten → Dense 128 relu → Dense 10 softmax.
-  layers: [{ type: 'flatten' }, { type: 'dense', units: 128, activation: 'relu' }, { type: 'dense', units: 10, activation: 'softmax' }],
+  layers: [
+    { type: 'flatten' },
+    { type: 'dense', units: 128, activation: 'relu' },
+    { type: 'dense', units: 10, activation: 'softmax' },
+  ],
 });
 
 modelRegistry.register('lenet-300-100', {

@@ -20,7 +20,10 @@ export function buildModel(spec: ModelSpec, inputShape: number[], seed: number):
   const model = tf.sequential({ name: spec.name.replace(/[^A-Za-z0-9_]/g, '_') });
   planLayers(spec, inputShape).forEach((p, i) => {
     const base = { ...(i === 0 ? { inputShape } : {}), name: p.name };
-    const init = () => ({ kernelInitializer: tf.initializers.glorotUniform({ seed: initSeed(seed, p.name) }), biasInitializer: 'zeros' as const });
+    const init = () => ({
+      kernelInitializer: tf.initializers.glorotUniform({ seed: initSeed(seed, p.name) }),
+      biasInitializer: 'zeros' as const,
+    });
     const l = p.spec;
     switch (p.type) {
       case 'reshape':
@@ -32,13 +35,29 @@ export function buildModel(spec: ModelSpec, inputShape: number[], seed: number):
         return model.add(tf.layers.dense({ ...base, ...init(), units: l.units, activation: l.activation ?? 'linear' }));
       case 'conv2d':
         if (l?.type !== 'conv2d') break;
-        return model.add(tf.layers.conv2d({
-          ...base, ...init(), filters: l.filters, kernelSize: l.kernelSize, strides: l.strides ?? 1,
-          padding: l.padding ?? 'valid', activation: l.activation ?? 'linear', dataFormat: 'channelsLast',
-        }));
+        return model.add(
+          tf.layers.conv2d({
+            ...base,
+            ...init(),
+            filters: l.filters,
+            kernelSize: l.kernelSize,
+            strides: l.strides ?? 1,
+            padding: l.padding ?? 'valid',
+            activation: l.activation ?? 'linear',
+            dataFormat: 'channelsLast',
+          }),
+        );
       case 'maxPool2d':
         if (l?.type !== 'maxPool2d') break;
-        return model.add(tf.layers.maxPooling2d({ ...base, poolSize: l.poolSize, strides: l.strides ?? l.poolSize, padding: 'valid', dataFormat: 'channelsLast' }));
+        return model.add(
+          tf.layers.maxPooling2d({
+            ...base,
+            poolSize: l.poolSize,
+            strides: l.strides ?? l.poolSize,
+            padding: 'valid',
+            dataFormat: 'channelsLast',
+          }),
+        );
     }
     throw new Error(`buildModel: planned layer ${p.name} does not match its spec`);
   });

@@ -20,32 +20,38 @@ const lenet5Small: ModelSpec = {
 };
 
 // The addon may not have built on this machine (no compiler): then the backend is unavailable.
-const nativeAvailable = await selectBackend({ prefer: 'native' }).then(() => true, () => false);
+const nativeAvailable = await selectBackend({ prefer: 'native' }).then(
+  () => true,
+  () => false,
+);
 if (!nativeAvailable) console.warn('native backend unavailable: native training test skipped');
 
 describe.skipIf(!nativeAvailable)('training on the native backend', () => {
-  it.each([['lenet-300-100'], ['lenet5-small']])('%s: the weights after 6 Adam steps match the cpu backend', async (name) => {
-    const data = await loadDataset({ name: 'synthetic', samples: { train: 6 * 32, test: 10 } });
-    const spec = name === 'lenet5-small' ? lenet5Small : resolveModelSpec(name);
-    const run = async (backend: 'native' | 'cpu') => {
-      await selectBackend({ prefer: backend });
-      expect(tf.getBackend()).toBe(backend);
-      const model = buildModel(spec, data.inputShape, 3);
-      const [log] = await train(model, data.train, { epochs: 1, batchSize: 32, learningRate: 1e-3, seed: 3 });
-      const weights = getWeights(model);
-      model.dispose();
-      return { loss: log!.loss, weights };
-    };
-    const ref = await run('cpu');
-    const got = await run('native');
-    expect(got.loss).toBeCloseTo(ref.loss, 4);
-    got.weights.forEach((w, i) => {
-      const r = ref.weights[i]!;
-      expect(w.name).toBe(r.name);
-      let worst = 0;
-      for (let j = 0; j < r.values.length; j++) worst = Math.max(worst, Math.abs(w.values[j]! - r.values[j]!));
-      // Adam moves each weight by ≤ lr per step; float rounding differences stay far below that.
-      expect(worst, `${w.name}`).toBeLessThan(2e-4);
-    });
-  });
+  it.each([['lenet-300-100'], ['lenet5-small']])(
+    '%s: the weights after 6 Adam steps match the cpu backend',
+    async (name) => {
+      const data = await loadDataset({ name: 'synthetic', samples: { train: 6 * 32, test: 10 } });
+      const spec = name === 'lenet5-small' ? lenet5Small : resolveModelSpec(name);
+      const run = async (backend: 'native' | 'cpu') => {
+        await selectBackend({ prefer: backend });
+        expect(tf.getBackend()).toBe(backend);
+        const model = buildModel(spec, data.inputShape, 3);
+        const [log] = await train(model, data.train, { epochs: 1, batchSize: 32, learningRate: 1e-3, seed: 3 });
+        const weights = getWeights(model);
+        model.dispose();
+        return { loss: log!.loss, weights };
+      };
+      const ref = await run('cpu');
+      const got = await run('native');
+      expect(got.loss).toBeCloseTo(ref.loss, 4);
+      got.weights.forEach((w, i) => {
+        const r = ref.weights[i]!;
+        expect(w.name).toBe(r.name);
+        let worst = 0;
+        for (let j = 0; j < r.values.length; j++) worst = Math.max(worst, Math.abs(w.values[j]! - r.values[j]!));
+        // Adam moves each weight by ≤ lr per step; float rounding differences stay far below that.
+        expect(worst, `${w.name}`).toBeLessThan(2e-4);
+      });
+    },
+  );
 });

@@ -6,7 +6,10 @@ import type { ActivationFn, KernelFn } from './functional.js';
  * The gradient gets the input back through tfjs' save mechanism: a tensor captured in a closure
  * is disposed by the time the gradient runs.
  */
-function withGradient(x: tf.Tensor, f: (x: tf.Tensor) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, input: tf.Tensor) => tf.Tensor[] }): tf.Tensor {
+function withGradient(
+  x: tf.Tensor,
+  f: (x: tf.Tensor) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, input: tf.Tensor) => tf.Tensor[] },
+): tf.Tensor {
   const custom = (input: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
     save([input]);
     const { value, gradFunc } = f(input);
@@ -45,7 +48,12 @@ export function steActivation(
     quantizeInPlace(values, range, name);
     return withGradient(output, (a) => ({
       value: tf.tensor(values, a.shape),
-      gradFunc: (dy, input) => [tf.mul(dy, tf.cast(tf.logicalAnd(tf.greaterEqual(input, range.min), tf.lessEqual(input, range.max)), 'float32'))],
+      gradFunc: (dy, input) => [
+        tf.mul(
+          dy,
+          tf.cast(tf.logicalAnd(tf.greaterEqual(input, range.min), tf.lessEqual(input, range.max)), 'float32'),
+        ),
+      ],
     }));
   };
 }
@@ -68,7 +76,12 @@ export interface SharedWeights {
 export function sharedWeights(
   layers: Array<{ name: string; shape: number[]; codebook: Float32Array; index: Int32Array; frozen: Uint8Array }>,
 ): SharedWeights {
-  const map = new Map(layers.map((l) => [l.name, { centroids: tf.variable(tf.tensor1d(l.codebook)), index: l.index, frozen: l.frozen, shape: l.shape }]));
+  const map = new Map(
+    layers.map((l) => [
+      l.name,
+      { centroids: tf.variable(tf.tensor1d(l.codebook)), index: l.index, frozen: l.frozen, shape: l.shape },
+    ]),
+  );
   const kernelFor: KernelFn = (_i, name, kernel) => {
     const l = map.get(name);
     if (!l) return kernel;
@@ -96,7 +109,16 @@ export function sharedWeights(
         for (const l of map.values()) {
           if (!l.frozen.some((f) => f)) continue;
           // where(), not a multiply by 0: a negative centroid times 0 is −0, and the zero symbol must be +0.
-          l.centroids.assign(tf.where(tf.tensor1d(Array.from(l.frozen, (f) => f === 1), 'bool'), tf.zerosLike(l.centroids), l.centroids));
+          l.centroids.assign(
+            tf.where(
+              tf.tensor1d(
+                Array.from(l.frozen, (f) => f === 1),
+                'bool',
+              ),
+              tf.zerosLike(l.centroids),
+              l.centroids,
+            ),
+          );
         }
       }),
     dispose: () => tf.dispose([...map.values()].map((l) => l.centroids)),

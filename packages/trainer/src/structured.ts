@@ -28,12 +28,17 @@ function takeAlong(values: Float32Array, outer: number, units: number, inner: nu
  * filters). `keep` maps a layer name (`dense_1`, `conv_2`) to the sorted indices it keeps; the
  * output layer cannot lose units (its units are the classes).
  */
-export function removeUnits(spec: ModelSpec, weights: WeightTensor[], keep: Map<string, Int32Array>): { spec: ModelSpec; weights: WeightTensor[] } {
+export function removeUnits(
+  spec: ModelSpec,
+  weights: WeightTensor[],
+  keep: Map<string, Int32Array>,
+): { spec: ModelSpec; weights: WeightTensor[] } {
   const byName = new Map(weights.map((w) => [w.name, { ...w, shape: [...w.shape] }]));
   const names = weightLayerNames(spec);
   const layers = spec.layers.map((l) => ({ ...l })) as LayerSpec[];
   const weighted = layers.filter((l) => l.type === 'dense' || l.type === 'conv2d');
-  for (const name of keep.keys()) if (!names.includes(name)) throw new Error(`removeUnits: no weight layer ${name}; layers: ${names.join(', ')}`);
+  for (const name of keep.keys())
+    if (!names.includes(name)) throw new Error(`removeUnits: no weight layer ${name}; layers: ${names.join(', ')}`);
   weighted.forEach((layer, j) => {
     const name = names[j]!;
     const kept = keep.get(name);
@@ -42,7 +47,8 @@ export function removeUnits(spec: ModelSpec, weights: WeightTensor[], keep: Map<
     if (!next) throw new Error(`removeUnits: ${name} is the output layer; its units are the classes`);
     const kernel = byName.get(`${name}/kernel`)!;
     const units = kernel.shape[kernel.shape.length - 1]!;
-    for (const k of kept) if (k < 0 || k >= units) throw new Error(`removeUnits: ${name} has ${units} units, cannot keep unit ${k}`);
+    for (const k of kept)
+      if (k < 0 || k >= units) throw new Error(`removeUnits: ${name} has ${units} units, cannot keep unit ${k}`);
     kernel.values = takeAlong(kernel.values, kernel.values.length / units, units, 1, kept);
     kernel.shape[kernel.shape.length - 1] = kept.length;
     const bias = byName.get(`${name}/bias`);
@@ -56,7 +62,8 @@ export function removeUnits(spec: ModelSpec, weights: WeightTensor[], keep: Map<
     const s = nextKernel.shape;
     const out = s[s.length - 1]!;
     const inputs = s[s.length - 2]!;
-    if (inputs % units !== 0) throw new Error(`removeUnits: ${next} has ${inputs} inputs, not a multiple of ${name}'s ${units} units`);
+    if (inputs % units !== 0)
+      throw new Error(`removeUnits: ${next} has ${inputs} inputs, not a multiple of ${name}'s ${units} units`);
     const before = s.slice(0, -2).reduce((a, b) => a * b, 1);
     nextKernel.values = takeAlong(nextKernel.values, before * (inputs / units), units, out, kept);
     s[s.length - 2] = (inputs / units) * kept.length;

@@ -64,7 +64,13 @@ export function sparseCategoricalCrossEntropy(labels: tf.Tensor1D, probs: tf.Ten
 }
 
 /** Hinton et al.: α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·CE(y, softmax(s)). */
-export function distillationLoss(labels: tf.Tensor1D, studentLogits: tf.Tensor, teacherLogits: tf.Tensor, temperature: number, alpha: number): tf.Scalar {
+export function distillationLoss(
+  labels: tf.Tensor1D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
+  temperature: number,
+  alpha: number,
+): tf.Scalar {
   return tf.tidy(() => {
     const soft = tf.softmax(tf.div(teacherLogits, temperature));
     const logSoftStudent = tf.logSoftmax(tf.div(studentLogits, temperature));
@@ -81,7 +87,13 @@ type StepLoss = (x: tf.Tensor, y: tf.Tensor1D) => { loss: tf.Scalar; scores: tf.
  * The shared loop: Adam, a seeded shuffle per epoch, batches built in JS. Our own loop instead of
  * `model.fit`, which shuffles with Math.random and would make the same seed train differently.
  */
-async function fitLoop(model: tf.LayersModel, data: Split, opts: FineTuneOptions, stepLoss: StepLoss, vars: tf.Variable[]): Promise<EpochLog[]> {
+async function fitLoop(
+  model: tf.LayersModel,
+  data: Split,
+  opts: FineTuneOptions,
+  stepLoss: StepLoss,
+  vars: tf.Variable[],
+): Promise<EpochLog[]> {
   const { train: trainSet, validation } = splitValidation(data, opts.validationSplit ?? 0);
   const per = trainSet.x.length / trainSet.count;
   const inputShape = model.inputs[0]!.shape.slice(1) as number[];
@@ -118,12 +130,16 @@ async function fitLoop(model: tf.LayersModel, data: Split, opts: FineTuneOptions
         const x = tf.tensor(xb.subarray(0, n * per), [n, ...inputShape]);
         const y = tf.tensor1d(yb.subarray(0, n), 'int32');
         let h: tf.Tensor | undefined;
-        const cost = optimizer.minimize(() => {
-          const { loss: l, scores } = stepLoss(x, y);
-          // Kept out of the gradient scope, which disposes everything else it creates.
-          h = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(scores, -1), y), 'int32')));
-          return l;
-        }, true, vars)!;
+        const cost = optimizer.minimize(
+          () => {
+            const { loss: l, scores } = stepLoss(x, y);
+            // Kept out of the gradient scope, which disposes everything else it creates.
+            h = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(scores, -1), y), 'int32')));
+            return l;
+          },
+          true,
+          vars,
+        )!;
         return [cost, h!];
       });
       applyMasks();
@@ -134,7 +150,13 @@ async function fitLoop(model: tf.LayersModel, data: Split, opts: FineTuneOptions
       tf.dispose([loss, hits]);
     }
     const seconds = (performance.now() - t0) / 1000;
-    const log: EpochLog = { epoch, loss: lossSum / trainSet.count, accuracy: correct / trainSet.count, seconds, samplesPerSecond: trainSet.count / seconds };
+    const log: EpochLog = {
+      epoch,
+      loss: lossSum / trainSet.count,
+      accuracy: correct / trainSet.count,
+      seconds,
+      samplesPerSecond: trainSet.count / seconds,
+    };
     if (validation) {
       const v = evaluate(model, validation);
       log.valLoss = v.loss;
@@ -152,10 +174,16 @@ const trainableVariables = (model: tf.LayersModel) => model.trainableWeights.map
 
 /** Trains from scratch (the baseline): Adam + sparse categorical cross-entropy. */
 export async function train(model: tf.LayersModel, data: Split, opts: TrainOptions): Promise<EpochLog[]> {
-  return fitLoop(model, data, opts, (x, y) => {
-    const probs = model.apply(x, { training: true }) as tf.Tensor;
-    return { loss: sparseCategoricalCrossEntropy(y, probs), scores: probs };
-  }, trainableVariables(model));
+  return fitLoop(
+    model,
+    data,
+    opts,
+    (x, y) => {
+      const probs = model.apply(x, { training: true }) as tf.Tensor;
+      return { loss: sparseCategoricalCrossEntropy(y, probs), scores: probs };
+    },
+    trainableVariables(model),
+  );
 }
 
 /**
@@ -165,13 +193,19 @@ export async function train(model: tf.LayersModel, data: Split, opts: TrainOptio
 export async function fineTune(model: tf.LayersModel, data: Split, opts: FineTuneOptions): Promise<EpochLog[]> {
   const forward = { kernelFor: opts.kernelFor, activationFor: opts.activationFor };
   const distill = opts.distill;
-  return fitLoop(model, data, opts, (x, y) => {
-    if (distill) {
-      const logits = forwardFunctional(model, x, { ...forward, logits: true });
-      const teacher = forwardFunctional(distill.teacher, x, { logits: true });
-      return { loss: distillationLoss(y, logits, teacher, distill.temperature, distill.alpha), scores: logits };
-    }
-    const probs = forwardFunctional(model, x, forward);
-    return { loss: sparseCategoricalCrossEntropy(y, probs), scores: probs };
-  }, opts.variables ?? trainableVariables(model));
+  return fitLoop(
+    model,
+    data,
+    opts,
+    (x, y) => {
+      if (distill) {
+        const logits = forwardFunctional(model, x, { ...forward, logits: true });
+        const teacher = forwardFunctional(distill.teacher, x, { logits: true });
+        return { loss: distillationLoss(y, logits, teacher, distill.temperature, distill.alpha), scores: logits };
+      }
+      const probs = forwardFunctional(model, x, forward);
+      return { loss: sparseCategoricalCrossEntropy(y, probs), scores: probs };
+    },
+    opts.variables ?? trainableVariables(model),
+  );
 }

@@ -7,12 +7,28 @@ import { ConfigError } from '@squash/core';
 import { selectBackend } from '@squash/backend';
 import { loadDataset, type Dataset } from '@squash/datasets';
 import {
-  buildModel, collectActivations, evaluate, getWeights, loadModel, modelRegistry, resolveModelSpec, saveModel, setWeights,
-  splitValidation, train,
+  buildModel,
+  collectActivations,
+  evaluate,
+  getWeights,
+  loadModel,
+  modelRegistry,
+  resolveModelSpec,
+  saveModel,
+  setWeights,
+  splitValidation,
+  train,
 } from './index.js';
 
 let data: Dataset;
-const tiny = { name: 'tiny', layers: [{ type: 'flatten' as const }, { type: 'dense' as const, units: 16, activation: 'relu' as const }, { type: 'dense' as const, units: 10, activation: 'softmax' as const }] };
+const tiny = {
+  name: 'tiny',
+  layers: [
+    { type: 'flatten' as const },
+    { type: 'dense' as const, units: 16, activation: 'relu' as const },
+    { type: 'dense' as const, units: 10, activation: 'softmax' as const },
+  ],
+};
 const params = (m: tf.LayersModel) => m.countParams();
 
 beforeAll(async () => {
@@ -27,7 +43,14 @@ describe('models', () => {
     expect(article.layers.map((l) => l.name)).toEqual(['flatten_1', 'dense_1', 'dense_2']);
     const lenet = buildModel(resolveModelSpec('lenet-300-100'), [28, 28], 1);
     expect(params(lenet)).toBe(266_610);
-    expect(getWeights(lenet).map((w) => w.name)).toEqual(['dense_1/kernel', 'dense_1/bias', 'dense_2/kernel', 'dense_2/bias', 'dense_3/kernel', 'dense_3/bias']);
+    expect(getWeights(lenet).map((w) => w.name)).toEqual([
+      'dense_1/kernel',
+      'dense_1/bias',
+      'dense_2/kernel',
+      'dense_2/bias',
+      'dense_3/kernel',
+      'dense_3/bias',
+    ]);
   });
   it('initialises identically for the same seed and differently for another', () => {
     const a = getWeights(buildModel(tiny, [28, 28], 5))[0]!.values;
@@ -69,7 +92,8 @@ describe('train and evaluate', () => {
     const m = buildModel(tiny, data.inputShape, 3);
     const ev = evaluate(m, data.test, { batchSize: 64 }); // 200 = 3 full batches + 8
     const probs = (m.predict(tf.tensor(data.test.x, [data.test.count, 28, 28])) as tf.Tensor).arraySync() as number[][];
-    let hits = 0, nll = 0;
+    let hits = 0,
+      nll = 0;
     probs.forEach((p, i) => {
       const y = data.test.y[i]!;
       if (p.indexOf(Math.max(...p)) === y) hits++;
@@ -85,7 +109,13 @@ describe('train and evaluate', () => {
     expect(validation!.count).toBe(150);
     expect(validation!.y[0]).toBe(data.train.y[450]);
     const m = buildModel(tiny, data.inputShape, 1);
-    const logs = await train(m, data.train, { epochs: 1, batchSize: 50, learningRate: 0.01, seed: 1, validationSplit: 0.25 });
+    const logs = await train(m, data.train, {
+      epochs: 1,
+      batchSize: 50,
+      learningRate: 0.01,
+      seed: 1,
+      validationSplit: 0.25,
+    });
     expect(logs[0]!.valAccuracy).toBeGreaterThan(0);
     expect(logs[0]!.samplesPerSecond).toBeGreaterThan(0);
   });
@@ -114,7 +144,9 @@ describe('weights and files', () => {
     w[0]!.values.fill(0.01);
     setWeights(m, [w[0]!]);
     expect(getWeights(m)[0]!.values[5]).toBeCloseTo(0.01, 7);
-    expect(() => setWeights(m, [{ name: 'nope/kernel', shape: [1], values: new Float32Array(1) }])).toThrow(/no such weights/);
+    expect(() => setWeights(m, [{ name: 'nope/kernel', shape: [1], values: new Float32Array(1) }])).toThrow(
+      /no such weights/,
+    );
     expect(() => setWeights(m, [{ ...w[0]!, shape: [1, 1] }])).toThrow(/has shape 1×1, model expects 784×16/);
 
     const dir = join(mkdtempSync(join(tmpdir(), 'squash-trainer-')), 'model');

@@ -10,7 +10,11 @@ export function getWeights(model: tf.LayersModel): WeightTensor[] {
   for (const layer of model.layers) {
     for (const w of layer.weights) {
       const role = w.originalName.split('/').pop()!;
-      out.push({ name: `${layer.name}/${role}`, shape: [...w.shape] as number[], values: w.read().dataSync().slice() as Float32Array });
+      out.push({
+        name: `${layer.name}/${role}`,
+        shape: [...w.shape] as number[],
+        values: w.read().dataSync().slice() as Float32Array,
+      });
     }
   }
   return out;

@@ -8,7 +8,15 @@ function random(shape: number[], seed: number): Float32Array {
   return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal());
 }
 
-async function matMulOn(backend: string, a: Float32Array, sa: number[], b: Float32Array, sb: number[], ta: boolean, tb: boolean) {
+async function matMulOn(
+  backend: string,
+  a: Float32Array,
+  sa: number[],
+  b: Float32Array,
+  sb: number[],
+  ta: boolean,
+  tb: boolean,
+) {
   await tf.setBackend(backend);
   return tf.tidy(() => tf.matMul(tf.tensor(a, sa), tf.tensor(b, sb), ta, tb).dataSync().slice());
 }
@@ -21,7 +29,13 @@ describe('wasm BatchMatMul with explicit transposes', () => {
   });
 
   // Odd sizes on purpose: 1, primes, and batch dims, in every transpose combination.
-  const cases: Array<[number, number, number, number]> = [[1, 1, 1, 1], [1, 7, 13, 5], [3, 17, 1, 9], [2, 33, 65, 31], [1, 128, 784, 32]];
+  const cases: Array<[number, number, number, number]> = [
+    [1, 1, 1, 1],
+    [1, 7, 13, 5],
+    [3, 17, 1, 9],
+    [2, 33, 65, 31],
+    [1, 128, 784, 32],
+  ];
   for (const [batch, m, k, n] of cases) {
     for (const ta of [false, true]) {
       for (const tb of [false, true]) {
@@ -29,18 +43,21 @@ describe('wasm BatchMatMul with explicit transposes', () => {
           await selectBackend({ prefer: 'wasm' });
           const sa = ta ? [batch, k, m] : [batch, m, k];
           const sb = tb ? [batch, n, k] : [batch, k, n];
-          const a = random(sa, m * 31 + k), b = random(sb, n * 17 + k);
+          const a = random(sa, m * 31 + k),
+            b = random(sb, n * 17 + k);
           const ref = await matMulOn('cpu', a, sa, b, sb, ta, tb);
           const got = await matMulOn('wasm', a, sa, b, sb, ta, tb);
           expect(got.length).toBe(batch * m * n);
-          for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i]! - ref[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref[i]!)) * Math.sqrt(k));
+          for (let i = 0; i < ref.length; i++)
+            expect(Math.abs(got[i]! - ref[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref[i]!)) * Math.sqrt(k));
         });
       }
     }
   }
 
   it('gives the same dense-layer gradients as cpu', async () => {
-    const x = random([16, 23], 1), w = random([23, 11], 2);
+    const x = random([16, 23], 1),
+      w = random([23, 11], 2);
     const grads = async (backend: string) => {
       await tf.setBackend(backend);
       return tf.tidy(() => {

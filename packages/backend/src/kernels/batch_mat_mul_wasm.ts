@@ -31,7 +31,11 @@ export function registerWasmBatchMatMul(tf: Tf): boolean {
         b = transpose.kernelFunc({ inputs: { x: b }, backend, attrs: { perm: perm(b.shape.length) } }) as TensorInfo;
         temporaries.push(b);
       }
-      const out = original.kernelFunc({ inputs: { a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+      const out = original.kernelFunc({
+        inputs: { a, b },
+        backend,
+        attrs: { ...attrs, transposeA: false, transposeB: false },
+      });
       for (const t of temporaries) backend.disposeData(t.dataId);
       return out;
     },

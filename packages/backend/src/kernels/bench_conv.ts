@@ -15,7 +15,8 @@ import { selectBackend } from '../backend.js';
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a non-negative integer, got ${process.argv[i + 1]}`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`--${name} must be a non-negative integer, got ${process.argv[i + 1]}`);
   return value;
 }
 
@@ -51,7 +52,8 @@ async function bench(backend: 'wasm' | 'cpu', batch: number, steps: number): Pro
     await step();
     times.push(performance.now() - t0);
   }
-  const mean = times.reduce((a, b) => a + b, 0) / steps, best = Math.min(...times);
+  const mean = times.reduce((a, b) => a + b, 0) / steps,
+    best = Math.min(...times);
   const rate = (ms: number) => (batch / (ms / 1000)).toFixed(1);
   console.log(
     `${backend.padEnd(4)}  ${rate(mean).padStart(8)} samples/s mean, ${rate(best)} best  ` +
@@ -62,7 +64,8 @@ async function bench(backend: 'wasm' | 'cpu', batch: number, steps: number): Pro
     const profile = await tf.profile(step);
     const byKernel = new Map<string, number>();
     // Entries named `…__op` are ops wrapping the kernels listed separately; skip them.
-    for (const k of profile.kernels) if (!k.name.endsWith('__op')) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+    for (const k of profile.kernels)
+      if (!k.name.endsWith('__op')) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
     const top = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8);
     console.log(`      one step by kernel: ${top.map(([name, t]) => `${name} ${t.toFixed(1)}`).join(', ')} (ms)`);
   }
@@ -74,7 +77,9 @@ const batch = flag('batch', 128);
 const steps = flag('steps', 10);
 const cpuSteps = flag('cpu-steps', 1);
 const cpus = os.cpus();
-console.log(`machine: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length}, node ${process.version}, tfjs ${tf.version.tfjs}`);
+console.log(
+  `machine: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length}, node ${process.version}, tfjs ${tf.version.tfjs}`,
+);
 console.log(`Caffe LeNet-5, Adam, batch ${batch}, random data`);
 await bench('wasm', batch, steps);
 if (cpuSteps > 0) await bench('cpu', batch, cpuSteps);

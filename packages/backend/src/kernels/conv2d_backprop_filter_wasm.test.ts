@@ -10,7 +10,13 @@ function inputs(c: Case, seed: number) {
 }
 
 function attrs(c: Case) {
-  return { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: c.dimRoundingMode, filterShape: c.filter };
+  return {
+    strides: c.strides,
+    pad: c.pad,
+    dataFormat: 'NHWC',
+    dimRoundingMode: c.dimRoundingMode,
+    filterShape: c.filter,
+  };
 }
 
 /** Products summed into each dW element: B·OH·OW. */

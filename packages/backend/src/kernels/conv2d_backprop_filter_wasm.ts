@@ -1,4 +1,13 @@
-import { copyRows, f32Offset, heapF32, replaceWasmKernel, type Tf, type TensorInfo, type WasmBackend, type WasmKernelFunc } from './wasm_heap.js';
+import {
+  copyRows,
+  f32Offset,
+  heapF32,
+  replaceWasmKernel,
+  type Tf,
+  type TensorInfo,
+  type WasmBackend,
+  type WasmKernelFunc,
+} from './wasm_heap.js';
 
 /** Batches are processed in chunks whose im2col matrix stays below this many floats (64 MB). */
 export const DEFAULT_MAX_COLUMN_ELEMENTS = 1 << 24;
@@ -34,7 +43,10 @@ export const DEFAULT_MAX_COLUMN_ELEMENTS = 1 << 24;
  * Supports what tf.conv2d's gradient passes: strides, pad ('same', 'valid', a number or explicit
  * pairs), dimRoundingMode, NHWC. Dilations are always 1 in this kernel's contract.
  */
-export function makeConv2DBackpropFilter(tf: Tf, maxColumnElements = DEFAULT_MAX_COLUMN_ELEMENTS): WasmKernelFunc | undefined {
+export function makeConv2DBackpropFilter(
+  tf: Tf,
+  maxColumnElements = DEFAULT_MAX_COLUMN_ELEMENTS,
+): WasmKernelFunc | undefined {
   const batchMatMul = tf.getKernel('BatchMatMul', 'wasm');
   const transpose = tf.getKernel('Transpose', 'wasm');
   if (!batchMatMul || !transpose) return undefined;
@@ -44,16 +56,32 @@ export function makeConv2DBackpropFilter(tf: Tf, maxColumnElements = DEFAULT_MAX
     const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
     const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
     const info = backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false,
+      x.shape as [number, number, number, number],
+      filterShape,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+      false,
       backend_util.convertConv2DDataFormat(dataFormat),
     );
     if (info.dataFormat !== 'channelsLast') {
       throw new Error(`wasm Conv2DBackpropFilter supports NHWC only, got dataFormat '${dataFormat}'`);
     }
-    const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, outChannels: Co } = info;
+    const {
+      batchSize: B,
+      inHeight: H,
+      inWidth: W,
+      inChannels: Ci,
+      outHeight: OH,
+      outWidth: OW,
+      outChannels: Co,
+    } = info;
     const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
-    const padTop = info.padInfo.top, padLeft = info.padInfo.left;
-    const K = KH * KW * Ci, P = OH * OW;
+    const padTop = info.padInfo.top,
+      padLeft = info.padInfo.left;
+    const K = KH * KW * Ci,
+      P = OH * OW;
     const outShape = [KH, KW, Ci, Co];
     if (B * P === 0) {
       const zeros = backend.makeOutput(outShape, 'float32');
@@ -63,21 +91,34 @@ export function makeConv2DBackpropFilter(tf: Tf, maxColumnElements = DEFAULT_MAX
 
     // [Ci, B, H, W]: each (kh, kw, ci) row of cols reads one plane per batch. With one channel x
     // already has that layout.
-    const xt = Ci === 1 ? x : (transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm: [3, 0, 1, 2] } } as never) as TensorInfo);
+    const xt =
+      Ci === 1
+        ? x
+        : (transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm: [3, 0, 1, 2] } } as never) as TensorInfo);
     const chunk = Math.max(1, Math.min(B, Math.floor(maxColumnElements / (K * P))));
     let out: TensorInfo | undefined;
     for (let b0 = 0; b0 < B; b0 += chunk) {
-      const nb = Math.min(chunk, B - b0), N = nb * P;
+      const nb = Math.min(chunk, B - b0),
+        N = nb * P;
       const cols = backend.makeOutput([1, K, N], 'float32');
       im2colRows(backend, xt, cols, { B, H, W, Ci, OH, OW, KH, KW, sh, sw, padTop, padLeft }, b0, nb);
-      const dyPart = nb === B ? { dataId: dy.dataId, shape: [1, N, Co], dtype: 'float32' as const } : copyRows(backend, dy, b0 * P, N, Co, [1, N, Co]);
-      const part = batchMatMul.kernelFunc({ inputs: { a: cols, b: dyPart }, backend, attrs: { transposeA: false, transposeB: false } } as never) as TensorInfo;
+      const dyPart =
+        nb === B
+          ? { dataId: dy.dataId, shape: [1, N, Co], dtype: 'float32' as const }
+          : copyRows(backend, dy, b0 * P, N, Co, [1, N, Co]);
+      const part = batchMatMul.kernelFunc({
+        inputs: { a: cols, b: dyPart },
+        backend,
+        attrs: { transposeA: false, transposeB: false },
+      } as never) as TensorInfo;
       backend.disposeData(cols.dataId);
       if (dyPart.dataId !== dy.dataId) backend.disposeData(dyPart.dataId);
       if (!out) {
         out = part;
       } else {
-        const heap = heapF32(backend), o = f32Offset(backend, out), p = f32Offset(backend, part);
+        const heap = heapF32(backend),
+          o = f32Offset(backend, out),
+          p = f32Offset(backend, part);
         for (let i = 0; i < K * Co; i++) heap[o + i] += heap[p + i];
         backend.disposeData(part.dataId);
       }
@@ -88,8 +129,18 @@ export function makeConv2DBackpropFilter(tf: Tf, maxColumnElements = DEFAULT_MAX
 }
 
 interface Geometry {
-  B: number; H: number; W: number; Ci: number; OH: number; OW: number;
-  KH: number; KW: number; sh: number; sw: number; padTop: number; padLeft: number;
+  B: number;
+  H: number;
+  W: number;
+  Ci: number;
+  OH: number;
+  OW: number;
+  KH: number;
+  KW: number;
+  sh: number;
+  sw: number;
+  padTop: number;
+  padLeft: number;
 }
 
 /** Fills cols[K, nb·OH·OW] from xt [Ci, B, H, W] for batches b0 … b0+nb−1. */

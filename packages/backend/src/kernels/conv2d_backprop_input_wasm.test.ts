@@ -29,7 +29,12 @@ describe('wasm Conv2DBackpropInput', () => {
     it(`matches cpu for ${describeCase(c)} (registered, both formulations, stock)`, async () => {
       const ins = inputs(c, 200 + i);
       const ref = await kernelOn('cpu', 'Conv2DBackpropInput', ins, attrs(c));
-      expectClose(await kernelOn('wasm', 'Conv2DBackpropInput', ins, attrs(c)), ref, terms(c), `registered ${describeCase(c)}`);
+      expectClose(
+        await kernelOn('wasm', 'Conv2DBackpropInput', ins, attrs(c)),
+        ref,
+        terms(c),
+        `registered ${describeCase(c)}`,
+      );
       for (const force of ['conv', 'matmul'] as const) {
         const kernel = makeConv2DBackpropInput(tf as unknown as Tf, { force })!;
         expectClose(await callWasm(kernel, ins, attrs(c)), ref, terms(c), `${force} ${describeCase(c)}`);

@@ -27,12 +27,12 @@ const CASES: Case[] = [
 ];
 
 const DATA: Record<string, (v: number) => number> = {
-  'random': (v) => v,
+  random: (v) => v,
   // Every window ≤ 0: the stock wasm kernel passes no gradient at all here.
   'all-negative': (v) => -Math.abs(v) - 0.5,
   'all-zero': () => 0,
   // Few distinct values: many ties, where the first maximum in row-major order must win.
-  'ties': (v) => Math.round(v),
+  ties: (v) => Math.round(v),
   'NaN and -Infinity': (v) => (v > 1.2 ? NaN : v < -1.2 ? -Infinity : v),
 };
 
@@ -42,14 +42,21 @@ function describeCase(c: Case): string {
 
 function inputs(c: Case, seed: number, map: (v: number) => number): Record<string, Input> {
   const input = random(c.x, seed, map);
-  const y = tf.tidy(() => tf.maxPool(tf.tensor(input.data, c.x) as tf.Tensor4D, c.filterSize, c.strides, c.pad, c.dimRoundingMode));
+  const y = tf.tidy(() =>
+    tf.maxPool(tf.tensor(input.data, c.x) as tf.Tensor4D, c.filterSize, c.strides, c.pad, c.dimRoundingMode),
+  );
   const dy = random(y.shape, seed + 1);
   const output = { data: y.dataSync().slice() as Float32Array, shape: y.shape };
   y.dispose();
   return { dy, input, output };
 }
 
-const attrs = (c: Case) => ({ filterSize: c.filterSize, strides: c.strides, pad: c.pad, dimRoundingMode: c.dimRoundingMode });
+const attrs = (c: Case) => ({
+  filterSize: c.filterSize,
+  strides: c.strides,
+  pad: c.pad,
+  dimRoundingMode: c.dimRoundingMode,
+});
 
 describe('wasm MaxPoolGrad', () => {
   it('is replaced when wasm is selected', async () => {

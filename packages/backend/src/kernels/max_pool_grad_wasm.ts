@@ -20,15 +20,25 @@ export function makeMaxPoolGrad(tf: Tf): WasmKernelFunc {
     const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
     const { filterSize, strides, pad, dimRoundingMode } = attrs;
     if (input.dtype !== 'float32') throw new Error(`wasm MaxPoolGrad supports float32 only, got ${input.dtype}`);
-    const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    const info = backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      filterSize,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+    );
     const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
     const { effectiveFilterHeight: FH, effectiveFilterWidth: FW, strideHeight: sh, strideWidth: sw } = info;
-    const padTop = info.padInfo.top, padLeft = info.padInfo.left;
+    const padTop = info.padInfo.top,
+      padLeft = info.padInfo.left;
     const size = B * H * W * C;
 
     const dx = backend.makeOutput(input.shape, 'float32');
     const heap = heapF32(backend);
-    const xo = f32Offset(backend, input), yo = f32Offset(backend, dy), dxo = f32Offset(backend, dx);
+    const xo = f32Offset(backend, input),
+      yo = f32Offset(backend, dy),
+      dxo = f32Offset(backend, dx);
     // With overlapping windows an input can win several; sum those in float64 like the cpu kernel.
     const overlap = FH > sh || FW > sw;
     const acc: Float32Array | Float64Array = overlap ? new Float64Array(size) : heap.subarray(dxo, dxo + size);
@@ -39,10 +49,12 @@ export function makeMaxPoolGrad(tf: Tf): WasmKernelFunc {
     for (let b = 0; b < B; b++) {
       for (let oh = 0; oh < OH; oh++) {
         const r0 = oh * sh - padTop;
-        const rLo = Math.max(0, r0), rHi = Math.min(H, r0 + FH);
+        const rLo = Math.max(0, r0),
+          rHi = Math.min(H, r0 + FH);
         for (let ow = 0; ow < OW; ow++) {
           const c0 = ow * sw - padLeft;
-          const cLo = Math.max(0, c0), cHi = Math.min(W, c0 + FW);
+          const cLo = Math.max(0, c0),
+            cHi = Math.min(W, c0 + FW);
           best.fill(-Infinity);
           where.fill(-1);
           for (let r = rLo; r < rHi; r++) {

@@ -29,9 +29,36 @@ interface Graph {
 const GRAPHS: Graph[] = [
   { x: [3, 11, 11, 2], w: [3, 3, 2, 4], strides: 1, pad: 'valid', pool: 2, poolStrides: 2, poolPad: 'valid', shift: 0 },
   { x: [2, 12, 12, 3], w: [5, 5, 3, 6], strides: 2, pad: 'same', pool: 3, poolStrides: 2, poolPad: 'same', shift: 0 },
-  { x: [1, 9, 7, 5], w: [2, 3, 5, 3], strides: [2, 1], pad: 'same', pool: 2, poolStrides: 1, poolPad: 'valid', shift: -10 },
-  { x: [4, 28, 28, 1], w: [5, 5, 1, 20], strides: 1, pad: 'valid', pool: 2, poolStrides: 2, poolPad: 'valid', shift: -10 },
-  { x: [4, 12, 12, 20], w: [5, 5, 20, 50], strides: 1, pad: 'valid', pool: 2, poolStrides: 2, poolPad: 'valid', shift: -10 },
+  {
+    x: [1, 9, 7, 5],
+    w: [2, 3, 5, 3],
+    strides: [2, 1],
+    pad: 'same',
+    pool: 2,
+    poolStrides: 1,
+    poolPad: 'valid',
+    shift: -10,
+  },
+  {
+    x: [4, 28, 28, 1],
+    w: [5, 5, 1, 20],
+    strides: 1,
+    pad: 'valid',
+    pool: 2,
+    poolStrides: 2,
+    poolPad: 'valid',
+    shift: -10,
+  },
+  {
+    x: [4, 12, 12, 20],
+    w: [5, 5, 20, 50],
+    strides: 1,
+    pad: 'valid',
+    pool: 2,
+    poolStrides: 2,
+    poolPad: 'valid',
+    shift: -10,
+  },
 ];
 
 /** Gradients of sum(maxPool(conv2d(x, w) + shift) · r) with respect to x and w. */
@@ -40,18 +67,26 @@ async function gradsOn(backend: 'cpu' | 'wasm', g: Graph, x: Input, w: Input, se
   else await tf.setBackend('cpu');
   return tf.tidy(() => {
     const pooled = (xv: tf.Tensor, wv: tf.Tensor) =>
-      tf.maxPool(tf.add(tf.conv2d(xv as tf.Tensor4D, wv as tf.Tensor4D, g.strides, g.pad), g.shift) as tf.Tensor4D, g.pool, g.poolStrides, g.poolPad);
+      tf.maxPool(
+        tf.add(tf.conv2d(xv as tf.Tensor4D, wv as tf.Tensor4D, g.strides, g.pad), g.shift) as tf.Tensor4D,
+        g.pool,
+        g.poolStrides,
+        g.poolPad,
+      );
     const shape = tf.tidy(() => pooled(tf.zeros(g.x), tf.zeros(g.w)).shape);
     const r = random(shape, seed);
     const f = (xv: tf.Tensor, wv: tf.Tensor) => tf.sum(tf.mul(pooled(xv, wv), tf.tensor(r.data, r.shape)));
-    return tf.grads(f)([tf.tensor(x.data, x.shape), tf.tensor(w.data, w.shape)]).map((t) => t.dataSync().slice() as Float32Array);
+    return tf
+      .grads(f)([tf.tensor(x.data, x.shape), tf.tensor(w.data, w.shape)])
+      .map((t) => t.dataSync().slice() as Float32Array);
   });
 }
 
 describe('conv → maxPool → sum gradients on wasm', () => {
   GRAPHS.forEach((g, i) => {
     it(`match cpu for x ${g.x.join('×')}, w ${g.w.join('×')}, strides ${g.strides} ${g.pad}, pool ${g.pool}/${g.poolStrides} ${g.poolPad}, shift ${g.shift}`, async () => {
-      const x = random(g.x, 500 + i), w = random(g.w, 600 + i);
+      const x = random(g.x, 500 + i),
+        w = random(g.w, 600 + i);
       const [cx, cw] = await gradsOn('cpu', g, x, w, 700 + i);
       const [wx, ww] = await gradsOn('wasm', g, x, w, 700 + i);
       expect(cw!.some((v) => v !== 0)).toBe(true);
@@ -94,7 +129,8 @@ describe('a LeNet-style tf.layers model on wasm', () => {
     // Updates are ~1e-2; float32 differences between the backends ~1e-8.
     cpuAfter.forEach((w, i) => {
       const before = initial[i]!.data;
-      let step = 0, gap = 0;
+      let step = 0,
+        gap = 0;
       w.forEach((v, j) => {
         step = Math.max(step, Math.abs(v - before[j]!));
         gap = Math.max(gap, Math.abs(v - wasmAfter[i]![j]!));

@@ -5,7 +5,12 @@ import { registerWasmMaxPoolGrad } from './max_pool_grad_wasm.js';
 import type { Tf } from './wasm_heap.js';
 
 /** The wasm kernels squash replaces or adds, by tfjs kernel name. */
-export const SQUASH_WASM_KERNELS = ['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad'] as const;
+export const SQUASH_WASM_KERNELS = [
+  'BatchMatMul',
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'MaxPoolGrad',
+] as const;
 
 /**
  * Fixes tfjs-backend-wasm 4.22 for training (see each kernel's file): adds the missing

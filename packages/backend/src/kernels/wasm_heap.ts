@@ -37,7 +37,14 @@ export function f32Offset(backend: WasmBackend, t: TensorInfo): number {
 }
 
 /** A float32 copy of `rows` rows of `width` elements from row `from` of a tensor (for batch chunks). */
-export function copyRows(backend: WasmBackend, t: TensorInfo, from: number, rows: number, width: number, shape: number[]): TensorInfo {
+export function copyRows(
+  backend: WasmBackend,
+  t: TensorInfo,
+  from: number,
+  rows: number,
+  width: number,
+  shape: number[],
+): TensorInfo {
   const out = backend.makeOutput(shape, 'float32');
   const heap = heapF32(backend);
   const src = f32Offset(backend, t) + from * width;

@@ -15,17 +15,26 @@ export function progressLine(e: RunEvent): string | undefined {
     case 'start':
       return `squash: ${e.experiment}: ${e.trials} trials, ${e.done} already finished; backend ${e.backend} (${e.reason})${e.jobs > 1 ? `; ${e.jobs} worker processes` : ''}`;
     case 'epoch':
-      return `  ${e.label ? `fine-tune ${e.label}` : `baseline seed ${e.seed}`} epoch ${e.log.epoch}: loss ${e.log.loss.toFixed(4)} acc ${pct(e.log.accuracy)}` +
+      return (
+        `  ${e.label ? `fine-tune ${e.label}` : `baseline seed ${e.seed}`} epoch ${e.log.epoch}: loss ${e.log.loss.toFixed(4)} acc ${pct(e.log.accuracy)}` +
         (e.log.valAccuracy !== undefined ? ` val ${pct(e.log.valAccuracy)}` : '') +
-        ` (${e.log.seconds.toFixed(1)} s, ${Math.round(e.log.samplesPerSecond)} samples/s)`;
+        ` (${e.log.seconds.toFixed(1)} s, ${Math.round(e.log.samplesPerSecond)} samples/s)`
+      );
     case 'baseline':
       return `  baseline seed ${e.seed}: ${e.cacheHit ? 'cached model reused' : `trained in ${e.seconds.toFixed(1)} s`}, test accuracy ${pct(e.accuracy)}`;
     case 'trial':
       if (e.status === 'SKIPPED') return undefined;
-      return `  [${e.index}/${e.total}] ${e.status} ${e.label}` + (e.accuracy !== undefined ? `: ${pct(e.accuracy)}` : '') + (e.error ? `: ${e.error}` : '');
+      return (
+        `  [${e.index}/${e.total}] ${e.status} ${e.label}` +
+        (e.accuracy !== undefined ? `: ${pct(e.accuracy)}` : '') +
+        (e.error ? `: ${e.error}` : '')
+      );
     case 'done':
-      return `squash: ${e.finished} finished, ${e.skipped} skipped (already finished), ${e.failed} failed` +
-        (e.killed ? `, ${e.killed} killed` : '') + (e.elsewhere ? `, ${e.elsewhere} still running in another process` : '');
+      return (
+        `squash: ${e.finished} finished, ${e.skipped} skipped (already finished), ${e.failed} failed` +
+        (e.killed ? `, ${e.killed} killed` : '') +
+        (e.elsewhere ? `, ${e.elsewhere} still running in another process` : '')
+      );
     default:
       return undefined;
   }
@@ -36,7 +45,10 @@ export function progressLine(e: RunEvent): string | undefined {
  * the trial in progress. Redrawn in place; other lines (epochs, failures) print above it.
  */
 export function progressBar(write: (s: string) => void, width: number) {
-  let total = 0, done = 0, skipped = 0, failed = 0;
+  let total = 0,
+    done = 0,
+    skipped = 0,
+    failed = 0;
   let current = '';
   const started = Date.now();
   let ranHere = 0;
@@ -46,15 +58,18 @@ export function progressBar(write: (s: string) => void, width: number) {
     const left = total - skipped - finished;
     const barWidth = 24;
     const filled = total ? Math.round(((skipped + finished) / total) * barWidth) : 0;
-    const text = `[${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}] ${skipped + finished}/${total}` +
-      (failed ? ` (${failed} failed)` : '') + ` ETA ${duration(left * perTrial)}` + (current ? ` · ${current}` : '');
+    const text =
+      `[${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}] ${skipped + finished}/${total}` +
+      (failed ? ` (${failed} failed)` : '') +
+      ` ETA ${duration(left * perTrial)}` +
+      (current ? ` · ${current}` : '');
     write(`\r\x1b[2K${text.slice(0, Math.max(20, width - 1))}`);
   };
   return (e: RunEvent) => {
     if (e.type === 'start') {
       total = e.trials;
       skipped = e.done;
-      write(progressLine(e)! + '\n');
+      write(`${progressLine(e)!}\n`);
     } else if (e.type === 'running') current = e.label;
     else if (e.type === 'trial' && e.status !== 'SKIPPED') {
       if (e.status === 'FINISHED') done++;

@@ -3,7 +3,18 @@ import { dirname, join } from 'node:path';
 import { ConfigError, didYouMean } from '@squash/core';
 import type { Experiment, Reference } from '@squash/runner';
 import { defaultPaths, SqliteStore } from '@squash/store';
-import { paretoFrontIndices, pivotTable, referenceTable, renderHtml, renderJson, renderTable, reportTable, REPORT_FORMATS, shownRows, type Table } from '@squash/reporter';
+import {
+  paretoFrontIndices,
+  pivotTable,
+  referenceTable,
+  renderHtml,
+  renderJson,
+  renderTable,
+  reportTable,
+  REPORT_FORMATS,
+  shownRows,
+  type Table,
+} from '@squash/reporter';
 import type { ParsedArgs } from '../cli.js';
 
 export type IO = { out: (s: string) => void; err: (s: string) => void };
@@ -37,9 +48,15 @@ export async function planned(exp: Experiment): Promise<ReportTarget> {
 export type OutputFormat = 'terminal' | 'markdown' | 'csv' | 'json' | 'html';
 const FORMATS: OutputFormat[] = [...REPORT_FORMATS, 'json', 'html'];
 
-export function checkFormat(format: string | undefined, allowed: OutputFormat[] = FORMATS.filter((f) => f !== 'html')): OutputFormat {
+export function checkFormat(
+  format: string | undefined,
+  allowed: OutputFormat[] = FORMATS.filter((f) => f !== 'html'),
+): OutputFormat {
   const f = (format ?? 'terminal') as OutputFormat;
-  if (!allowed.includes(f)) throw new ConfigError(`unknown format '${format}'; expected one of ${allowed.join(', ')}`, { location: { path: '--format' } });
+  if (!allowed.includes(f))
+    throw new ConfigError(`unknown format '${format}'; expected one of ${allowed.join(', ')}`, {
+      location: { path: '--format' },
+    });
   return f;
 }
 
@@ -51,7 +68,10 @@ export function renderAs(t: Table, format: OutputFormat, width: number): string 
 /** `--pivot rows:columns[:metric]`, e.g. `quantize-weights.bits:quantize-weights.scheme:accuracy`. */
 function parsePivot(spec: string): { rows: string; columns: string; metric: string } {
   const [rows, columns, metric = 'accuracy', ...rest] = spec.split(':');
-  if (!rows || !columns || rest.length) throw new ConfigError(`--pivot expects rows:columns[:metric] (param keys and a metric key), got '${spec}'`, { location: { path: '--pivot' } });
+  if (!rows || !columns || rest.length)
+    throw new ConfigError(`--pivot expects rows:columns[:metric] (param keys and a metric key), got '${spec}'`, {
+      location: { path: '--pivot' },
+    });
   return { rows, columns, metric };
 }
 
@@ -70,7 +90,10 @@ function rowLimit(limit: string | undefined, format: OutputFormat): number {
   if (limit === undefined) return format === 'terminal' || format === 'markdown' ? DEFAULT_REPORT_ROWS : Infinity;
   if (limit === 'all') return Infinity;
   const n = Number(limit);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--limit expects a positive whole number or 'all', got '${limit}'`, { location: { path: '--limit' } });
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`--limit expects a positive whole number or 'all', got '${limit}'`, {
+      location: { path: '--limit' },
+    });
   return n;
 }
 
@@ -79,7 +102,12 @@ function rowLimit(limit: string | undefined, format: OutputFormat): number {
  * crash adds runs; `squash history` shows them all) — restricted to the trials a file plans now, in
  * plan order; `only` undefined keeps every trial, in the order first claimed. Over indices 0…n−1.
  */
-function planOrder(n: number, trialId: (i: number) => string, finished: (i: number) => boolean, only: Map<string, number> | undefined): number[] {
+function planOrder(
+  n: number,
+  trialId: (i: number) => string,
+  finished: (i: number) => boolean,
+  only: Map<string, number> | undefined,
+): number[] {
   const latest = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const t = trialId(i);
@@ -92,10 +120,13 @@ function planOrder(n: number, trialId: (i: number) => string, finished: (i: numb
 }
 
 function noRuns(store: SqliteStore, name: string, stored: number): ConfigError {
-  if (stored) return new ConfigError(`no runs yet for the trials ${name}'s file plans now; run it first (squash run <file>)`);
+  if (stored)
+    return new ConfigError(`no runs yet for the trials ${name}'s file plans now; run it first (squash run <file>)`);
   const known = store.experiments().map((e) => e.name);
   const near = didYouMean(name, known);
-  return new ConfigError(`no runs for experiment '${name}'${near ? `; did you mean '${near}'?` : ''}; known: ${known.join(', ') || '(none)'}`);
+  return new ConfigError(
+    `no runs for experiment '${name}'${near ? `; did you mean '${near}'?` : ''}; known: ${known.join(', ') || '(none)'}`,
+  );
 }
 
 /**
@@ -105,20 +136,42 @@ function noRuns(store: SqliteStore, name: string, stored: number): ConfigError {
  */
 function limitedReportTable(store: SqliteStore, target: ReportTarget, limit: number): Table {
   const h = store.listRunHeads(target.name, ['accuracy', 'artifact_bytes']);
-  const picked = planOrder(h.length, (i) => h.trialIds[i]!, (i) => h.finished[i] === 1, target.only);
+  const picked = planOrder(
+    h.length,
+    (i) => h.trialIds[i]!,
+    (i) => h.finished[i] === 1,
+    target.only,
+  );
   if (!picked.length) throw noRuns(store, target.name, h.length);
-  const frontRows = paretoFrontIndices(h.metrics.accuracy!, h.metrics.artifact_bytes!, picked.filter((i) => h.finished[i] === 1));
-  const shown = shownRows(picked.length, limit, (k) => h.isBaseline[picked[k]!] === 1, (k) => frontRows.has(picked[k]!)).map((k) => picked[k]!);
+  const frontRows = paretoFrontIndices(
+    h.metrics.accuracy!,
+    h.metrics.artifact_bytes!,
+    picked.filter((i) => h.finished[i] === 1),
+  );
+  const shown = shownRows(
+    picked.length,
+    limit,
+    (k) => h.isBaseline[picked[k]!] === 1,
+    (k) => frontRows.has(picked[k]!),
+  ).map((k) => picked[k]!);
   const runs = store.runsByRowid(shown.map((i) => h.rowids[i]!));
   const front = new Set(runs.filter((_, k) => frontRows.has(shown[k]!)).map((r) => r.id));
   const population = {
-    runs: picked.length, trials: picked.filter((i) => h.isBaseline[i] === 0).length, seeds: new Set(picked.map((i) => h.seeds[i])).size,
+    runs: picked.length,
+    trials: picked.filter((i) => h.isBaseline[i] === 0).length,
+    seeds: new Set(picked.map((i) => h.seeds[i])).size,
     backends: store.experimentBackends(target.name),
   };
   return reportTable(target.name, runs, { front, population });
 }
 
-export function printReport(store: SqliteStore, target: ReportTarget, format: OutputFormat, io: IO, opts: ReportOptions = {}): void {
+export function printReport(
+  store: SqliteStore,
+  target: ReportTarget,
+  format: OutputFormat,
+  io: IO,
+  opts: ReportOptions = {},
+): void {
   const { name, only, reference } = target;
   const limit = rowLimit(opts.limit, format);
   // Cut long labels only on a terminal; piped output keeps every character.
@@ -129,14 +182,21 @@ export function printReport(store: SqliteStore, target: ReportTarget, format: Ou
     text = renderAs(limitedReportTable(store, target, limit), format, width);
   } else {
     const stored = store.listRuns(name);
-    const runs = planOrder(stored.length, (i) => stored[i]!.trialId, (i) => stored[i]!.status === 'FINISHED', only).map((i) => stored[i]!);
+    const runs = planOrder(
+      stored.length,
+      (i) => stored[i]!.trialId,
+      (i) => stored[i]!.status === 'FINISHED',
+      only,
+    ).map((i) => stored[i]!);
     if (!runs.length) throw noRuns(store, name, stored.length);
     if (format === 'html') {
       text = renderHtml(name, runs, { generatedAt: new Date().toISOString() });
       out ??= join(dirname(store.path), 'reports', `${name}.html`);
       mkdirSync(dirname(out), { recursive: true });
     } else {
-      const tables = [opts.pivot ? pivotTable(runs, parsePivot(opts.pivot)) : reportTable(name, runs, { maxRows: limit })];
+      const tables = [
+        opts.pivot ? pivotTable(runs, parsePivot(opts.pivot)) : reportTable(name, runs, { maxRows: limit }),
+      ];
       if (reference) tables.push(referenceTable(reference, runs));
       text = tables.map((t) => renderAs(t, format, width)).join('\n');
     }
@@ -151,7 +211,8 @@ export async function report(args: ParsedArgs, io: IO): Promise<number> {
   const format = checkFormat(args.format, FORMATS);
   const target = await reportTarget(args.target!);
   const { db } = defaultPaths(args.db);
-  if (!existsSync(db)) throw new ConfigError(`no database at ${db}; run an experiment first (squash run <file>) or pass --db`);
+  if (!existsSync(db))
+    throw new ConfigError(`no database at ${db}; run an experiment first (squash run <file>) or pass --db`);
   const store = SqliteStore.openReadOnly(db);
   try {
     printReport(store, target, format, io, { out: args.out, pivot: args.pivot, limit: args.limit });

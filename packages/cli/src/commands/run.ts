@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { ConfigError } from '@squash/core';
 import { backendPreference } from '@squash/backend';
-import { loadExperimentFile, planTrials, runExperiment, trialLabel, type Experiment, type RunEvent } from '@squash/runner';
+import {
+  loadExperimentFile,
+  planTrials,
+  runExperiment,
+  trialLabel,
+  type Experiment,
+  type RunEvent,
+} from '@squash/runner';
 import { defaultPaths, SqliteStore } from '@squash/store';
 import { renderTable } from '@squash/reporter';
 import type { ParsedArgs } from '../cli.js';
@@ -12,7 +19,7 @@ import { checkFormat, planned, printReport, type IO } from './report.js';
 export const CONFIRM_ABOVE = 500;
 
 function eventSink(args: ParsedArgs, io: IO): (e: RunEvent) => void {
-  if (args.json) return (e) => io.out(JSON.stringify(e) + '\n');
+  if (args.json) return (e) => io.out(`${JSON.stringify(e)}\n`);
   if (args.quiet) return () => {};
   if (process.stderr.isTTY) {
     const bar = progressBar(io.err, process.stderr.columns || 100);
@@ -20,7 +27,7 @@ function eventSink(args: ParsedArgs, io: IO): (e: RunEvent) => void {
   }
   return (e) => {
     const line = progressLine(e);
-    if (line) io.err(line + '\n');
+    if (line) io.err(`${line}\n`);
   };
 }
 
@@ -31,16 +38,31 @@ function dryRun(exp: Experiment, db: string, io: IO): number {
   const latest = store?.latestByTrial(exp.name) ?? new Map();
   store?.close();
   const rows = trials.map((t, i) => ({
-    n: i + 1, sweep: t.sweep, trial: trialLabel(t.stages), seed: t.baseline.seed, id: t.id, status: latest.get(t.id)?.status ?? 'to run',
+    n: i + 1,
+    sweep: t.sweep,
+    trial: trialLabel(t.stages),
+    seed: t.baseline.seed,
+    id: t.id,
+    status: latest.get(t.id)?.status ?? 'to run',
   }));
-  io.out(renderTable({
-    title: `${exp.name}: ${trials.length} trials, ${rows.filter((r) => r.status === 'FINISHED').length} finished, ${rows.filter((r) => r.status !== 'FINISHED').length} to run (dry run: nothing written)`,
-    columns: [
-      { key: 'n', title: '#', align: 'right' }, { key: 'sweep', title: 'sweep', align: 'left' }, { key: 'trial', title: 'trial', align: 'left' },
-      { key: 'seed', title: 'seed', align: 'right' }, { key: 'id', title: 'trial id', align: 'left' }, { key: 'status', title: 'status', align: 'left' },
-    ],
-    rows,
-  }, 'terminal', process.stdout.isTTY ? process.stdout.columns : Infinity));
+  io.out(
+    renderTable(
+      {
+        title: `${exp.name}: ${trials.length} trials, ${rows.filter((r) => r.status === 'FINISHED').length} finished, ${rows.filter((r) => r.status !== 'FINISHED').length} to run (dry run: nothing written)`,
+        columns: [
+          { key: 'n', title: '#', align: 'right' },
+          { key: 'sweep', title: 'sweep', align: 'left' },
+          { key: 'trial', title: 'trial', align: 'left' },
+          { key: 'seed', title: 'seed', align: 'right' },
+          { key: 'id', title: 'trial id', align: 'left' },
+          { key: 'status', title: 'status', align: 'left' },
+        ],
+        rows,
+      },
+      'terminal',
+      process.stdout.isTTY ? process.stdout.columns : Infinity,
+    ),
+  );
   return 0;
 }
 
@@ -52,13 +74,17 @@ export async function run(args: ParsedArgs, io: IO): Promise<number> {
   const format = checkFormat(args.format, ['terminal', 'markdown', 'csv', 'json']);
   const backend = backendPreference(args.backend);
   const jobs = args.jobs === undefined ? 1 : Number(args.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new ConfigError(`--jobs must be an integer in [1, 64], got '${args.jobs}'`, { location: { path: '--jobs' } });
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)
+    throw new ConfigError(`--jobs must be an integer in [1, 64], got '${args.jobs}'`, { location: { path: '--jobs' } });
   const experiment = loadExperimentFile(args.target!);
   const paths = defaultPaths(args.db);
   if (args.dryRun) return dryRun(experiment, paths.db, io);
   const count = planTrials(experiment).length;
   if (count > CONFIRM_ABOVE && !args.yes) {
-    throw new ConfigError(`the grid expands to ${count} trials (more than ${CONFIRM_ABOVE}); check it with --dry-run, then rerun with --yes`, { location: { file: args.target } });
+    throw new ConfigError(
+      `the grid expands to ${count} trials (more than ${CONFIRM_ABOVE}); check it with --dry-run, then rerun with --yes`,
+      { location: { file: args.target } },
+    );
   }
   const store = SqliteStore.open(paths.db);
   const current: { runId?: string } = {};
@@ -70,7 +96,16 @@ export async function run(args: ParsedArgs, io: IO): Promise<number> {
   };
   process.once('SIGINT', onSigint);
   try {
-    const summary = await runExperiment(experiment, { store, cacheDir: paths.cacheDir, backend, jobs, force: args.force, failFast: args.failFast, current, onEvent: eventSink(args, io) });
+    const summary = await runExperiment(experiment, {
+      store,
+      cacheDir: paths.cacheDir,
+      backend,
+      jobs,
+      force: args.force,
+      failFast: args.failFast,
+      current,
+      onEvent: eventSink(args, io),
+    });
     if (!args.json) {
       if (!args.quiet) io.err(`database ${paths.db}\n\n`);
       printReport(store, await planned(experiment), format, io, { out: args.out });

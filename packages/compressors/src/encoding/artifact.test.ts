@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, createRng } from '@squash/core';
 import type { QuantizedTensor } from '../quantized_tensor.js';
 import { ArtifactError, type ArtifactLayer, readArtifact, writeArtifact } from './artifact.js';
-import { SCHEMES, bits, dequantize, firstBitDifference, headerOf, makeQuantized, randomMask } from './__tests__/fixtures.js';
+import {
+  SCHEMES,
+  bits,
+  dequantize,
+  firstBitDifference,
+  headerOf,
+  makeQuantized,
+  randomMask,
+} from './__tests__/fixtures.js';
 
 const MODEL = { kind: 'mlp', layers: [784, 300, 100, 10], note: 'ünïcødé' };
 
@@ -31,9 +39,17 @@ describe('writeArtifact / readArtifact round trips', () => {
     const { read, written } = roundTrip([
       { name: 'bias', shape: [3000], encoding: { kind: 'float32', values: w } },
       { name: 'sparse', shape: [30, 100], encoding: { kind: 'sparse-float32', values: w, mask, indexBits: 3 } },
-      { name: 'sparse-h', shape: [30, 100], encoding: { kind: 'sparse-float32', values: w, mask, indexBits: 5, huffman: true } },
+      {
+        name: 'sparse-h',
+        shape: [30, 100],
+        encoding: { kind: 'sparse-float32', values: w, mask, indexBits: 5, huffman: true },
+      },
       { name: 'empty', shape: [0], encoding: { kind: 'float32', values: new Float32Array(0) } },
-      { name: 'none-kept', shape: [7], encoding: { kind: 'sparse-float32', values: new Float32Array(7), mask: new Uint8Array(7), indexBits: 2 } },
+      {
+        name: 'none-kept',
+        shape: [7],
+        encoding: { kind: 'sparse-float32', values: new Float32Array(7), mask: new Uint8Array(7), indexBits: 2 },
+      },
     ]);
     expect(bits(read.tensors[0].values)).toEqual(bits(w));
     expect(bits(read.tensors[1].values)).toEqual(bits(pruned));
@@ -48,14 +64,20 @@ describe('writeArtifact / readArtifact round trips', () => {
     it(`quantized ${scheme}: dense/sparse × Huffman off/on × per-tensor/per-channel, bit-exact`, () => {
       const layers: ArtifactLayer[] = [];
       const expected: Float32Array[] = [];
-      for (const [shape, axis] of [[[40, 30], null], [[40, 30], -1], [[3, 3, 4, 5], 2]] as [number[], number | null][]) {
+      for (const [shape, axis] of [
+        [[40, 30], null],
+        [[40, 30], -1],
+        [[3, 3, 4, 5], 2],
+      ] as [number[], number | null][]) {
         const n = shape.reduce((a, b) => a * b, 1);
         // Binary has no code for 0, so its masks must need no fillers: dense enough for 8-bit gaps.
         const mask = randomMask(rng, n, scheme === 'binary' ? 0.5 : 0.15);
         for (const sparse of [false, true]) {
           const q = makeQuantized(rng, scheme, shape, axis, sparse ? mask : undefined);
           for (const huffman of [false, true]) {
-            const encoding = sparse ? { kind: 'quantized' as const, q, mask, indexBits: scheme === 'binary' ? 8 : 2, huffman } : { kind: 'quantized' as const, q, huffman };
+            const encoding = sparse
+              ? { kind: 'quantized' as const, q, mask, indexBits: scheme === 'binary' ? 8 : 2, huffman }
+              : { kind: 'quantized' as const, q, huffman };
             layers.push({ name: `${scheme}/${shape.length}d/${axis}/${sparse}/${huffman}`, shape, encoding });
             expected.push(dequantize(q, sparse ? mask : undefined));
           }
@@ -72,8 +94,12 @@ describe('writeArtifact / readArtifact round trips', () => {
     const q = makeQuantized(rng, 'symmetric', [50, 8], -1);
     // Same values computed another way: k·s − qmax·s rounds differently for some k.
     const qmax = (q.levels - 1) / 2;
-    for (let c = 0; c < 8; c++) for (let k = 0; k < q.levels; k++) q.codebook[c * q.levels + k] = Math.fround(k * q.params[c]) - Math.fround(qmax * q.params[c]);
-    const { read, header } = roundTrip([{ name: 'w', shape: [50, 8], encoding: { kind: 'quantized', q, huffman: true } }]);
+    for (let c = 0; c < 8; c++)
+      for (let k = 0; k < q.levels; k++)
+        q.codebook[c * q.levels + k] = Math.fround(k * q.params[c]) - Math.fround(qmax * q.params[c]);
+    const { read, header } = roundTrip([
+      { name: 'w', shape: [50, 8], encoding: { kind: 'quantized', q, huffman: true } },
+    ]);
     expect(header.layers[0].codebook).toBe('full');
     expect(bits(read.tensors[0].values)).toEqual(bits(dequantize(q)));
   });
@@ -89,7 +115,9 @@ describe('writeArtifact / readArtifact round trips', () => {
     const n = 266_200;
     const mask = randomMask(rng, n, 0.1);
     const q = makeQuantized(rng, 'kmeans', shape, null, mask);
-    const { written, read } = roundTrip([{ name: 'fc', shape, encoding: { kind: 'quantized', q, mask, indexBits: 5, huffman: true } }]);
+    const { written, read } = roundTrip([
+      { name: 'fc', shape, encoding: { kind: 'quantized', q, mask, indexBits: 5, huffman: true } },
+    ]);
     expect(firstBitDifference(read.tensors[0].values, dequantize(q, mask))).toBe(-1);
     const ratio = (n * 4) / written.bytes.length;
     expect(ratio).toBeGreaterThanOrEqual(30);
@@ -103,20 +131,33 @@ describe('writeArtifact input errors', () => {
     const mask = new Uint8Array(40);
     mask[0] = mask[39] = 1;
     const q = makeQuantized(rng, 'binary', [40], null, mask);
-    expect(() => writeArtifact(null, [{ name: 'b', shape: [40], encoding: { kind: 'quantized', q, mask, indexBits: 3 } }]))
-      .toThrow(/layer "b": a filler entry at position 8 needs channel 0's code for 0, but that channel has none \(zeroCode -1\)/);
+    expect(() =>
+      writeArtifact(null, [{ name: 'b', shape: [40], encoding: { kind: 'quantized', q, mask, indexBits: 3 } }]),
+    ).toThrow(
+      /layer "b": a filler entry at position 8 needs channel 0's code for 0, but that channel has none \(zeroCode -1\)/,
+    );
   });
 
   it('mismatched lengths, shapes, codes, duplicate names, missing indexBits', () => {
     const q = makeQuantized(rng, 'kmeans', [4, 4], -1);
     const write = (l: ArtifactLayer) => () => writeArtifact(null, [l]);
-    expect(write({ name: 'a', shape: [5], encoding: { kind: 'float32', values: new Float32Array(4) } })).toThrow(/values must have 5 entries/);
-    expect(write({ name: 'a', shape: [4, 2], encoding: { kind: 'quantized', q } })).toThrow(/q.shape must equal the layer shape \[4,2\], got \[4,4\]/);
-    expect(write({ name: 'a', shape: [4, 4], encoding: { kind: 'quantized', q, mask: new Uint8Array(16) } })).toThrow(/a mask needs indexBits/);
-    expect(write({ name: 'a', shape: [4, 4], encoding: { kind: 'quantized', q, mask: new Uint8Array(16), indexBits: 17 } })).toThrow(/indexBits must be an integer in \[1, 16\]/);
+    expect(write({ name: 'a', shape: [5], encoding: { kind: 'float32', values: new Float32Array(4) } })).toThrow(
+      /values must have 5 entries/,
+    );
+    expect(write({ name: 'a', shape: [4, 2], encoding: { kind: 'quantized', q } })).toThrow(
+      /q.shape must equal the layer shape \[4,2\], got \[4,4\]/,
+    );
+    expect(write({ name: 'a', shape: [4, 4], encoding: { kind: 'quantized', q, mask: new Uint8Array(16) } })).toThrow(
+      /a mask needs indexBits/,
+    );
+    expect(
+      write({ name: 'a', shape: [4, 4], encoding: { kind: 'quantized', q, mask: new Uint8Array(16), indexBits: 17 } }),
+    ).toThrow(/indexBits must be an integer in \[1, 16\]/);
     const bad: QuantizedTensor = { ...q, codes: q.codes.slice() };
     bad.codes[3] = 32;
-    expect(write({ name: 'a', shape: [4, 4], encoding: { kind: 'quantized', q: bad } })).toThrow(/q.codes\[3\] = 32 is not below levels = 32/);
+    expect(write({ name: 'a', shape: [4, 4], encoding: { kind: 'quantized', q: bad } })).toThrow(
+      /q.codes\[3\] = 32 is not below levels = 32/,
+    );
     const f = { name: 'x', shape: [1], encoding: { kind: 'float32' as const, values: new Float32Array(1) } };
     expect(() => writeArtifact(null, [f, f])).toThrow(/"x" appears twice/);
     expect(() => writeArtifact({ n: 1n }, [f])).toThrow(/model must be JSON-serialisable/);
@@ -144,7 +185,13 @@ describe('readArtifact on bad files', () => {
   };
 
   it('errors are ArtifactErrors (ConfigErrors: exit code 2)', () => {
-    const e = (() => { try { readArtifact(new Uint8Array(3)); } catch (err) { return err; } })();
+    const e = (() => {
+      try {
+        readArtifact(new Uint8Array(3));
+      } catch (err) {
+        return err;
+      }
+    })();
     expect(e).toBeInstanceOf(ArtifactError);
     expect(e).toBeInstanceOf(ConfigError);
   });
@@ -152,17 +199,63 @@ describe('readArtifact on bad files', () => {
   it('names what was expected and what was found', () => {
     const cases: [Uint8Array, RegExp][] = [
       [new Uint8Array(3), /expected at least 10 bytes .* found 3/],
-      [Uint8Array.from([...new TextEncoder().encode('PK\x03\x04'), ...good.bytes.subarray(4)]), /expected magic "SQZ1" at byte 0, found "PK\\x03\\x04"/],
-      [(() => { const b = good.bytes.slice(); b[4] = 9; return b; })(), /expected format version 1 or 2, found 9/],
+      [
+        Uint8Array.from([...new TextEncoder().encode('PK\x03\x04'), ...good.bytes.subarray(4)]),
+        /expected magic "SQZ1" at byte 0, found "PK\\x03\\x04"/,
+      ],
+      [
+        (() => {
+          const b = good.bytes.slice();
+          b[4] = 9;
+          return b;
+        })(),
+        /expected format version 1 or 2, found 9/,
+      ],
       [good.bytes.subarray(0, 40), /expected a \d+-byte header after byte 10, but the file has only 40 bytes/],
-      [good.bytes.subarray(0, good.bytes.length - 1), /layer "b": expected its 80-byte section at bytes \[\d+, \d+\), but the file ends at byte \d+ — truncated\?/],
-      [Uint8Array.from([...good.bytes, 0]), /expected the file to end at byte \d+ after the last section, found 1 trailing bytes/],
-      [withHeader((h) => { h.layers[0].encoding = 'zip'; }), /layers\[0\]\.encoding: expected one of "float32", "sparse-float32", "quantized", found "zip"/],
-      [withHeader((h) => { h.layers[0].levels = 0; }), /layers\[0\]\.levels: expected an integer in \[1, 65536\], found 0/],
-      [withHeader((h) => { h.layers[0].parts.codes += 1; }), /expected its parts to add up to byteLength \d+, found \d+/],
-      [withHeader((h) => { h.layers[0].entries += 50; }), /layer "w" \(quantized\): huffmanDecode: expected \d+ symbols within \d+ bits, but they need \d+/],
-      [withHeader((h) => { h.layers[1].shape = [21]; }), /layer "b" \(float32\): values: expected 84 bytes, found 80/],
-      [withHeader((h) => { h.layers[0].codebook = 'params'; }), /codebook: expected one of "full", found "params"/],
+      [
+        good.bytes.subarray(0, good.bytes.length - 1),
+        /layer "b": expected its 80-byte section at bytes \[\d+, \d+\), but the file ends at byte \d+ — truncated\?/,
+      ],
+      [
+        Uint8Array.from([...good.bytes, 0]),
+        /expected the file to end at byte \d+ after the last section, found 1 trailing bytes/,
+      ],
+      [
+        withHeader((h) => {
+          h.layers[0].encoding = 'zip';
+        }),
+        /layers\[0\]\.encoding: expected one of "float32", "sparse-float32", "quantized", found "zip"/,
+      ],
+      [
+        withHeader((h) => {
+          h.layers[0].levels = 0;
+        }),
+        /layers\[0\]\.levels: expected an integer in \[1, 65536\], found 0/,
+      ],
+      [
+        withHeader((h) => {
+          h.layers[0].parts.codes += 1;
+        }),
+        /expected its parts to add up to byteLength \d+, found \d+/,
+      ],
+      [
+        withHeader((h) => {
+          h.layers[0].entries += 50;
+        }),
+        /layer "w" \(quantized\): huffmanDecode: expected \d+ symbols within \d+ bits, but they need \d+/,
+      ],
+      [
+        withHeader((h) => {
+          h.layers[1].shape = [21];
+        }),
+        /layer "b" \(float32\): values: expected 84 bytes, found 80/,
+      ],
+      [
+        withHeader((h) => {
+          h.layers[0].codebook = 'params';
+        }),
+        /codebook: expected one of "full", found "params"/,
+      ],
     ];
     for (const [bytes, message] of cases) expect(() => readArtifact(bytes), String(message)).toThrow(message);
     const badJson = good.bytes.slice();

@@ -22,8 +22,14 @@ import { ConfigError, type WeightTensor } from '@squash/core';
 import { QUANT_SCHEMES } from '../quantized_tensor.js';
 import { PARAMS_SCHEMES } from './codebook.js';
 import {
-  type ArtifactLayer, type EncodingKind, type LayerBytes, type SectionMeta,
-  decodeSection, encodeSection, MAX_INDEX_BITS, PART_ORDER,
+  type ArtifactLayer,
+  type EncodingKind,
+  type LayerBytes,
+  type SectionMeta,
+  decodeSection,
+  encodeSection,
+  MAX_INDEX_BITS,
+  PART_ORDER,
 } from './sections.js';
 
 export type { ArtifactLayer, LayerBytes, LayerEncoding } from './sections.js';
@@ -48,11 +54,16 @@ function checkShape(what: string, shape: unknown): number[] {
   return shape;
 }
 
-export function writeArtifact(model: unknown, layers: ArtifactLayer[]): { bytes: Uint8Array; layers: LayerBytes[]; headerBytes: number } {
+export function writeArtifact(
+  model: unknown,
+  layers: ArtifactLayer[],
+): { bytes: Uint8Array; layers: LayerBytes[]; headerBytes: number } {
   const names = new Set<string>();
   const sections = layers.map((layer) => {
-    if (typeof layer.name !== 'string') throw new TypeError(`writeArtifact: layer names must be strings, got ${typeof layer.name}`);
-    if (names.has(layer.name)) throw new RangeError(`writeArtifact: layer names must be unique, "${layer.name}" appears twice`);
+    if (typeof layer.name !== 'string')
+      throw new TypeError(`writeArtifact: layer names must be strings, got ${typeof layer.name}`);
+    if (names.has(layer.name))
+      throw new RangeError(`writeArtifact: layer names must be unique, "${layer.name}" appears twice`);
     names.add(layer.name);
     checkShape(`layer "${layer.name}"`, layer.shape);
     return encodeSection(layer);
@@ -61,7 +72,11 @@ export function writeArtifact(model: unknown, layers: ArtifactLayer[]): { bytes:
   const entries = sections.map(({ meta, parts }, i) => {
     const byteLength = parts.reduce((a, [, p]) => a + p.length, 0);
     const entry = {
-      name: layers[i].name, shape: layers[i].shape, ...meta, byteOffset: offset, byteLength,
+      name: layers[i].name,
+      shape: layers[i].shape,
+      ...meta,
+      byteOffset: offset,
+      byteLength,
       parts: Object.fromEntries(parts.map(([name, p]) => [name, p.length])) as Record<string, number>,
     };
     offset += byteLength;
@@ -98,30 +113,41 @@ export function writeArtifact(model: unknown, layers: ArtifactLayer[]): { bytes:
 // ---------------------------------------------------------------- reading
 
 const printable = (b: Uint8Array): string =>
-  Array.from(b, (c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`)).join('');
+  Array.from(b, (c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`)).join(
+    '',
+  );
 
 function expectInt(v: unknown, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ArtifactError(`artifact header: ${what}: expected an integer in [${min}, ${max}], found ${JSON.stringify(v)}`);
+    throw new ArtifactError(
+      `artifact header: ${what}: expected an integer in [${min}, ${max}], found ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }
 
 function expectOneOf<T>(v: unknown, what: string, options: readonly T[]): T {
   if (!options.includes(v as T)) {
-    throw new ArtifactError(`artifact header: ${what}: expected one of ${options.map((o) => JSON.stringify(o)).join(', ')}, found ${JSON.stringify(v)}`);
+    throw new ArtifactError(
+      `artifact header: ${what}: expected one of ${options.map((o) => JSON.stringify(o)).join(', ')}, found ${JSON.stringify(v)}`,
+    );
   }
   return v as T;
 }
 
 /** Validates one header entry's metadata, so decodeSection can trust its types and ranges. */
 function parseMeta(e: Record<string, unknown>, where: string, rank: number): SectionMeta {
-  const encoding = expectOneOf<EncodingKind>(e.encoding, `${where}.encoding`, ['float32', 'sparse-float32', 'quantized']);
+  const encoding = expectOneOf<EncodingKind>(e.encoding, `${where}.encoding`, [
+    'float32',
+    'sparse-float32',
+    'quantized',
+  ]);
   if (encoding === 'float32') return { encoding };
   const huffman = expectOneOf(e.huffman, `${where}.huffman`, [true, false]);
   if (encoding === 'sparse-float32') {
     return {
-      encoding, huffman,
+      encoding,
+      huffman,
       indexBits: expectInt(e.indexBits, `${where}.indexBits`, 1, MAX_INDEX_BITS),
       entries: expectInt(e.entries, `${where}.entries`, 0),
     };
@@ -129,11 +155,17 @@ function parseMeta(e: Record<string, unknown>, where: string, rank: number): Sec
   const sparse = e.indexBits !== null;
   const scheme = expectOneOf(e.scheme, `${where}.scheme`, QUANT_SCHEMES);
   return {
-    encoding, huffman, scheme,
+    encoding,
+    huffman,
+    scheme,
     bits: expectInt(e.bits, `${where}.bits`, 0, 16),
     levels: expectInt(e.levels, `${where}.levels`, 1, 65536),
     channelAxis: e.channelAxis === null ? null : expectInt(e.channelAxis, `${where}.channelAxis`, 0, rank - 1),
-    codebook: expectOneOf(e.codebook, `${where}.codebook`, PARAMS_SCHEMES.includes(scheme) ? ['params', 'full'] as const : ['full'] as const),
+    codebook: expectOneOf(
+      e.codebook,
+      `${where}.codebook`,
+      PARAMS_SCHEMES.includes(scheme) ? (['params', 'full'] as const) : (['full'] as const),
+    ),
     indexBits: sparse ? expectInt(e.indexBits, `${where}.indexBits`, 1, MAX_INDEX_BITS) : null,
     entries: sparse ? expectInt(e.entries, `${where}.entries`, 0) : null,
   };
@@ -141,11 +173,15 @@ function parseMeta(e: Record<string, unknown>, where: string, rank: number): Sec
 
 function parseHeader(bytes: Uint8Array): { model: unknown; layers: Record<string, unknown>[]; dataStart: number } {
   if (bytes.length < PREAMBLE) {
-    throw new ArtifactError(`artifact: expected at least ${PREAMBLE} bytes (magic, version, header length), found ${bytes.length}`);
+    throw new ArtifactError(
+      `artifact: expected at least ${PREAMBLE} bytes (magic, version, header length), found ${bytes.length}`,
+    );
   }
   const magic = bytes.subarray(0, 4);
   if (printable(magic) !== ARTIFACT_MAGIC) {
-    throw new ArtifactError(`artifact: expected magic "${ARTIFACT_MAGIC}" at byte 0, found "${printable(magic)}" — not a Squash artifact`);
+    throw new ArtifactError(
+      `artifact: expected magic "${ARTIFACT_MAGIC}" at byte 0, found "${printable(magic)}" — not a Squash artifact`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(4, true);
@@ -154,17 +190,27 @@ function parseHeader(bytes: Uint8Array): { model: unknown; layers: Record<string
   }
   const length = view.getUint32(6, true);
   if (PREAMBLE + length > bytes.length) {
-    throw new ArtifactError(`artifact: expected a ${length}-byte header after byte ${PREAMBLE}, but the file has only ${bytes.length} bytes — truncated?`);
+    throw new ArtifactError(
+      `artifact: expected a ${length}-byte header after byte ${PREAMBLE}, but the file has only ${bytes.length} bytes — truncated?`,
+    );
   }
   let header: unknown;
   try {
     const raw = bytes.subarray(PREAMBLE, PREAMBLE + length);
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(version === 1 ? raw : inflateRawSync(raw)));
   } catch (e) {
-    throw new ArtifactError(`artifact: expected a ${version === 1 ? '' : 'DEFLATEd '}UTF-8 JSON header, found invalid data (${(e as Error).message})`, { cause: e });
+    throw new ArtifactError(
+      `artifact: expected a ${version === 1 ? '' : 'DEFLATEd '}UTF-8 JSON header, found invalid data (${(e as Error).message})`,
+      { cause: e },
+    );
   }
   const h = header as { model?: unknown; layers?: unknown };
-  if (typeof h !== 'object' || h === null || !Array.isArray(h.layers) || !h.layers.every((l) => typeof l === 'object' && l !== null)) {
+  if (
+    typeof h !== 'object' ||
+    h === null ||
+    !Array.isArray(h.layers) ||
+    !h.layers.every((l) => typeof l === 'object' && l !== null)
+  ) {
     throw new ArtifactError('artifact header: expected an object with a "layers" array of objects');
   }
   return { model: h.model ?? null, layers: h.layers as Record<string, unknown>[], dataStart: PREAMBLE + length };
@@ -177,7 +223,8 @@ export function readArtifact(bytes: Uint8Array): { model: unknown; tensors: Weig
   let dataEnd = dataStart;
   layers.forEach((e, i) => {
     const where = `layers[${i}]`;
-    if (typeof e.name !== 'string') throw new ArtifactError(`artifact header: ${where}.name: expected a string, found ${JSON.stringify(e.name)}`);
+    if (typeof e.name !== 'string')
+      throw new ArtifactError(`artifact header: ${where}.name: expected a string, found ${JSON.stringify(e.name)}`);
     const name = e.name;
     let shape: number[];
     try {
@@ -186,7 +233,8 @@ export function readArtifact(bytes: Uint8Array): { model: unknown; tensors: Weig
       throw new ArtifactError(`artifact header: ${(err as Error).message}`);
     }
     const n = shape.reduce((a, b) => a * b, 1);
-    if (n > MAX_ELEMENTS) throw new ArtifactError(`artifact header: ${where}.shape: expected at most ${MAX_ELEMENTS} elements, found ${n}`);
+    if (n > MAX_ELEMENTS)
+      throw new ArtifactError(`artifact header: ${where}.shape: expected at most ${MAX_ELEMENTS} elements, found ${n}`);
     const meta = parseMeta(e, where, shape.length);
     const offset = expectInt(e.byteOffset, `${where}.byteOffset`, 0);
     const length = expectInt(e.byteLength, `${where}.byteLength`, 0);
@@ -209,17 +257,23 @@ export function readArtifact(bytes: Uint8Array): { model: unknown; tensors: Weig
       at += size;
     }
     if (at !== start + length) {
-      throw new ArtifactError(`artifact header: ${where}: expected its parts to add up to byteLength ${length}, found ${at - start}`);
+      throw new ArtifactError(
+        `artifact header: ${where}: expected its parts to add up to byteLength ${length}, found ${at - start}`,
+      );
     }
     try {
       tensors.push({ name, shape, values: decodeSection(meta, shape, parts) });
     } catch (err) {
-      throw new ArtifactError(`artifact: layer "${name}" (${meta.encoding}): ${(err as Error).message}`, { cause: err });
+      throw new ArtifactError(`artifact: layer "${name}" (${meta.encoding}): ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     sizes.push({ name, section: length, parts: partSizes });
   });
   if (dataEnd !== bytes.length) {
-    throw new ArtifactError(`artifact: expected the file to end at byte ${dataEnd} after the last section, found ${bytes.length - dataEnd} trailing bytes`);
+    throw new ArtifactError(
+      `artifact: expected the file to end at byte ${dataEnd} after the last section, found ${bytes.length - dataEnd} trailing bytes`,
+    );
   }
   return { model, tensors, layers: sizes };
 }

@@ -29,7 +29,9 @@ describe('artifact × real quantizers', () => {
             layers.push({
               name: `${channelAxis}/${pruned}/${huffman}`,
               shape,
-              encoding: pruned ? { kind: 'quantized', q, mask, indexBits: 4, huffman } : { kind: 'quantized', q, huffman },
+              encoding: pruned
+                ? { kind: 'quantized', q, mask, indexBits: 4, huffman }
+                : { kind: 'quantized', q, huffman },
             });
             expected.push(dequantize(q));
           }

@@ -63,7 +63,9 @@ describe('BitWriter / BitReader', () => {
         expect(r.position).toBe(bitLength);
       }
     }
-    expect(() => new BitReader(new Uint8Array(2)).readMany(5, 4)).toThrow(/expected 4 values of 5 bits at bit 0, but the stream has only 16 bits/);
+    expect(() => new BitReader(new Uint8Array(2)).readMany(5, 4)).toThrow(
+      /expected 4 values of 5 bits at bit 0, but the stream has only 16 bits/,
+    );
   });
 
   it('writeSymbols equals one write per symbol, codes longer than 24 bits included', () => {

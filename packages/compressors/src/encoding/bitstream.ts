@@ -18,7 +18,12 @@ function checkWidth(fn: string, nBits: number): void {
  * buffer must have room. Returns the new byte length.
  */
 function packSymbols(
-  buf: Uint8Array, n: number, state: Int32Array, symbols: ArrayLike<number>, codes: Uint32Array, lengths: Uint8Array,
+  buf: Uint8Array,
+  n: number,
+  state: Int32Array,
+  symbols: ArrayLike<number>,
+  codes: Uint32Array,
+  lengths: Uint8Array,
 ): number {
   let acc = state[0];
   let bits = state[1];
@@ -173,7 +178,7 @@ export class BitReader {
     let need = nBits;
     while (need > 0) {
       const avail = 8 - (pos & 7);
-      const take = avail < need ? avail : need;
+      const take = Math.min(avail, need);
       const bits = (bytes[pos >>> 3] >>> (avail - take)) & ((1 << take) - 1);
       // Multiply rather than shift: a 32-bit result would turn negative under `<<`.
       out = out * (1 << take) + bits;
@@ -187,7 +192,8 @@ export class BitReader {
   /** `count` values of `nBits` each (≤ 17 for the fast path), as by `count` calls of `read`. */
   readMany(nBits: number, count: number): Uint32Array {
     checkWidth('BitReader.readMany', nBits);
-    if (!Number.isInteger(count) || count < 0) throw new RangeError(`BitReader.readMany: count must be an integer ≥ 0, got ${count}`);
+    if (!Number.isInteger(count) || count < 0)
+      throw new RangeError(`BitReader.readMany: count must be an integer ≥ 0, got ${count}`);
     if (this.pos + nBits * count > this.bitLength) {
       throw new RangeError(
         `BitReader: expected ${count} values of ${nBits} bits at bit ${this.pos}, but the stream has only ${this.remaining} bits`,
@@ -226,7 +232,7 @@ function unpackFixed(bytes: Uint8Array, cursor: Float64Array, nBits: number, out
   let i = 0;
   while (i < out.length && pos < fastEnd) {
     const at = pos >>> 3;
-    out[i++] = ((((bytes[at] << 16) | (bytes[at + 1] << 8) | bytes[at + 2]) >>> (shift - (pos & 7))) & mask);
+    out[i++] = (((bytes[at] << 16) | (bytes[at + 1] << 8) | bytes[at + 2]) >>> (shift - (pos & 7))) & mask;
     pos += nBits;
   }
   cursor[0] = pos;

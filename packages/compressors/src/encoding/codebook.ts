@@ -19,7 +19,13 @@ import type { QuantScheme, QuantizedTensor } from '../quantized_tensor.js';
 export type CodebookStorage = 'params' | 'full';
 
 /** The schemes whose codebook may be stored as params, and how many floats per channel. */
-const PARAMS_PER_CHANNEL: Partial<Record<QuantScheme, number>> = { symmetric: 1, pow2: 1, asymmetric: 2, binary: 1, ternary: 1 };
+const PARAMS_PER_CHANNEL: Partial<Record<QuantScheme, number>> = {
+  symmetric: 1,
+  pow2: 1,
+  asymmetric: 2,
+  binary: 1,
+  ternary: 1,
+};
 export const PARAMS_SCHEMES = Object.keys(PARAMS_PER_CHANNEL) as QuantScheme[];
 
 export function floatsPerChannel(storage: CodebookStorage, scheme: QuantScheme, levels: number): number {
@@ -29,15 +35,24 @@ export function floatsPerChannel(storage: CodebookStorage, scheme: QuantScheme, 
 /** Multiplier of the channel's first param for symbol k (before rounding). */
 function level(scheme: QuantScheme, levels: number, p: Float32Array, off: number, k: number): number {
   switch (scheme) {
-    case 'asymmetric': return (k - p[off + 1]) * p[off];
-    case 'binary': return (levels === 2 ? 2 * k - 1 : k - 1) * p[off];
-    case 'ternary': return (k - 1) * p[off];
-    default: return (k - (levels - 1) / 2) * p[off];
+    case 'asymmetric':
+      return (k - p[off + 1]) * p[off];
+    case 'binary':
+      return (levels === 2 ? 2 * k - 1 : k - 1) * p[off];
+    case 'ternary':
+      return (k - 1) * p[off];
+    default:
+      return (k - (levels - 1) / 2) * p[off];
   }
 }
 
 /** The codebook (channels × levels) defined by `params`, or null if the scheme is not derivable. */
-export function deriveCodebook(scheme: QuantScheme, levels: number, params: Float32Array, channels: number): Float32Array | null {
+export function deriveCodebook(
+  scheme: QuantScheme,
+  levels: number,
+  params: Float32Array,
+  channels: number,
+): Float32Array | null {
   const per = PARAMS_PER_CHANNEL[scheme];
   if (per === undefined || params.length !== per * channels) return null;
   const out = new Float32Array(channels * levels);
@@ -56,7 +71,10 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
 }
 
 /** What to store for `q`'s codebook: its params if they reproduce it bit-exactly, else the codebook. */
-export function codebookToStore(q: QuantizedTensor, channels: number): { storage: CodebookStorage; floats: Float32Array } {
+export function codebookToStore(
+  q: QuantizedTensor,
+  channels: number,
+): { storage: CodebookStorage; floats: Float32Array } {
   const derived = deriveCodebook(q.scheme, q.levels, q.params, channels);
   if (derived !== null && sameBits(derived, q.codebook)) return { storage: 'params', floats: q.params };
   return { storage: 'full', floats: q.codebook };

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { createRng, type Rng } from '@squash/core';
 import { BitReader, BitWriter } from './bitstream.js';
 import {
-  canonicalCodes, huffmanCodeLengths, huffmanDecode, huffmanEncode, readCodeLengths, writeCodeLengths,
+  canonicalCodes,
+  huffmanCodeLengths,
+  huffmanDecode,
+  huffmanEncode,
+  readCodeLengths,
+  writeCodeLengths,
 } from './huffman.js';
 
 const kraft = (lengths: Uint8Array): number => Array.from(lengths).reduce((a, l) => a + (l > 0 ? 2 ** -l : 0), 0);
@@ -50,12 +55,16 @@ describe('huffmanCodeLengths / canonicalCodes', () => {
     for (let t = 0; t < 60; t++) {
       const freqs = randomFreqs(rng, 2 + rng.int(60));
       const lengths = huffmanCodeLengths(freqs, 32);
-      const present = freqs.map((f, s) => [f, s]).filter(([f]) => f > 0).map(([, s]) => s);
+      const present = freqs
+        .map((f, s) => [f, s])
+        .filter(([f]) => f > 0)
+        .map(([, s]) => s);
       if (present.length < 2) continue;
       expect(kraft(lengths)).toBe(1); // a Huffman tree is full
       const codes = canonicalCodes(lengths);
       const strings = present.map((s) => bitString(codes[s], lengths[s]));
-      for (const a of strings) for (const b of strings) if (a !== b) expect(b.startsWith(a), `${a} prefixes ${b}`).toBe(false);
+      for (const a of strings)
+        for (const b of strings) if (a !== b) expect(b.startsWith(a), `${a} prefixes ${b}`).toBe(false);
       expect(new Set(strings).size).toBe(strings.length);
       const total = freqs.reduce((a, b) => a + b, 0);
       const entropy = -freqs.reduce((a, f) => a + (f > 0 ? (f / total) * Math.log2(f / total) : 0), 0);
@@ -162,9 +171,13 @@ describe('huffmanEncode / huffmanDecode', () => {
     const lengths = huffmanCodeLengths([5, 5, 0]);
     expect(() => huffmanEncode([0, 2], lengths, new BitWriter())).toThrow(/symbol 2 at index 1 has no code/);
     expect(() => huffmanEncode([3], lengths, new BitWriter())).toThrow(/symbol 3 at index 0 has no code/);
-    expect(() => huffmanDecode(new BitReader(new Uint8Array([0]), 3), lengths, 4)).toThrow(/within 3 bits, but they need 4/);
+    expect(() => huffmanDecode(new BitReader(new Uint8Array([0]), 3), lengths, 4)).toThrow(
+      /within 3 bits, but they need 4/,
+    );
     // The single-symbol code is "0": a 1 bit matches nothing.
-    expect(() => huffmanDecode(new BitReader(new Uint8Array([0x40])), new Uint8Array([1]), 3)).toThrow(/no code matches the bits at position 1/);
+    expect(() => huffmanDecode(new BitReader(new Uint8Array([0x40])), new Uint8Array([1]), 3)).toThrow(
+      /no code matches the bits at position 1/,
+    );
     expect(() => huffmanDecode(new BitReader(new Uint8Array(1)), new Uint8Array(3), 1)).toThrow(/code table is empty/);
   });
 });
@@ -182,7 +195,9 @@ describe('writeCodeLengths / readCodeLengths', () => {
       expect(r.remaining).toBe(0);
     }
     // Size: 32 bits of alphabet size, then per run 6 bits of length + an Elias gamma run length.
-    const lengths = new Uint8Array([5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4]);
+    const lengths = new Uint8Array([
+      5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4,
+    ]);
     const w = new BitWriter();
     writeCodeLengths(lengths, w);
     expect(w.finish().bitLength).toBe(32 + (6 + 7) + (6 + 5) + (6 + 9) + (6 + 1));
@@ -193,6 +208,8 @@ describe('writeCodeLengths / readCodeLengths', () => {
     w.write(2, 32); // 2 symbols
     w.write(3, 6); // length 3
     w.write(0b011, 3); // run of 3 (gamma)
-    expect(() => readCodeLengths(new BitReader(w.finish().bytes))).toThrow(/run of 3 at symbol 0 overruns the alphabet of 2/);
+    expect(() => readCodeLengths(new BitReader(w.finish().bytes))).toThrow(
+      /run of 3 at symbol 0 overruns the alphabet of 2/,
+    );
   });
 });

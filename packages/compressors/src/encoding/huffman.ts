@@ -10,7 +10,7 @@
  * `maxLength` do we run package-merge (Larmore & Hirschberg 1990), which finds the optimal
  * lengths under that limit. The limit keeps decoding tables small and codes within 32 bits.
  */
-import { BitReader, BitWriter } from './bitstream.js';
+import type { BitReader, BitWriter } from './bitstream.js';
 
 /** Longest code a table may hold: codes are stored in a Uint32Array and written ≤ 32 bits at a time. */
 export const MAX_CODE_LENGTH = 32;
@@ -24,7 +24,9 @@ const MAX_ALPHABET = 1 << 24;
  */
 export function huffmanCodeLengths(freqs: ArrayLike<number>, maxLength = 24): Uint8Array {
   if (!Number.isInteger(maxLength) || maxLength < 1 || maxLength > MAX_CODE_LENGTH) {
-    throw new RangeError(`huffmanCodeLengths: maxLength must be an integer in [1, ${MAX_CODE_LENGTH}], got ${maxLength}`);
+    throw new RangeError(
+      `huffmanCodeLengths: maxLength must be an integer in [1, ${MAX_CODE_LENGTH}], got ${maxLength}`,
+    );
   }
   if (freqs.length > MAX_ALPHABET) {
     throw new RangeError(`huffmanCodeLengths: alphabet must have at most 2^24 symbols, got ${freqs.length}`);
@@ -139,7 +141,8 @@ function canonicalStarts(fn: string, lengths: Uint8Array): { count: Float64Array
   let max = 0;
   for (let s = 0; s < lengths.length; s++) {
     const len = lengths[s];
-    if (len > MAX_CODE_LENGTH) throw new RangeError(`${fn}: code lengths must be ≤ ${MAX_CODE_LENGTH}, got ${len} for symbol ${s}`);
+    if (len > MAX_CODE_LENGTH)
+      throw new RangeError(`${fn}: code lengths must be ≤ ${MAX_CODE_LENGTH}, got ${len} for symbol ${s}`);
     count[len]++;
     if (len > max) max = len;
   }
@@ -181,7 +184,9 @@ export function huffmanEncode(symbols: ArrayLike<number>, lengths: Uint8Array, w
   const codes = canonicalCodes(lengths);
   const bad = firstUncoded(symbols, lengths);
   if (bad >= 0) {
-    throw new RangeError(`huffmanEncode: symbol ${symbols[bad]} at index ${bad} has no code (alphabet of ${lengths.length})`);
+    throw new RangeError(
+      `huffmanEncode: symbol ${symbols[bad]} at index ${bad} has no code (alphabet of ${lengths.length})`,
+    );
   }
   w.writeSymbols(symbols, codes, lengths);
 }
@@ -248,7 +253,14 @@ function slowSymbol(d: Decoder, bytes: Uint8Array, end: number, pos: number): nu
  * Deliberately only typed arrays and numbers: V8 (Node 20) kept deoptimizing the loop when it sat
  * next to property accesses on the reader ("insufficient type feedback" after every GC).
  */
-function decodeFast(table: Int32Array, k: number, bytes: Uint8Array, out: Uint32Array, i: number, cursor: Float64Array): number {
+function decodeFast(
+  table: Int32Array,
+  k: number,
+  bytes: Uint8Array,
+  out: Uint32Array,
+  i: number,
+  cursor: Float64Array,
+): number {
   const mask = (1 << k) - 1;
   const shift = 24 - k;
   const fastEnd = (bytes.length - 2) * 8;
@@ -273,8 +285,10 @@ function decodeFast(table: Int32Array, k: number, bytes: Uint8Array, out: Uint32
  * final check rejects a stream that would need them.
  */
 export function huffmanDecode(r: BitReader, lengths: Uint8Array, count: number): Uint32Array {
-  if (!Number.isInteger(count) || count < 0) throw new RangeError(`huffmanDecode: count must be an integer ≥ 0, got ${count}`);
-  if (r.bytes.length >= 2 ** 29) throw new RangeError(`huffmanDecode: streams must be < 512 MiB, got ${r.bytes.length} bytes`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new RangeError(`huffmanDecode: count must be an integer ≥ 0, got ${count}`);
+  if (r.bytes.length >= 2 ** 29)
+    throw new RangeError(`huffmanDecode: streams must be < 512 MiB, got ${r.bytes.length} bytes`);
   const out = new Uint32Array(count);
   if (count === 0) return out;
   const d = buildDecoder(lengths);
@@ -288,13 +302,18 @@ export function huffmanDecode(r: BitReader, lengths: Uint8Array, count: number):
     i = decodeFast(d.table, d.k, bytes, out, i, cursor);
     if (i === count) break;
     const s = slowSymbol(d, bytes, end, cursor[0]);
-    if (s < 0) throw new RangeError(`huffmanDecode: no code matches the bits at position ${cursor[0]} (symbol ${i} of ${count})`);
+    if (s < 0)
+      throw new RangeError(
+        `huffmanDecode: no code matches the bits at position ${cursor[0]} (symbol ${i} of ${count})`,
+      );
     out[i++] = s % 2 ** 24;
     cursor[0] += Math.floor(s / 2 ** 24);
   }
   const pos = cursor[0];
   if (pos > end) {
-    throw new RangeError(`huffmanDecode: expected ${count} symbols within ${end - start} bits, but they need ${pos - start}`);
+    throw new RangeError(
+      `huffmanDecode: expected ${count} symbols within ${end - start} bits, but they need ${pos - start}`,
+    );
   }
   r.position = pos;
   return out;
@@ -314,7 +333,8 @@ export function writeCodeLengths(lengths: Uint8Array, w: BitWriter): void {
   let i = 0;
   while (i < lengths.length) {
     const v = lengths[i];
-    if (v > MAX_CODE_LENGTH) throw new RangeError(`writeCodeLengths: code lengths must be ≤ ${MAX_CODE_LENGTH}, got ${v} for symbol ${i}`);
+    if (v > MAX_CODE_LENGTH)
+      throw new RangeError(`writeCodeLengths: code lengths must be ≤ ${MAX_CODE_LENGTH}, got ${v} for symbol ${i}`);
     let run = 1;
     while (i + run < lengths.length && lengths[i + run] === v) run++;
     w.write(v, LENGTH_BITS);
@@ -325,14 +345,17 @@ export function writeCodeLengths(lengths: Uint8Array, w: BitWriter): void {
 
 export function readCodeLengths(r: BitReader): Uint8Array {
   const size = r.read(32);
-  if (size > MAX_ALPHABET) throw new RangeError(`readCodeLengths: expected an alphabet of at most 2^24 symbols, found ${size}`);
+  if (size > MAX_ALPHABET)
+    throw new RangeError(`readCodeLengths: expected an alphabet of at most 2^24 symbols, found ${size}`);
   const lengths = new Uint8Array(size);
   let i = 0;
   while (i < size) {
     const v = r.read(LENGTH_BITS);
-    if (v > MAX_CODE_LENGTH) throw new RangeError(`readCodeLengths: expected a code length ≤ ${MAX_CODE_LENGTH}, found ${v} at symbol ${i}`);
+    if (v > MAX_CODE_LENGTH)
+      throw new RangeError(`readCodeLengths: expected a code length ≤ ${MAX_CODE_LENGTH}, found ${v} at symbol ${i}`);
     const run = readGamma(r);
-    if (i + run > size) throw new RangeError(`readCodeLengths: a run of ${run} at symbol ${i} overruns the alphabet of ${size}`);
+    if (i + run > size)
+      throw new RangeError(`readCodeLengths: a run of ${run} at symbol ${i} overruns the alphabet of ${size}`);
     lengths.fill(v, i, i + run);
     i += run;
   }
@@ -349,7 +372,10 @@ function writeGamma(x: number, w: BitWriter): void {
 function readGamma(r: BitReader): number {
   let zeros = 0;
   while (r.readBit() === 0) {
-    if (++zeros > 31) throw new RangeError(`readCodeLengths: expected an Elias gamma run length, found 32 zero bits at bit ${r.position}`);
+    if (++zeros > 31)
+      throw new RangeError(
+        `readCodeLengths: expected an Elias gamma run length, found 32 zero bits at bit ${r.position}`,
+      );
   }
   return zeros === 0 ? 1 : 2 ** zeros + r.read(zeros);
 }

@@ -50,9 +50,9 @@ export type SectionMeta =
     };
 
 export const PART_ORDER: Record<EncodingKind, readonly string[]> = {
-  'float32': ['values'],
+  float32: ['values'],
   'sparse-float32': ['tables', 'indices', 'values'],
-  'quantized': ['codebook', 'tables', 'indices', 'codes'],
+  quantized: ['codebook', 'tables', 'indices', 'codes'],
 };
 
 /** Indices and Huffman alphabets stay ≤ 2^16 symbols; Deep Compression uses 4–8 bits. */
@@ -119,7 +119,10 @@ function histogram(symbols: ArrayLike<number>, alphabet: number): Float64Array {
 }
 
 /** Huffman-codes each stream with its own table; all tables go into one `tables` part. */
-function huffmanParts(streams: { symbols: ArrayLike<number>; alphabet: number }[]): { tables: Uint8Array; coded: Uint8Array[] } {
+function huffmanParts(streams: { symbols: ArrayLike<number>; alphabet: number }[]): {
+  tables: Uint8Array;
+  coded: Uint8Array[];
+} {
   const tables = new BitWriter(64);
   const coded = streams.map(({ symbols, alphabet }) => {
     const lengths = huffmanCodeLengths(histogram(symbols, alphabet), MAX_CODE_BITS);
@@ -145,7 +148,8 @@ function decodeHuffmanPart(what: string, bytes: Uint8Array, lengths: Uint8Array,
 // ---------------------------------------------------------------- encode
 
 function checkMask(what: string, mask: Uint8Array, n: number, indexBits: number | undefined): number {
-  if (mask.length !== n) throw new RangeError(`${what}: mask must have ${n} entries (the shape's size), got ${mask.length}`);
+  if (mask.length !== n)
+    throw new RangeError(`${what}: mask must have ${n} entries (the shape's size), got ${mask.length}`);
   if (indexBits === undefined) throw new RangeError(`${what}: a mask needs indexBits`);
   checkIndexBits(what, indexBits, MAX_INDEX_BITS);
   return indexBits;
@@ -160,7 +164,9 @@ function checkQuantized(what: string, q: QuantizedTensor, shape: number[], n: nu
   }
   const minBits = Math.ceil(Math.log2(q.levels));
   if (!Number.isInteger(q.bits) || q.bits < minBits || q.bits > 16) {
-    throw new RangeError(`${what}: q.bits must be an integer in [${minBits}, 16] for ${q.levels} levels, got ${q.bits}`);
+    throw new RangeError(
+      `${what}: q.bits must be an integer in [${minBits}, 16] for ${q.levels} levels, got ${q.bits}`,
+    );
   }
   if (q.codes.length !== n) throw new RangeError(`${what}: q.codes must have ${n} entries, got ${q.codes.length}`);
   let axis = q.channelAxis;
@@ -172,7 +178,9 @@ function checkQuantized(what: string, q: QuantizedTensor, shape: number[], n: nu
   }
   const ch = channelsOf(shape, axis);
   if (q.codebook.length !== ch.count * q.levels) {
-    throw new RangeError(`${what}: q.codebook must have ${ch.count} channels × ${q.levels} levels, got ${q.codebook.length} values`);
+    throw new RangeError(
+      `${what}: q.codebook must have ${ch.count} channels × ${q.levels} levels, got ${q.codebook.length} values`,
+    );
   }
   return ch;
 }
@@ -182,7 +190,8 @@ export function encodeSection(layer: ArtifactLayer): EncodedSection {
   const n = layer.shape.reduce((a, b) => a * b, 1);
   const enc = layer.encoding;
   if (enc.kind === 'float32' || enc.kind === 'sparse-float32') {
-    if (enc.values.length !== n) throw new RangeError(`${what}: values must have ${n} entries (shape [${layer.shape}]), got ${enc.values.length}`);
+    if (enc.values.length !== n)
+      throw new RangeError(`${what}: values must have ${n} entries (shape [${layer.shape}]), got ${enc.values.length}`);
   }
   if (enc.kind === 'float32') return { meta: { encoding: 'float32' }, parts: [['values', float32Bytes(enc.values)]] };
 
@@ -202,7 +211,8 @@ export function encodeSection(layer: ArtifactLayer): EncodedSection {
   const q = enc.q;
   const ch = checkQuantized(what, q, layer.shape, n);
   for (let i = 0; i < n; i++) {
-    if (q.codes[i] >= q.levels) throw new RangeError(`${what}: q.codes[${i}] = ${q.codes[i]} is not below levels = ${q.levels}`);
+    if (q.codes[i] >= q.levels)
+      throw new RangeError(`${what}: q.codes[${i}] = ${q.codes[i]} is not below levels = ${q.levels}`);
   }
   const axis = q.channelAxis === null ? null : (q.channelAxis + layer.shape.length) % layer.shape.length;
   const { storage, floats } = codebookToStore(q, ch.count);
@@ -224,19 +234,29 @@ export function encodeSection(layer: ArtifactLayer): EncodedSection {
       const c = channelAt(ch, pos);
       const zero = q.zeroCodes[c];
       if (!(zero >= 0)) {
-        throw new Error(`${what}: a filler entry at position ${pos} needs channel ${c}'s code for 0, but that channel has none (zeroCode ${zero}); use more indexBits`);
+        throw new Error(
+          `${what}: a filler entry at position ${pos} needs channel ${c}'s code for 0, but that channel has none (zeroCode ${zero}); use more indexBits`,
+        );
       }
       entryCodes[e] = zero;
     }
     codes = entryCodes;
   }
   const meta: SectionMeta = {
-    encoding: 'quantized', scheme: q.scheme, bits: q.bits, levels: q.levels, channelAxis: axis, codebook: storage,
-    huffman, indexBits, entries: gaps === null ? null : gaps.length,
+    encoding: 'quantized',
+    scheme: q.scheme,
+    bits: q.bits,
+    levels: q.levels,
+    channelAxis: axis,
+    codebook: storage,
+    huffman,
+    indexBits,
+    entries: gaps === null ? null : gaps.length,
   };
   const parts: [string, Uint8Array][] = [['codebook', float32Bytes(floats)]];
   if (huffman) {
-    const streams: { symbols: ArrayLike<number>; alphabet: number }[] = gaps === null ? [] : [{ symbols: gaps, alphabet: 2 ** indexBits! }];
+    const streams: { symbols: ArrayLike<number>; alphabet: number }[] =
+      gaps === null ? [] : [{ symbols: gaps, alphabet: 2 ** indexBits! }];
     streams.push({ symbols: codes, alphabet: q.levels });
     const h = huffmanParts(streams);
     parts.push(['tables', h.tables]);
@@ -309,7 +329,8 @@ export function decodeSection(meta: SectionMeta, shape: number[], parts: Map<str
   if (tables !== null) expectBytes('tables', part('tables'), Math.ceil(tables.position / 8));
   for (let e = 0; e < entries; e++) {
     const code = codes[e];
-    if (code >= levels) throw new RangeError(`codes: expected codes below levels = ${levels}, found ${code} at entry ${e}`);
+    if (code >= levels)
+      throw new RangeError(`codes: expected codes below levels = ${levels}, found ${code} at entry ${e}`);
     const pos = positions === null ? e : positions[e];
     out[pos] = codebook[channelAt(ch, pos) * levels + code];
   }

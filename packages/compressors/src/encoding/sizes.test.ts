@@ -55,7 +55,11 @@ describe('bestIndexBits', () => {
     encodeSection({ ...layer, encoding: { ...layer.encoding, indexBits } }).parts.reduce((a, [, p]) => a + p.length, 0);
   const layerWith = (mask: Uint8Array, huffman: boolean) => {
     const values = Float32Array.from(mask, (m, i) => (m ? 1 + (i % 7) : 0));
-    return { name: 'w', shape: [mask.length], encoding: { kind: 'sparse-float32' as const, values, mask, indexBits: 5, huffman } };
+    return {
+      name: 'w',
+      shape: [mask.length],
+      encoding: { kind: 'sparse-float32' as const, values, mask, indexBits: 5, huffman },
+    };
   };
 
   it('picks wide indices for long gaps and narrow ones for short gaps', () => {

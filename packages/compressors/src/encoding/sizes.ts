@@ -66,10 +66,17 @@ export const INDEX_BITS_CANDIDATES = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
  * conv layers; the best width depends on the layer's gaps — a pruned input layer has runs of dead
  * pixels that 5-bit gaps bridge with many fillers — so Squash measures instead of guessing.
  */
-export function bestIndexBits(layer: { name: string; shape: number[]; encoding: Extract<LayerEncoding, { mask?: Uint8Array }> }): number {
+export function bestIndexBits(layer: {
+  name: string;
+  shape: number[];
+  encoding: Extract<LayerEncoding, { mask?: Uint8Array }>;
+}): number {
   let best = { bits: INDEX_BITS_CANDIDATES[0] as number, bytes: Infinity };
   for (const bits of INDEX_BITS_CANDIDATES) {
-    const bytes = encodeSection({ ...layer, encoding: { ...layer.encoding, indexBits: bits } }).parts.reduce((a, [, p]) => a + p.length, 0);
+    const bytes = encodeSection({ ...layer, encoding: { ...layer.encoding, indexBits: bits } }).parts.reduce(
+      (a, [, p]) => a + p.length,
+      0,
+    );
     if (bytes < best.bytes) best = { bits, bytes };
   }
   return best.bits;

@@ -9,7 +9,7 @@ function encodeAffine(v: number, scale: number, zeroPoint: number, qmax: number)
   if (y > qmax + 1) y = qmax + 1;
   else if (y < -qmax - 1) y = -qmax - 1;
   const q = roundHalfAwayInt(y) + zeroPoint;
-  return q < 0 ? 0 : q > qmax ? qmax : q;
+  return q < 0 ? 0 : Math.min(q, qmax);
 }
 
 /**
@@ -31,7 +31,7 @@ export function quantizeAsymmetric(values: Float32Array, shape: number[], opts: 
   const paramsFor = (scale: number, min: number) => {
     if (scale === 0) return [0, 0];
     const zp = roundHalfAway(-Math.min(0, min) / scale);
-    return [scale, (zp < 0 ? 0 : zp > qmax ? qmax : zp) + 0];
+    return [scale, (zp < 0 ? 0 : Math.min(zp, qmax)) + 0];
   };
   const encodeOne = (p: number[], v: number) => encodeAffine(v, p[0], p[1], qmax);
   return quantizeChannels('asymmetric', values, shape, opts, levels, (kept) => {

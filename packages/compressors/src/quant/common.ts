@@ -33,7 +33,8 @@ export function normaliseAxis(shape: readonly number[], channelAxis: number | nu
 export function layoutOf(shape: readonly number[], channelAxis: number | null, n: number, fn: string): Layout {
   let size = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new RangeError(`${fn}: shape entries must be integers >= 0, got [${shape.join(', ')}]`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new RangeError(`${fn}: shape entries must be integers >= 0, got [${shape.join(', ')}]`);
     size *= d;
   }
   if (size !== n) throw new RangeError(`${fn}: shape [${shape.join(', ')}] has ${size} elements but values has ${n}`);
@@ -53,9 +54,12 @@ export function bitsForLevels(levels: number): number {
 /** How many numbers one channel's `params` holds. */
 export function paramsPerChannel(scheme: QuantScheme, levels: number): number {
   switch (scheme) {
-    case 'asymmetric': return 2;
-    case 'kmeans': return levels;
-    default: return 1;
+    case 'asymmetric':
+      return 2;
+    case 'kmeans':
+      return levels;
+    default:
+      return 1;
   }
 }
 
@@ -64,11 +68,16 @@ function levelsValid(scheme: QuantScheme, levels: number): boolean {
   if (!Number.isInteger(levels) || levels < 2 || levels > 65536) return false;
   switch (scheme) {
     case 'symmetric':
-    case 'pow2': return levels % 2 === 1 && levels >= 3 && levels <= 65535 && Number.isInteger(Math.log2(levels + 1));
-    case 'asymmetric': return Number.isInteger(Math.log2(levels));
-    case 'binary': return levels === 2 || levels === 3;
-    case 'ternary': return levels === 3;
-    case 'kmeans': return true;
+    case 'pow2':
+      return levels % 2 === 1 && levels >= 3 && levels <= 65535 && Number.isInteger(Math.log2(levels + 1));
+    case 'asymmetric':
+      return Number.isInteger(Math.log2(levels));
+    case 'binary':
+      return levels === 2 || levels === 3;
+    case 'ternary':
+      return levels === 3;
+    case 'kmeans':
+      return true;
   }
 }
 
@@ -80,11 +89,16 @@ function levelsValid(scheme: QuantScheme, levels: number): boolean {
 export function levelValue(scheme: QuantScheme, levels: number, p: ArrayLike<number>, off: number, k: number): number {
   switch (scheme) {
     case 'symmetric':
-    case 'pow2': return Math.fround((k - (levels - 1) / 2) * p[off]) + 0;
-    case 'asymmetric': return Math.fround((k - p[off + 1]) * p[off]) + 0;
-    case 'binary': return Math.fround((levels === 2 ? 2 * k - 1 : k - 1) * p[off]) + 0;
-    case 'ternary': return Math.fround((k - 1) * p[off]) + 0;
-    case 'kmeans': return Math.fround(p[off + k]) + 0;
+    case 'pow2':
+      return Math.fround((k - (levels - 1) / 2) * p[off]) + 0;
+    case 'asymmetric':
+      return Math.fround((k - p[off + 1]) * p[off]) + 0;
+    case 'binary':
+      return Math.fround((levels === 2 ? 2 * k - 1 : k - 1) * p[off]) + 0;
+    case 'ternary':
+      return Math.fround((k - 1) * p[off]) + 0;
+    case 'kmeans':
+      return Math.fround(p[off + k]) + 0;
   }
 }
 
@@ -102,14 +116,20 @@ export function codebookFromParams(
   params: ArrayLike<number>,
   channels: number,
 ): Float32Array {
-  if (!levelsValid(scheme, levels)) throw new RangeError(`codebookFromParams: levels ${levels} is not a valid codebook size for scheme '${scheme}'`);
+  if (!levelsValid(scheme, levels))
+    throw new RangeError(`codebookFromParams: levels ${levels} is not a valid codebook size for scheme '${scheme}'`);
   if (bits !== bitsForLevels(levels)) {
-    throw new RangeError(`codebookFromParams: bits must be ceil(log2(levels)) = ${bitsForLevels(levels)} for ${levels} levels, got ${bits}`);
+    throw new RangeError(
+      `codebookFromParams: bits must be ceil(log2(levels)) = ${bitsForLevels(levels)} for ${levels} levels, got ${bits}`,
+    );
   }
-  if (!Number.isInteger(channels) || channels < 0) throw new RangeError(`codebookFromParams: channels must be an integer >= 0, got ${channels}`);
+  if (!Number.isInteger(channels) || channels < 0)
+    throw new RangeError(`codebookFromParams: channels must be an integer >= 0, got ${channels}`);
   const per = paramsPerChannel(scheme, levels);
   if (params.length !== channels * per) {
-    throw new RangeError(`codebookFromParams: params must hold ${per} value(s) per channel × ${channels} channels = ${channels * per} for scheme '${scheme}', got ${params.length}`);
+    throw new RangeError(
+      `codebookFromParams: params must hold ${per} value(s) per channel × ${channels} channels = ${channels * per} for scheme '${scheme}', got ${params.length}`,
+    );
   }
   const cb = new Float32Array(channels * levels);
   for (let c = 0; c < channels; c++) {
@@ -123,7 +143,9 @@ export function dequantize(q: QuantizedTensor): Float32Array {
   const n = q.codes.length;
   const { outer, channels, inner } = layoutOf(q.shape, q.channelAxis, n, 'dequantize');
   if (q.codebook.length !== channels * q.levels) {
-    throw new RangeError(`dequantize: codebook must hold channels × levels = ${channels * q.levels} values, got ${q.codebook.length}`);
+    throw new RangeError(
+      `dequantize: codebook must hold channels × levels = ${channels * q.levels} values, got ${q.codebook.length}`,
+    );
   }
   const { codebook, codes, levels } = q;
   const out = new Float32Array(n);

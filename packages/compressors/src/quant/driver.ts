@@ -18,7 +18,13 @@ export interface QuantizeOptions {
  * One loop per scheme rather than one call per weight: a per-weight callback is a megamorphic
  * call site once several schemes have run, and made quantization ~3× slower.
  */
-export type EncodeRun = (values: Float32Array, codes: Uint16Array, start: number, count: number, stride: number) => void;
+export type EncodeRun = (
+  values: Float32Array,
+  codes: Uint16Array,
+  start: number,
+  count: number,
+  stride: number,
+) => void;
 
 /** A scheme's decision for one channel. */
 export interface ChannelFit {
@@ -41,12 +47,19 @@ export const MAX_ABS_WEIGHT = 2 ** 126;
  * values[offsets[c] .. offsets[c + 1]). Rejects non-finite weights anywhere (one NaN would make a
  * scale or centroid meaningless, and a masked NaN is a bug upstream worth hearing about).
  */
-function groupKept(values: Float32Array, l: Layout, mask: Uint8Array | undefined, fn: string): { values: Float32Array; offsets: Int32Array } {
+function groupKept(
+  values: Float32Array,
+  l: Layout,
+  mask: Uint8Array | undefined,
+  fn: string,
+): { values: Float32Array; offsets: Int32Array } {
   const n = values.length;
   for (let i = 0; i < n; i++) {
     const a = Math.abs(values[i]);
     if (!(a <= MAX_ABS_WEIGHT)) {
-      throw new RangeError(`${fn}: ${a === a && a !== Infinity ? `weight outside ±2^126` : 'non-finite weight'} ${values[i]} at index ${i}`);
+      throw new RangeError(
+        `${fn}: ${a === a && a !== Infinity ? `weight outside ±2^126` : 'non-finite weight'} ${values[i]} at index ${i}`,
+      );
     }
   }
   const offsets = new Int32Array(l.channels + 1);
@@ -185,7 +198,8 @@ export function quantizeChannels(
   const n = values.length;
   const l = layoutOf(shape, opts.channelAxis, n, scheme);
   const mask = opts.mask;
-  if (mask && mask.length !== n) throw new RangeError(`${scheme}: mask has ${mask.length} elements but values has ${n}`);
+  if (mask && mask.length !== n)
+    throw new RangeError(`${scheme}: mask has ${mask.length} elements but values has ${n}`);
   const kept = groupKept(values, l, mask, scheme);
   const per = paramsPerChannel(scheme, levels);
   const params = new Float32Array(l.channels * per);
@@ -193,7 +207,8 @@ export function quantizeChannels(
   const encoders: EncodeRun[] = [];
   for (let c = 0; c < l.channels; c++) {
     const f = fit(kept.values.subarray(kept.offsets[c], kept.offsets[c + 1]));
-    if (f.params.length !== per) throw new Error(`${scheme}: internal error: ${f.params.length} params for channel ${c}, expected ${per}`);
+    if (f.params.length !== per)
+      throw new Error(`${scheme}: internal error: ${f.params.length} params for channel ${c}, expected ${per}`);
     if (mask && f.zeroCode < 0) throw new Error(`${scheme}: internal error: masked channel ${c} has no zero symbol`);
     params.set(f.params, c * per);
     zeroCodes[c] = f.zeroCode;
@@ -206,7 +221,8 @@ export function quantizeChannels(
   if (inner === 1) {
     for (let c = 0; c < channels; c++) encoders[c](values, codes, c, outer, channels);
   } else {
-    for (let o = 0; o < outer; o++) for (let c = 0; c < channels; c++) encoders[c](values, codes, (o * channels + c) * inner, inner, 1);
+    for (let o = 0; o < outer; o++)
+      for (let c = 0; c < channels; c++) encoders[c](values, codes, (o * channels + c) * inner, inner, 1);
   }
   if (mask) {
     let i = 0;

@@ -38,7 +38,7 @@ export function quantizeTensor(
   opts: QuantizeOptions & { scheme: QuantScheme },
 ): QuantizedTensor {
   const { scheme, ...rest } = opts;
-  if (!Object.prototype.hasOwnProperty.call(QUANTIZERS, scheme)) {
+  if (!Object.hasOwn(QUANTIZERS, scheme)) {
     throw new RangeError(`quantize: scheme must be one of: ${QUANT_SCHEMES.join(', ')}, got '${String(scheme)}'`);
   }
   return QUANTIZERS[scheme](values, shape, rest);

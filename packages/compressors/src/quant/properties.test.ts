@@ -45,7 +45,10 @@ function channelOf(q: QuantizedTensor): Int32Array {
 }
 
 const bitsEqual = (a: Float32Array, b: Float32Array) =>
-  a.length === b.length && new Uint32Array(a.buffer, a.byteOffset, a.length).every((x, i) => x === new Uint32Array(b.buffer, b.byteOffset, b.length)[i]);
+  a.length === b.length &&
+  new Uint32Array(a.buffer, a.byteOffset, a.length).every(
+    (x, i) => x === new Uint32Array(b.buffer, b.byteOffset, b.length)[i],
+  );
 
 const GRANULARITIES = ['tensor', 'last', 'first'] as const;
 const TRIALS = 40;
@@ -84,7 +87,10 @@ describe.each(QUANT_SCHEMES.map((s) => [s]))('%s', (scheme) => {
         if (z >= 0) expect(Object.is(q.codebook[k * q.levels + z], 0), label).toBe(true);
         if (c.mask) expect(z, label).toBeGreaterThanOrEqual(0);
       }
-      expect(q.codebook.some((v) => Object.is(v, -0)), label).toBe(false);
+      expect(
+        q.codebook.some((v) => Object.is(v, -0)),
+        label,
+      ).toBe(false);
     });
   });
 
@@ -107,7 +113,7 @@ describe.each(QUANT_SCHEMES.map((s) => [s]))('%s', (scheme) => {
     each(4, (c, q, label) => {
       if (!c.mask) return;
       const d = dequantize(q);
-      const other = c.values.map((v, i) => (c.mask![i] ? v : (i % 2 ? 1e6 : -3e4)));
+      const other = c.values.map((v, i) => (c.mask![i] ? v : i % 2 ? 1e6 : -3e4));
       const q2 = quantizeTensor(other, c.shape, { scheme, ...c });
       for (let i = 0; i < d.length; i++) if (!c.mask[i]) expect(Object.is(d[i], 0), label).toBe(true);
       expect(q2.codes, label).toEqual(q.codes);

@@ -44,14 +44,28 @@ describe('symmetric', () => {
   it('3 bits per tensor: qmax 3, scale 1.5/3 = 0.5, codes = round(w/0.5) + 3', () => {
     // w/s = [1, -3, 1.5, -0.25, -0.75, 3] → [1, -3, 2, 0, -1, 3] (halves away from zero)
     const q = run('symmetric', 3, null);
-    check(q, { codes: [4, 0, 5, 3, 2, 6], values: [0.5, -1.5, 1, 0, -0.5, 1.5], params: [0.5], zeroCodes: [3], levels: 7, bits: 3 });
+    check(q, {
+      codes: [4, 0, 5, 3, 2, 6],
+      values: [0.5, -1.5, 1, 0, -0.5, 1.5],
+      params: [0.5],
+      zeroCodes: [3],
+      levels: 7,
+      bits: 3,
+    });
     expect(q.channelAxis).toBeNull();
     expect(Array.from(q.codebook)).toEqual([-1.5, -1, -0.5, 0, 0.5, 1, 1.5]);
   });
   it('3 bits per channel: scales 0.75/3 = 0.25 and 1.5/3 = 0.5; axis −1 normalised to 1', () => {
     // ch0 w/s = [2, 3, -1.5] → [2, 3, -2]; ch1 [-3, -0.25, 3] → [-3, 0, 3]
     const q = run('symmetric', 3, -1);
-    check(q, { codes: [5, 0, 6, 3, 1, 6], values: [0.5, -1.5, 0.75, 0, -0.5, 1.5], params: [0.25, 0.5], zeroCodes: [3, 3], levels: 7, bits: 3 });
+    check(q, {
+      codes: [5, 0, 6, 3, 1, 6],
+      values: [0.5, -1.5, 0.75, 0, -0.5, 1.5],
+      params: [0.25, 0.5],
+      zeroCodes: [3, 3],
+      levels: 7,
+      bits: 3,
+    });
     expect(q.channelAxis).toBe(1);
     expect(Array.from(q.codebook.subarray(0, 7))).toEqual([-0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75]);
   });
@@ -62,7 +76,14 @@ describe('symmetric', () => {
     expect(Array.from(q.params)).toEqual([0.5, 0.25, 0.5]);
   });
   it('with a mask: the pruned 7 is ignored (scale stays 0.5) and decodes to 0', () => {
-    check(run('symmetric', 3, null, MASK), { codes: [4, 0, 3, 3, 2, 6], values: [0.5, -1.5, 0, 0, -0.5, 1.5], params: [0.5], zeroCodes: [3], levels: 7, bits: 3 });
+    check(run('symmetric', 3, null, MASK), {
+      codes: [4, 0, 3, 3, 2, 6],
+      values: [0.5, -1.5, 0, 0, -0.5, 1.5],
+      params: [0.5],
+      zeroCodes: [3],
+      levels: 7,
+      bits: 3,
+    });
     // ch0 keeps [0.5, -0.375] → scale 0.5/3, rounded down to float32 (fround(1/6) lies above 1/6,
     // and a grid wider than the range could leave its end codes unused); ch1 as before
     const q = run('symmetric', 3, -1, MASK);
@@ -76,37 +97,93 @@ describe('asymmetric', () => {
   it('2 bits per tensor: range [-1.5, 1.5], scale 1, zeroPoint round(1.5) = 2 (grid shifts)', () => {
     // levels (k - 2)·1 = [-2, -1, 0, 1]; 1.5 saturates at 1, -1.5 rounds away to -2
     const q = run('asymmetric', 2, null);
-    check(q, { codes: [3, 0, 3, 2, 2, 3], values: [1, -2, 1, 0, 0, 1], params: [1, 2], zeroCodes: [2], levels: 4, bits: 2 });
+    check(q, {
+      codes: [3, 0, 3, 2, 2, 3],
+      values: [1, -2, 1, 0, 0, 1],
+      params: [1, 2],
+      zeroCodes: [2],
+      levels: 4,
+      bits: 2,
+    });
   });
   it('2 bits per channel: ch0 [-0.375, 0.75] → scale 0.375, zp 1; ch1 scale 1, zp 2', () => {
     const q = run('asymmetric', 2, -1);
-    check(q, { codes: [2, 0, 3, 2, 0, 3], values: [0.375, -2, 0.75, 0, -0.375, 1], params: [0.375, 1, 1, 2], zeroCodes: [1, 2], levels: 4, bits: 2 });
+    check(q, {
+      codes: [2, 0, 3, 2, 0, 3],
+      values: [0.375, -2, 0.75, 0, -0.375, 1],
+      params: [0.375, 1, 1, 2],
+      zeroCodes: [1, 2],
+      levels: 4,
+      bits: 2,
+    });
   });
   it('1 bit: two levels, one of them 0', () => {
     // range [-1.5, 1.5], scale 3, zp round(0.5) = 1 → levels {-3, 0}
     const q = run('asymmetric', 1, null);
-    check(q, { codes: [1, 0, 1, 1, 1, 1], values: [0, -3, 0, 0, 0, 0], params: [3, 1], zeroCodes: [1], levels: 2, bits: 1 });
+    check(q, {
+      codes: [1, 0, 1, 1, 1, 1],
+      values: [0, -3, 0, 0, 0, 0],
+      params: [3, 1],
+      zeroCodes: [1],
+      levels: 2,
+      bits: 1,
+    });
   });
   it('with a mask: range over kept weights only', () => {
-    check(run('asymmetric', 2, null, MASK), { codes: [3, 0, 2, 2, 2, 3], values: [1, -2, 0, 0, 0, 1], params: [1, 2], zeroCodes: [2], levels: 4, bits: 2 });
+    check(run('asymmetric', 2, null, MASK), {
+      codes: [3, 0, 2, 2, 2, 3],
+      values: [1, -2, 0, 0, 0, 1],
+      params: [1, 2],
+      zeroCodes: [2],
+      levels: 4,
+      bits: 2,
+    });
   });
 });
 
 describe('pow2', () => {
   it('2 bits per tensor: qmax 1, step 2^ceil(log2 1.5) = 2', () => {
-    check(run('pow2', 2, null), { codes: [1, 0, 1, 1, 1, 2], values: [0, -2, 0, 0, 0, 2], params: [2], zeroCodes: [1], levels: 3, bits: 2 });
+    check(run('pow2', 2, null), {
+      codes: [1, 0, 1, 1, 1, 2],
+      values: [0, -2, 0, 0, 0, 2],
+      params: [2],
+      zeroCodes: [1],
+      levels: 3,
+      bits: 2,
+    });
   });
   it('2 bits per channel: steps 1 (max 0.75) and 2 (max 1.5); 0.5 rounds away to 1', () => {
-    check(run('pow2', 2, -1), { codes: [2, 0, 2, 1, 1, 2], values: [1, -2, 1, 0, 0, 2], params: [1, 2], zeroCodes: [1, 1], levels: 3, bits: 2 });
+    check(run('pow2', 2, -1), {
+      codes: [2, 0, 2, 1, 1, 2],
+      values: [1, -2, 1, 0, 0, 2],
+      params: [1, 2],
+      zeroCodes: [1, 1],
+      levels: 3,
+      bits: 2,
+    });
   });
   it('4 bits: step 0.25 where symmetric would use 1.5/7', () => {
     // qmax 7: 7·2^-2 = 1.75 >= 1.5 > 7·2^-3; -0.125/0.25 = -0.5 → -1
     const q = run('pow2', 4, null);
-    check(q, { codes: [9, 1, 10, 6, 5, 13], values: [0.5, -1.5, 0.75, -0.25, -0.5, 1.5], params: [0.25], zeroCodes: [7], levels: 15, bits: 4 });
+    check(q, {
+      codes: [9, 1, 10, 6, 5, 13],
+      values: [0.5, -1.5, 0.75, -0.25, -0.5, 1.5],
+      params: [0.25],
+      zeroCodes: [7],
+      levels: 15,
+      bits: 4,
+    });
     expect(run('symmetric', 4, null).params[0]).toBeCloseTo(1.5 / 7, 7);
   });
   it('with a mask', () => {
-    check(run('pow2', 2, null, MASK), { codes: [1, 0, 1, 1, 1, 2], values: [0, -2, 0, 0, 0, 2], params: [2], zeroCodes: [1], levels: 3, bits: 2 });
+    check(run('pow2', 2, null, MASK), {
+      codes: [1, 0, 1, 1, 1, 2],
+      values: [0, -2, 0, 0, 0, 2],
+      params: [2],
+      zeroCodes: [1],
+      levels: 3,
+      bits: 2,
+    });
   });
 });
 
@@ -114,40 +191,83 @@ describe('kmeans', () => {
   it('2 bits per tensor: linear init [-1.5, -0.5, 0.5, 1.5], converges after one update', () => {
     // mids [-1, 0, 1]: {-1.5}, {-0.375, -0.125}, {0.5, 0.75}, {1.5} → means [-1.5, -0.25, 0.625, 1.5]
     const q = run('kmeans', 2, null);
-    check(q, { codes: [2, 0, 2, 1, 1, 3], values: [0.625, -1.5, 0.625, -0.25, -0.25, 1.5], params: [-1.5, -0.25, 0.625, 1.5], zeroCodes: [-1], levels: 4, bits: 2 });
+    check(q, {
+      codes: [2, 0, 2, 1, 1, 3],
+      values: [0.625, -1.5, 0.625, -0.25, -0.25, 1.5],
+      params: [-1.5, -0.25, 0.625, 1.5],
+      zeroCodes: [-1],
+      levels: 4,
+      bits: 2,
+    });
     expect(Array.from(q.codebook)).toEqual([-1.5, -0.25, 0.625, 1.5]);
   });
   it('1 bit per tensor: the two means of the negative and positive weights', () => {
     const [neg, pos] = [f(-2 / 3), f(2.75 / 3)];
-    check(run('kmeans', 1, null), { codes: [1, 0, 1, 0, 0, 1], values: [pos, neg, pos, neg, neg, pos], params: [neg, pos], zeroCodes: [-1], levels: 2, bits: 1 });
+    check(run('kmeans', 1, null), {
+      codes: [1, 0, 1, 0, 0, 1],
+      values: [pos, neg, pos, neg, neg, pos],
+      params: [neg, pos],
+      zeroCodes: [-1],
+      levels: 2,
+      bits: 1,
+    });
   });
   it('1 bit per channel', () => {
     // ch0 init [-0.375, 0.75] → {-0.375}, {0.5, 0.75}; ch1 init [-1.5, 1.5] → {-1.5, -0.125}, {1.5}
     check(run('kmeans', 1, -1), {
-      codes: [1, 0, 1, 0, 0, 1], values: [0.625, -0.8125, 0.625, -0.8125, -0.375, 1.5],
-      params: [-0.375, 0.625, -0.8125, 1.5], zeroCodes: [-1, -1], levels: 2, bits: 1,
+      codes: [1, 0, 1, 0, 0, 1],
+      values: [0.625, -0.8125, 0.625, -0.8125, -0.375, 1.5],
+      params: [-0.375, 0.625, -0.8125, 1.5],
+      zeroCodes: [-1, -1],
+      levels: 2,
+      bits: 1,
     });
   });
   it('2 bits per channel: 3 distinct values ≤ 4, so the codebook is those values (padded) and nothing changes', () => {
     check(run('kmeans', 2, -1), {
-      codes: [1, 0, 2, 1, 0, 2], values: Array.from(W),
-      params: [-0.375, 0.5, 0.75, 0.75, -1.5, -0.125, 1.5, 1.5], zeroCodes: [-1, -1], levels: 4, bits: 2,
+      codes: [1, 0, 2, 1, 0, 2],
+      values: Array.from(W),
+      params: [-0.375, 0.5, 0.75, 0.75, -1.5, -0.125, 1.5, 1.5],
+      zeroCodes: [-1, -1],
+      levels: 4,
+      bits: 2,
     });
   });
   it('with a mask: symbol 0 is reserved for 0 and the kept weights share 3 centroids', () => {
     // kept [-1.5, -0.375, -0.125, 0.5, 1.5], init [-1.5, 0, 1.5] → means [-1.5, 0, 1.5] at once
-    check(run('kmeans', 2, null, MASK), { codes: [2, 1, 0, 2, 2, 3], values: [0, -1.5, 0, 0, 0, 1.5], params: [0, -1.5, 0, 1.5], zeroCodes: [0], levels: 4, bits: 2 });
+    check(run('kmeans', 2, null, MASK), {
+      codes: [2, 1, 0, 2, 2, 3],
+      values: [0, -1.5, 0, 0, 0, 1.5],
+      params: [0, -1.5, 0, 1.5],
+      zeroCodes: [0],
+      levels: 4,
+      bits: 2,
+    });
   });
 });
 
 describe('binary', () => {
   it('per tensor: α = mean|w| = 4.75/6, sign(w)·α', () => {
     const a = f(4.75 / 6);
-    check(run('binary', 1, null), { codes: [1, 0, 1, 0, 0, 1], values: [a, -a, a, -a, -a, a], params: [a], zeroCodes: [-1], levels: 2, bits: 1 });
+    check(run('binary', 1, null), {
+      codes: [1, 0, 1, 0, 0, 1],
+      values: [a, -a, a, -a, -a, a],
+      params: [a],
+      zeroCodes: [-1],
+      levels: 2,
+      bits: 1,
+    });
   });
   it('per channel: α0 = 1.625/3, α1 = 3.125/3', () => {
     const [a, b] = [f(1.625 / 3), f(3.125 / 3)];
-    check(run('binary', 1, -1), { codes: [1, 0, 1, 0, 0, 1], values: [a, -b, a, -b, -a, b], params: [a, b], zeroCodes: [-1, -1], levels: 2, bits: 1 });
+    check(run('binary', 1, -1), {
+      codes: [1, 0, 1, 0, 0, 1],
+      values: [a, -b, a, -b, -a, b],
+      params: [a, b],
+      zeroCodes: [-1, -1],
+      levels: 2,
+      bits: 1,
+    });
   });
   it('w = 0 becomes +α', () => {
     const q = quantizeTensor(new Float32Array([0, -1, 1]), [3], { scheme: 'binary', bits: 1, channelAxis: null });
@@ -155,41 +275,76 @@ describe('binary', () => {
   });
   it('with a mask: a third, zero symbol (levels 3, 2 bits); α over the 5 kept = 4/5', () => {
     const a = f(0.8);
-    check(run('binary', 1, null, MASK), { codes: [2, 0, 1, 0, 0, 2], values: [a, -a, 0, -a, -a, a], params: [a], zeroCodes: [1], levels: 3, bits: 2 });
+    check(run('binary', 1, null, MASK), {
+      codes: [2, 0, 1, 0, 0, 2],
+      values: [a, -a, 0, -a, -a, a],
+      params: [a],
+      zeroCodes: [1],
+      levels: 3,
+      bits: 2,
+    });
   });
 });
 
 describe('ternary', () => {
   it('per tensor: Δ = 0.7·4.75/6 ≈ 0.554, α = mean of {1.5, 0.75, 1.5} = 1.25', () => {
-    check(run('ternary', 2, null), { codes: [1, 0, 2, 1, 1, 2], values: [0, -1.25, 1.25, 0, 0, 1.25], params: [1.25], zeroCodes: [1], levels: 3, bits: 2 });
+    check(run('ternary', 2, null), {
+      codes: [1, 0, 2, 1, 1, 2],
+      values: [0, -1.25, 1.25, 0, 0, 1.25],
+      params: [1.25],
+      zeroCodes: [1],
+      levels: 3,
+      bits: 2,
+    });
   });
   it('per channel: Δ0 ≈ 0.379 keeps 0.5 and 0.75 (α 0.625) but not 0.375; Δ1 ≈ 0.729, α 1.5', () => {
-    check(run('ternary', 2, -1), { codes: [2, 0, 2, 1, 1, 2], values: [0.625, -1.5, 0.625, 0, 0, 1.5], params: [0.625, 1.5], zeroCodes: [1, 1], levels: 3, bits: 2 });
+    check(run('ternary', 2, -1), {
+      codes: [2, 0, 2, 1, 1, 2],
+      values: [0.625, -1.5, 0.625, 0, 0, 1.5],
+      params: [0.625, 1.5],
+      zeroCodes: [1, 1],
+      levels: 3,
+      bits: 2,
+    });
   });
   it('with a mask: Δ = 0.7·0.8 = 0.56 over the kept weights, α = 1.5', () => {
-    check(run('ternary', 2, null, MASK), { codes: [1, 0, 1, 1, 1, 2], values: [0, -1.5, 0, 0, 0, 1.5], params: [1.5], zeroCodes: [1], levels: 3, bits: 2 });
+    check(run('ternary', 2, null, MASK), {
+      codes: [1, 0, 1, 1, 1, 2],
+      values: [0, -1.5, 0, 0, 0, 1.5],
+      params: [1.5],
+      zeroCodes: [1],
+      levels: 3,
+      bits: 2,
+    });
   });
 });
 
 describe('edge cases', () => {
-  it.each(['symmetric', 'asymmetric', 'pow2', 'kmeans', 'ternary'] as QuantScheme[])('%s: all-zero and fully masked channels decode to +0', (scheme) => {
-    const bits = scheme === 'kmeans' || scheme === 'asymmetric' ? 3 : 2;
-    const z = quantizeTensor(new Float32Array(6), SHAPE, { scheme, bits, channelAxis: -1 });
-    expect(Array.from(dequantize(z)).every((v) => Object.is(v, 0))).toBe(true);
-    const m = quantizeTensor(W, SHAPE, { scheme, bits, channelAxis: -1, mask: new Uint8Array([0, 1, 0, 1, 0, 1]) });
-    const d = dequantize(m);
-    expect([d[0], d[2], d[4]].every((v) => Object.is(v, 0))).toBe(true);
-    expect(Array.from(m.codebook.subarray(0, m.levels)).every((v) => Object.is(v, 0))).toBe(true);
-  });
+  it.each(['symmetric', 'asymmetric', 'pow2', 'kmeans', 'ternary'] as QuantScheme[])(
+    '%s: all-zero and fully masked channels decode to +0',
+    (scheme) => {
+      const bits = scheme === 'kmeans' || scheme === 'asymmetric' ? 3 : 2;
+      const z = quantizeTensor(new Float32Array(6), SHAPE, { scheme, bits, channelAxis: -1 });
+      expect(Array.from(dequantize(z)).every((v) => Object.is(v, 0))).toBe(true);
+      const m = quantizeTensor(W, SHAPE, { scheme, bits, channelAxis: -1, mask: new Uint8Array([0, 1, 0, 1, 0, 1]) });
+      const d = dequantize(m);
+      expect([d[0], d[2], d[4]].every((v) => Object.is(v, 0))).toBe(true);
+      expect(Array.from(m.codebook.subarray(0, m.levels)).every((v) => Object.is(v, 0))).toBe(true);
+    },
+  );
   it('empty tensors and zero-size channel axes', () => {
     const q = quantizeTensor(new Float32Array(0), [0, 4], { scheme: 'kmeans', bits: 2, channelAxis: -1 });
     expect(q.codebook.length).toBe(16);
     expect(dequantize(q).length).toBe(0);
-    expect(quantizeTensor(new Float32Array(0), [4, 0], { scheme: 'symmetric', bits: 2, channelAxis: -1 }).codebook.length).toBe(0);
+    expect(
+      quantizeTensor(new Float32Array(0), [4, 0], { scheme: 'symmetric', bits: 2, channelAxis: -1 }).codebook.length,
+    ).toBe(0);
   });
   it('rejects bad bits, shapes, axes, masks, schemes and non-finite weights, naming the parameter', () => {
-    const q = (o: Partial<Parameters<typeof quantizeTensor>[2]>, v = W, s = SHAPE) =>
-      () => quantizeTensor(v, s, { scheme: 'symmetric', bits: 4, channelAxis: null, ...o });
+    const q =
+      (o: Partial<Parameters<typeof quantizeTensor>[2]>, v = W, s = SHAPE) =>
+      () =>
+        quantizeTensor(v, s, { scheme: 'symmetric', bits: 4, channelAxis: null, ...o });
     expect(q({ bits: 1 })).toThrow(/symmetric: bits must be an integer in \[2, 16\], got 1/);
     expect(q({ scheme: 'pow2', bits: 17 })).toThrow(/pow2: bits must be an integer in \[2, 16\], got 17/);
     expect(q({ scheme: 'asymmetric', bits: 0 })).toThrow(/asymmetric: bits must be an integer in \[1, 16\], got 0/);

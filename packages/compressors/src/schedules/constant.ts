@@ -30,6 +30,9 @@ export class ConstantRetention implements PruningSchedule {
   }
 
   toJSON() {
-    return { kind: ConstantRetention.kind, config: { retention: this.retention, beginStep: this.beginStep, frequency: this.frequency } };
+    return {
+      kind: ConstantRetention.kind,
+      config: { retention: this.retention, beginStep: this.beginStep, frequency: this.frequency },
+    };
   }
 }

@@ -16,24 +16,36 @@ export const SCHEDULE_KINDS = [ConstantRetention.kind, PolynomialDecay.kind, Ite
 export function validateSchedule(json: unknown, path = ''): ConfigError[] {
   const at = (p: string) => ({ location: { path: path ? `${path}.${p}` : p } });
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    return [new ConfigError(`a schedule must be an object { kind, config }, got ${JSON.stringify(json) ?? 'nothing'}`, { location: { path } })];
+    return [
+      new ConfigError(`a schedule must be an object { kind, config }, got ${JSON.stringify(json) ?? 'nothing'}`, {
+        location: { path },
+      }),
+    ];
   }
   const { kind, config = {}, ...rest } = json as Record<string, unknown>;
-  const errors = Object.keys(rest).map((k) => new ConfigError(`unknown schedule field '${k}'; expected kind, config`, at(k)));
+  const errors = Object.keys(rest).map(
+    (k) => new ConfigError(`unknown schedule field '${k}'; expected kind, config`, at(k)),
+  );
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     errors.push(new ConfigError(`config must be an object, got ${JSON.stringify(config)}`, at('config')));
     return errors;
   }
   const c = config as Record<string, unknown>;
   switch (kind) {
-    case ConstantRetention.kind: return [...errors, ...ConstantRetention.validate(c, path)];
-    case PolynomialDecay.kind: return [...errors, ...PolynomialDecay.validate(c, path)];
-    case IterativeRetention.kind: return [...errors, ...IterativeRetention.validate(c, path)];
+    case ConstantRetention.kind:
+      return [...errors, ...ConstantRetention.validate(c, path)];
+    case PolynomialDecay.kind:
+      return [...errors, ...PolynomialDecay.validate(c, path)];
+    case IterativeRetention.kind:
+      return [...errors, ...IterativeRetention.validate(c, path)];
     default: {
       const near = typeof kind === 'string' ? didYouMean(kind, [...SCHEDULE_KINDS]) : undefined;
-      errors.push(new ConfigError(`kind must be one of: ${SCHEDULE_KINDS.join(', ')}, got ${JSON.stringify(kind) ?? 'nothing'}`, {
-        ...at('kind'), hint: near ? `did you mean '${near}'?` : undefined,
-      }));
+      errors.push(
+        new ConfigError(`kind must be one of: ${SCHEDULE_KINDS.join(', ')}, got ${JSON.stringify(kind) ?? 'nothing'}`, {
+          ...at('kind'),
+          hint: near ? `did you mean '${near}'?` : undefined,
+        }),
+      );
       return errors;
     }
   }
@@ -48,7 +60,9 @@ export function scheduleFromJSON(json: unknown, path = ''): PruningSchedule {
       const c = config as { retention: number; beginStep?: number; frequency?: number };
       return new ConstantRetention(c.retention, c.beginStep, c.frequency);
     }
-    case PolynomialDecay.kind: return new PolynomialDecay(config as unknown as PolynomialDecayConfig);
-    default: return new IterativeRetention((config as { retentions: number[] }).retentions);
+    case PolynomialDecay.kind:
+      return new PolynomialDecay(config as unknown as PolynomialDecayConfig);
+    default:
+      return new IterativeRetention((config as { retentions: number[] }).retentions);
   }
 }

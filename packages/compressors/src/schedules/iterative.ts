@@ -14,18 +14,34 @@ export class IterativeRetention implements PruningSchedule {
   static validate(config: Record<string, unknown>, path = ''): ConfigError[] {
     const at = (suffix: string) => ({ location: { path: `${path ? `${path}.` : ''}config.retentions${suffix}` } });
     const known = ['retentions'];
-    const errors: ConfigError[] = Object.keys(config).filter((k) => !known.includes(k)).map((k) =>
-      new ConfigError(`unknown parameter '${k}'; expected one of: retentions`, { location: { path: `${path ? `${path}.` : ''}config.${k}` } }));
+    const errors: ConfigError[] = Object.keys(config)
+      .filter((k) => !known.includes(k))
+      .map(
+        (k) =>
+          new ConfigError(`unknown parameter '${k}'; expected one of: retentions`, {
+            location: { path: `${path ? `${path}.` : ''}config.${k}` },
+          }),
+      );
     const rs = config.retentions;
     if (!Array.isArray(rs) || rs.length === 0) {
-      errors.push(new ConfigError(`retentions must be a non-empty array of numbers in (0, 1], got ${JSON.stringify(rs) ?? 'nothing'}`, at('')));
+      errors.push(
+        new ConfigError(
+          `retentions must be a non-empty array of numbers in (0, 1], got ${JSON.stringify(rs) ?? 'nothing'}`,
+          at(''),
+        ),
+      );
       return errors;
     }
     rs.forEach((r, i) => {
       if (typeof r !== 'number' || !(r > 0 && r <= 1)) {
         errors.push(new ConfigError(`retentions[${i}] must be in (0, 1], got ${JSON.stringify(r)}`, at(`[${i}]`)));
       } else if (i > 0 && typeof rs[i - 1] === 'number' && r > rs[i - 1]) {
-        errors.push(new ConfigError(`retentions must be non-increasing: retentions[${i}] = ${r} > retentions[${i - 1}] = ${rs[i - 1]}`, at(`[${i}]`)));
+        errors.push(
+          new ConfigError(
+            `retentions must be non-increasing: retentions[${i}] = ${r} > retentions[${i - 1}] = ${rs[i - 1]}`,
+            at(`[${i}]`),
+          ),
+        );
       }
     });
     return errors;

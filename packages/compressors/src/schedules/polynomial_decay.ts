@@ -1,6 +1,15 @@
 import type { ConfigError } from '@squash/core';
 import type { ParamSpec } from '../compressor.js';
-import { checkStep, FREQUENCY, RETENTION, ruleError, STEP, throwAll, validateConfig, type PruningSchedule } from './schedule.js';
+import {
+  checkStep,
+  FREQUENCY,
+  RETENTION,
+  ruleError,
+  STEP,
+  throwAll,
+  validateConfig,
+  type PruningSchedule,
+} from './schedule.js';
 
 const SPEC: Record<string, ParamSpec> = {
   initialRetention: { ...RETENTION, description: 'fraction kept at beginStep (1 − s_i)' },
@@ -51,12 +60,24 @@ export class PolynomialDecay implements PruningSchedule {
     const c = config as unknown as PolynomialDecayConfig;
     const frequency = c.frequency ?? 1;
     if (c.finalRetention > c.initialRetention) {
-      errors.push(ruleError(path, 'finalRetention', `finalRetention must be <= initialRetention (${c.initialRetention}), got ${c.finalRetention}`));
+      errors.push(
+        ruleError(
+          path,
+          'finalRetention',
+          `finalRetention must be <= initialRetention (${c.initialRetention}), got ${c.finalRetention}`,
+        ),
+      );
     }
     if (c.endStep <= c.beginStep) {
       errors.push(ruleError(path, 'endStep', `endStep must be > beginStep (${c.beginStep}), got ${c.endStep}`));
     } else if ((c.endStep - c.beginStep) % frequency !== 0) {
-      errors.push(ruleError(path, 'endStep', `endStep − beginStep must be a multiple of frequency (${frequency}), got ${c.endStep} − ${c.beginStep} = ${c.endStep - c.beginStep}`));
+      errors.push(
+        ruleError(
+          path,
+          'endStep',
+          `endStep − beginStep must be a multiple of frequency (${frequency}), got ${c.endStep} − ${c.beginStep} = ${c.endStep - c.beginStep}`,
+        ),
+      );
     }
     return errors;
   }
@@ -82,6 +103,9 @@ export class PolynomialDecay implements PruningSchedule {
 
   toJSON() {
     const { initialRetention, finalRetention, beginStep, endStep, frequency, exponent } = this;
-    return { kind: PolynomialDecay.kind, config: { initialRetention, finalRetention, beginStep, endStep, frequency, exponent } };
+    return {
+      kind: PolynomialDecay.kind,
+      config: { initialRetention, finalRetention, beginStep, endStep, frequency, exponent },
+    };
   }
 }

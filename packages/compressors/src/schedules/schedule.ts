@@ -13,9 +13,19 @@ export interface PruningSchedule {
   toJSON(): { kind: string; config: Record<string, number | number[]> };
 }
 
-export const RETENTION: ParamSpec = { type: 'number', exclusiveMinimum: 0, maximum: 1, required: true, description: 'fraction of weights kept' };
+export const RETENTION: ParamSpec = {
+  type: 'number',
+  exclusiveMinimum: 0,
+  maximum: 1,
+  required: true,
+  description: 'fraction of weights kept',
+};
 export const STEP: ParamSpec = { type: 'integer', minimum: 0, description: 'first pruning step (default 0)' };
-export const FREQUENCY: ParamSpec = { type: 'integer', minimum: 1, description: 'steps between pruning steps (default 1)' };
+export const FREQUENCY: ParamSpec = {
+  type: 'integer',
+  minimum: 1,
+  description: 'steps between pruning steps (default 1)',
+};
 
 /** Throws the problems (one ConfigError, or a SpecError holding several); no-op if none. */
 export function throwAll(errors: ConfigError[]): void {
@@ -24,7 +34,11 @@ export function throwAll(errors: ConfigError[]): void {
 }
 
 /** `validateParams` for a schedule's config, located at `${path}.config`. */
-export function validateConfig(spec: Record<string, ParamSpec>, config: Record<string, unknown>, path: string): ConfigError[] {
+export function validateConfig(
+  spec: Record<string, ParamSpec>,
+  config: Record<string, unknown>,
+  path: string,
+): ConfigError[] {
   return validateParams(spec, config as Params, path ? `${path}.config` : 'config');
 }
 

@@ -1,13 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, SpecError } from '@squash/core';
 import {
-  ConstantRetention, IterativeRetention, PolynomialDecay, scheduleFromJSON, validateSchedule, type PruningSchedule,
+  ConstantRetention,
+  IterativeRetention,
+  PolynomialDecay,
+  scheduleFromJSON,
+  validateSchedule,
+  type PruningSchedule,
 } from './index.js';
 
 describe('ConstantRetention', () => {
   it('active at beginStep and every frequency steps after; the retention never changes', () => {
     const s = new ConstantRetention(0.3, 4, 3);
-    expect([0, 3, 4, 5, 6, 7, 10, 13].map((t) => s.at(t).active)).toEqual([false, false, true, false, false, true, true, true]);
+    expect([0, 3, 4, 5, 6, 7, 10, 13].map((t) => s.at(t).active)).toEqual([
+      false,
+      false,
+      true,
+      false,
+      false,
+      true,
+      true,
+      true,
+    ]);
     expect(s.at(0).retention).toBe(0.3);
     expect(new ConstantRetention(0.5).at(7)).toEqual({ active: true, retention: 0.5 });
   });
@@ -23,7 +37,13 @@ describe('ConstantRetention', () => {
 
 describe('PolynomialDecay (Zhu & Gupta 2017)', () => {
   // s_i = 0, s_f = 0.9, t0 = 0, n·Δt = 100, Δt = 10: r_t = 0.1 + 0.9·(1 − t/100)^3
-  const s = new PolynomialDecay({ initialRetention: 1, finalRetention: 0.1, beginStep: 0, endStep: 100, frequency: 10 });
+  const s = new PolynomialDecay({
+    initialRetention: 1,
+    finalRetention: 0.1,
+    beginStep: 0,
+    endStep: 100,
+    frequency: 10,
+  });
 
   it('matches the formula at hand-computed steps', () => {
     expect(s.at(0)).toEqual({ active: true, retention: 1 });
@@ -36,7 +56,14 @@ describe('PolynomialDecay (Zhu & Gupta 2017)', () => {
   });
 
   it('is active exactly at t0, t0 + Δt, …, t0 + n·Δt, and reports r_i before t0', () => {
-    const late = new PolynomialDecay({ initialRetention: 0.8, finalRetention: 0.2, beginStep: 20, endStep: 50, frequency: 10, exponent: 1 });
+    const late = new PolynomialDecay({
+      initialRetention: 0.8,
+      finalRetention: 0.2,
+      beginStep: 20,
+      endStep: 50,
+      frequency: 10,
+      exponent: 1,
+    });
     const active = Array.from({ length: 70 }, (_, t) => t).filter((t) => late.at(t).active);
     expect(active).toEqual([20, 30, 40, 50]);
     expect(late.at(0)).toEqual({ active: false, retention: 0.8 });
@@ -45,19 +72,27 @@ describe('PolynomialDecay (Zhu & Gupta 2017)', () => {
 
   it('validates ranges and the rules between parameters, each located', () => {
     const base = { initialRetention: 1, finalRetention: 0.1, beginStep: 0, endStep: 100, frequency: 10 };
-    const msg = (c: Record<string, unknown>) => PolynomialDecay.validate(c, 'sched').map((e) => [e.location?.path, e.message]);
+    const msg = (c: Record<string, unknown>) =>
+      PolynomialDecay.validate(c, 'sched').map((e) => [e.location?.path, e.message]);
     expect(msg(base)).toEqual([]);
-    expect(msg({ ...base, finalRetention: 0 })).toEqual([['sched.config.finalRetention', 'finalRetention must be in (0, 1], got 0']]);
+    expect(msg({ ...base, finalRetention: 0 })).toEqual([
+      ['sched.config.finalRetention', 'finalRetention must be in (0, 1], got 0'],
+    ]);
     expect(msg({ ...base, finalRetention: 1, initialRetention: 0.5 })).toEqual([
       ['sched.config.finalRetention', 'finalRetention must be <= initialRetention (0.5), got 1'],
     ]);
     expect(msg({ ...base, endStep: 0 })).toEqual([['sched.config.endStep', 'endStep must be >= 1, got 0']]);
-    expect(msg({ ...base, beginStep: 100 })).toEqual([['sched.config.endStep', 'endStep must be > beginStep (100), got 100']]);
+    expect(msg({ ...base, beginStep: 100 })).toEqual([
+      ['sched.config.endStep', 'endStep must be > beginStep (100), got 100'],
+    ]);
     expect(msg({ ...base, endStep: 95 })).toEqual([
       ['sched.config.endStep', 'endStep − beginStep must be a multiple of frequency (10), got 95 − 0 = 95'],
     ]);
     expect(msg({ ...base, exponent: 0 })).toEqual([['sched.config.exponent', 'exponent must be > 0, got 0']]);
-    expect(msg({ ...base, endstep: 100 })[0]).toEqual(['sched.config.endstep', "unknown parameter 'endstep'; expected one of: initialRetention, finalRetention, beginStep, endStep, frequency, exponent"]);
+    expect(msg({ ...base, endstep: 100 })[0]).toEqual([
+      'sched.config.endstep',
+      "unknown parameter 'endstep'; expected one of: initialRetention, finalRetention, beginStep, endStep, frequency, exponent",
+    ]);
     expect(() => new PolynomialDecay({ ...base, frequency: 7 })).toThrow(ConfigError);
   });
 });
@@ -65,15 +100,22 @@ describe('PolynomialDecay (Zhu & Gupta 2017)', () => {
 describe('IterativeRetention (Han et al. 2015)', () => {
   it('round i prunes to retentions[i]; afterwards the last holds, inactive', () => {
     const s = new IterativeRetention([0.8, 0.5, 0.5, 0.3]);
-    expect([0, 1, 2, 3].map((t) => s.at(t))).toEqual([0.8, 0.5, 0.5, 0.3].map((retention) => ({ active: true, retention })));
+    expect([0, 1, 2, 3].map((t) => s.at(t))).toEqual(
+      [0.8, 0.5, 0.5, 0.3].map((retention) => ({ active: true, retention })),
+    );
     expect(s.at(4)).toEqual({ active: false, retention: 0.3 });
   });
 
   it('validates: non-empty, each in (0, 1], non-increasing', () => {
-    const msg = (r: unknown) => IterativeRetention.validate({ retentions: r }).map((e) => [e.location?.path, e.message]);
-    expect(msg([])).toEqual([['config.retentions', 'retentions must be a non-empty array of numbers in (0, 1], got []']]);
+    const msg = (r: unknown) =>
+      IterativeRetention.validate({ retentions: r }).map((e) => [e.location?.path, e.message]);
+    expect(msg([])).toEqual([
+      ['config.retentions', 'retentions must be a non-empty array of numbers in (0, 1], got []'],
+    ]);
     expect(msg([0.5, 0])).toEqual([['config.retentions[1]', 'retentions[1] must be in (0, 1], got 0']]);
-    expect(msg([0.5, 0.7])).toEqual([['config.retentions[1]', 'retentions must be non-increasing: retentions[1] = 0.7 > retentions[0] = 0.5']]);
+    expect(msg([0.5, 0.7])).toEqual([
+      ['config.retentions[1]', 'retentions must be non-increasing: retentions[1] = 0.7 > retentions[0] = 0.5'],
+    ]);
     expect(msg(['0.5'])).toEqual([['config.retentions[0]', 'retentions[0] must be in (0, 1], got "0.5"']]);
     expect(() => new IterativeRetention([1, 2])).toThrow('retentions[1] must be in (0, 1], got 2');
   });
@@ -128,12 +170,16 @@ describe('scheduleFromJSON', () => {
   it('locates every problem under the given path, with a did-you-mean for kinds', () => {
     const es = validateSchedule({ kind: 'polynomal-decay', config: {} }, 'stages[0].schedule');
     expect(es.map((e) => e.describe())).toEqual([
-      "stages[0].schedule.kind: kind must be one of: constant, polynomial-decay, iterative, got \"polynomal-decay\" (did you mean 'polynomial-decay'?)",
+      'stages[0].schedule.kind: kind must be one of: constant, polynomial-decay, iterative, got "polynomal-decay" (did you mean \'polynomial-decay\'?)',
     ]);
     expect(validateSchedule(null, 's')[0].message).toMatch(/must be an object \{ kind, config \}, got null/);
     expect(validateSchedule({ kind: 'constant', config: [] }, 's')[0].location?.path).toBe('s.config');
-    expect(validateSchedule({ kind: 'constant', config: { retention: 0.5 }, extra: 1 }, 's').map((e) => e.location?.path)).toEqual(['s.extra']);
-    expect(() => scheduleFromJSON({ kind: 'constant', config: {} }, 's')).toThrow("missing required parameter 'retention'");
+    expect(
+      validateSchedule({ kind: 'constant', config: { retention: 0.5 }, extra: 1 }, 's').map((e) => e.location?.path),
+    ).toEqual(['s.extra']);
+    expect(() => scheduleFromJSON({ kind: 'constant', config: {} }, 's')).toThrow(
+      "missing required parameter 'retention'",
+    );
     expect(() => scheduleFromJSON({ kind: 'iterative', config: { retentions: [0.5, 0.9] } })).toThrow(ConfigError);
   });
 });

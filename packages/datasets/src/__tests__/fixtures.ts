@@ -32,11 +32,17 @@ export function bigEndian(kind: 'int16' | 'int32' | 'float32' | 'float64', value
 export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'squash-datasets-'));
 
 export const uint8Images = (count: number, rows: number, cols: number, fill = (i: number) => i % 256): Uint8Array =>
-  idxBytes(0x08, [count, rows, cols], Array.from({ length: count * rows * cols }, (_, i) => fill(i)));
+  idxBytes(
+    0x08,
+    [count, rows, cols],
+    Array.from({ length: count * rows * cols }, (_, i) => fill(i)),
+  );
 
 export const uint8Labels = (labels: number[]): Uint8Array => idxBytes(0x08, [labels.length], labels);
 
-export interface DirFiles { [file: string]: Uint8Array | undefined }
+export interface DirFiles {
+  [file: string]: Uint8Array | undefined;
+}
 
 /** A valid small idx directory (6 train / 3 test images of 2×3, classes 0..2) with overrides. */
 export function writeIdxDir(overrides: DirFiles = {}, opts: { gzip?: boolean; dir?: string } = {}): string {

@@ -23,7 +23,7 @@ export type NativeKernel = (addon: Addon, args: KernelArgs, tf: Tf) => TensorInf
 
 /** The float32 values behind a tensor of the cpu-class backend, or undefined for other dtypes. */
 export function f32(backend: CpuBackend, t: TensorInfo | undefined): Float32Array | undefined {
-  if (!t || t.dtype !== 'float32') return undefined;
+  if (t?.dtype !== 'float32') return undefined;
   const v = backend.data.get(t.dataId).values;
   return v instanceof Float32Array ? v : undefined;
 }
@@ -38,7 +38,11 @@ export function activationCode(activation: unknown): number | undefined {
 }
 
 /** A bias the native epilogue can add: one value per output channel, or a single value. */
-export function biasValues(backend: CpuBackend, bias: TensorInfo | undefined, channels: number): Float32Array | null | undefined {
+export function biasValues(
+  backend: CpuBackend,
+  bias: TensorInfo | undefined,
+  channels: number,
+): Float32Array | null | undefined {
   if (!bias) return null;
   const v = f32(backend, bias);
   if (!v) return undefined;

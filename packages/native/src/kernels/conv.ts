@@ -6,19 +6,44 @@ type ConvInfo = ReturnType<Tf['backend_util']['computeConv2DInfo']>;
 
 /** The 15 integers csrc/kernels.cc's Conv reads: n h w c oh ow oc fh fw sh sw dh dw pt pl. */
 function dims(i: ConvInfo): number[] {
-  return [i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.outHeight, i.outWidth, i.outChannels, i.filterHeight, i.filterWidth,
-    i.strideHeight, i.strideWidth, i.dilationHeight, i.dilationWidth, i.padInfo.top, i.padInfo.left];
+  return [
+    i.batchSize,
+    i.inHeight,
+    i.inWidth,
+    i.inChannels,
+    i.outHeight,
+    i.outWidth,
+    i.outChannels,
+    i.filterHeight,
+    i.filterWidth,
+    i.strideHeight,
+    i.strideWidth,
+    i.dilationHeight,
+    i.dilationWidth,
+    i.padInfo.top,
+    i.padInfo.left,
+  ];
 }
 
-const channelsLast = (attrs: KernelArgs['attrs']) => (attrs?.dataFormat ?? 'NHWC') === 'NHWC' || attrs?.dataFormat === 'channelsLast';
+const channelsLast = (attrs: KernelArgs['attrs']) =>
+  (attrs?.dataFormat ?? 'NHWC') === 'NHWC' || attrs?.dataFormat === 'channelsLast';
 
 function conv(addon: Addon, { inputs, backend, attrs }: KernelArgs, tf: Tf, fused: boolean) {
   const { x, filter } = inputs;
-  const xv = f32(backend, x), wv = f32(backend, filter);
+  const xv = f32(backend, x),
+    wv = f32(backend, filter);
   if (!x || !filter || !xv || !wv || x.shape.length !== 4 || !channelsLast(attrs)) return undefined;
   if (fused && inputs.preluActivationWeights) return undefined;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-    attrs!.strides as number, (attrs!.dilations as number) ?? 1, attrs!.pad as 'valid', attrs!.dimRoundingMode as 'floor', false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs!.strides as number,
+    (attrs!.dilations as number) ?? 1,
+    attrs!.pad as 'valid',
+    attrs!.dimRoundingMode as 'floor',
+    false,
+    'channelsLast',
+  );
   let act = 0;
   let bias: Float32Array | null = null;
   if (fused) {
@@ -38,11 +63,20 @@ export const fusedConv2D: NativeKernel = (addon, args, tf) => conv(addon, args, 
 
 export const conv2DBackpropInput: NativeKernel = (addon, { inputs, backend, attrs }, tf) => {
   const { dy, filter } = inputs;
-  const dyv = f32(backend, dy), wv = f32(backend, filter);
+  const dyv = f32(backend, dy),
+    wv = f32(backend, filter);
   if (!dy || !filter || !dyv || !wv || !channelsLast(attrs)) return undefined;
   const inShape = attrs!.inputShape as [number, number, number, number];
-  const info = tf.backend_util.computeConv2DInfo(inShape, filter.shape as [number, number, number, number], attrs!.strides as number, 1,
-    attrs!.pad as 'valid', attrs!.dimRoundingMode as 'floor', false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    inShape,
+    filter.shape as [number, number, number, number],
+    attrs!.strides as number,
+    1,
+    attrs!.pad as 'valid',
+    attrs!.dimRoundingMode as 'floor',
+    false,
+    'channelsLast',
+  );
   const out = allocate(inShape.reduce((a, b) => a * b, 1));
   addon.conv2dBackpropInput(dyv, wv, out, ...dims(info));
   return backend.makeTensorInfo(inShape, 'float32', out);
@@ -50,11 +84,20 @@ export const conv2DBackpropInput: NativeKernel = (addon, { inputs, backend, attr
 
 export const conv2DBackpropFilter: NativeKernel = (addon, { inputs, backend, attrs }, tf) => {
   const { x, dy } = inputs;
-  const xv = f32(backend, x), dyv = f32(backend, dy);
+  const xv = f32(backend, x),
+    dyv = f32(backend, dy);
   if (!x || !dy || !xv || !dyv || !channelsLast(attrs)) return undefined;
   const filterShape = attrs!.filterShape as [number, number, number, number];
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, attrs!.strides as number, 1,
-    attrs!.pad as 'valid', attrs!.dimRoundingMode as 'floor', false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    attrs!.strides as number,
+    1,
+    attrs!.pad as 'valid',
+    attrs!.dimRoundingMode as 'floor',
+    false,
+    'channelsLast',
+  );
   const out = allocate(filterShape.reduce((a, b) => a * b, 1));
   addon.conv2dBackpropFilter(xv, dyv, out, ...dims(info));
   return backend.makeTensorInfo(filterShape, 'float32', out);

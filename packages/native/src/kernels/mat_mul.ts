@@ -1,5 +1,13 @@
 import type { Addon } from '../addon.js';
-import { activationCode, biasValues, f32, size, type KernelArgs, type NativeKernel, type TensorInfo } from './common.js';
+import {
+  activationCode,
+  biasValues,
+  f32,
+  size,
+  type KernelArgs,
+  type NativeKernel,
+  type TensorInfo,
+} from './common.js';
 import { allocate } from '../buffers.js';
 
 /**
@@ -8,20 +16,26 @@ import { allocate } from '../buffers.js';
  */
 function matMul(addon: Addon, { inputs, backend, attrs }: KernelArgs, fused: boolean): TensorInfo | undefined {
   const { a, b } = inputs;
-  const av = f32(backend, a), bv = f32(backend, b);
+  const av = f32(backend, a),
+    bv = f32(backend, b);
   if (!a || !b || !av || !bv || a.shape.length < 2 || b.shape.length < 2) return undefined;
   if (fused && inputs.preluActivationWeights) return undefined;
-  const transA = !!attrs?.transposeA, transB = !!attrs?.transposeB;
-  const ra = a.shape.length, rb = b.shape.length;
+  const transA = !!attrs?.transposeA,
+    transB = !!attrs?.transposeB;
+  const ra = a.shape.length,
+    rb = b.shape.length;
   const M = transA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
   const K = transA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
   const K2 = transB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
   const N = transB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
   if (K !== K2) return undefined; // cpu's kernel reports the shape error
-  const batchShapeA = a.shape.slice(0, -2), batchShapeB = b.shape.slice(0, -2);
-  const batchA = size(batchShapeA), batchB = size(batchShapeB);
+  const batchShapeA = a.shape.slice(0, -2),
+    batchShapeB = b.shape.slice(0, -2);
+  const batchA = size(batchShapeA),
+    batchB = size(batchShapeB);
   let outBatch: number[];
-  if (batchA === batchB && (batchShapeA.join() === batchShapeB.join() || ra === 2 || rb === 2)) outBatch = ra >= rb ? batchShapeA : batchShapeB;
+  if (batchA === batchB && (batchShapeA.join() === batchShapeB.join() || ra === 2 || rb === 2))
+    outBatch = ra >= rb ? batchShapeA : batchShapeB;
   else if (batchB === 1) outBatch = batchShapeA;
   else if (batchA === 1) outBatch = batchShapeB;
   else return undefined;
@@ -36,7 +50,21 @@ function matMul(addon: Addon, { inputs, backend, attrs }: KernelArgs, fused: boo
     bias = bv2;
   }
   const out = allocate(batch * M * N);
-  addon.matMul(av, bv, out, batch, M, K, N, transA ? 1 : 0, transB ? 1 : 0, batchA === 1 ? 0 : M * K, batchB === 1 ? 0 : K * N, bias, act);
+  addon.matMul(
+    av,
+    bv,
+    out,
+    batch,
+    M,
+    K,
+    N,
+    transA ? 1 : 0,
+    transB ? 1 : 0,
+    batchA === 1 ? 0 : M * K,
+    batchB === 1 ? 0 : K * N,
+    bias,
+    act,
+  );
   return backend.makeTensorInfo([...outBatch, M, N], 'float32', out);
 }
 

@@ -5,13 +5,31 @@ type PoolInfo = ReturnType<Tf['backend_util']['computePool2DInfo']>;
 
 /** The 12 integers csrc/kernels.cc's Pool2 reads: n h w c oh ow fh fw sh sw pt pl. */
 function dims(i: PoolInfo): number[] {
-  return [i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.outHeight, i.outWidth, i.filterHeight, i.filterWidth,
-    i.strideHeight, i.strideWidth, i.padInfo.top, i.padInfo.left];
+  return [
+    i.batchSize,
+    i.inHeight,
+    i.inWidth,
+    i.inChannels,
+    i.outHeight,
+    i.outWidth,
+    i.filterHeight,
+    i.filterWidth,
+    i.strideHeight,
+    i.strideWidth,
+    i.padInfo.top,
+    i.padInfo.left,
+  ];
 }
 
 function poolInfo(tf: Tf, shape: number[], attrs: KernelArgs['attrs']): PoolInfo {
-  return tf.backend_util.computePool2DInfo(shape as [number, number, number, number], attrs!.filterSize as number, attrs!.strides as number, 1,
-    attrs!.pad as 'valid', attrs!.dimRoundingMode as 'floor');
+  return tf.backend_util.computePool2DInfo(
+    shape as [number, number, number, number],
+    attrs!.filterSize as number,
+    attrs!.strides as number,
+    1,
+    attrs!.pad as 'valid',
+    attrs!.dimRoundingMode as 'floor',
+  );
 }
 
 /** MaxPool (NHWC, no dilation); 1×1 windows with stride 1 are cpu's identity, left to it. */
@@ -29,7 +47,8 @@ export const maxPool: NativeKernel = (addon, { inputs, backend, attrs }, tf) => 
 /** MaxPoolGrad: each output's gradient goes to the first maximum of its window, as on cpu. */
 export const maxPoolGrad: NativeKernel = (addon, { inputs, backend, attrs }, tf) => {
   const { dy, input } = inputs;
-  const dyv = f32(backend, dy), xv = f32(backend, input);
+  const dyv = f32(backend, dy),
+    xv = f32(backend, input);
   if (!dy || !input || !dyv || !xv || input.shape.length !== 4) return undefined;
   const info = poolInfo(tf, input.shape, attrs);
   const out = allocate(xv.length);

@@ -11,12 +11,19 @@ export const sum: NativeKernel = (addon, { inputs, backend, attrs }) => {
   if (!x || !xv || x.shape.length === 0) return undefined;
   const rank = x.shape.length;
   const raw = attrs?.axis;
-  const axes = (raw === null || raw === undefined ? [...Array(rank).keys()] : Array.isArray(raw) ? (raw as number[]) : [raw as number])
+  const axes = (
+    raw === null || raw === undefined
+      ? [...Array(rank).keys()]
+      : Array.isArray(raw)
+        ? (raw as number[])
+        : [raw as number]
+  )
     .map((a) => (a < 0 ? a + rank : a))
     .sort((a, b) => a - b);
   if (axes.length === 0 || axes.some((a, i) => a !== i)) return undefined;
   const k = axes.length;
-  const rows = size(x.shape.slice(0, k)), inner = size(x.shape.slice(k));
+  const rows = size(x.shape.slice(0, k)),
+    inner = size(x.shape.slice(k));
   const out = allocate(inner);
   addon.sumRows(xv, rows, inner, out);
   const shape = attrs?.keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k);

@@ -15,7 +15,9 @@ export interface BarChart {
 
 /** Grouped bars on a (usually log) value axis, category names under each group. */
 export function barChart(c: BarChart): string {
-  const values = c.groups.flatMap((g) => g.values.filter((v): v is number => v !== undefined && Number.isFinite(v) && (!c.y.log || v > 0)));
+  const values = c.groups.flatMap((g) =>
+    g.values.filter((v): v is number => v !== undefined && Number.isFinite(v) && (!c.y.log || v > 0)),
+  );
   const ya = axisFor(c.y.log ? values : [0, ...values], !!c.y.log);
   if (!c.y.log) ya.domain[0] = Math.max(ya.domain[0], 0);
   const legend: LegendItem[] = c.groups.map((g) => ({ name: g.name, color: g.color, kind: 'box' }));
@@ -35,7 +37,9 @@ export function barChart(c: BarChart): string {
         const top = Math.min(base, sy(v));
         const x = f.x0 + band * i + band * 0.1 + inner * j;
         const tip = `${cat} · ${g.name}: ${c.y.format(v, 0)}`;
-        out.push(`<rect class="bar" x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${Math.max(1, inner - 1).toFixed(1)}" height="${Math.max(0.5, base - top).toFixed(1)}" fill="${g.color}"><title>${esc(tip)}</title></rect>`);
+        out.push(
+          `<rect class="bar" x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${Math.max(1, inner - 1).toFixed(1)}" height="${Math.max(0.5, base - top).toFixed(1)}" fill="${g.color}"><title>${esc(tip)}</title></rect>`,
+        );
       });
     });
     return out.join('');

@@ -106,7 +106,12 @@ export class Aggregate {
       const xs = this.bySeries.get(name)!;
       const points: Point[] = sortKeys(xs.keys()).map((x) => {
         const { mean, std, n } = meanStd(xs.get(x)!);
-        return { x, y: mean, err: n > 1 ? std : undefined, tip: `${tip(name, x)}: ${fmtAcc(mean)}${n > 1 ? ` ± ${(std * 100).toFixed(2)} (n=${n})` : ''}` };
+        return {
+          x,
+          y: mean,
+          err: n > 1 ? std : undefined,
+          tip: `${tip(name, x)}: ${fmtAcc(mean)}${n > 1 ? ` ± ${(std * 100).toFixed(2)} (n=${n})` : ''}`,
+        };
       });
       return { name, color: PALETTE[i % PALETTE.length]!, points };
     });
@@ -157,13 +162,17 @@ function paramPlot(input: PlotInput, p: ParamPlotSpec, picked: Array<{ t: TrialG
     for (const k in t.rep.params) if (k !== key && keyKind(k) === 1 && !m.has(k)) m.set(k, new Set());
   }
   for (const { t } of picked) for (const [k, vals] of seen.get(t.rep.sweep)!) vals.add(t.rep.params[k] ?? ABSENT);
-  const varying = new Map([...seen].map(([sweep, m]) => [sweep, sortKeys([...m].filter(([, v]) => v.size > 1).map(([k]) => k))]));
+  const varying = new Map(
+    [...seen].map(([sweep, m]) => [sweep, sortKeys([...m].filter(([, v]) => v.size > 1).map(([k]) => k))]),
+  );
   const manyKeys = new Set(picked.map((c) => c.key)).size > 1;
   const agg = new Aggregate();
   for (const { t, key } of picked) {
     const r = t.rep;
     const parts = varying.get(r.sweep)!.map((k) => `${shortKey(k)}=${String(r.params[k] ?? '–')}`);
-    const name = [r.sweep, ...(manyKeys ? [key.slice(0, key.lastIndexOf('.'))] : []), parts.join(', ')].filter(Boolean).join(' · ');
+    const name = [r.sweep, ...(manyKeys ? [key.slice(0, key.lastIndexOf('.'))] : []), parts.join(', ')]
+      .filter(Boolean)
+      .join(' · ');
     for (const j of t.idx) agg.add(name, r.params[key] as number, input.acc[j]!);
   }
   const { series, dropped } = agg.series((s, x) => `${s}, ${p.xLabel} ${formatStat(x)}`);

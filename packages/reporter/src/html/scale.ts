@@ -35,7 +35,8 @@ export function niceStep(span: number, count = 5): number {
 export function linearTicks([lo, hi]: Domain, count = 5): { ticks: number[]; step: number } {
   const step = niceStep(hi - lo, count);
   const ticks: number[] = [];
-  for (let i = Math.ceil(lo / step - 1e-9); i * step <= hi + step * 1e-9; i++) ticks.push(Number((i * step).toPrecision(12)));
+  for (let i = Math.ceil(lo / step - 1e-9); i * step <= hi + step * 1e-9; i++)
+    ticks.push(Number((i * step).toPrecision(12)));
   return { ticks, step };
 }
 

@@ -28,7 +28,8 @@ export function sensitivityPlots(input: PlotInput): Plot[] {
       const params = t.rep.params;
       for (const k in params) {
         const v = params[k];
-        if (typeof v === 'number' && keyKind(k) === 1 && k.startsWith(prefix)) distinct.set(k, (distinct.get(k) ?? new Set()).add(v));
+        if (typeof v === 'number' && keyKind(k) === 1 && k.startsWith(prefix))
+          distinct.set(k, (distinct.get(k) ?? new Set()).add(v));
       }
     }
     const level = [...distinct.entries()].sort((a, b) => b[1].size - a[1].size || (a[0] < b[0] ? -1 : 1))[0]?.[0];
@@ -43,7 +44,19 @@ export function sensitivityPlots(input: PlotInput): Plot[] {
     }
     const { series, dropped } = agg.series((s, x) => `${s}, ${shortKey(level)} ${formatStat(x)}`);
     const subtitle = dropped ? `${dropped} more layers not shown` : 'one line per layer';
-    plots.push({ id, title, svg: xyChart({ id, title, subtitle, x: { label: level, format: formatTick }, y: ACCURACY, series, ref: input.ref }) });
+    plots.push({
+      id,
+      title,
+      svg: xyChart({
+        id,
+        title,
+        subtitle,
+        x: { label: level, format: formatTick },
+        y: ACCURACY,
+        series,
+        ref: input.ref,
+      }),
+    });
   }
   return plots;
 }

@@ -19,7 +19,8 @@ export function accuracyVsBytes(input: PlotInput, maxPoints = DEFAULT_MAX_POINTS
   const title = 'Accuracy vs artifact size (Pareto front)';
   const { runs, front } = input;
   const eligible: number[] = [];
-  for (let j = 0; j < runs.length; j++) if (input.ok[j] && input.bytes[j]! > 0 && Number.isFinite(input.bytes[j])) eligible.push(j);
+  for (let j = 0; j < runs.length; j++)
+    if (input.ok[j] && input.bytes[j]! > 0 && Number.isFinite(input.bytes[j])) eligible.push(j);
   if (!eligible.length) return { id, title, note: 'No finished runs with an artifact size: plot omitted.' };
   const onFront = eligible.filter((j) => front.has(runs[j]!.id));
   let shown = eligible;
@@ -36,16 +37,34 @@ export function accuracyVsBytes(input: PlotInput, maxPoints = DEFAULT_MAX_POINTS
     if (!sweeps.has(r.sweep)) sweeps.set(r.sweep, sweeps.size);
     const named = sweeps.get(r.sweep)! < MAX_SWEEP_COLORS;
     const key = named ? r.sweep : 'other sweeps';
-    const s = series.get(key) ?? { name: key, color: named ? PALETTE[sweeps.get(r.sweep)!]! : OTHER, points: [], line: 'none' as const };
+    const s = series.get(key) ?? {
+      name: key,
+      color: named ? PALETTE[sweeps.get(r.sweep)!]! : OTHER,
+      points: [],
+      line: 'none' as const,
+    };
     series.set(key, s);
-    s.points.push({ x, y, tip: `${r.isBaseline ? 'baseline' : r.label} (${r.sweep}): ${(y * 100).toFixed(2)}%, ${formatBytes(x)}` });
+    s.points.push({
+      x,
+      y,
+      tip: `${r.isBaseline ? 'baseline' : r.label} (${r.sweep}): ${(y * 100).toFixed(2)}%, ${formatBytes(x)}`,
+    });
   }
   const steps = frontPoints(onFront.map((j) => ({ id: runs[j]!.id, accuracy: input.acc[j]!, bytes: input.bytes[j]! })));
-  const frontSeries: Series = { name: `Pareto front (${steps.length} runs)`, color: '#222', line: 'step', mark: 'ring', points: steps.map((p) => ({ x: p.bytes, y: p.accuracy })) };
+  const frontSeries: Series = {
+    name: `Pareto front (${steps.length} runs)`,
+    color: '#222',
+    line: 'step',
+    mark: 'ring',
+    points: steps.map((p) => ({ x: p.bytes, y: p.accuracy })),
+  };
   const svg = xyChart({
     id,
     title,
-    subtitle: shown.length < eligible.length ? `showing ${shown.length} of ${eligible.length} runs (all front runs kept, others thinned)` : `${eligible.length} finished runs; up and left is better`,
+    subtitle:
+      shown.length < eligible.length
+        ? `showing ${shown.length} of ${eligible.length} runs (all front runs kept, others thinned)`
+        : `${eligible.length} finished runs; up and left is better`,
     x: { label: 'artifact bytes (log scale)', log: true, format: formatBytes },
     y: { label: 'accuracy', format: formatPercent },
     series: [...series.values(), frontSeries],
@@ -82,7 +101,8 @@ export function layerSizes(input: PlotInput): Plot {
   const title = 'Per-layer sizes of the best-compressed run';
   const { runs, acc, bytes } = input;
   const score = (j: number) => (Number.isFinite(acc[j]) ? acc[j]! : -1);
-  const hasLayers = (r: RunView) => Object.keys(r.metrics).some((k) => k.startsWith('layer.') && k.endsWith('.dense_bytes'));
+  const hasLayers = (r: RunView) =>
+    Object.keys(r.metrics).some((k) => k.startsWith('layer.') && k.endsWith('.dense_bytes'));
   let best = -1;
   for (let j = 0; j < runs.length; j++) {
     if (runs[j]!.status !== 'FINISHED' || !Number.isFinite(bytes[j])) continue;
@@ -93,11 +113,13 @@ export function layerSizes(input: PlotInput): Plot {
   const run = runs[best]!;
   const layers = layerMetrics(run);
   const tensors = [...layers.keys()].filter((t) => SIZE_FIELDS.some(([f]) => Number.isFinite(layers.get(t)![f])));
-  const groups = SIZE_FIELDS.filter(([f]) => tensors.some((t) => Number.isFinite(layers.get(t)![f]))).map(([f, name], i) => ({
-    name,
-    color: PALETTE[i]!,
-    values: tensors.map((t) => layers.get(t)![f]),
-  }));
+  const groups = SIZE_FIELDS.filter(([f]) => tensors.some((t) => Number.isFinite(layers.get(t)![f]))).map(
+    ([f, name], i) => ({
+      name,
+      color: PALETTE[i]!,
+      values: tensors.map((t) => layers.get(t)![f]),
+    }),
+  );
   const accText = Number.isFinite(run.metrics.accuracy) ? `, ${(run.metrics.accuracy! * 100).toFixed(2)}%` : '';
   const svg = barChart({
     id,

@@ -53,7 +53,9 @@ export class QueryError extends ConfigError {
   readonly column: number;
 
   constructor(source: string, column: number, message: string, what = 'filter') {
-    super(`${what === 'filter' ? '' : `in ${what}, `}column ${column}: ${message}`, { location: { path: what, column } });
+    super(`${what === 'filter' ? '' : `in ${what}, `}column ${column}: ${message}`, {
+      location: { path: what, column },
+    });
     this.source = source;
     this.column = column;
   }
@@ -67,7 +69,9 @@ export class QueryError extends ConfigError {
 /** `params.bits`, or `params.\`odd key\`` when the key has characters a bare key cannot. */
 export function identName(ident: Pick<Ident, 'kind' | 'key'>): string {
   if (ident.kind === 'attributes') return ident.key;
-  return /^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$/.test(ident.key) ? `${ident.kind}.${ident.key}` : `${ident.kind}.\`${ident.key.replace(/`/g, '``')}\``;
+  return /^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$/.test(ident.key)
+    ? `${ident.kind}.${ident.key}`
+    : `${ident.kind}.\`${ident.key.replace(/`/g, '``')}\``;
 }
 
 /** Every identifier a filter mentions, first appearance first, without duplicates. */

@@ -36,7 +36,10 @@ const QUERIES: Array<[string, QueryOptions]> = [
   ["params.scheme = 'asym' and tags.owner like 'al%' or attributes.status = 'FAILED'", {}],
   ['not params.perChannel = true and metrics.compression_ratio between 3.9 and 4.1', {}],
   ['params.bits > 4', { orderBy: 'metrics.accuracy desc', limit: 20 }],
-  ["params.model = 'mlp-7' and (tags.owner is null or params.lr < 1e-4)", { experiment: 'exp-2', orderBy: 'params.lr' }],
+  [
+    "params.model = 'mlp-7' and (tags.owner is null or params.lr < 1e-4)",
+    { experiment: 'exp-2', orderBy: 'params.lr' },
+  ],
 ];
 
 /** Fills a new database at `path` with `runs` synthetic runs, directly in SQL, in one transaction. */
@@ -45,12 +48,26 @@ export function buildBenchDb(path: string, runs = RUNS, experiments = 4): void {
   const db = store.db;
   dropQueryIndexes(db); // bulk-load first, index after: the caller decides
   const rng = createRng(42);
-  const STATUSES = ['FINISHED', 'FINISHED', 'FINISHED', 'FINISHED', 'FINISHED', 'FINISHED', 'FINISHED', 'FAILED', 'KILLED', 'RUNNING'];
+  const STATUSES = [
+    'FINISHED',
+    'FINISHED',
+    'FINISHED',
+    'FINISHED',
+    'FINISHED',
+    'FINISHED',
+    'FINISHED',
+    'FAILED',
+    'KILLED',
+    'RUNNING',
+  ];
   const OWNERS = ['alice', 'bob', 'carol', 'dave', 'erin'];
   const t = new Date().toISOString();
   db.transaction(() => {
-    const exps = Array.from({ length: experiments }, (_, i) => Number(db.prepare("INSERT INTO experiments (name, created_at) VALUES (?, ?)").run(`exp-${i}`, t).lastInsertRowid));
-    const run = db.prepare(`INSERT INTO runs (id, experiment_id, trial_id, sweep, label, is_baseline, status, seed, backend, config_json, started_at, ended_at)
+    const exps = Array.from({ length: experiments }, (_, i) =>
+      Number(db.prepare('INSERT INTO experiments (name, created_at) VALUES (?, ?)').run(`exp-${i}`, t).lastInsertRowid),
+    );
+    const run =
+      db.prepare(`INSERT INTO runs (id, experiment_id, trial_id, sweep, label, is_baseline, status, seed, backend, config_json, started_at, ended_at)
                             VALUES (?, ?, ?, ?, ?, 0, ?, ?, 'cpu', '{}', ?, ?)`);
     const param = db.prepare('INSERT INTO params (run_id, key, type, value_num, value_text) VALUES (?, ?, ?, ?, ?)');
     const metric = db.prepare('INSERT INTO metrics (run_id, key, value, step, time) VALUES (?, ?, ?, 0, ?)');
@@ -59,7 +76,17 @@ export function buildBenchDb(path: string, runs = RUNS, experiments = 4): void {
       const id = i.toString(16).padStart(32, '0');
       const bits = [2, 4, 8, 16][rng.int(4)]!;
       const status = STATUSES[rng.int(STATUSES.length)]!;
-      run.run(id, exps[i % experiments], `t${i}`, ['bits', 'prune', 'mixed'][i % 3], `trial-${i}`, status, rng.int(10), t, status === 'RUNNING' ? null : t);
+      run.run(
+        id,
+        exps[i % experiments],
+        `t${i}`,
+        ['bits', 'prune', 'mixed'][i % 3],
+        `trial-${i}`,
+        status,
+        rng.int(10),
+        t,
+        status === 'RUNNING' ? null : t,
+      );
       param.run(id, 'bits', 'number', bits, null);
       param.run(id, 'scheme', 'string', null, rng.next() < 0.5 ? 'sym' : 'asym');
       param.run(id, 'perChannel', 'boolean', rng.next() < 0.5 ? 1 : 0, null);
@@ -67,8 +94,15 @@ export function buildBenchDb(path: string, runs = RUNS, experiments = 4): void {
       param.run(id, 'prune-weights.retention', 'number', rng.next(), null);
       param.run(id, 'model', 'string', null, `mlp-${rng.int(10)}`);
       const acc = 0.9 + rng.next() * 0.08;
-      for (const [k, v] of [['accuracy', acc], ['accuracy_delta', acc - 0.978], ['loss', rng.next()], ['compression_ratio', 32 / bits + rng.next() * 0.2 - 0.1],
-        ['artifact_bytes', 400_000 / (32 / bits)], ['layer.dense_1/kernel.kept', rng.next()]] as const) metric.run(id, k, v, t);
+      for (const [k, v] of [
+        ['accuracy', acc],
+        ['accuracy_delta', acc - 0.978],
+        ['loss', rng.next()],
+        ['compression_ratio', 32 / bits + rng.next() * 0.2 - 0.1],
+        ['artifact_bytes', 400_000 / (32 / bits)],
+        ['layer.dense_1/kernel.kept', rng.next()],
+      ] as const)
+        metric.run(id, k, v, t);
       if (rng.next() < 0.8) tag.run(id, 'owner', OWNERS[rng.int(OWNERS.length)]!);
     }
   })();
@@ -103,7 +137,9 @@ function main(): void {
     console.log(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cpus, Node ${process.version}`);
     const t0 = performance.now();
     buildBenchDb(path);
-    console.log(`database: ${RUNS} runs × (6 params, 6 metrics, ~0.8 tag), built in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    console.log(
+      `database: ${RUNS} runs × (6 params, 6 metrics, ~0.8 tag), built in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
     const before = time(path);
     const store = SqliteStore.open(path);
     for (const sql of RECOMMENDED_INDEXES) store.db.exec(sql);
@@ -111,8 +147,12 @@ function main(): void {
     const after = time(path);
     console.log(`median of ${REPEATS}, ms  without idx  with 0004 idx   rows   query`);
     QUERIES.forEach(([filter, opts], i) => {
-      const extra = Object.entries(opts).map(([k, v]) => `${k}=${v}`).join(' ');
-      console.log(`${''.padEnd(15)}${before[i]!.ms.toFixed(1).padStart(12)}${after[i]!.ms.toFixed(1).padStart(14)}${String(after[i]!.rows).padStart(8)}   ${filter}${extra ? `  [${extra}]` : ''}`);
+      const extra = Object.entries(opts)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
+      console.log(
+        `${''.padEnd(15)}${before[i]!.ms.toFixed(1).padStart(12)}${after[i]!.ms.toFixed(1).padStart(14)}${String(after[i]!.rows).padStart(8)}   ${filter}${extra ? `  [${extra}]` : ''}`,
+      );
     });
     console.log(`\nindexes (migration 0004_query_indexes):\n  ${RECOMMENDED_INDEXES.join(';\n  ')};`);
   } finally {

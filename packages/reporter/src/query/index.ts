@@ -24,4 +24,12 @@ export type { Expr, Ident, IdentKind, Literal, CmpOp, AttributeName } from './as
 export { parseFilter, MAX_CONDITIONS, MAX_DEPTH, MAX_IN_VALUES } from './parse.js';
 export { filterSql, valueSql, toSql, RUNS_FROM, type SqlFragment } from './sql.js';
 export { compileMatcher, matchRun, valueOf, type MatchableRun } from './match.js';
-export { queryRuns, parseIdentList, DEFAULT_COLUMNS, type QueryDb, type QueryOptions, type QueryResult, type QueryCell } from './runs.js';
+export {
+  queryRuns,
+  parseIdentList,
+  DEFAULT_COLUMNS,
+  type QueryDb,
+  type QueryOptions,
+  type QueryResult,
+  type QueryCell,
+} from './runs.js';

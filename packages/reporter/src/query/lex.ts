@@ -18,15 +18,24 @@ const ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', n: '\n
 /** How a token reads in an error message. */
 export function describeToken(tok: Token): string {
   switch (tok.t) {
-    case 'eof': return 'end of input';
-    case 'str': return `string ${tok.text}`;
-    case 'num': return `number ${tok.text}`;
-    default: return `'${tok.text}'`;
+    case 'eof':
+      return 'end of input';
+    case 'str':
+      return `string ${tok.text}`;
+    case 'num':
+      return `number ${tok.text}`;
+    default:
+      return `'${tok.text}'`;
   }
 }
 
 /** A quoted run of text starting at `start` (the quote); doubled quotes and backslash escapes. */
-function quoted(src: string, start: number, what: string, err: (col: number, msg: string) => QueryError): { value: string; end: number } {
+function quoted(
+  src: string,
+  start: number,
+  what: string,
+  err: (col: number, msg: string) => QueryError,
+): { value: string; end: number } {
   const q = src[start]!;
   let value = '';
   let i = start + 1;
@@ -77,7 +86,8 @@ export function lex(src: string, what = 'filter'): Token[] {
       const m = NUMBER.exec(src.slice(i));
       if (!m) throw err(col, `unexpected '${c}'`);
       const next = src[i + m[0].length];
-      if (next !== undefined && /[A-Za-z_.]/.test(next)) throw err(i + m[0].length + 1, `unexpected '${next}' after number ${m[0]}`);
+      if (next !== undefined && /[A-Za-z_.]/.test(next))
+        throw err(i + m[0].length + 1, `unexpected '${next}' after number ${m[0]}`);
       out.push({ t: 'num', col, text: m[0], value: Number(m[0]) });
       i += m[0].length;
     } else if (WORD_START.test(c)) {

@@ -22,11 +22,22 @@ export interface MatchableRun {
 }
 
 const ATTRIBUTE_FIELDS: Record<string, keyof MatchableRun> = {
-  run_id: 'id', experiment: 'experiment', sweep: 'sweep', label: 'label', status: 'status', trial_id: 'trialId', seed: 'seed',
-  backend: 'backend', started_at: 'startedAt', ended_at: 'endedAt', attempt: 'attempt', squash_version: 'squashVersion', is_baseline: 'isBaseline',
+  run_id: 'id',
+  experiment: 'experiment',
+  sweep: 'sweep',
+  label: 'label',
+  status: 'status',
+  trial_id: 'trialId',
+  seed: 'seed',
+  backend: 'backend',
+  started_at: 'startedAt',
+  ended_at: 'endedAt',
+  attempt: 'attempt',
+  squash_version: 'squashVersion',
+  is_baseline: 'isBaseline',
 };
 
-const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+const own = (o: object, k: string) => Object.hasOwn(o, k);
 
 /** An identifier's value on a run, or null when the run lacks it. */
 export function valueOf(run: MatchableRun, ident: Pick<Ident, 'kind' | 'key'>): Literal | null {

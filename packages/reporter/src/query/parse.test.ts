@@ -5,7 +5,12 @@ import { parseFilter, QueryError, type Expr } from './index.js';
 /** The AST without source columns, for compact expectations. */
 function strip(e: unknown): unknown {
   if (Array.isArray(e)) return e.map(strip);
-  if (e && typeof e === 'object') return Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'column').map(([k, v]) => [k, strip(v)]));
+  if (e && typeof e === 'object')
+    return Object.fromEntries(
+      Object.entries(e)
+        .filter(([k]) => k !== 'column')
+        .map(([k, v]) => [k, strip(v)]),
+    );
   return e;
 }
 const m = (key: string) => ({ kind: 'metrics', key });
@@ -26,22 +31,65 @@ const GOOD: Array<[string, unknown]> = [
   ['params.x == 1E3', cmp(p('x'), '=', 1000)],
   ['params.x <> -2', cmp(p('x'), '!=', -2)],
   ['params.flag = TRUE', cmp(p('flag'), '=', true)],
-  ['Metrics.acc >= 1 AND Attributes.STATUS = "FAILED"', { type: 'and', left: cmp(m('acc'), '>=', 1), right: cmp(a('status'), '=', 'FAILED') }],
-  ["attributes.status in ('FINISHED', 'FAILED')", { type: 'in', ident: a('status'), values: ['FINISHED', 'FAILED'], negated: false }],
-  ["params.bits not in (4, 8, 'auto', false)", { type: 'in', ident: p('bits'), values: [4, 8, 'auto', false], negated: true }],
+  [
+    'Metrics.acc >= 1 AND Attributes.STATUS = "FAILED"',
+    { type: 'and', left: cmp(m('acc'), '>=', 1), right: cmp(a('status'), '=', 'FAILED') },
+  ],
+  [
+    "attributes.status in ('FINISHED', 'FAILED')",
+    { type: 'in', ident: a('status'), values: ['FINISHED', 'FAILED'], negated: false },
+  ],
+  [
+    "params.bits not in (4, 8, 'auto', false)",
+    { type: 'in', ident: p('bits'), values: [4, 8, 'auto', false], negated: true },
+  ],
   ['tags.owner is null', { type: 'null', ident: t('owner'), negated: false }],
   ['tags.owner IS NOT NULL', { type: 'null', ident: t('owner'), negated: true }],
   ["tags.owner like 'a%'", { type: 'like', ident: t('owner'), pattern: 'a%', negated: false, caseInsensitive: false }],
-  ["tags.owner not ilike 'a\\_%'", { type: 'like', ident: t('owner'), pattern: 'a\\_%', negated: true, caseInsensitive: true }],
+  [
+    "tags.owner not ilike 'a\\_%'",
+    { type: 'like', ident: t('owner'), pattern: 'a\\_%', negated: true, caseInsensitive: true },
+  ],
   ['metrics.a between 1 and 2', { type: 'and', left: cmp(m('a'), '>=', 1), right: cmp(m('a'), '<=', 2) }],
   ['metrics.a not between 1 and 2', { type: 'or', left: cmp(m('a'), '<', 1), right: cmp(m('a'), '>', 2) }],
   // Precedence: not > and > or; and/or are left-associative.
-  ['metrics.a = 1 or metrics.b = 2 and metrics.c = 3', { type: 'or', left: cmp(m('a'), '=', 1), right: { type: 'and', left: cmp(m('b'), '=', 2), right: cmp(m('c'), '=', 3) } }],
-  ['metrics.a = 1 and metrics.b = 2 or metrics.c = 3', { type: 'or', left: { type: 'and', left: cmp(m('a'), '=', 1), right: cmp(m('b'), '=', 2) }, right: cmp(m('c'), '=', 3) }],
-  ['(metrics.a = 1 or metrics.b = 2) and metrics.c = 3', { type: 'and', left: { type: 'or', left: cmp(m('a'), '=', 1), right: cmp(m('b'), '=', 2) }, right: cmp(m('c'), '=', 3) }],
-  ['not metrics.a = 1 and metrics.b = 2', { type: 'and', left: { type: 'not', expr: cmp(m('a'), '=', 1) }, right: cmp(m('b'), '=', 2) }],
+  [
+    'metrics.a = 1 or metrics.b = 2 and metrics.c = 3',
+    {
+      type: 'or',
+      left: cmp(m('a'), '=', 1),
+      right: { type: 'and', left: cmp(m('b'), '=', 2), right: cmp(m('c'), '=', 3) },
+    },
+  ],
+  [
+    'metrics.a = 1 and metrics.b = 2 or metrics.c = 3',
+    {
+      type: 'or',
+      left: { type: 'and', left: cmp(m('a'), '=', 1), right: cmp(m('b'), '=', 2) },
+      right: cmp(m('c'), '=', 3),
+    },
+  ],
+  [
+    '(metrics.a = 1 or metrics.b = 2) and metrics.c = 3',
+    {
+      type: 'and',
+      left: { type: 'or', left: cmp(m('a'), '=', 1), right: cmp(m('b'), '=', 2) },
+      right: cmp(m('c'), '=', 3),
+    },
+  ],
+  [
+    'not metrics.a = 1 and metrics.b = 2',
+    { type: 'and', left: { type: 'not', expr: cmp(m('a'), '=', 1) }, right: cmp(m('b'), '=', 2) },
+  ],
   ['not not (metrics.a = 1)', { type: 'not', expr: { type: 'not', expr: cmp(m('a'), '=', 1) } }],
-  ['metrics.a = 1 or metrics.b = 2 or metrics.c = 3', { type: 'or', left: { type: 'or', left: cmp(m('a'), '=', 1), right: cmp(m('b'), '=', 2) }, right: cmp(m('c'), '=', 3) }],
+  [
+    'metrics.a = 1 or metrics.b = 2 or metrics.c = 3',
+    {
+      type: 'or',
+      left: { type: 'or', left: cmp(m('a'), '=', 1), right: cmp(m('b'), '=', 2) },
+      right: cmp(m('c'), '=', 3),
+    },
+  ],
 ];
 
 describe('parseFilter', () => {
@@ -64,7 +112,10 @@ const BAD: Array<[string, string | RegExp]> = [
   ['foo.accuracy > 1', "column 1: unknown identifier kind 'foo'; expected metrics, params, tags, attributes"],
   ["attributes.stauts = 'FINISHED'", "column 12: unknown attribute 'stauts'; did you mean 'status'?"],
   ["attributes.colour = 'x'", /^column 12: unknown attribute 'colour'; expected one of run_id, experiment/],
-  ["status = 'FINISHED'", /^column 1: expected an identifier \(metrics.<key>.*got 'status'; did you mean 'attributes.status'\?$/],
+  [
+    "status = 'FINISHED'",
+    /^column 1: expected an identifier \(metrics.<key>.*got 'status'; did you mean 'attributes.status'\?$/,
+  ],
   ['metrics.a > 1 and', /^column 18: expected an identifier .* got end of input$/],
   ['(metrics.a > 1', "column 15: expected ')' to close the '(' at column 1, got end of input"],
   ['metrics.a > 1)', "column 14: expected 'and', 'or' or end of input, got ')'"],
@@ -85,7 +136,10 @@ const BAD: Array<[string, string | RegExp]> = [
   ["metrics.a like 'x%'", "column 11: 'like' needs a text identifier; metrics.a is a number"],
   ['params.x like 3', "column 15: expected a quoted pattern after 'like', got number 3"],
   ['params.x between 1 or 2', "column 20: expected 'and' after '1', got 'or'"],
-  ['params.x', /^column 9: expected a comparison \(=, !=, <, <=, >, >=\), 'in', 'like', 'between' or 'is null' after params.x, got end of input$/],
+  [
+    'params.x',
+    /^column 9: expected a comparison \(=, !=, <, <=, >, >=\), 'in', 'like', 'between' or 'is null' after params.x, got end of input$/,
+  ],
   ['params.x not = 1', "column 14: expected 'in', 'like' or 'between' after 'not' after params.x, got '='"],
   ['params.x @ 1', "column 10: unexpected '@'"],
   ['params. = 1', "column 8: expected a key after 'params.' (quote odd keys in backticks: params.`my key`)"],
@@ -95,12 +149,17 @@ const BAD: Array<[string, string | RegExp]> = [
   ['metrics.a = 1 -- comment', "column 15: unexpected '-'"],
   ['`odd` = 1', /^column 1: unexpected '`'/],
   ['', /^column 1: expected an identifier .* got end of input$/],
-  ['('.repeat(100) + 'metrics.a = 1' + ')'.repeat(100), 'column 65: filter nested more than 64 deep'],
-  [Array.from({ length: 300 }, (_, i) => `metrics.a = ${i}`).join(' or '), `column ${Array.from({ length: 256 }, (_, i) => `metrics.a = ${i} or `).join('').length + 1}: more than 256 conditions`],
+  [`${'('.repeat(100)}metrics.a = 1${')'.repeat(100)}`, 'column 65: filter nested more than 64 deep'],
+  [
+    Array.from({ length: 300 }, (_, i) => `metrics.a = ${i}`).join(' or '),
+    `column ${Array.from({ length: 256 }, (_, i) => `metrics.a = ${i} or `).join('').length + 1}: more than 256 conditions`,
+  ],
 ];
 
 describe('parse errors', () => {
-  const cases = BAD.map(([text, message]) => [text.length > 60 ? `${text.slice(0, 57)}...` : text, text, message] as const);
+  const cases = BAD.map(
+    ([text, message]) => [text.length > 60 ? `${text.slice(0, 57)}...` : text, text, message] as const,
+  );
   it.each(cases)('rejects %j', (_name, text, message) => {
     let err: unknown;
     try {

@@ -1,5 +1,17 @@
 import { didYouMean } from '@squash/core';
-import { ATTRIBUTES, ATTRIBUTE_NAMES, IDENT_KINDS, QueryError, RUN_STATUSES, type AttributeName, type CmpOp, type Expr, type Ident, type IdentKind, type Literal } from './ast.js';
+import {
+  ATTRIBUTES,
+  ATTRIBUTE_NAMES,
+  IDENT_KINDS,
+  QueryError,
+  RUN_STATUSES,
+  type AttributeName,
+  type CmpOp,
+  type Expr,
+  type Ident,
+  type IdentKind,
+  type Literal,
+} from './ast.js';
 import { describeToken, lex, type Token } from './lex.js';
 
 /** Guards against stack and SQLite expression-depth limits; real filters are far smaller. */
@@ -22,19 +34,30 @@ export function resolveIdent(tok: Token, err: (col: number, msg: string) => Quer
     const name = tok.text.toLowerCase();
     if (bareAttributes && name in ATTRIBUTES) return { kind: 'attributes', key: name, column: tok.col };
     const guess = didYouMean(name, ATTRIBUTE_NAMES);
-    throw err(tok.col, `expected ${IDENT_HELP}, got '${tok.text}'` + (guess ? `; did you mean 'attributes.${guess}'?` : ''));
+    throw err(
+      tok.col,
+      `expected ${IDENT_HELP}, got '${tok.text}'${guess ? `; did you mean 'attributes.${guess}'?` : ''}`,
+    );
   }
   if (tok.t !== 'ident') throw err(tok.col, `expected ${IDENT_HELP}, got ${describeToken(tok)}`);
   const kind = tok.prefix.toLowerCase();
   if (!(IDENT_KINDS as readonly string[]).includes(kind)) {
     const guess = didYouMean(kind, IDENT_KINDS);
-    throw err(tok.col, `unknown identifier kind '${tok.prefix}'; ` + (guess ? `did you mean '${guess}'?` : `expected ${IDENT_KINDS.join(', ')}`));
+    throw err(
+      tok.col,
+      `unknown identifier kind '${tok.prefix}'; ` +
+        (guess ? `did you mean '${guess}'?` : `expected ${IDENT_KINDS.join(', ')}`),
+    );
   }
   if (kind !== 'attributes') return { kind: kind as IdentKind, key: tok.key, column: tok.col };
   const name = tok.key.toLowerCase();
   if (!(name in ATTRIBUTES)) {
     const guess = didYouMean(name, ATTRIBUTE_NAMES);
-    throw err(tok.col + tok.prefix.length + 1, `unknown attribute '${tok.key}'; ` + (guess ? `did you mean '${guess}'?` : `expected one of ${ATTRIBUTE_NAMES.join(', ')}`));
+    throw err(
+      tok.col + tok.prefix.length + 1,
+      `unknown attribute '${tok.key}'; ` +
+        (guess ? `did you mean '${guess}'?` : `expected one of ${ATTRIBUTE_NAMES.join(', ')}`),
+    );
   }
   return { kind: 'attributes', key: name, column: tok.col };
 }
@@ -43,7 +66,10 @@ class Parser {
   private pos = 0;
   private depth = 0;
   private conditions = 0;
-  constructor(private readonly src: string, private readonly toks: Token[]) {}
+  constructor(
+    private readonly src: string,
+    private readonly toks: Token[],
+  ) {}
 
   err(col: number, msg: string): QueryError {
     return new QueryError(this.src, col, msg);
@@ -92,7 +118,8 @@ class Parser {
       this.next();
       e = this.or();
       const close = this.next();
-      if (close.t !== ')') throw this.err(close.col, `expected ')' to close the '(' at column ${tok.col}, got ${describeToken(close)}`);
+      if (close.t !== ')')
+        throw this.err(close.col, `expected ')' to close the '(' at column ${tok.col}, got ${describeToken(close)}`);
     } else {
       if (++this.conditions > MAX_CONDITIONS) throw this.err(tok.col, `more than ${MAX_CONDITIONS} conditions`);
       e = this.predicate();
@@ -111,7 +138,8 @@ class Parser {
       let negated = false;
       let t2 = this.next();
       if (kw(t2, 'not')) [negated, t2] = [true, this.next()];
-      if (!kw(t2, 'null')) throw this.err(t2.col, `expected 'null' after '${negated ? 'is not' : 'is'}', got ${describeToken(t2)}`);
+      if (!kw(t2, 'null'))
+        throw this.err(t2.col, `expected 'null' after '${negated ? 'is not' : 'is'}', got ${describeToken(t2)}`);
       return { type: 'null', ident, negated, column };
     }
     const negated = kw(tok, 'not');
@@ -119,9 +147,17 @@ class Parser {
     if (kw(tok, 'in')) return { type: 'in', ident, values: this.list(ident, tok), negated, column };
     if (kw(tok, 'like') || kw(tok, 'ilike')) {
       const pat = this.next();
-      if (pat.t !== 'str') throw this.err(pat.col, `expected a quoted pattern after '${tok.text}', got ${describeToken(pat)}`);
-      const textual = ident.kind === 'params' || ident.kind === 'tags' || (ident.kind === 'attributes' && ATTRIBUTES[ident.key as AttributeName].type === 'string');
-      if (!textual) throw this.err(tok.col, `'${tok.text}' needs a text identifier; ${identTok.text} is ${ident.kind === 'metrics' ? 'a number' : 'not text'}`);
+      if (pat.t !== 'str')
+        throw this.err(pat.col, `expected a quoted pattern after '${tok.text}', got ${describeToken(pat)}`);
+      const textual =
+        ident.kind === 'params' ||
+        ident.kind === 'tags' ||
+        (ident.kind === 'attributes' && ATTRIBUTES[ident.key as AttributeName].type === 'string');
+      if (!textual)
+        throw this.err(
+          tok.col,
+          `'${tok.text}' needs a text identifier; ${identTok.text} is ${ident.kind === 'metrics' ? 'a number' : 'not text'}`,
+        );
       return { type: 'like', ident, pattern: pat.value, negated, caseInsensitive: kw(tok, 'ilike'), column };
     }
     if (kw(tok, 'between')) {
@@ -130,9 +166,16 @@ class Parser {
       this.expectWord('and', this.toks[this.pos - 1]!);
       const hi = this.value(ident, tok, 'between … and');
       const [op1, op2]: CmpOp[] = negated ? ['<', '>'] : ['>=', '<='];
-      return { type: negated ? 'or' : 'and', left: { type: 'cmp', ident, op: op1, value: lo, column }, right: { type: 'cmp', ident, op: op2, value: hi, column }, column: tok.col };
+      return {
+        type: negated ? 'or' : 'and',
+        left: { type: 'cmp', ident, op: op1, value: lo, column },
+        right: { type: 'cmp', ident, op: op2, value: hi, column },
+        column: tok.col,
+      };
     }
-    const what = negated ? "'in', 'like' or 'between' after 'not'" : "a comparison (=, !=, <, <=, >, >=), 'in', 'like', 'between' or 'is null'";
+    const what = negated
+      ? "'in', 'like' or 'between' after 'not'"
+      : "a comparison (=, !=, <, <=, >, >=), 'in', 'like', 'between' or 'is null'";
     throw this.err(tok.col, `expected ${what} after ${identTok.text}, got ${describeToken(tok)}`);
   }
 
@@ -142,7 +185,8 @@ class Parser {
     const values: Literal[] = [];
     for (;;) {
       values.push(this.value(ident, inTok, values.length ? ',' : '('));
-      if (values.length > MAX_IN_VALUES) throw this.err(this.toks[this.pos - 1]!.col, `more than ${MAX_IN_VALUES} values in one 'in' list`);
+      if (values.length > MAX_IN_VALUES)
+        throw this.err(this.toks[this.pos - 1]!.col, `more than ${MAX_IN_VALUES} values in one 'in' list`);
       const sep = this.next();
       if (sep.t === ')') return values;
       if (sep.t !== ',') throw this.err(sep.col, `expected ',' or ')' in the 'in' list, got ${describeToken(sep)}`);
@@ -158,15 +202,25 @@ class Parser {
     else if (kw(tok, 'null')) throw this.err(tok.col, `use 'is null' or 'is not null' to test for a missing value`);
     else throw this.err(tok.col, `expected a value after '${after}', got ${describeToken(tok)}`);
     const name = `${ident.kind}.${ident.key}`;
-    if (ident.kind === 'metrics' && typeof v !== 'number') throw this.err(tok.col, `${name} is a number; got ${typeOf(v)}`);
-    if (ident.kind === 'tags' && typeof v !== 'string') throw this.err(tok.col, `tags are text; quote the value: '${tok.text}'`);
+    if (ident.kind === 'metrics' && typeof v !== 'number')
+      throw this.err(tok.col, `${name} is a number; got ${typeOf(v)}`);
+    if (ident.kind === 'tags' && typeof v !== 'string')
+      throw this.err(tok.col, `tags are text; quote the value: '${tok.text}'`);
     if (ident.kind === 'attributes') {
       const want = ATTRIBUTES[ident.key as AttributeName].type;
       if (typeof v !== want) throw this.err(tok.col, `attributes.${ident.key} is a ${want}; got ${typeOf(v)}`);
       const op = opTok.t === 'op' ? opTok.text : kw(opTok, 'in') ? '=' : '<';
-      if (ident.key === 'status' && (op === '=' || op === '!=') && !(RUN_STATUSES as readonly string[]).includes(v as string)) {
+      if (
+        ident.key === 'status' &&
+        (op === '=' || op === '!=') &&
+        !(RUN_STATUSES as readonly string[]).includes(v as string)
+      ) {
         const guess = didYouMean(v as string, RUN_STATUSES);
-        throw this.err(tok.col, `unknown status '${v}'; ` + (guess ? `did you mean '${guess}'?` : `expected one of ${RUN_STATUSES.join(', ')}`));
+        throw this.err(
+          tok.col,
+          `unknown status '${v}'; ` +
+            (guess ? `did you mean '${guess}'?` : `expected one of ${RUN_STATUSES.join(', ')}`),
+        );
       }
     }
     return v;

@@ -16,11 +16,18 @@ beforeAll(() => {
 });
 afterAll(() => store.close());
 
-const sqlLabels = (filter: string) => queryRuns(store.db, filter, { columns: ['label'] }).rows.map((r) => r.label as string).sort();
-const memLabels = (filter: string) => runs.filter(compileMatcher(parseFilter(filter))).map((r) => r.label).sort();
+const sqlLabels = (filter: string) =>
+  queryRuns(store.db, filter, { columns: ['label'] })
+    .rows.map((r) => r.label as string)
+    .sort();
+const memLabels = (filter: string) =>
+  runs
+    .filter(compileMatcher(parseFilter(filter)))
+    .map((r) => r.label)
+    .sort();
 const sorted = (xs: string[]) => [...xs].sort();
 
-const BITS_SYM = ['q2-sym', 'q4-sym', 'q8-sym', 'q10-sym', 'q16-sym'];
+const _BITS_SYM = ['q2-sym', 'q4-sym', 'q8-sym', 'q10-sym', 'q16-sym'];
 const LR = ['lr-0.0001', 'lr-0.0003', 'lr-0.001', 'lr-0.003', 'lr-0.01', 'lr-0.03'];
 const PRUNE = ['prune-0.1', 'prune-0.3', 'prune-0.5', 'prune-0.7', 'prune-0.9'];
 
@@ -35,9 +42,15 @@ const CASES: Array<[string, string[]]> = [
   ["params.bits < 'a'", ['q-ten-text']],
   ["params.bits in (2, 16, 'auto')", ['q2-sym', 'q2-asym', 'q16-sym', 'q16-asym', 'q-auto']],
   ['params.bits not in (2, 4, 8, 10, 16)', ['q-auto', 'q-ten-text']],
-  ['params.bits != 8', ['q2-sym', 'q2-asym', 'q4-sym', 'q4-asym', 'q10-sym', 'q10-asym', 'q16-sym', 'q16-asym', 'q-auto', 'q-ten-text']],
+  [
+    'params.bits != 8',
+    ['q2-sym', 'q2-asym', 'q4-sym', 'q4-asym', 'q10-sym', 'q10-asym', 'q16-sym', 'q16-asym', 'q-auto', 'q-ten-text'],
+  ],
   ['not (params.bits > 4 or params.bits is null)', ['q2-sym', 'q2-asym', 'q4-sym', 'q4-asym', 'q-auto', 'q-ten-text']],
-  ["params.scheme in ('sym', 'asym') and params.perChannel = true", ['q8-sym', 'q8-asym', 'q10-sym', 'q10-asym', 'q16-sym', 'q16-asym']],
+  [
+    "params.scheme in ('sym', 'asym') and params.perChannel = true",
+    ['q8-sym', 'q8-asym', 'q10-sym', 'q10-asym', 'q16-sym', 'q16-asym'],
+  ],
   ['params.perChannel = false', ['q2-sym', 'q2-asym', 'q4-sym', 'q4-asym', 'q-auto']],
   ['params.flag = true', ['cifar_under', 'lr-0.003', 'lr-0.01', 'lr-0.03']],
   ['params.prune-weights.retention >= 0.5', ['prune-0.5', 'prune-0.7', 'prune-0.9']],
@@ -46,17 +59,45 @@ const CASES: Array<[string, string[]]> = [
   ["params.`odd key` = 'v w'", ['cifar-odd']],
   ["params.`it's \"q\"` = 'quoted'", ['cifar-odd']],
   // Precedence and NOT.
-  ["attributes.status = 'FAILED' or params.bits = 16 and params.scheme = 'sym'", ['cifar_under', 'q16-sym', 'q16-sym', 'q2-asym']],
+  [
+    "attributes.status = 'FAILED' or params.bits = 16 and params.scheme = 'sym'",
+    ['cifar_under', 'q16-sym', 'q16-sym', 'q2-asym'],
+  ],
   ["(attributes.status = 'FAILED' or params.bits = 16) and params.scheme = 'sym'", ['q16-sym']],
-  ["not params.bits > 4 and attributes.experiment = 'mnist'", ['mnist-base', 'q2-sym', 'q2-asym', 'q4-sym', 'q4-asym', 'q16-sym', 'q-auto', 'q-ten-text', ...PRUNE]],
+  [
+    "not params.bits > 4 and attributes.experiment = 'mnist'",
+    ['mnist-base', 'q2-sym', 'q2-asym', 'q4-sym', 'q4-asym', 'q16-sym', 'q-auto', 'q-ten-text', ...PRUNE],
+  ],
   ['params.model is not null and not (metrics.accuracy > 0.9)', ['cifar-base']],
-  ["metrics.accuracy > 0.955 or attributes.status = 'FAILED'", ['mnist-base', 'q16-sym', 'q16-sym', 'q16-asym', 'q2-asym', 'cifar_under']],
+  [
+    "metrics.accuracy > 0.955 or attributes.status = 'FAILED'",
+    ['mnist-base', 'q16-sym', 'q16-sym', 'q16-asym', 'q2-asym', 'cifar_under'],
+  ],
   ["attributes.sweep in ('prune', 'lr') and metrics.accuracy > 0.91", ['prune-0.7']],
   // IS NULL on absent keys; curve points (step > 0) are not final values.
-  ['tags.owner is null', ['q4-asym', 'q10-asym', 'q16-sym', 'q-ten-text', 'cifar-base', 'cifar-odd', 'cifar-running', 'cifar_under', 'lr-0.001', 'lr-0.003', 'lr-0.01', 'lr-0.03']],
+  [
+    'tags.owner is null',
+    [
+      'q4-asym',
+      'q10-asym',
+      'q16-sym',
+      'q-ten-text',
+      'cifar-base',
+      'cifar-odd',
+      'cifar-running',
+      'cifar_under',
+      'lr-0.001',
+      'lr-0.003',
+      'lr-0.01',
+      'lr-0.03',
+    ],
+  ],
   ['tags.owner is not null and attributes.experiment = "cifar"', ['lr-0.0001', 'lr-0.0003']],
   ['metrics.train_loss is not null', []],
-  ['metrics.val_acc is null and attributes.experiment = "cifar"', ['cifar-base', 'cifar-odd', 'cifar-running', 'cifar_under', ...LR]],
+  [
+    'metrics.val_acc is null and attributes.experiment = "cifar"',
+    ['cifar-base', 'cifar-odd', 'cifar-running', 'cifar_under', ...LR],
+  ],
   // LIKE: case-sensitive; ilike folds ASCII; \ escapes % and _; _ is one character (Ü too).
   ["tags.owner like 'a%'", ['mnist-base', 'q2-sym', 'q10-sym', 'q16-asym', 'lr-0.0001', 'lr-0.0003']],
   ["tags.owner like 'c%'", []],
@@ -90,7 +131,7 @@ const CASES: Array<[string, string[]]> = [
   ["params.x = '1'' OR 1=1 --'", ['cifar-odd']],
   ['params.x = "1\' OR 1=1 --"', ['cifar-odd']],
   ["tags.`a;DROP TABLE runs` = 'x'", ['cifar-odd']],
-  ["params.`x'; DROP TABLE runs; --` = 1 or params.`\") OR 1=1 --` is not null", []],
+  ['params.`x\'; DROP TABLE runs; --` = 1 or params.`") OR 1=1 --` is not null', []],
 ];
 
 describe('SQL and in-memory matching agree', () => {
@@ -116,7 +157,7 @@ describe('SQL and in-memory matching agree', () => {
 
 /** Random filters over the fixture's keys: SQL and in-memory matching must select the same runs. */
 function randomFilter(rng: ReturnType<typeof createRng>, depth = 0): string {
-  const pick = <T,>(xs: readonly T[]): T => xs[rng.int(xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)]!;
   if (depth < 3 && rng.next() < 0.45) {
     const op = pick(['and', 'or', 'and not']);
     return `(${randomFilter(rng, depth + 1)} ${op} ${randomFilter(rng, depth + 1)})`;
@@ -125,10 +166,21 @@ function randomFilter(rng: ReturnType<typeof createRng>, depth = 0): string {
   const STR = ["'sym'", "'auto'", "'10'", "'alice'", "'Carol'", "'ABC'", "'Ü'", "'a'", "'1'", "''"];
   const NUM = ['0', '2', '4', '8', '10', '0.5', '-1', '1e-3', '0.95'];
   const [ident, vals] = pick([
-    ['metrics.accuracy', NUM], ['metrics.loss', NUM], ['metrics.val_acc', NUM],
-    ['params.bits', [...NUM, ...STR, 'true']], ['params.scheme', [...STR, '4']], ['params.perChannel', ['true', 'false', '1']], ['params.x', STR], ['params.lr', NUM],
-    ['tags.owner', STR], ['tags.note', STR], ['attributes.seed', NUM], ['attributes.backend', STR], ['attributes.label', STR],
-    ['attributes.is_baseline', ['true', 'false']], ['attributes.squash_version', STR],
+    ['metrics.accuracy', NUM],
+    ['metrics.loss', NUM],
+    ['metrics.val_acc', NUM],
+    ['params.bits', [...NUM, ...STR, 'true']],
+    ['params.scheme', [...STR, '4']],
+    ['params.perChannel', ['true', 'false', '1']],
+    ['params.x', STR],
+    ['params.lr', NUM],
+    ['tags.owner', STR],
+    ['tags.note', STR],
+    ['attributes.seed', NUM],
+    ['attributes.backend', STR],
+    ['attributes.label', STR],
+    ['attributes.is_baseline', ['true', 'false']],
+    ['attributes.squash_version', STR],
   ] as Array<[string, string[]]>);
   const form = rng.int(6);
   if (form === 0) return `${ident} in (${[pick(vals), pick(vals), pick(vals)].join(', ')})`;
@@ -136,7 +188,8 @@ function randomFilter(rng: ReturnType<typeof createRng>, depth = 0): string {
   if (form === 2 && !ident.startsWith('metrics') && !['attributes.seed', 'attributes.is_baseline'].includes(ident)) {
     return `${ident} ${pick(['like', 'not like', 'ilike', 'not ilike'])} '${pick(['%', 'a%', '%C', '_', '__', '1%', 'Ü%', '%\\%%', 'c%'])}'`;
   }
-  if (form === 3 && !ident.startsWith('params.perChannel') && !ident.endsWith('is_baseline')) return `${ident} ${pick(['', 'not '])}between ${pick(vals)} and ${pick(vals)}`;
+  if (form === 3 && !ident.startsWith('params.perChannel') && !ident.endsWith('is_baseline'))
+    return `${ident} ${pick(['', 'not '])}between ${pick(vals)} and ${pick(vals)}`;
   return `${ident} ${pick(['=', '!=', '<', '<=', '>', '>='])} ${pick(vals)}`;
 }
 
@@ -145,8 +198,11 @@ describe('without the query indexes', () => {
     const plain = SqliteStore.open(buildFixture());
     try {
       dropQueryIndexes(plain.db);
-      expect(plain.db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'metrics_by_key_value'").get()).toEqual({ n: 0 });
-      const labelsOf = (db: SqliteStore['db'], f: string) => queryRuns(db, f, { columns: ['label'], orderBy: 'label' }).rows.map((r) => r.label);
+      expect(
+        plain.db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'metrics_by_key_value'").get(),
+      ).toEqual({ n: 0 });
+      const labelsOf = (db: SqliteStore['db'], f: string) =>
+        queryRuns(db, f, { columns: ['label'], orderBy: 'label' }).rows.map((r) => r.label);
       for (const [filter] of CASES) expect(labelsOf(plain.db, filter), filter).toEqual(labelsOf(store.db, filter));
     } finally {
       plain.close();
@@ -168,8 +224,13 @@ describe('random filters', () => {
         continue; // e.g. a string compared with a metric: rejected before any SQL
       }
       parsed++;
-      const sqlIds = queryRuns(store.db, f, { columns: ['run_id'] }).rows.map((r) => r.run_id as string).sort();
-      const memIds = runs.filter(compileMatcher(ast)).map((r) => r.id).sort();
+      const sqlIds = queryRuns(store.db, f, { columns: ['run_id'] })
+        .rows.map((r) => r.run_id as string)
+        .sort();
+      const memIds = runs
+        .filter(compileMatcher(ast))
+        .map((r) => r.id)
+        .sort();
       expect(sqlIds, f).toEqual(memIds);
       if (memIds.length > 0 && memIds.length < runs.length) nonTrivial++;
     }
@@ -181,7 +242,7 @@ describe('random filters', () => {
 describe('injection', () => {
   const attempts = [
     "params.x = '1'' OR 1=1 --'",
-    "tags.`a;DROP TABLE runs` is not null",
+    'tags.`a;DROP TABLE runs` is not null',
     "params.`x'; DROP TABLE runs; --` = 1",
     "params.`\"; DROP TABLE runs; --` like '%''); DROP TABLE runs; --'",
     "attributes.label in ('a''); DROP TABLE runs; --', \"\\\"); DELETE FROM runs; --\")",
@@ -201,7 +262,9 @@ describe('injection', () => {
       for (const f of attempts) queryRuns(rw.db, f);
       expect(queryRuns(rw.db, attempts[0]!, { columns: ['label'] }).rows).toEqual([{ label: 'cifar-odd' }]);
       expect(rw.db.prepare('SELECT COUNT(*) AS n FROM runs').get()).toEqual({ n: 29 });
-      expect(rw.db.prepare('SELECT COUNT(*) AS n FROM params').get()).toEqual({ n: (store.db.prepare('SELECT COUNT(*) AS n FROM params').get() as { n: number }).n });
+      expect(rw.db.prepare('SELECT COUNT(*) AS n FROM params').get()).toEqual({
+        n: (store.db.prepare('SELECT COUNT(*) AS n FROM params').get() as { n: number }).n,
+      });
     } finally {
       rw.close();
     }

@@ -10,27 +10,88 @@ beforeAll(() => {
 });
 afterAll(() => store.close());
 
-const labels = (filter: string, opts: Parameters<typeof queryRuns>[2] = {}) => queryRuns(store.db, filter, { columns: ['label'], ...opts }).rows.map((r) => r.label);
+const labels = (filter: string, opts: Parameters<typeof queryRuns>[2] = {}) =>
+  queryRuns(store.db, filter, { columns: ['label'], ...opts }).rows.map((r) => r.label);
 
 describe('queryRuns output', () => {
   it('defaults to run_id, experiment, sweep, label, status plus the filter and order-by identifiers, typed', () => {
     const res = queryRuns(store.db, 'params.bits > 10 and metrics.accuracy > 0.9', { orderBy: 'tags.owner' });
-    expect(res.columns).toEqual(['run_id', 'experiment', 'sweep', 'label', 'status', 'params.bits', 'metrics.accuracy', 'tags.owner']);
+    expect(res.columns).toEqual([
+      'run_id',
+      'experiment',
+      'sweep',
+      'label',
+      'status',
+      'params.bits',
+      'metrics.accuracy',
+      'tags.owner',
+    ]);
     expect(res.rows.map(({ run_id: id, ...rest }) => (expect(id).toMatch(/^[0-9a-f]{32}$/), rest))).toEqual([
-      { experiment: 'mnist', sweep: 'bits', label: 'q16-sym', status: 'FINISHED', 'params.bits': 16, 'metrics.accuracy': 0.98, 'tags.owner': 'Carol' },
-      { experiment: 'mnist', sweep: 'bits', label: 'q16-asym', status: 'FINISHED', 'params.bits': 16, 'metrics.accuracy': 0.97, 'tags.owner': 'alice' },
+      {
+        experiment: 'mnist',
+        sweep: 'bits',
+        label: 'q16-sym',
+        status: 'FINISHED',
+        'params.bits': 16,
+        'metrics.accuracy': 0.98,
+        'tags.owner': 'Carol',
+      },
+      {
+        experiment: 'mnist',
+        sweep: 'bits',
+        label: 'q16-asym',
+        status: 'FINISHED',
+        'params.bits': 16,
+        'metrics.accuracy': 0.97,
+        'tags.owner': 'alice',
+      },
     ]);
   });
 
   it('outputs the requested columns: booleans as booleans, absent values as null, odd keys quoted', () => {
     const res = queryRuns(store.db, "attributes.label in ('q8-sym', 'q4-asym', 'cifar-odd')", {
-      columns: ['label', 'params.perChannel, attributes.is_baseline', 'tags.owner', 'params.`odd key`', 'attempt', 'label'],
+      columns: [
+        'label',
+        'params.perChannel, attributes.is_baseline',
+        'tags.owner',
+        'params.`odd key`',
+        'attempt',
+        'label',
+      ],
     });
-    expect(res.columns).toEqual(['label', 'params.perChannel', 'is_baseline', 'tags.owner', 'params.`odd key`', 'attempt']);
+    expect(res.columns).toEqual([
+      'label',
+      'params.perChannel',
+      'is_baseline',
+      'tags.owner',
+      'params.`odd key`',
+      'attempt',
+    ]);
     expect(res.rows).toEqual([
-      { label: 'cifar-odd', 'params.perChannel': null, is_baseline: false, 'tags.owner': null, 'params.`odd key`': 'v w', attempt: 1 },
-      { label: 'q4-asym', 'params.perChannel': false, is_baseline: false, 'tags.owner': null, 'params.`odd key`': null, attempt: 1 },
-      { label: 'q8-sym', 'params.perChannel': true, is_baseline: false, 'tags.owner': 'bob', 'params.`odd key`': null, attempt: 1 },
+      {
+        label: 'cifar-odd',
+        'params.perChannel': null,
+        is_baseline: false,
+        'tags.owner': null,
+        'params.`odd key`': 'v w',
+        attempt: 1,
+      },
+      {
+        label: 'q4-asym',
+        'params.perChannel': false,
+        is_baseline: false,
+        'tags.owner': null,
+        'params.`odd key`': null,
+        attempt: 1,
+      },
+      {
+        label: 'q8-sym',
+        'params.perChannel': true,
+        is_baseline: false,
+        'tags.owner': 'bob',
+        'params.`odd key`': null,
+        attempt: 1,
+      },
     ]);
   });
 
@@ -44,36 +105,81 @@ describe('queryRuns output', () => {
   it('restricts to one experiment and suggests a near name', () => {
     expect(labels('', { experiment: 'cifar' })).toHaveLength(10);
     expect(labels('params.model is not null', { experiment: 'mnist' })).toEqual(['mnist-base']);
-    expect(() => queryRuns(store.db, '', { experiment: 'cifr' })).toThrow(/no experiment named 'cifr'; did you mean 'cifar'\?/);
+    expect(() => queryRuns(store.db, '', { experiment: 'cifr' })).toThrow(
+      /no experiment named 'cifr'; did you mean 'cifar'\?/,
+    );
   });
 });
 
 describe('order by and limit', () => {
   it('orders by a metric, descending, with a limit', () => {
-    expect(labels("attributes.experiment = 'mnist'", { orderBy: 'metrics.accuracy desc', limit: 3 })).toEqual(['q16-sym', 'mnist-base', 'q16-asym']);
+    expect(labels("attributes.experiment = 'mnist'", { orderBy: 'metrics.accuracy desc', limit: 3 })).toEqual([
+      'q16-sym',
+      'mnist-base',
+      'q16-asym',
+    ]);
   });
 
   it('puts nulls last in both directions', () => {
-    expect(labels("attributes.sweep = 'prune'", { orderBy: 'metrics.accuracy' })).toEqual(['prune-0.1', 'prune-0.3', 'prune-0.5', 'prune-0.7', 'prune-0.9']);
-    expect(labels("attributes.sweep = 'prune'", { orderBy: 'metrics.accuracy DESC' })).toEqual(['prune-0.7', 'prune-0.5', 'prune-0.3', 'prune-0.1', 'prune-0.9']);
+    expect(labels("attributes.sweep = 'prune'", { orderBy: 'metrics.accuracy' })).toEqual([
+      'prune-0.1',
+      'prune-0.3',
+      'prune-0.5',
+      'prune-0.7',
+      'prune-0.9',
+    ]);
+    expect(labels("attributes.sweep = 'prune'", { orderBy: 'metrics.accuracy DESC' })).toEqual([
+      'prune-0.7',
+      'prune-0.5',
+      'prune-0.3',
+      'prune-0.1',
+      'prune-0.9',
+    ]);
   });
 
   it('orders by several keys: numbers before text, as SQLite compares them', () => {
-    const got = labels("attributes.sweep = 'bits' and attributes.status = 'FINISHED'", { orderBy: 'params.scheme asc, params.bits desc' });
-    expect(got).toEqual(['q16-asym', 'q10-asym', 'q8-asym', 'q4-asym', 'q-auto', 'q16-sym', 'q10-sym', 'q8-sym', 'q4-sym', 'q2-sym', 'q-ten-text']);
+    const got = labels("attributes.sweep = 'bits' and attributes.status = 'FINISHED'", {
+      orderBy: 'params.scheme asc, params.bits desc',
+    });
+    expect(got).toEqual([
+      'q16-asym',
+      'q10-asym',
+      'q8-asym',
+      'q4-asym',
+      'q-auto',
+      'q16-sym',
+      'q10-sym',
+      'q8-sym',
+      'q4-sym',
+      'q2-sym',
+      'q-ten-text',
+    ]);
   });
 
   it('orders by bare attribute names and params with dotted keys', () => {
-    expect(labels("attributes.sweep = 'prune'", { orderBy: 'params.prune-weights.retention desc', limit: 2 })).toEqual(['prune-0.9', 'prune-0.7']);
-    expect(labels("attributes.experiment = 'cifar'", { orderBy: 'seed desc, label', limit: 3 })).toEqual(['lr-0.0001', 'lr-0.0003', 'lr-0.001']);
+    expect(labels("attributes.sweep = 'prune'", { orderBy: 'params.prune-weights.retention desc', limit: 2 })).toEqual([
+      'prune-0.9',
+      'prune-0.7',
+    ]);
+    expect(labels("attributes.experiment = 'cifar'", { orderBy: 'seed desc, label', limit: 3 })).toEqual([
+      'lr-0.0001',
+      'lr-0.0003',
+      'lr-0.001',
+    ]);
     expect(labels('', { limit: 0 })).toEqual([]);
   });
 
   it('rejects bad order-by, columns and limits with the column of the problem', () => {
-    expect(() => queryRuns(store.db, '', { orderBy: 'metrics.accuracy up' })).toThrow("in order by, column 18: expected ',', 'asc', 'desc' or end of input, got 'up'");
-    expect(() => queryRuns(store.db, '', { orderBy: 'attributes.stat' })).toThrow("in order by, column 12: unknown attribute 'stat'; did you mean 'status'?");
+    expect(() => queryRuns(store.db, '', { orderBy: 'metrics.accuracy up' })).toThrow(
+      "in order by, column 18: expected ',', 'asc', 'desc' or end of input, got 'up'",
+    );
+    expect(() => queryRuns(store.db, '', { orderBy: 'attributes.stat' })).toThrow(
+      "in order by, column 12: unknown attribute 'stat'; did you mean 'status'?",
+    );
     expect(() => queryRuns(store.db, '', { columns: ['label', 'metric.acc'] })).toThrow(QueryError);
-    expect(() => queryRuns(store.db, '', { columns: ['label', 'metric.acc'] })).toThrow("in columns, column 1: unknown identifier kind 'metric'; did you mean 'metrics'?");
+    expect(() => queryRuns(store.db, '', { columns: ['label', 'metric.acc'] })).toThrow(
+      "in columns, column 1: unknown identifier kind 'metric'; did you mean 'metrics'?",
+    );
     expect(() => queryRuns(store.db, '', { limit: -1 })).toThrow(ConfigError);
     expect(() => queryRuns(store.db, '', { limit: 1.5 })).toThrow(/limit must be a whole number/);
   });

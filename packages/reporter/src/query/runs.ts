@@ -29,7 +29,11 @@ export interface QueryResult {
 export const DEFAULT_COLUMNS = ['run_id', 'experiment', 'sweep', 'label', 'status'];
 
 /** A comma-separated list of identifiers; `withDirection` allows `asc`/`desc` after each. */
-export function parseIdentList(text: string, what: string, withDirection = false): Array<{ ident: Ident; desc: boolean }> {
+export function parseIdentList(
+  text: string,
+  what: string,
+  withDirection = false,
+): Array<{ ident: Ident; desc: boolean }> {
   const toks = lex(text, what);
   const err = (col: number, msg: string) => new QueryError(text, col, msg, what);
   const out: Array<{ ident: Ident; desc: boolean }> = [];
@@ -45,15 +49,23 @@ export function parseIdentList(text: string, what: string, withDirection = false
     }
     out.push({ ident, desc });
     if (tok.t === 'eof') return out;
-    if (tok.t !== ',') throw err(tok.col, `expected ','${withDirection ? ", 'asc', 'desc'" : ''} or end of input, got ${describeToken(tok)}`);
+    if (tok.t !== ',')
+      throw err(
+        tok.col,
+        `expected ','${withDirection ? ", 'asc', 'desc'" : ''} or end of input, got ${describeToken(tok)}`,
+      );
   }
 }
 
 function checkExperiment(db: QueryDb, name: string): void {
-  const names = (db.prepare('SELECT name FROM experiments ORDER BY name').all() as Array<{ name: string }>).map((r) => r.name);
+  const names = (db.prepare('SELECT name FROM experiments ORDER BY name').all() as Array<{ name: string }>).map(
+    (r) => r.name,
+  );
   if (names.includes(name)) return;
   const guess = didYouMean(name, names);
-  throw new ConfigError(`no experiment named '${name}'` + (guess ? `; did you mean '${guess}'?` : ''), { hint: names.length ? `known: ${names.join(', ')}` : 'the database has no experiments' });
+  throw new ConfigError(`no experiment named '${name}'${guess ? `; did you mean '${guess}'?` : ''}`, {
+    hint: names.length ? `known: ${names.join(', ')}` : 'the database has no experiments',
+  });
 }
 
 /**
@@ -64,12 +76,17 @@ function checkExperiment(db: QueryDb, name: string): void {
 export function queryRuns(db: QueryDb, filterText: string, opts: QueryOptions = {}): QueryResult {
   const expr = filterText.trim() ? parseFilter(filterText) : null;
   const order = opts.orderBy?.trim() ? parseIdentList(opts.orderBy, 'order by', true) : [];
-  if (opts.limit !== undefined && !(Number.isSafeInteger(opts.limit) && opts.limit >= 0)) throw new ConfigError(`limit must be a whole number ≥ 0, got ${opts.limit}`);
+  if (opts.limit !== undefined && !(Number.isSafeInteger(opts.limit) && opts.limit >= 0))
+    throw new ConfigError(`limit must be a whole number ≥ 0, got ${opts.limit}`);
   if (opts.experiment !== undefined) checkExperiment(db, opts.experiment);
 
   const wanted = opts.columns?.length
     ? opts.columns.flatMap((c) => parseIdentList(c, 'columns').map((x) => x.ident))
-    : [...DEFAULT_COLUMNS.map((key): Ident => ({ kind: 'attributes', key, column: 0 })), ...identsOf(expr), ...order.map((o) => o.ident)];
+    : [
+        ...DEFAULT_COLUMNS.map((key): Ident => ({ kind: 'attributes', key, column: 0 })),
+        ...identsOf(expr),
+        ...order.map((o) => o.ident),
+      ];
   const cols = new Map<string, Ident>();
   for (const ident of wanted) if (!cols.has(identName(ident))) cols.set(identName(ident), ident);
 
@@ -106,7 +123,9 @@ export function queryRuns(db: QueryDb, filterText: string, opts: QueryOptions = 
     Object.fromEntries(
       idents.map((ident, i) => {
         const v = r[`c${i}`] ?? null;
-        const isBool = (ident.kind === 'params' && r[`t${i}`] === 'boolean') || (ident.kind === 'attributes' && ident.key === 'is_baseline');
+        const isBool =
+          (ident.kind === 'params' && r[`t${i}`] === 'boolean') ||
+          (ident.kind === 'attributes' && ident.key === 'is_baseline');
         return [names[i]!, isBool && v !== null ? v === 1 : v];
       }),
     ),

@@ -44,11 +44,16 @@ function leafSql({ ident, cond, negated }: Leaf): SqlFragment {
   }
   const t = TABLES[ident.kind];
   const c = negated ? `(${cond.sql}) IS NOT 1` : `(${cond.sql})`;
-  return { sql: `(r.id IN (SELECT run_id FROM ${t.table} WHERE ${t.where} AND ${c}))`, params: [ident.key, ...cond.params] };
+  return {
+    sql: `(r.id IN (SELECT run_id FROM ${t.table} WHERE ${t.where} AND ${c}))`,
+    params: [ident.key, ...cond.params],
+  };
 }
 
 function column(ident: Ident, v: Literal): { guard: string; col: string } {
-  return ident.kind === 'attributes' ? { guard: '', col: ATTRIBUTES[ident.key as AttributeName].column } : typedColumn(ident.kind, v);
+  return ident.kind === 'attributes'
+    ? { guard: '', col: ATTRIBUTES[ident.key as AttributeName].column }
+    : typedColumn(ident.kind, v);
 }
 
 function inCond(ident: Ident, values: Literal[]): SqlFragment {
@@ -79,21 +84,35 @@ export function filterSql(e: Expr): SqlFragment {
     case 'cmp': {
       const { guard, col } = column(e.ident, e.value);
       const negated = e.op === '!=';
-      return leafSql({ ident: e.ident, negated, cond: { sql: `${guard}${col} ${negated ? '=' : e.op} ?`, params: [bind(e.value)] } });
+      return leafSql({
+        ident: e.ident,
+        negated,
+        cond: { sql: `${guard}${col} ${negated ? '=' : e.op} ?`, params: [bind(e.value)] },
+      });
     }
     case 'in':
       return leafSql({ ident: e.ident, negated: e.negated, cond: inCond(e.ident, e.values) });
     case 'like': {
       const { guard, col } = column(e.ident, '');
       const target = e.caseInsensitive ? `lower(${col})` : col;
-      return leafSql({ ident: e.ident, negated: e.negated, cond: { sql: `${guard}${target} GLOB ?`, params: [likeToGlob(e.pattern, e.caseInsensitive)] } });
+      return leafSql({
+        ident: e.ident,
+        negated: e.negated,
+        cond: { sql: `${guard}${target} GLOB ?`, params: [likeToGlob(e.pattern, e.caseInsensitive)] },
+      });
     }
     case 'null': {
       if (e.ident.kind === 'attributes') {
-        return { sql: `(${ATTRIBUTES[e.ident.key as AttributeName].column} IS ${e.negated ? 'NOT ' : ''}NULL)`, params: [] };
+        return {
+          sql: `(${ATTRIBUTES[e.ident.key as AttributeName].column} IS ${e.negated ? 'NOT ' : ''}NULL)`,
+          params: [],
+        };
       }
       const t = TABLES[e.ident.kind];
-      return { sql: `(r.id ${e.negated ? '' : 'NOT '}IN (SELECT run_id FROM ${t.table} WHERE ${t.where}))`, params: [e.ident.key] };
+      return {
+        sql: `(r.id ${e.negated ? '' : 'NOT '}IN (SELECT run_id FROM ${t.table} WHERE ${t.where}))`,
+        params: [e.ident.key],
+      };
     }
   }
 }
@@ -105,7 +124,12 @@ export function filterSql(e: Expr): SqlFragment {
 export function valueSql(ident: Ident, withType = false): SqlFragment {
   if (ident.kind === 'attributes') return { sql: ATTRIBUTES[ident.key as AttributeName].column, params: [] };
   const t = TABLES[ident.kind];
-  const what = ident.kind === 'params' ? (withType ? 'type' : "CASE type WHEN 'string' THEN value_text ELSE value_num END") : 'value';
+  const what =
+    ident.kind === 'params'
+      ? withType
+        ? 'type'
+        : "CASE type WHEN 'string' THEN value_text ELSE value_num END"
+      : 'value';
   return { sql: `(SELECT ${what} FROM ${t.table} WHERE run_id = r.id AND ${t.where})`, params: [ident.key] };
 }
 
@@ -115,5 +139,8 @@ export function toSql(expr: Expr | null, opts: { experiment?: string } = {}): Sq
   if (expr) where.push(filterSql(expr));
   if (opts.experiment !== undefined) where.push({ sql: 'e.name = ?', params: [opts.experiment] });
   const clause = where.length ? ` WHERE ${where.map((w) => w.sql).join(' AND ')}` : '';
-  return { sql: `SELECT r.id AS run_id FROM ${RUNS_FROM}${clause} ORDER BY r.rowid`, params: where.flatMap((w) => w.params) };
+  return {
+    sql: `SELECT r.id AS run_id FROM ${RUNS_FROM}${clause} ORDER BY r.rowid`,
+    params: where.flatMap((w) => w.params),
+  };
 }

@@ -82,30 +82,51 @@ export function sweepAxes(sweep: WrittenSweep, sweepIndex: number, ctx: SweepCon
     const unique = names.filter((n) => n === name).length === 1;
     const add = (axis: Omit<GridAxis, 'key' | 'ref' | 'stage'>) => {
       const index = out.axes.length;
-      out.axes.push({ ...axis, key: `${j}.${axis.param}`, ref: unique ? `${name}.${axis.param}` : `${j}.${axis.param}`, stage: j });
+      out.axes.push({
+        ...axis,
+        key: `${j}.${axis.param}`,
+        ref: unique ? `${name}.${axis.param}` : `${j}.${axis.param}`,
+        stage: j,
+      });
       out.refs.set(`${j}.${axis.param}`, index);
       if (unique) out.refs.set(`${name}.${axis.param}`, index);
     };
-    if (name === 'distill') layers = studentLayers((own.student ?? ctx.defaults.distill?.student) as WrittenValue | undefined, ctx);
+    if (name === 'distill')
+      layers = studentLayers((own.student ?? ctx.defaults.distill?.student) as WrittenValue | undefined, ctx);
     out.stageLayers.push(layers === 'ambiguous' ? undefined : layers);
     if (own.layers === 'each') {
       const path = [...stagePath, 'layers'];
       if (layers === 'ambiguous') {
-        out.problems.push({ path, message: "'layers: each' after a distill stage whose students differ in layers", hint: 'sweep the students in separate sweeps' });
+        out.problems.push({
+          path,
+          message: "'layers: each' after a distill stage whose students differ in layers",
+          hint: 'sweep the students in separate sweeps',
+        });
       } else if (layers && !layers.length) {
         out.problems.push({ path, message: "'layers: each' but the model has no weight layers" });
       }
-      const values = layers === 'ambiguous' ? [] : layers ?? [];
+      const values = layers === 'ambiguous' ? [] : (layers ?? []);
       add({ param: LAYER_AXIS, values, path, generated: false, listed: false, isLayer: true, broken: !values.length });
     }
     // The stage's own params in written order, then the defaults it does not override.
     const merged: Record<string, { value: WrittenValue; path: PathSegment[] }> = {};
-    for (const [k, v] of Object.entries(own)) if (k !== 'layers') merged[k] = { value: v as WrittenValue, path: [...stagePath, k] };
-    for (const [k, v] of Object.entries(ctx.defaults[name] ?? {})) merged[k] ??= { value: v, path: ['defaults', name, k] };
+    for (const [k, v] of Object.entries(own))
+      if (k !== 'layers') merged[k] = { value: v as WrittenValue, path: [...stagePath, k] };
+    for (const [k, v] of Object.entries(ctx.defaults[name] ?? {}))
+      merged[k] ??= { value: v, path: ['defaults', name, k] };
     for (const [param, { value, path }] of Object.entries(merged)) {
       const e = expandValues(value, paramSpec(name, param), param);
-      if (e.problem) out.problems.push({ path: [...path, ...e.problem.sub], message: e.problem.message, hint: e.problem.hint });
-      add({ param, values: e.values, path, generated: e.generated, listed: Array.isArray(value), isLayer: false, broken: !!e.problem });
+      if (e.problem)
+        out.problems.push({ path: [...path, ...e.problem.sub], message: e.problem.message, hint: e.problem.hint });
+      add({
+        param,
+        values: e.values,
+        path,
+        generated: e.generated,
+        listed: Array.isArray(value),
+        isLayer: false,
+        broken: !!e.problem,
+      });
     }
   });
   return out;

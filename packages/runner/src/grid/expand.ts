@@ -35,12 +35,18 @@ function resolveRef(ref: string, { refs, axes, names }: Refs): { index?: number;
   const [stageName, param] = [ref.slice(0, ref.indexOf('.')), ref.slice(ref.indexOf('.') + 1)];
   const repeated = names.flatMap((n, j) => (n === stageName ? [j] : []));
   if (ref.includes('.') && repeated.length > 1) {
-    return { message: `'${stageName}' names ${repeated.length} stages of this sweep; write ${repeated.map((j) => `${j}.${param}`).join(' or ')}`, hint };
+    return {
+      message: `'${stageName}' names ${repeated.length} stages of this sweep; write ${repeated.map((j) => `${j}.${param}`).join(' or ')}`,
+      hint,
+    };
   }
   if (!ref.includes('.')) {
     const ends = known.filter((k) => k.endsWith(`.${ref}`));
     const near = ends.length === 1 ? ends[0] : undefined;
-    return { message: `'${ref}' is not an axis reference: write <stage>.<param>${near ? `; did you mean '${near}'?` : ''}`, hint };
+    return {
+      message: `'${ref}' is not an axis reference: write <stage>.<param>${near ? `; did you mean '${near}'?` : ''}`,
+      hint,
+    };
   }
   const near = didYouMean(ref, known);
   if (near) return { message: `unknown axis '${ref}'; did you mean '${near}'?`, hint };
@@ -60,7 +66,11 @@ function zipBlocks(sweep: WrittenSweep, base: PathSegment[], r: Refs, problems: 
       const res = resolveRef(ref, r);
       const path = [...base, 'zip', g, k];
       if (res.index === undefined) problems.push({ path, message: res.message!, hint: res.hint });
-      else if (zipped.has(res.index) || members.includes(res.index)) problems.push({ path, message: `axis '${axes[res.index]!.ref}' is already zipped (an axis can be in one zip group, once)` });
+      else if (zipped.has(res.index) || members.includes(res.index))
+        problems.push({
+          path,
+          message: `axis '${axes[res.index]!.ref}' is already zipped (an axis can be in one zip group, once)`,
+        });
       else members.push(res.index);
     });
     if (members.length !== group.length) return;
@@ -106,8 +116,15 @@ function excludeTests(sweep: WrittenSweep, base: PathSegment[], r: Refs, problem
       else {
         values.forEach((v, k) => {
           if (axis.values.some((x) => x === v)) return;
-          const shown = axis.values.length > 12 ? `${axis.values.slice(0, 12).map(show).join(', ')}, …` : axis.values.map(show).join(', ');
-          problems.push({ path: [...path, ref, ...(Array.isArray(written) ? [k] : [])], message: `${show(v)} is not a value of axis '${axis.ref}'`, hint: `values: ${shown}` });
+          const shown =
+            axis.values.length > 12
+              ? `${axis.values.slice(0, 12).map(show).join(', ')}, …`
+              : axis.values.map(show).join(', ');
+          problems.push({
+            path: [...path, ref, ...(Array.isArray(written) ? [k] : [])],
+            message: `${show(v)} is not a value of axis '${axis.ref}'`,
+            hint: `values: ${shown}`,
+          });
           ok = false;
         });
       }
@@ -118,7 +135,13 @@ function excludeTests(sweep: WrittenSweep, base: PathSegment[], r: Refs, problem
 }
 
 /** Drops the points an exclusion matches; an exclusion matching no point is a problem. */
-function dropExcluded(points: Point[], tests: Test[], base: PathSegment[], zipped: boolean, problems: GridProblem[]): Point[] {
+function dropExcluded(
+  points: Point[],
+  tests: Test[],
+  base: PathSegment[],
+  zipped: boolean,
+  problems: GridProblem[],
+): Point[] {
   const matched = tests.map(() => 0);
   const kept = points.filter((p) => {
     let drop = false;
@@ -132,7 +155,11 @@ function dropExcluded(points: Point[], tests: Test[], base: PathSegment[], zippe
   });
   tests.forEach((t, e) => {
     if (t && !matched[e]) {
-      problems.push({ path: [...base, 'exclude', e], message: 'matches no point of the grid', hint: zipped ? 'zip pairs these values differently' : undefined });
+      problems.push({
+        path: [...base, 'exclude', e],
+        message: 'matches no point of the grid',
+        hint: zipped ? 'zip pairs these values differently' : undefined,
+      });
     }
   });
   return kept;
@@ -160,7 +187,11 @@ export function expandSweep(sweep: WrittenSweep, sweepIndex: number, ctx: SweepC
   const broken = axes.some((a) => a.broken) || problems.length > 0;
   const size = blocks.reduce((n, b) => n * b.length, 1);
   if (size > MAX_POINTS) {
-    problems.push({ path: base, message: `sweep '${sweep.name}' expands to ${size} points; at most ${MAX_POINTS}`, hint: 'split it into several sweeps, or zip or narrow its axes' });
+    problems.push({
+      path: base,
+      message: `sweep '${sweep.name}' expands to ${size} points; at most ${MAX_POINTS}`,
+      hint: 'split it into several sweeps, or zip or narrow its axes',
+    });
     return { axes, points: [], stageLayers, problems };
   }
   if (broken) return { axes, points: [], stageLayers, problems };
@@ -168,7 +199,11 @@ export function expandSweep(sweep: WrittenSweep, sweepIndex: number, ctx: SweepC
   const before = problems.length;
   const points = dropExcluded(all, tests, base, groups.length > 0, problems);
   if (!points.length && problems.length === before) {
-    problems.push({ path: base, key: all.length ? 'exclude' : undefined, message: `sweep '${sweep.name}' expands to no trials${all.length ? ': every point is excluded' : ''}` });
+    problems.push({
+      path: base,
+      key: all.length ? 'exclude' : undefined,
+      message: `sweep '${sweep.name}' expands to no trials${all.length ? ': every point is excluded' : ''}`,
+    });
   }
   return { axes, points, stageLayers, problems };
 }

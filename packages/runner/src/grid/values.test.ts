@@ -17,7 +17,11 @@ describe('value expressions', () => {
     ['a list, in order', [8, 2, 4], [8, 2, 4]],
     ['an inclusive range with clean floats', { range: { start: 0.1, stop: 0.3, step: 0.1 } }, [0.1, 0.2, 0.3]],
     ['a range to 0.9', { range: { start: 0.1, stop: 0.9, step: 0.1 } }, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]],
-    ['a range whose start is finer than its step', { range: { start: 0.05, stop: 0.35, step: 0.1 } }, [0.05, 0.15, 0.25, 0.35]],
+    [
+      'a range whose start is finer than its step',
+      { range: { start: 0.05, stop: 0.35, step: 0.1 } },
+      [0.05, 0.15, 0.25, 0.35],
+    ],
     ['a range stopping short of stop', { range: { start: 0, stop: 1, step: 0.3 } }, [0, 0.3, 0.6, 0.9]],
     ['a descending range', { range: { start: 0.9, stop: 0.1, step: -0.2 } }, [0.9, 0.7, 0.5, 0.3, 0.1]],
     ['an integer range', { range: { start: 2, stop: 8, step: 2 } }, [2, 4, 6, 8]],
@@ -41,14 +45,56 @@ describe('value expressions', () => {
 
   // [written, param spec, sub-path of the problem, message fragment]
   const bad: Array<[string, unknown, ParamSpec | undefined, unknown[], RegExp]> = [
-    ['an empty range', { range: { start: 0.9, stop: 0.1, step: 0.1 } }, undefined, ['range'], /range is empty: start 0.9 is above stop 0.1/],
-    ['an empty descending range', { range: { start: 0.1, stop: 0.9, step: -0.1 } }, undefined, ['range'], /start 0.1 is below stop 0.9/],
+    [
+      'an empty range',
+      { range: { start: 0.9, stop: 0.1, step: 0.1 } },
+      undefined,
+      ['range'],
+      /range is empty: start 0.9 is above stop 0.1/,
+    ],
+    [
+      'an empty descending range',
+      { range: { start: 0.1, stop: 0.9, step: -0.1 } },
+      undefined,
+      ['range'],
+      /start 0.1 is below stop 0.9/,
+    ],
     ['a zero step', { range: { start: 1, stop: 2, step: 0 } }, undefined, ['range', 'step'], /step must not be 0/],
-    ['too many values', { range: { start: 0, stop: 1, step: 0.0001 } }, undefined, ['range'], new RegExp(`10001 values; at most ${MAX_AXIS_VALUES}`)],
-    ['a fractional linspace for an integer', { linspace: { start: 2, stop: 8, num: 5 } }, int, ['linspace'], /takes integers, but this linspace gives 3.5/],
-    ['a fractional logspace for an integer', { logspace: { start: 0, stop: 1, num: 3 } }, int, ['logspace'], /gives 3.16228/],
-    ['a fractional range for an integer (unparsed input)', { range: { start: 2, stop: 3, step: 0.5 } }, int, ['range'], /takes integers, but this range gives 2.5/],
-    ['logspace base 1', { logspace: { start: 0, stop: 1, num: 3, base: 1 } }, undefined, ['logspace', 'base'], /base must not be 1/],
+    [
+      'too many values',
+      { range: { start: 0, stop: 1, step: 0.0001 } },
+      undefined,
+      ['range'],
+      new RegExp(`10001 values; at most ${MAX_AXIS_VALUES}`),
+    ],
+    [
+      'a fractional linspace for an integer',
+      { linspace: { start: 2, stop: 8, num: 5 } },
+      int,
+      ['linspace'],
+      /takes integers, but this linspace gives 3.5/,
+    ],
+    [
+      'a fractional logspace for an integer',
+      { logspace: { start: 0, stop: 1, num: 3 } },
+      int,
+      ['logspace'],
+      /gives 3.16228/,
+    ],
+    [
+      'a fractional range for an integer (unparsed input)',
+      { range: { start: 2, stop: 3, step: 0.5 } },
+      int,
+      ['range'],
+      /takes integers, but this range gives 2.5/,
+    ],
+    [
+      'logspace base 1',
+      { logspace: { start: 0, stop: 1, num: 3, base: 1 } },
+      undefined,
+      ['logspace', 'base'],
+      /base must not be 1/,
+    ],
     ['a huge linspace', { linspace: { start: 0, stop: 1, num: 5000 } }, undefined, ['linspace', 'num'], /5000 values/],
   ];
   for (const [what, written, spec, sub, message] of bad) {

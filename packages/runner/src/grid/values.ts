@@ -59,7 +59,11 @@ function range(r: { start: number; stop: number; step: number }): Expanded {
   const n = Math.floor((stop - start) / step + 1e-9);
   if (n < 0) {
     const hint = step > 0 ? 'use a negative step to count down' : 'use a positive step to count up';
-    return fail(`range is empty: start ${start} is ${step > 0 ? 'above' : 'below'} stop ${stop} with step ${step}`, ['range'], hint);
+    return fail(
+      `range is empty: start ${start} is ${step > 0 ? 'above' : 'below'} stop ${stop} with step ${step}`,
+      ['range'],
+      hint,
+    );
   }
   if (n + 1 > MAX_AXIS_VALUES) return tooMany(n + 1, ['range']);
   const d = Math.max(decimalsOf(start), decimalsOf(step));
@@ -72,11 +76,20 @@ function linspace(start: number, stop: number, num: number): number[] {
   return Array.from({ length: num }, (_, i) => (i === num - 1 ? stop : start + ((stop - start) * i) / (num - 1)));
 }
 
-function integersOnly(values: ParamValue[], spec: ParamSpec | undefined, param: string, kind: string): ValueProblem | undefined {
+function integersOnly(
+  values: ParamValue[],
+  spec: ParamSpec | undefined,
+  param: string,
+  kind: string,
+): ValueProblem | undefined {
   if (spec?.type !== 'integer') return undefined;
   const bad = values.find((v) => typeof v === 'number' && !Number.isInteger(v));
   if (bad === undefined) return undefined;
-  return { message: `${param} takes integers, but this ${kind} gives ${bad}`, sub: [kind], hint: `values: ${values.join(', ')}` };
+  return {
+    message: `${param} takes integers, but this ${kind} gives ${bad}`,
+    sub: [kind],
+    hint: `values: ${values.join(', ')}`,
+  };
 }
 
 function generate(expr: ValueExpr, spec: ParamSpec | undefined, param: string): Expanded {
@@ -98,7 +111,8 @@ function generate(expr: ValueExpr, spec: ParamSpec | undefined, param: string): 
   if (num > MAX_AXIS_VALUES) return tooMany(num, ['logspace', 'num']);
   const values = linspace(start, stop, num).map((e) => roundSignificant(base ** e));
   const bad = values.find((v) => !Number.isFinite(v) || v === 0);
-  if (bad !== undefined) return fail(`${base}^${bad === 0 ? 'start' : 'stop'} is out of floating-point range`, ['logspace']);
+  if (bad !== undefined)
+    return fail(`${base}^${bad === 0 ? 'start' : 'stop'} is out of floating-point range`, ['logspace']);
   const problem = integersOnly(values, spec, param, 'logspace');
   return problem ? { values: [], generated: true, problem } : { values, generated: true };
 }

@@ -1,7 +1,20 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { bestIndexBits, measureEncodings, writeArtifact, type ArtifactLayer, type EncodingSizes } from '@squash/compressors';
-import { evaluate, getWeights, isKernel, modelFromArtifact, type ArtifactModelInfo, type Evaluation } from '@squash/trainer';
+import {
+  bestIndexBits,
+  measureEncodings,
+  writeArtifact,
+  type ArtifactLayer,
+  type EncodingSizes,
+} from '@squash/compressors';
+import {
+  evaluate,
+  getWeights,
+  isKernel,
+  modelFromArtifact,
+  type ArtifactModelInfo,
+  type Evaluation,
+} from '@squash/trainer';
 import { activationRecord, DEFAULT_INDEX_BITS, type PipelineContext, type PipelineState } from './state.js';
 
 export interface LayerSize extends EncodingSizes {
@@ -30,7 +43,10 @@ function artifactLayers(state: PipelineState): ArtifactLayer[] {
     const q = state.quantized.get(w.name);
     const mask = state.masks.get(w.name);
     const base = { name: w.name, shape: w.shape };
-    if (!mask) return q ? { ...base, encoding: { kind: 'quantized', q, huffman: state.huffman } } : { ...base, encoding: { kind: 'float32', values: w.values } };
+    if (!mask)
+      return q
+        ? { ...base, encoding: { kind: 'quantized', q, huffman: state.huffman } }
+        : { ...base, encoding: { kind: 'float32', values: w.values } };
     const encoding = q
       ? { kind: 'quantized' as const, q, mask, indexBits: 0, huffman: state.huffman }
       : { kind: 'sparse-float32' as const, values: w.values, mask, indexBits: 0, huffman: state.huffman };
@@ -41,7 +57,11 @@ function artifactLayers(state: PipelineState): ArtifactLayer[] {
 
 /** The index width each sparse tensor was written with (measurements use the same). */
 function indexBitsOf(layers: ArtifactLayer[]): Map<string, number> {
-  return new Map(layers.flatMap((l) => ('indexBits' in l.encoding && l.encoding.indexBits ? [[l.name, l.encoding.indexBits] as [string, number]] : [])));
+  return new Map(
+    layers.flatMap((l) =>
+      'indexBits' in l.encoding && l.encoding.indexBits ? [[l.name, l.encoding.indexBits] as [string, number]] : [],
+    ),
+  );
 }
 
 function countNonzero(v: Float32Array): number {
@@ -76,12 +96,37 @@ export function writeTrialArtifact(state: PipelineState, ctx: PipelineContext, p
     const q = state.quantized.get(w.name);
     const mask = state.masks.get(w.name);
     const sizes: EncodingSizes = isKernel(w)
-      ? measureEncodings({ name: w.name, shape: w.shape, values: w.values, mask, q, indexBits: indexBits.get(w.name) ?? DEFAULT_INDEX_BITS })
-      : { dense: 4 * w.values.length, sparse: 4 * w.values.length, quantized: 4 * w.values.length, huffman: 4 * w.values.length };
-    return { name: w.name, ...sizes, artifact: sections.get(w.name) ?? 0, total: w.values.length, kept: countNonzero(w.values), bits: q?.bits, indexBits: indexBits.get(w.name) };
+      ? measureEncodings({
+          name: w.name,
+          shape: w.shape,
+          values: w.values,
+          mask,
+          q,
+          indexBits: indexBits.get(w.name) ?? DEFAULT_INDEX_BITS,
+        })
+      : {
+          dense: 4 * w.values.length,
+          sparse: 4 * w.values.length,
+          quantized: 4 * w.values.length,
+          huffman: 4 * w.values.length,
+        };
+    return {
+      name: w.name,
+      ...sizes,
+      artifact: sections.get(w.name) ?? 0,
+      total: w.values.length,
+      kept: countNonzero(w.values),
+      bits: q?.bits,
+      indexBits: indexBits.get(w.name),
+    };
   });
   const totals = layers.reduce<EncodingSizes>(
-    (t, l) => ({ dense: t.dense + l.dense, sparse: t.sparse + l.sparse, quantized: t.quantized + l.quantized, huffman: t.huffman + l.huffman }),
+    (t, l) => ({
+      dense: t.dense + l.dense,
+      sparse: t.sparse + l.sparse,
+      quantized: t.quantized + l.quantized,
+      huffman: t.huffman + l.huffman,
+    }),
     { dense: 0, sparse: 0, quantized: 0, huffman: 0 },
   );
   const reloaded = modelFromArtifact(written.bytes);

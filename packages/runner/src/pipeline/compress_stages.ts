@@ -28,7 +28,12 @@ export function applyWeightCompressor(state: PipelineState, stage: Stage, c: Wei
 }
 
 /** Calibrates every hidden layer's range on training data with the weights as compressed so far. */
-export function applyActivationCompressor(state: PipelineState, ctx: PipelineContext, stage: Stage, c: ActivationCompressor): void {
+export function applyActivationCompressor(
+  state: PipelineState,
+  ctx: PipelineContext,
+  stage: Stage,
+  c: ActivationCompressor,
+): void {
   // Batches of 100 samples: the moving-average method updates its range once per batch.
   for (const [layer, batches] of collectActivations(state.model, ctx.calibration, 100)) {
     const params = paramsForLayer(stage, layer);

@@ -33,7 +33,11 @@ async function run(sweeps: string, head = HEAD): Promise<{ baseline: RunView; tr
   store.close();
   expect(runs.filter((r) => r.status !== 'FINISHED').map((r) => r.error)).toEqual([]);
   expect(summary.failed).toBe(0);
-  return { baseline: runs.find((r) => r.isBaseline)!, trials: runs.filter((r) => !r.isBaseline), spec: experiment!.model as ModelSpec };
+  return {
+    baseline: runs.find((r) => r.isBaseline)!,
+    trials: runs.filter((r) => !r.isBaseline),
+    spec: experiment!.model as ModelSpec,
+  };
 }
 
 const k = (r: RunView, layer: string, key: string) => r.metrics[`layer.${layer}/kernel.${key}`]!;
@@ -74,7 +78,9 @@ describe('a conv model through the runner (synthetic data, real training, real a
 
     // Structured: half the filters of conv_1 and conv_2 and half of dense_1's units are gone.
     const loaded = loadArtifactModel(filters!.artifacts.model!.path);
-    expect(loaded.info.spec.layers.map((l) => (l.type === 'conv2d' ? l.filters : l.type === 'dense' ? l.units : 0))).toEqual([2, 3, 0, 0, 8, 10]);
+    expect(
+      loaded.info.spec.layers.map((l) => (l.type === 'conv2d' ? l.filters : l.type === 'dense' ? l.units : 0)),
+    ).toEqual([2, 3, 0, 0, 8, 10]);
     expect(loaded.model.getLayer('dense_1').getWeights()[0]!.shape).toEqual([13 * 13 * 3, 8]);
     expect(filters!.metrics.params_kept).toBe(loaded.model.countParams());
     expect(filters!.metrics.macs_kept_fraction).toBeLessThan(0.55);
@@ -94,14 +100,21 @@ describe('a conv model through the runner (synthetic data, real training, real a
   });
 
   it('runs LeNet-5 by name: filters removed from conv_1 and conv_2 only, MACs from the smaller model', async () => {
-    const head = HEAD.replace(/model:\n(  .*\n)+/, 'model: lenet-5\n').replace('epochs: 3', 'epochs: 1').replace('train: 400, test: 200', 'train: 256, test: 100');
-    const { trials } = await run(`  - name: filters
+    const head = HEAD.replace(/model:\n( {2}.*\n)+/, 'model: lenet-5\n')
+      .replace('epochs: 3', 'epochs: 1')
+      .replace('train: 400, test: 200', 'train: 256, test: 100');
+    const { trials } = await run(
+      `  - name: filters
     stages:
       - prune-units: { retention: 0.5, layers: [{ match: dense_*, skip: true }] }
-`, head);
+`,
+      head,
+    );
     const [r] = trials;
     const loaded = loadArtifactModel(r!.artifacts.model!.path);
-    expect(loaded.info.spec.layers.map((l) => (l.type === 'conv2d' ? l.filters : l.type === 'dense' ? l.units : 0))).toEqual([10, 0, 25, 0, 0, 500, 10]);
+    expect(
+      loaded.info.spec.layers.map((l) => (l.type === 'conv2d' ? l.filters : l.type === 'dense' ? l.units : 0)),
+    ).toEqual([10, 0, 25, 0, 0, 500, 10]);
     expect(loaded.model.getLayer('dense_1').getWeights()[0]!.shape).toEqual([4 * 4 * 25, 500]);
     // Nonzero parameters: a dead relu unit's bias never leaves 0 in one short epoch.
     expect(r!.metrics.params_kept).toBeLessThanOrEqual(loaded.model.countParams());

@@ -20,7 +20,11 @@ export function paramsForLayer(stage: Stage, layer: string): Params | undefined 
 }
 
 /** Groups items by the params each gets, so one `apply` call sees all layers sharing settings (global scope). */
-export function groupByParams<T>(items: T[], stage: Stage, layerName: (t: T) => string): Array<{ params: Params; items: T[] }> {
+export function groupByParams<T>(
+  items: T[],
+  stage: Stage,
+  layerName: (t: T) => string,
+): Array<{ params: Params; items: T[] }> {
   const groups = new Map<string, { params: Params; items: T[] }>();
   for (const item of items) {
     const params = paramsForLayer(stage, layerName(item));

@@ -56,7 +56,8 @@ describe('compression pipelines (synthetic data, real training, real artifacts)'
     // Without indexBits every sparse layer gets the width that encodes it smallest: never larger.
     expect(auto!.metrics.accuracy).toBe(r!.metrics.accuracy);
     expect(k(auto!, 'dense_1', 'index_bits')).toBeGreaterThanOrEqual(2);
-    for (const layer of ['dense_1', 'dense_2', 'dense_3']) expect(k(auto!, layer, 'artifact_bytes')).toBeLessThanOrEqual(k(r!, layer, 'artifact_bytes'));
+    for (const layer of ['dense_1', 'dense_2', 'dense_3'])
+      expect(k(auto!, layer, 'artifact_bytes')).toBeLessThanOrEqual(k(r!, layer, 'artifact_bytes'));
     expect(k(r!, 'dense_1', 'kept')).toBeLessThanOrEqual(Math.round(0.1 * 784 * 32));
     expect(k(r!, 'dense_1', 'bits')).toBe(4);
     const m = r!.metrics;
@@ -108,7 +109,9 @@ describe('compression pipelines (synthetic data, real training, real artifacts)'
     expect(k(iterativePerLayer!, 'dense_3', 'kept')).toBe(160);
     // The paper's per-layer columns: fraction kept and compressed size over float32 size.
     expect(k(iterativePerLayer!, 'dense_1', 'kept_fraction')).toBeCloseTo(0.08, 4);
-    expect(k(iterativePerLayer!, 'dense_1', 'size_fraction')).toBe(k(iterativePerLayer!, 'dense_1', 'artifact_bytes') / (4 * 784 * 32));
+    expect(k(iterativePerLayer!, 'dense_1', 'size_fraction')).toBe(
+      k(iterativePerLayer!, 'dense_1', 'artifact_bytes') / (4 * 784 * 32),
+    );
     expect(k(perLayer!, 'dense_1', 'kept')).toBe(Math.round(0.08 * 784 * 32));
     expect(k(perLayer!, 'dense_2', 'kept')).toBe(Math.round(0.5 * 32 * 16));
     expect(k(perLayer!, 'dense_3', 'kept')).toBe(160);

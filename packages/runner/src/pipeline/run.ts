@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { SQUASH_VERSION, stableHash } from '@squash/core';
 import { loadState, saveState } from './state_cache.js';
 import { compressorRegistry, type ActivationCompressor, type WeightCompressor } from '@squash/compressors';
-import { activationHookFor, buildModel, evaluate, getWeights, setWeights, splitValidation, type Evaluation, type ModelSpec } from '@squash/trainer';
+import {
+  activationHookFor,
+  buildModel,
+  evaluate,
+  getWeights,
+  setWeights,
+  splitValidation,
+  type Evaluation,
+  type ModelSpec,
+} from '@squash/trainer';
 import type { Stage } from '../spec/types.js';
 import { applyActivationCompressor, applyUnitPruning, applyWeightCompressor } from './compress_stages.js';
 import { activationRecord, DEFAULT_INDEX_BITS, type PipelineContext, type PipelineState } from './state.js';
@@ -44,8 +53,20 @@ export interface PipelineResult {
   cachedStages: number;
 }
 
-export async function runPipeline(baseline: tf.LayersModel, baselineSpec: ModelSpec, stages: Stage[], ctx: PipelineContext): Promise<PipelineResult> {
-  const keyAt = (i: number) => stableHash({ kind: 'pipeline-state', baseline: ctx.baselineId, stages: stages.slice(0, i + 1), models: ctx.models, version: SQUASH_VERSION });
+export async function runPipeline(
+  baseline: tf.LayersModel,
+  baselineSpec: ModelSpec,
+  stages: Stage[],
+  ctx: PipelineContext,
+): Promise<PipelineResult> {
+  const keyAt = (i: number) =>
+    stableHash({
+      kind: 'pipeline-state',
+      baseline: ctx.baselineId,
+      stages: stages.slice(0, i + 1),
+      models: ctx.models,
+      version: SQUASH_VERSION,
+    });
   const dirAt = (i: number) => (ctx.stateCacheDir ? join(ctx.stateCacheDir, keyAt(i)) : undefined);
   // The longest cached prefix that ends in a training stage, if any.
   let state: PipelineState | undefined;
@@ -58,8 +79,15 @@ export async function runPipeline(baseline: tf.LayersModel, baselineSpec: ModelS
     const model = buildModel(baselineSpec, ctx.data.inputShape, ctx.seed);
     setWeights(model, getWeights(baseline));
     state = {
-      spec: baselineSpec, model, masks: new Map(), quantized: new Map(), activations: new Map(),
-      huffman: false, indexBits: DEFAULT_INDEX_BITS, history: [], trainSeconds: 0,
+      spec: baselineSpec,
+      model,
+      masks: new Map(),
+      quantized: new Map(),
+      activations: new Map(),
+      huffman: false,
+      indexBits: DEFAULT_INDEX_BITS,
+      history: [],
+      trainSeconds: 0,
     };
   }
   for (let i = start; i < stages.length; i++) {

@@ -17,9 +17,15 @@ interface Manifest {
   inputShape: number[];
   weights: Array<{ name: string; shape: number[]; offset: number; length: number }>;
   masks: Array<{ name: string; offset: number; length: number }>;
-  quantized: Array<Omit<QuantizedTensor, 'codebook' | 'codes' | 'params' | 'zeroCodes'> & {
-    name: string; codebook: [number, number]; codes: [number, number]; params: [number, number]; zeroCodes: number[];
-  }>;
+  quantized: Array<
+    Omit<QuantizedTensor, 'codebook' | 'codes' | 'params' | 'zeroCodes'> & {
+      name: string;
+      codebook: [number, number];
+      codes: [number, number];
+      params: [number, number];
+      zeroCodes: number[];
+    }
+  >;
   activations: Array<[string, { bits: number; min: number; max: number }]>;
   huffman: boolean;
   indexBits: number | 'auto';
@@ -60,12 +66,28 @@ export function saveState(dir: string, state: PipelineState, inputShape: number[
     return { name, offset, length };
   });
   const quantized = [...state.quantized].map(([name, q]) => ({
-    name, scheme: q.scheme, bits: q.bits, shape: q.shape, channelAxis: q.channelAxis, levels: q.levels,
-    codebook: blob.add(q.codebook), codes: blob.add(q.codes), params: blob.add(q.params), zeroCodes: Array.from(q.zeroCodes),
+    name,
+    scheme: q.scheme,
+    bits: q.bits,
+    shape: q.shape,
+    channelAxis: q.channelAxis,
+    levels: q.levels,
+    codebook: blob.add(q.codebook),
+    codes: blob.add(q.codes),
+    params: blob.add(q.params),
+    zeroCodes: Array.from(q.zeroCodes),
   }));
   const manifest: Manifest = {
-    spec: state.spec, inputShape, weights, masks, quantized, activations: [...state.activations],
-    huffman: state.huffman, indexBits: state.indexBits, trainSeconds: state.trainSeconds, history: state.history,
+    spec: state.spec,
+    inputShape,
+    weights,
+    masks,
+    quantized,
+    activations: [...state.activations],
+    huffman: state.huffman,
+    indexBits: state.indexBits,
+    trainSeconds: state.trainSeconds,
+    history: state.history,
   };
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -84,18 +106,33 @@ export function loadState(dir: string): PipelineState | undefined {
   if (!existsSync(join(dir, 'state.json'))) return undefined;
   const m = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as Manifest;
   const bin = readFileSync(join(dir, 'state.bin'));
-  const bytes = (offset: number, length: number) => bin.buffer.slice(bin.byteOffset + offset, bin.byteOffset + offset + length);
+  const bytes = (offset: number, length: number) =>
+    bin.buffer.slice(bin.byteOffset + offset, bin.byteOffset + offset + length);
   const model = buildModel(m.spec, m.inputShape, 0);
-  setWeights(model, m.weights.map((w) => ({ name: w.name, shape: w.shape, values: new Float32Array(bytes(w.offset, w.length)) })));
+  setWeights(
+    model,
+    m.weights.map((w) => ({ name: w.name, shape: w.shape, values: new Float32Array(bytes(w.offset, w.length)) })),
+  );
   return {
     spec: m.spec,
     model,
     masks: new Map(m.masks.map((x) => [x.name, new Uint8Array(bytes(x.offset, x.length))])),
-    quantized: new Map(m.quantized.map((q) => [q.name, {
-      scheme: q.scheme, bits: q.bits, shape: q.shape, channelAxis: q.channelAxis, levels: q.levels,
-      codebook: new Float32Array(bytes(...q.codebook)), codes: new Uint16Array(bytes(...q.codes)), params: new Float32Array(bytes(...q.params)),
-      zeroCodes: Int32Array.from(q.zeroCodes),
-    }])),
+    quantized: new Map(
+      m.quantized.map((q) => [
+        q.name,
+        {
+          scheme: q.scheme,
+          bits: q.bits,
+          shape: q.shape,
+          channelAxis: q.channelAxis,
+          levels: q.levels,
+          codebook: new Float32Array(bytes(...q.codebook)),
+          codes: new Uint16Array(bytes(...q.codes)),
+          params: new Float32Array(bytes(...q.params)),
+          zeroCodes: Int32Array.from(q.zeroCodes),
+        },
+      ]),
+    ),
     activations: new Map(m.activations),
     huffman: m.huffman,
     indexBits: m.indexBits,

@@ -1,7 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
-import { compressorRegistry, dequantize, fakeQuantizeInPlace, quantizeTensor, type QuantizedTensor, type WeightCompressor } from '@squash/compressors';
 import {
-  buildModel, fineTune, getWeights, setWeights, sharedWeights, steActivation, steKernel, variablesByName, type FineTuneOptions,
+  compressorRegistry,
+  dequantize,
+  fakeQuantizeInPlace,
+  quantizeTensor,
+  type QuantizedTensor,
+  type WeightCompressor,
+} from '@squash/compressors';
+import {
+  buildModel,
+  fineTune,
+  getWeights,
+  setWeights,
+  sharedWeights,
+  steActivation,
+  steKernel,
+  variablesByName,
+  type FineTuneOptions,
 } from '@squash/trainer';
 import type { Stage } from '../spec/types.js';
 import { applyWeightCompressor } from './compress_stages.js';
@@ -51,18 +66,33 @@ function channelIndex(q: QuantizedTensor): Int32Array {
  * kernels through a straight-through quantizer and are re-quantized at the end; hidden
  * activations stay fake-quantized.
  */
-export async function runFinetune(state: PipelineState, ctx: PipelineContext, p: TrainingParams, seedOffset: number, extra: Partial<FineTuneOptions> = {}): Promise<void> {
+export async function runFinetune(
+  state: PipelineState,
+  ctx: PipelineContext,
+  p: TrainingParams,
+  seedOffset: number,
+  extra: Partial<FineTuneOptions> = {},
+): Promise<void> {
   const kmeans = [...state.quantized].filter(([, q]) => q.scheme === 'kmeans');
   const uniform = [...state.quantized].filter(([, q]) => q.scheme !== 'kmeans');
-  const shared = sharedWeights(kmeans.map(([name, q]) => ({
-    name,
-    shape: q.shape,
-    codebook: q.codebook.slice(),
-    index: channelIndex(q),
-    frozen: Uint8Array.from({ length: q.codebook.length }, (_, j) => (q.zeroCodes[Math.floor(j / q.levels)] === j % q.levels ? 1 : 0)),
-  })));
-  const ste = steKernel(new Map(uniform.map(([name, q]) => [name, (v: Float32Array) => dequantize(requantize(q, v, state.masks.get(name)))])));
-  const kernelFor: FineTuneOptions['kernelFor'] = (i, name, kernel) => (shared.layers.has(name) ? shared.kernelFor(i, name, kernel) : ste(i, name, kernel));
+  const shared = sharedWeights(
+    kmeans.map(([name, q]) => ({
+      name,
+      shape: q.shape,
+      codebook: q.codebook.slice(),
+      index: channelIndex(q),
+      frozen: Uint8Array.from({ length: q.codebook.length }, (_, j) =>
+        q.zeroCodes[Math.floor(j / q.levels)] === j % q.levels ? 1 : 0,
+      ),
+    })),
+  );
+  const ste = steKernel(
+    new Map(
+      uniform.map(([name, q]) => [name, (v: Float32Array) => dequantize(requantize(q, v, state.masks.get(name)))]),
+    ),
+  );
+  const kernelFor: FineTuneOptions['kernelFor'] = (i, name, kernel) =>
+    shared.layers.has(name) ? shared.kernelFor(i, name, kernel) : ste(i, name, kernel);
   const byName = variablesByName(state.model);
   const frozenKernels = new Set(kmeans.map(([name]) => byName.get(name)));
   const variables = [...byName.values()].filter((v) => !frozenKernels.has(v)).concat(shared.variables);
@@ -108,14 +138,37 @@ export async function runFinetune(state: PipelineState, ctx: PipelineContext, p:
 }
 
 /** Han et al. 2015: prune → retrain, `rounds` times; round i keeps retention^(i/rounds). */
-export async function runIterativePruning(state: PipelineState, ctx: PipelineContext, stage: Stage, seedOffset: number): Promise<void> {
-  const p = stage.params as { retention: number; rounds: number; epochs: number; learningRate?: number; batchSize?: number; scope?: string };
+export async function runIterativePruning(
+  state: PipelineState,
+  ctx: PipelineContext,
+  stage: Stage,
+  seedOffset: number,
+): Promise<void> {
+  const p = stage.params as {
+    retention: number;
+    rounds: number;
+    epochs: number;
+    learningRate?: number;
+    batchSize?: number;
+    scope?: string;
+  };
   const prune = compressorRegistry.get('prune-weights') as WeightCompressor;
   for (let round = 1; round <= p.rounds; round++) {
     const atRound = (final: number) => final ** (round / p.rounds);
     // Per-layer final retentions (`layers:`) follow the same geometric schedule as the stage's own.
-    const layers = stage.layers?.map((o) => (typeof o.retention === 'number' ? { ...o, retention: atRound(o.retention) } : o));
-    applyWeightCompressor(state, { ...stage, layers, compressor: 'prune-weights', params: { retention: atRound(p.retention), scope: p.scope ?? 'layer' } }, prune);
+    const layers = stage.layers?.map((o) =>
+      typeof o.retention === 'number' ? { ...o, retention: atRound(o.retention) } : o,
+    );
+    applyWeightCompressor(
+      state,
+      {
+        ...stage,
+        layers,
+        compressor: 'prune-weights',
+        params: { retention: atRound(p.retention), scope: p.scope ?? 'layer' },
+      },
+      prune,
+    );
     await runFinetune(state, ctx, p, seedOffset + round);
   }
 }
@@ -125,17 +178,41 @@ export async function runIterativePruning(state: PipelineState, ctx: PipelineCon
  * 1 − s_t with s_t = s_f + (s_i − s_f)(1 − (t − t0)/(t_end − t0))³; t0 = 0 and t_end is 3/4 of
  * the steps, so the last quarter trains with the final mask. Masks hold between updates.
  */
-export async function runGradualPruning(state: PipelineState, ctx: PipelineContext, stage: Stage, seedOffset: number): Promise<void> {
-  const p = stage.params as { retention: number; initialRetention?: number; epochs: number; frequency?: number; learningRate?: number; batchSize?: number; scope?: string };
+export async function runGradualPruning(
+  state: PipelineState,
+  ctx: PipelineContext,
+  stage: Stage,
+  seedOffset: number,
+): Promise<void> {
+  const p = stage.params as {
+    retention: number;
+    initialRetention?: number;
+    epochs: number;
+    frequency?: number;
+    learningRate?: number;
+    batchSize?: number;
+    scope?: string;
+  };
   const { PolynomialDecay } = await import('@squash/compressors');
   const batch = p.batchSize ?? ctx.train.batchSize;
   const steps = p.epochs * Math.ceil(ctx.data.train.count / batch);
   const frequency = p.frequency ?? 100;
   const endStep = Math.max(frequency, Math.floor((0.75 * steps) / frequency) * frequency);
-  const schedule = new PolynomialDecay({ initialRetention: p.initialRetention ?? 1, finalRetention: p.retention, beginStep: 0, endStep, frequency, exponent: 3 });
+  const schedule = new PolynomialDecay({
+    initialRetention: p.initialRetention ?? 1,
+    finalRetention: p.retention,
+    beginStep: 0,
+    endStep,
+    frequency,
+    exponent: 3,
+  });
   const prune = compressorRegistry.get('prune-weights') as WeightCompressor;
   const pruneTo = (retention: number) =>
-    applyWeightCompressor(state, { ...stage, compressor: 'prune-weights', params: { retention, scope: p.scope ?? 'layer' } }, prune);
+    applyWeightCompressor(
+      state,
+      { ...stage, compressor: 'prune-weights', params: { retention, scope: p.scope ?? 'layer' } },
+      prune,
+    );
   const first = schedule.at(0);
   if (first.active) pruneTo(first.retention);
   // The loop's own masks are fixed at its start; between updates these keep new zeros at zero.
@@ -143,7 +220,9 @@ export async function runGradualPruning(state: PipelineState, ctx: PipelineConte
   const refreshMasks = () => {
     tf.dispose([...maskTensors.values()]);
     const vars = variablesByName(state.model);
-    maskTensors = new Map([...state.masks].map(([name, m]) => [vars.get(name)!, tf.tensor(Float32Array.from(m), vars.get(name)!.shape)]));
+    maskTensors = new Map(
+      [...state.masks].map(([name, m]) => [vars.get(name)!, tf.tensor(Float32Array.from(m), vars.get(name)!.shape)]),
+    );
   };
   refreshMasks();
   await runFinetune(state, ctx, p, seedOffset, {
@@ -160,8 +239,20 @@ export async function runGradualPruning(state: PipelineState, ctx: PipelineConte
 }
 
 /** Hinton et al. 2015: a new student learns from the baseline (teacher); later stages compress it. */
-export async function runDistillation(state: PipelineState, ctx: PipelineContext, stage: Stage, seedOffset: number): Promise<void> {
-  const p = stage.params as { student: string; temperature?: number; alpha?: number; epochs: number; learningRate?: number; batchSize?: number };
+export async function runDistillation(
+  state: PipelineState,
+  ctx: PipelineContext,
+  stage: Stage,
+  seedOffset: number,
+): Promise<void> {
+  const p = stage.params as {
+    student: string;
+    temperature?: number;
+    alpha?: number;
+    epochs: number;
+    learningRate?: number;
+    batchSize?: number;
+  };
   const spec = ctx.resolveModel(p.student);
   const student = buildModel(spec, ctx.data.inputShape, ctx.seed);
   state.model.dispose();

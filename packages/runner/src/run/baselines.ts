@@ -28,17 +28,35 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
   const seed = trial.baseline.seed;
   for (;;) {
     const claim = store.claimRun(
-      { experimentId: env.experimentId, trialId: trial.baselineId, sweep: 'baseline', label: 'baseline', isBaseline: true, seed, config: { baseline: trial.baseline }, sweepId: env.sweepId },
+      {
+        experimentId: env.experimentId,
+        trialId: trial.baselineId,
+        sweep: 'baseline',
+        label: 'baseline',
+        isBaseline: true,
+        seed,
+        config: { baseline: trial.baseline },
+        sweepId: env.sweepId,
+      },
       env.identity,
     );
     if (!claim.claimed && claim.reason === 'running') {
       await sleep(2000); // another process is training it; its model lands in the cache
       continue;
     }
-    const onEpoch = claim.claimed ? (log: import('@squash/trainer').EpochLog) => emit({ type: 'epoch', seed, log }) : undefined;
+    const onEpoch = claim.claimed
+      ? (log: import('@squash/trainer').EpochLog) => emit({ type: 'epoch', seed, log })
+      : undefined;
     if (claim.claimed) env.heartbeat.add(claim.runId);
     try {
-      const b = await obtainBaseline(trial.baselineId, trial.baseline, env.data, env.cacheDir, env.identity.backend, onEpoch);
+      const b = await obtainBaseline(
+        trial.baselineId,
+        trial.baseline,
+        env.data,
+        env.cacheDir,
+        env.identity.backend,
+        onEpoch,
+      );
       emit({ type: 'baseline', seed, cacheHit: b.cacheHit, accuracy: b.accuracy, seconds: b.trainSeconds });
       if (claim.claimed) store.finishRun(claim.runId, baselineRecord(trial, b));
       return b;
@@ -55,7 +73,12 @@ function baselineRecord(trial: Trial, b: Baseline) {
   const curves: MetricInput[] = b.history.flatMap((h) => [
     { key: 'train_loss', value: h.loss, step: h.epoch },
     { key: 'train_accuracy', value: h.accuracy, step: h.epoch },
-    ...(h.valAccuracy !== undefined ? [{ key: 'val_accuracy', value: h.valAccuracy, step: h.epoch }, { key: 'val_loss', value: h.valLoss!, step: h.epoch }] : []),
+    ...(h.valAccuracy !== undefined
+      ? [
+          { key: 'val_accuracy', value: h.valAccuracy, step: h.epoch },
+          { key: 'val_loss', value: h.valLoss!, step: h.epoch },
+        ]
+      : []),
   ]);
   const last = b.history.at(-1);
   return {

@@ -43,7 +43,10 @@ export function trialParams(trial: Trial): Record<string, ParamValue> {
 }
 
 /** Keeps this process's RUNNING runs visibly alive while it works on them. */
-export function startHeartbeat(beat: (ids: string[]) => void, intervalMs = 5000): { add(id: string): void; remove(id: string): void; stop(): void; ids(): string[] } {
+export function startHeartbeat(
+  beat: (ids: string[]) => void,
+  intervalMs = 5000,
+): { add(id: string): void; remove(id: string): void; stop(): void; ids(): string[] } {
   const running = new Set<string>();
   const timer = setInterval(() => beat([...running]), intervalMs);
   timer.unref();

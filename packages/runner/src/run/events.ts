@@ -6,7 +6,18 @@ export type RunEvent =
   | { type: 'baseline'; seed: number; cacheHit: boolean; accuracy: number; seconds: number }
   | { type: 'epoch'; seed: number; log: EpochLog; label?: string }
   | { type: 'running'; runId: string; trialId: string; label: string; index: number; total: number; attempt: number }
-  | { type: 'trial'; trialId: string; sweep: string; label: string; status: 'FINISHED' | 'FAILED' | 'SKIPPED' | 'KILLED'; accuracy?: number; error?: string; index: number; total: number; seconds?: number }
+  | {
+      type: 'trial';
+      trialId: string;
+      sweep: string;
+      label: string;
+      status: 'FINISHED' | 'FAILED' | 'SKIPPED' | 'KILLED';
+      accuracy?: number;
+      error?: string;
+      index: number;
+      total: number;
+      seconds?: number;
+    }
   | { type: 'done'; finished: number; skipped: number; failed: number; killed: number; elsewhere: number };
 
 export type Emit = (e: RunEvent) => void;

@@ -34,22 +34,58 @@ export async function workLoop(trials: Trial[], env: WorkEnv): Promise<void> {
     if (env.failFast && env.store.invocationFailed(env.identity.invocation)) return;
     const label = trialLabel(trial.stages);
     const claim = env.store.claimRun(
-      { experimentId: env.experimentId, trialId: trial.id, sweep: trial.sweep, label, isBaseline: false, seed: trial.baseline.seed,
-        config: { baseline: trial.baseline, stages: trial.stages }, sweepId: env.sweepId, force: env.force },
+      {
+        experimentId: env.experimentId,
+        trialId: trial.id,
+        sweep: trial.sweep,
+        label,
+        isBaseline: false,
+        seed: trial.baseline.seed,
+        config: { baseline: trial.baseline, stages: trial.stages },
+        sweepId: env.sweepId,
+        force: env.force,
+      },
       env.identity,
     );
     if (!claim.claimed) continue;
     env.current.runId = claim.runId;
     if (env.exp.tags && Object.keys(env.exp.tags).length) env.store.setTags(claim.runId, env.exp.tags);
     env.heartbeat.add(claim.runId);
-    env.emit({ type: 'running', runId: claim.runId, trialId: trial.id, label, index: i + 1, total: trials.length, attempt: claim.attempt });
+    env.emit({
+      type: 'running',
+      runId: claim.runId,
+      trialId: trial.id,
+      label,
+      index: i + 1,
+      total: trials.length,
+      attempt: claim.attempt,
+    });
     const t0 = performance.now();
     try {
       const accuracy = await runTrial(trial, label, claim.runId, calibration, env);
-      env.emit({ type: 'trial', trialId: trial.id, sweep: trial.sweep, label, status: 'FINISHED', accuracy, index: i + 1, total: trials.length, seconds: (performance.now() - t0) / 1000 });
+      env.emit({
+        type: 'trial',
+        trialId: trial.id,
+        sweep: trial.sweep,
+        label,
+        status: 'FINISHED',
+        accuracy,
+        index: i + 1,
+        total: trials.length,
+        seconds: (performance.now() - t0) / 1000,
+      });
     } catch (e) {
       env.store.setStatus(claim.runId, 'FAILED', (e as Error).stack ?? String(e));
-      env.emit({ type: 'trial', trialId: trial.id, sweep: trial.sweep, label, status: 'FAILED', error: (e as Error).message, index: i + 1, total: trials.length });
+      env.emit({
+        type: 'trial',
+        trialId: trial.id,
+        sweep: trial.sweep,
+        label,
+        status: 'FAILED',
+        error: (e as Error).message,
+        index: i + 1,
+        total: trials.length,
+      });
     } finally {
       env.heartbeat.remove(claim.runId);
       env.current.runId = undefined;
@@ -58,22 +94,45 @@ export async function workLoop(trials: Trial[], env: WorkEnv): Promise<void> {
 }
 
 /** One trial: the pipeline on a copy of its baseline, the artifact, the metrics, all-or-nothing. */
-async function runTrial(trial: Trial, label: string, runId: string, calibration: PipelineContext['calibration'], env: WorkEnv): Promise<number> {
+async function runTrial(
+  trial: Trial,
+  label: string,
+  runId: string,
+  calibration: PipelineContext['calibration'],
+  env: WorkEnv,
+): Promise<number> {
   const baseline = env.baselines.get(trial.baselineId)!;
   const t0 = performance.now();
   const ctx: PipelineContext = {
-    data: env.data, calibration, teacher: baseline.model, train: trial.baseline.train, seed: trial.baseline.seed,
-    baselineId: trial.baselineId, models: env.exp.models, stateCacheDir: env.stateCacheDir,
+    data: env.data,
+    calibration,
+    teacher: baseline.model,
+    train: trial.baseline.train,
+    seed: trial.baseline.seed,
+    baselineId: trial.baselineId,
+    models: env.exp.models,
+    stateCacheDir: env.stateCacheDir,
     resolveModel: (name) => (env.exp.models[name] ? { ...env.exp.models[name]!, name } : modelRegistry.get(name)),
     onEpoch: (log) => env.emit({ type: 'epoch', seed: trial.baseline.seed, log, label }),
   };
   const baselineSpec = resolveModelSpec(trial.baseline.model);
-  const { state, evaluation, validation, cachedStages } = await runPipeline(baseline.model, baselineSpec, trial.stages, ctx);
+  const { state, evaluation, validation, cachedStages } = await runPipeline(
+    baseline.model,
+    baselineSpec,
+    trial.stages,
+    ctx,
+  );
   try {
     const artifact = writeTrialArtifact(state, ctx, join(env.artifactDir, `${trial.id}.sqz`));
     const metrics = trialMetrics({
-      evaluation, validation, baselineAccuracy: baseline.accuracy, baselineWeights: getWeights(baseline.model), baselineSpec,
-      inputShape: env.data.inputShape, state, artifact,
+      evaluation,
+      validation,
+      baselineAccuracy: baseline.accuracy,
+      baselineWeights: getWeights(baseline.model),
+      baselineSpec,
+      inputShape: env.data.inputShape,
+      state,
+      artifact,
       seconds: (performance.now() - t0) / 1000,
     });
     env.store.finishRun(runId, {

@@ -33,8 +33,32 @@ process.once('message', (init: WorkerInit) => {
     const trials = planTrials(init.exp);
     const heartbeat = startHeartbeat((ids) => store.heartbeat(ids));
     const data = await loadExperimentData(init.exp);
-    const baselines = await ensureBaselines(trials, { store, experimentId, sweepId, identity, heartbeat, data, cacheDir: init.cacheDir, emit: () => {} });
-    await workLoop(trials, { exp: init.exp, store, experimentId, sweepId, identity, heartbeat, data, baselines, artifactDir: init.artifactDir, stateCacheDir: join(init.cacheDir, 'states'), force: init.force, failFast: init.failFast, emit, current });
+    const baselines = await ensureBaselines(trials, {
+      store,
+      experimentId,
+      sweepId,
+      identity,
+      heartbeat,
+      data,
+      cacheDir: init.cacheDir,
+      emit: () => {},
+    });
+    await workLoop(trials, {
+      exp: init.exp,
+      store,
+      experimentId,
+      sweepId,
+      identity,
+      heartbeat,
+      data,
+      baselines,
+      artifactDir: init.artifactDir,
+      stateCacheDir: join(init.cacheDir, 'states'),
+      force: init.force,
+      failFast: init.failFast,
+      emit,
+      current,
+    });
     heartbeat.stop();
     store.close();
     // The callback runs once every event before it has reached the parent.

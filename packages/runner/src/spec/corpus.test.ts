@@ -13,7 +13,10 @@ import { planTrials } from '../plan.js';
  * Valid files state `# trials: N`, the number of trials they plan.
  */
 const FIXTURES = fileURLToPath(new URL('./__fixtures__/', import.meta.url));
-const files = (sub: string) => readdirSync(join(FIXTURES, sub)).filter((f) => f.endsWith('.yaml')).sort();
+const files = (sub: string) =>
+  readdirSync(join(FIXTURES, sub))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
 
 describe('malformed experiment corpus', () => {
   const invalid = files('invalid');
@@ -29,7 +32,12 @@ describe('malformed experiment corpus', () => {
       const got = errors.map((e) => e.describe());
       expect(got).toHaveLength(expected.length);
       // Exact, except for the hint in parentheses after it (hints list registry names, which grow).
-      expected.forEach((want, k) => expect(got[k] === want || got[k]!.startsWith(`${want} (`), `error ${k}:\n  got  ${got[k]}\n  want ${want}`).toBe(true));
+      expected.forEach((want, k) =>
+        expect(
+          got[k] === want || got[k]!.startsWith(`${want} (`),
+          `error ${k}:\n  got  ${got[k]}\n  want ${want}`,
+        ).toBe(true),
+      );
     });
   }
 

@@ -10,7 +10,12 @@ type At = (path: PathSegment[], key?: string) => SourceLocation;
 
 /** `*` matches any run of characters; everything else literally. */
 export function matchesLayer(pattern: string, layer: string): boolean {
-  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(layer);
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  ).test(layer);
 }
 
 /** The param a compressor error is about: `retention` of `.retention` / `retention`. */
@@ -48,15 +53,23 @@ function checkPoints(w: WrittenExperiment, x: ExpandedSweep, i: number, at: At, 
     overrides.forEach((o, k) => {
       if (!layers?.length || layers.some((l) => matchesLayer(o.match, l))) return;
       const near = didYouMean(o.match, layers);
-      errors.push(new ConfigError(`'${o.match}' matches no layer of the model${near ? `; did you mean '${near}'?` : ''}`, {
-        location: at([...stagePath, 'layers', k, 'match']), hint: `layers: ${layers.join(', ')}`,
-      }));
+      errors.push(
+        new ConfigError(`'${o.match}' matches no layer of the model${near ? `; did you mean '${near}'?` : ''}`, {
+          location: at([...stagePath, 'layers', k, 'match']),
+          hint: `layers: ${layers.join(', ')}`,
+        }),
+      );
     });
     for (const combo of stageCombos(x, j)) {
       for (const e of validateStage(name, combo, '')) {
         const key = errorKey(e);
         const axis = axisOf(key);
-        errors.push(new ConfigError(e.message, { location: at(axis ? valuePath(axis, combo[key]!) : key ? [...stagePath, key] : stagePath), hint: e.hint }));
+        errors.push(
+          new ConfigError(e.message, {
+            location: at(axis ? valuePath(axis, combo[key]!) : key ? [...stagePath, key] : stagePath),
+            hint: e.hint,
+          }),
+        );
       }
       overrides.forEach((o, k) => {
         const { match: _m, skip: _s, ...own } = o;

@@ -11,17 +11,26 @@ export function formatPath(path: readonly PathSegment[]): string {
 /** JSON pointer (ajv's instancePath) → segments; array indices become numbers. */
 export function pointerToPath(pointer: string): PathSegment[] {
   if (!pointer) return [];
-  return pointer.slice(1).split('/').map((s) => {
-    const seg = s.replace(/~1/g, '/').replace(/~0/g, '~');
-    return /^\d+$/.test(seg) ? Number(seg) : seg;
-  });
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => {
+      const seg = s.replace(/~1/g, '/').replace(/~0/g, '~');
+      return /^\d+$/.test(seg) ? Number(seg) : seg;
+    });
 }
 
 /**
  * Maps a document path to file:line:col. `key` points at a map key instead of its value (unknown
  * keys); a path that no longer exists in the document falls back to its nearest ancestor.
  */
-export function locate(doc: Document, lc: LineCounter, file: string, path: readonly PathSegment[], key?: string): SourceLocation {
+export function locate(
+  doc: Document,
+  lc: LineCounter,
+  file: string,
+  path: readonly PathSegment[],
+  key?: string,
+): SourceLocation {
   const display = formatPath(key === undefined ? path : [...path, key]);
   let offset: number | undefined;
   if (key !== undefined) {

@@ -16,7 +16,13 @@ export interface ParseResult {
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validate() {
   // optimize: false — the generated code's optimisation passes cost 3× the compile (0.76 → 0.26 s here) to speed up validating one file.
-  validator ??= new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: false, code: { optimize: false } }).compile(buildExperimentSchema());
+  validator ??= new Ajv({
+    allErrors: true,
+    verbose: true,
+    allowUnionTypes: true,
+    strict: false,
+    code: { optimize: false },
+  }).compile(buildExperimentSchema());
   return validator;
 }
 
@@ -52,8 +58,17 @@ function pruneAnyOf(errors: ErrorObject[]): ErrorObject[] {
     const branches = e.schema as Array<{ type?: string; enum?: unknown[]; title?: string }>;
     const chosen = branches.findIndex((b) => typeMatches(b, e.data));
     const prefix = `${e.schemaPath}/`;
-    out = out.filter((x) => x !== e && (!x.schemaPath.startsWith(prefix) || (chosen >= 0 && x.schemaPath.startsWith(`${prefix}${chosen}/`))));
-    if (chosen < 0) out.push({ ...e, keyword: 'anyOfType', params: { names: branches.map((b) => b.title ?? (b.type === 'array' ? 'list' : b.type ?? 'enum')) } });
+    out = out.filter(
+      (x) =>
+        x !== e &&
+        (!x.schemaPath.startsWith(prefix) || (chosen >= 0 && x.schemaPath.startsWith(`${prefix}${chosen}/`))),
+    );
+    if (chosen < 0)
+      out.push({
+        ...e,
+        keyword: 'anyOfType',
+        params: { names: branches.map((b) => b.title ?? (b.type === 'array' ? 'list' : (b.type ?? 'enum'))) },
+      });
   }
   return out;
 }
@@ -67,10 +82,17 @@ function dropMissingExplainedByTypos(errors: ErrorObject[]): ErrorObject[] {
     const near = didYouMean((e.params as { additionalProperty: string }).additionalProperty, props);
     if (near) suggested.add(`${e.instancePath}/${near}`);
   }
-  return errors.filter((e) => e.keyword !== 'required' || !suggested.has(`${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`));
+  return errors.filter(
+    (e) =>
+      e.keyword !== 'required' ||
+      !suggested.has(`${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`),
+  );
 }
 
-function toConfigError(e: ErrorObject, locateAt: (path: PathSegment[], key?: string) => ConfigError['location']): ConfigError {
+function toConfigError(
+  e: ErrorObject,
+  locateAt: (path: PathSegment[], key?: string) => ConfigError['location'],
+): ConfigError {
   const path = pointerToPath(e.instancePath);
   const parentProps = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
   switch (e.keyword) {
@@ -83,11 +105,16 @@ function toConfigError(e: ErrorObject, locateAt: (path: PathSegment[], key?: str
       });
     }
     case 'required':
-      return new ConfigError(`missing required key '${(e.params as { missingProperty: string }).missingProperty}'`, { location: locateAt(path) });
+      return new ConfigError(`missing required key '${(e.params as { missingProperty: string }).missingProperty}'`, {
+        location: locateAt(path),
+      });
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
       const near = typeof e.data === 'string' ? didYouMean(e.data, allowed) : undefined;
-      return new ConfigError(`expected one of: ${allowed.join(', ')}; got ${describeValue(e.data)}${near ? `; did you mean '${near}'?` : ''}`, { location: locateAt(path) });
+      return new ConfigError(
+        `expected one of: ${allowed.join(', ')}; got ${describeValue(e.data)}${near ? `; did you mean '${near}'?` : ''}`,
+        { location: locateAt(path) },
+      );
     }
     case 'anyOfType': {
       const names = (e.params as { names: string[] }).names;
@@ -95,18 +122,33 @@ function toConfigError(e: ErrorObject, locateAt: (path: PathSegment[], key?: str
       return new ConfigError(`expected ${list}, got ${describeValue(e.data)}`, { location: locateAt(path) });
     }
     case 'type': {
-      const hint = path[0] === 'defaults' && Array.isArray(e.data) ? 'defaults hold single values; put the list in a sweep' : undefined;
-      return new ConfigError(`expected ${String((e.params as { type: string }).type).replace(/,/g, ' or ')}, got ${describeValue(e.data)}`, { location: locateAt(path), hint });
+      const hint =
+        path[0] === 'defaults' && Array.isArray(e.data)
+          ? 'defaults hold single values; put the list in a sweep'
+          : undefined;
+      return new ConfigError(
+        `expected ${String((e.params as { type: string }).type).replace(/,/g, ' or ')}, got ${describeValue(e.data)}`,
+        { location: locateAt(path), hint },
+      );
     }
     case 'minItems': {
       const limit = (e.params as { limit: number }).limit;
-      if (limit > 1) return new ConfigError(`needs at least ${limit} entries, got ${(e.data as unknown[]).length}`, { location: locateAt(path) });
-      return new ConfigError(`must not be empty (a grid with an empty list expands to no trials)`, { location: locateAt(path) });
+      if (limit > 1)
+        return new ConfigError(`needs at least ${limit} entries, got ${(e.data as unknown[]).length}`, {
+          location: locateAt(path),
+        });
+      return new ConfigError(`must not be empty (a grid with an empty list expands to no trials)`, {
+        location: locateAt(path),
+      });
     }
     case 'minProperties':
     case 'maxProperties':
-      if (parentProps.includes('range')) return new ConfigError(`expected exactly one of: ${parentProps.join(', ')}`, { location: locateAt(path) });
-      if (path.at(-2) === 'exclude') return new ConfigError(`an exclude entry needs at least one 'stage.param: value'`, { location: locateAt(path) });
+      if (parentProps.includes('range'))
+        return new ConfigError(`expected exactly one of: ${parentProps.join(', ')}`, { location: locateAt(path) });
+      if (path.at(-2) === 'exclude')
+        return new ConfigError(`an exclude entry needs at least one 'stage.param: value'`, {
+          location: locateAt(path),
+        });
       return new ConfigError(`a stage must have exactly one key, the compressor name`, { location: locateAt(path) });
     default:
       return new ConfigError(`${e.message ?? e.keyword}, got ${describeValue(e.data)}`, { location: locateAt(path) });
@@ -129,7 +171,9 @@ export function parseSpec(text: string, file = '<input>'): ParseResult {
     return {
       errors: (real.length ? real : doc.errors).map((e) => {
         const pos = lc.linePos(e.pos[0]);
-        return new ConfigError(`YAML syntax: ${e.message.split('\n')[0]}`, { location: { file, line: pos.line, column: pos.col } });
+        return new ConfigError(`YAML syntax: ${e.message.split('\n')[0]}`, {
+          location: { file, line: pos.line, column: pos.col },
+        });
       }),
     };
   }
@@ -157,7 +201,9 @@ export function loadExperimentFile(file: string): Experiment {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(`cannot read experiment file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { location: { file } });
+    throw new ConfigError(`cannot read experiment file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      location: { file },
+    });
   }
   const { experiment, errors } = parseSpec(text, file);
   if (errors.length || !experiment) throw new SpecError(errors);

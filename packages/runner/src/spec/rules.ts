@@ -15,7 +15,11 @@ const uniqueSweepNames: Rule = (w, at, errors) => {
   const seen = new Map<string, number>();
   w.sweeps.forEach((s, i) => {
     if (seen.has(s.name)) {
-      errors.push(new ConfigError(`duplicate sweep name '${s.name}' (also sweeps[${seen.get(s.name)}])`, { location: at(['sweeps', i, 'name']) }));
+      errors.push(
+        new ConfigError(`duplicate sweep name '${s.name}' (also sweeps[${seen.get(s.name)}])`, {
+          location: at(['sweeps', i, 'name']),
+        }),
+      );
     } else seen.set(s.name, i);
   });
 };
@@ -23,11 +27,17 @@ const uniqueSweepNames: Rule = (w, at, errors) => {
 /** `repeats: N` is seeds 1…N, so it cannot be combined with `seeds:`; a seed listed twice is a typo. */
 const seedsRule: Rule = (w, at, errors) => {
   if (w.seeds && w.repeats !== undefined) {
-    errors.push(new ConfigError(`give 'seeds' or 'repeats', not both`, { location: at(['repeats']), hint: `repeats: ${w.repeats} means seeds: [1..${w.repeats}]` }));
+    errors.push(
+      new ConfigError(`give 'seeds' or 'repeats', not both`, {
+        location: at(['repeats']),
+        hint: `repeats: ${w.repeats} means seeds: [1..${w.repeats}]`,
+      }),
+    );
   }
   w.seeds?.forEach((s, k) => {
     const first = w.seeds!.indexOf(s);
-    if (first !== k) errors.push(new ConfigError(`duplicate seed ${s} (also seeds[${first}])`, { location: at(['seeds', k]) }));
+    if (first !== k)
+      errors.push(new ConfigError(`duplicate seed ${s} (also seeds[${first}])`, { location: at(['seeds', k]) }));
   });
 };
 
@@ -37,7 +47,12 @@ const knownModels: Rule = (w, at, errors) => {
   const check = (name: unknown, path: PathSegment[]) => {
     if (typeof name !== 'string' || findModel(name, w.models)) return;
     const near = didYouMean(name, known);
-    errors.push(new ConfigError(`unknown model '${name}'${near ? `; did you mean '${near}'?` : ''}`, { location: at(path), hint: `known: ${known.join(', ')}` }));
+    errors.push(
+      new ConfigError(`unknown model '${name}'${near ? `; did you mean '${near}'?` : ''}`, {
+        location: at(path),
+        hint: `known: ${known.join(', ')}`,
+      }),
+    );
   };
   const students = (student: unknown, path: PathSegment[]) =>
     Array.isArray(student) ? student.forEach((n, k) => check(n, [...path, k])) : check(student, path);
@@ -53,7 +68,8 @@ const knownModels: Rule = (w, at, errors) => {
 /** An inline `model:` and every entry of `models:` must be a model the trainer can build (layer fields, layer order). */
 const inlineModels: Rule = (w, at, errors) => {
   const check = (spec: ModelSpec, path: PathSegment[]) => {
-    for (const p of modelSpecProblems(spec)) errors.push(new ConfigError(p.message, { location: at([...path, ...p.path], p.key) }));
+    for (const p of modelSpecProblems(spec))
+      errors.push(new ConfigError(p.message, { location: at([...path, ...p.path], p.key) }));
   };
   if (typeof w.model === 'object' && w.model) check(w.model, ['model']);
   for (const [name, spec] of Object.entries(w.models ?? {})) check(spec, ['models', name]);
@@ -62,13 +78,24 @@ const inlineModels: Rule = (w, at, errors) => {
 /** Stages that replace the model (a student, fewer units) must come before stages that transform its weights. */
 const topologyFirst: Rule = (w, at, errors) => {
   const reshaping = new Set(['distill', 'prune-units']);
-  const weightStages = new Set(['clip-weights', 'quantize-weights', 'prune-weights', 'prune-iterative', 'prune-gradual', 'finetune']);
+  const weightStages = new Set([
+    'clip-weights',
+    'quantize-weights',
+    'prune-weights',
+    'prune-iterative',
+    'prune-gradual',
+    'finetune',
+  ]);
   w.sweeps.forEach((sweep, i) => {
     let seen: string | undefined;
     sweep.stages.forEach((stage, j) => {
       const name = Object.keys(stage)[0]!;
       if (reshaping.has(name) && seen) {
-        errors.push(new ConfigError(`'${name}' replaces the model, so it must come before '${seen}'`, { location: at(['sweeps', i, 'stages', j]) }));
+        errors.push(
+          new ConfigError(`'${name}' replaces the model, so it must come before '${seen}'`, {
+            location: at(['sweeps', i, 'stages', j]),
+          }),
+        );
       }
       if (weightStages.has(name)) seen ??= name;
     });
@@ -82,11 +109,24 @@ const referenceSweeps: Rule = (w, at, errors) => {
   (w.reference?.rows ?? []).forEach((row, i) => {
     if (row.sweep === undefined || names.includes(row.sweep)) return;
     const near = didYouMean(row.sweep, names);
-    errors.push(new ConfigError(`unknown sweep '${row.sweep}'${near ? `; did you mean '${near}'?` : ''}`, { location: at(['reference', 'rows', i, 'sweep']), hint: `sweeps: ${names.join(', ')}` }));
+    errors.push(
+      new ConfigError(`unknown sweep '${row.sweep}'${near ? `; did you mean '${near}'?` : ''}`, {
+        location: at(['reference', 'rows', i, 'sweep']),
+        hint: `sweeps: ${names.join(', ')}`,
+      }),
+    );
   });
 };
 
-const RULES: Rule[] = [referenceSweeps, knownModels, inlineModels, seedsRule, uniqueSweepNames, gridRule, topologyFirst];
+const RULES: Rule[] = [
+  referenceSweeps,
+  knownModels,
+  inlineModels,
+  seedsRule,
+  uniqueSweepNames,
+  gridRule,
+  topologyFirst,
+];
 
 export function checkRules(w: WrittenExperiment, at: At): ConfigError[] {
   const errors: ConfigError[] = [];

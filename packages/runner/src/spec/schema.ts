@@ -48,20 +48,28 @@ import { axisSchema, EXCLUDE_SCHEMA, layersSchema, scalarSchema, ZIP_SCHEMA, typ
  */
 
 function stageDescription(name: string): string {
-  return compressorRegistry.has(name) ? compressorRegistry.get(name).description : trainingStageRegistry.get(name).description;
+  return compressorRegistry.has(name)
+    ? compressorRegistry.get(name).description
+    : trainingStageRegistry.get(name).description;
 }
 
 /** `defaults:` — per stage name, single param values shared by every sweep. */
 function defaultsSchema(): Schema {
-  const properties = Object.fromEntries(stageNames().map((name) => [name, {
-    type: 'object',
-    additionalProperties: false,
-    properties: Object.fromEntries(Object.entries(stageParams(name)).map(([k, p]) => [k, scalarSchema(p)])),
-  }]));
+  const properties = Object.fromEntries(
+    stageNames().map((name) => [
+      name,
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: Object.fromEntries(Object.entries(stageParams(name)).map(([k, p]) => [k, scalarSchema(p)])),
+      },
+    ]),
+  );
   return {
     type: 'object',
     additionalProperties: false,
-    description: 'Stage params shared by all sweeps: single values merged under each sweep\'s stage of that name (the sweep wins).',
+    description:
+      "Stage params shared by all sweeps: single values merged under each sweep's stage of that name (the sweep wins).",
     properties,
   };
 }
@@ -75,7 +83,10 @@ function stageSchema(): Schema {
       const props: Schema = Object.fromEntries(Object.entries(params).map(([k, p]) => [k, axisSchema(p)]));
       const perLayer = layerOverrideParams(name);
       if (perLayer) props.layers = layersSchema(perLayer);
-      return [name, { type: 'object', description: stageDescription(name), additionalProperties: false, properties: props }];
+      return [
+        name,
+        { type: 'object', description: stageDescription(name), additionalProperties: false, properties: props },
+      ];
     }),
   );
   return {
@@ -95,7 +106,10 @@ function layerFieldSchema(f: LayerField): Schema {
     case 'positiveInt':
       return { ...positiveInt, description: f.description };
     case 'size2':
-      return { description: f.description, anyOf: [positiveInt, { type: 'array', minItems: 2, maxItems: 2, items: positiveInt }] };
+      return {
+        description: f.description,
+        anyOf: [positiveInt, { type: 'array', minItems: 2, maxItems: 2, items: positiveInt }],
+      };
     case 'enum':
       return { enum: [...f.values!], description: f.description };
   }
@@ -120,14 +134,23 @@ function layerSchema(): Schema {
       const texts = described.get(name) ?? new Map<string, string[]>();
       texts.set(description as string, [...(texts.get(description as string) ?? []), type]);
       described.set(name, texts);
-      properties[name] = { ...own, description: [...texts].map(([text, types]) => `${types.join(', ')}: ${text}`).join('; ') };
+      properties[name] = {
+        ...own,
+        description: [...texts].map(([text, types]) => `${types.join(', ')}: ${text}`).join('; '),
+      };
     }
   }
   const needs = Object.entries(LAYER_FIELDS).map(([type, fields]) => {
     const names = Object.entries(fields).map(([n, f]) => (f.required ? n : `${n}?`));
     return names.length ? `${type} (${names.join(', ')})` : type;
   });
-  return { type: 'object', additionalProperties: false, required: ['type'], description: `A layer: ${needs.join('; ')}.`, properties };
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type'],
+    description: `A layer: ${needs.join('; ')}.`,
+    properties,
+  };
 }
 
 const INLINE_MODEL: Schema = {
@@ -154,7 +177,11 @@ export function buildExperimentSchema(): Schema {
     additionalProperties: false,
     required: ['name', 'model', 'dataset', 'sweeps'],
     properties: {
-      name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'Experiment name; runs are grouped under it.' },
+      name: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+        description: 'Experiment name; runs are grouped under it.',
+      },
       description: { type: 'string' },
       model: {
         description: `A named model (${modelRegistry.names().join(', ')}, or one from \`models:\`) or an inline {name, layers}.`,
@@ -170,8 +197,14 @@ export function buildExperimentSchema(): Schema {
         additionalProperties: false,
         required: ['name'],
         properties: {
-          name: { enum: datasetRegistry.names(), description: 'mnist: the real MNIST; idx: a directory of IDX files; synthetic: tests only.' },
-          path: { type: 'string', description: 'idx only: directory with the four standard IDX files, relative to the experiment file.' },
+          name: {
+            enum: datasetRegistry.names(),
+            description: 'mnist: the real MNIST; idx: a directory of IDX files; synthetic: tests only.',
+          },
+          path: {
+            type: 'string',
+            description: 'idx only: directory with the four standard IDX files, relative to the experiment file.',
+          },
           limits: {
             type: 'object',
             additionalProperties: false,
@@ -179,7 +212,11 @@ export function buildExperimentSchema(): Schema {
             description: 'Use only the first N samples of each split.',
           },
           seed: { type: 'integer' },
-          samples: { type: 'object', additionalProperties: false, properties: { train: positiveInt, test: positiveInt } },
+          samples: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { train: positiveInt, test: positiveInt },
+          },
         },
       },
       train: {
@@ -192,17 +229,29 @@ export function buildExperimentSchema(): Schema {
           validationSplit: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
         },
       },
-      seeds: { type: 'array', minItems: 1, items: { type: 'integer' }, description: 'One baseline is trained per seed.' },
-      repeats: { type: 'integer', minimum: 1, maximum: 1000, description: 'Shorthand for seeds: [1, …, repeats] (not with seeds).' },
+      seeds: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'integer' },
+        description: 'One baseline is trained per seed.',
+      },
+      repeats: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1000,
+        description: 'Shorthand for seeds: [1, …, repeats] (not with seeds).',
+      },
       tags: {
         type: 'object',
-        description: 'Free-form labels recorded on every run of this file (e.g. owner, purpose); they do not change trial ids.',
+        description:
+          'Free-form labels recorded on every run of this file (e.g. owner, purpose); they do not change trial ids.',
         additionalProperties: { type: ['string', 'number', 'boolean'] },
       },
       defaults: defaultsSchema(),
       reference: {
         type: 'object',
-        description: "Published numbers to compare with (e.g. a paper's table); `squash report` shows them beside the measured ones.",
+        description:
+          "Published numbers to compare with (e.g. a paper's table); `squash report` shows them beside the measured ones.",
         additionalProperties: false,
         required: ['rows'],
         properties: {
@@ -216,9 +265,21 @@ export function buildExperimentSchema(): Schema {
               required: ['name', 'metrics'],
               properties: {
                 name: { type: 'string', minLength: 1, description: 'the row as the source names it' },
-                sweep: { type: 'string', description: 'the sweep whose runs it compares with (`baseline` for the baseline)' },
-                params: { type: 'object', description: 'only runs with these param values (e.g. quantize-weights.bits: 5)', additionalProperties: { type: ['string', 'number', 'boolean'] } },
-                metrics: { type: 'object', minProperties: 1, description: 'published values by metric key (accuracy as a fraction, bytes, ratios)', additionalProperties: { type: 'number' } },
+                sweep: {
+                  type: 'string',
+                  description: 'the sweep whose runs it compares with (`baseline` for the baseline)',
+                },
+                params: {
+                  type: 'object',
+                  description: 'only runs with these param values (e.g. quantize-weights.bits: 5)',
+                  additionalProperties: { type: ['string', 'number', 'boolean'] },
+                },
+                metrics: {
+                  type: 'object',
+                  minProperties: 1,
+                  description: 'published values by metric key (accuracy as a fraction, bytes, ratios)',
+                  additionalProperties: { type: 'number' },
+                },
               },
             },
           },

@@ -27,7 +27,8 @@ export function exprSchema(type: 'number' | 'integer'): Schema {
     additionalProperties: false,
     properties: {
       range: {
-        description: 'start, start+step, … up to stop inclusive; values rounded to the decimals of start and step (0.1, 0.2, 0.3 exactly)',
+        description:
+          'start, start+step, … up to stop inclusive; values rounded to the decimals of start and step (0.1, 0.2, 0.3 exactly)',
         type: 'object',
         additionalProperties: false,
         required: ['start', 'stop', 'step'],
@@ -45,7 +46,12 @@ export function exprSchema(type: 'number' | 'integer'): Schema {
         type: 'object',
         additionalProperties: false,
         required: ['start', 'stop', 'num'],
-        properties: { start: n, stop: n, num, base: { type: 'number', exclusiveMinimum: 0, description: 'default 10' } },
+        properties: {
+          start: n,
+          stop: n,
+          num,
+          base: { type: 'number', exclusiveMinimum: 0, description: 'default 10' },
+        },
       },
     },
   };
@@ -70,14 +76,25 @@ export function layersSchema(params: Record<string, ParamSpec>): Schema {
       additionalProperties: false,
       required: ['match'],
       properties: {
-        match: { type: 'string', minLength: 1, description: 'layer name, `*` matches any characters (e.g. dense_*, conv_*)' },
+        match: {
+          type: 'string',
+          minLength: 1,
+          description: 'layer name, `*` matches any characters (e.g. dense_*, conv_*)',
+        },
         skip: { type: 'boolean', description: 'leave matching layers uncompressed' },
         ...Object.fromEntries(Object.entries(params).map(([k, p]) => [k, scalarSchema(p)])),
       },
     },
   };
-  const each: Schema = { title: "'each'", enum: ['each'], description: 'a layer axis: one trial per weight layer, compressing that layer alone' };
-  return { anyOf: [overrides, each], description: 'Per-layer overrides, or `each`: sweep the stage over every weight layer, one at a time.' };
+  const each: Schema = {
+    title: "'each'",
+    enum: ['each'],
+    description: 'a layer axis: one trial per weight layer, compressing that layer alone',
+  };
+  return {
+    anyOf: [overrides, each],
+    description: 'Per-layer overrides, or `each`: sweep the stage over every weight layer, one at a time.',
+  };
 }
 
 const anyScalar: Schema = { type: ['number', 'string', 'boolean'] };
@@ -86,14 +103,16 @@ const anyScalar: Schema = { type: ['number', 'string', 'boolean'] };
 export const ZIP_SCHEMA: Schema = {
   type: 'array',
   minItems: 1,
-  description: 'Groups of axes (`stage.param`) that advance together, value by value, instead of being crossed; equal lengths.',
+  description:
+    'Groups of axes (`stage.param`) that advance together, value by value, instead of being crossed; equal lengths.',
   items: { type: 'array', minItems: 2, items: { type: 'string', minLength: 1 } },
 };
 
 export const EXCLUDE_SCHEMA: Schema = {
   type: 'array',
   minItems: 1,
-  description: 'Points to drop: an entry drops every point whose axes (`stage.param`) have the given values (a list: any of them).',
+  description:
+    'Points to drop: an entry drops every point whose axes (`stage.param`) have the given values (a list: any of them).',
   items: {
     type: 'object',
     minProperties: 1,

@@ -131,4 +131,3 @@ export interface Trial {
   baselineId: string;
   stages: Stage[];
 }
-

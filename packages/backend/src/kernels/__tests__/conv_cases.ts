@@ -21,7 +21,17 @@ export const CONV_CASES: ConvCase[] = [
   { x: [4, 9, 9, 7], filter: [2, 2, 7, 2], strides: [2, 1], pad: 'same' },
   { x: [2, 8, 8, 4], filter: [3, 3, 4, 6], strides: 1, pad: 1 },
   { x: [2, 7, 6, 3], filter: [3, 3, 3, 4], strides: 1, pad: 3 },
-  { x: [2, 10, 10, 3], filter: [3, 3, 3, 4], strides: 2, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+  {
+    x: [2, 10, 10, 3],
+    filter: [3, 3, 3, 4],
+    strides: 2,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [2, 0],
+      [0, 0],
+    ],
+  },
   { x: [2, 10, 10, 2], filter: [3, 3, 2, 3], strides: 2, pad: 0, dimRoundingMode: 'ceil' },
   { x: [5, 17, 17, 1], filter: [5, 5, 1, 20], strides: 1, pad: 'valid' },
   { x: [8, 28, 28, 1], filter: [5, 5, 1, 20], strides: 1, pad: 'valid' },

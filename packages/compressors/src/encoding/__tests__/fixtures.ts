@@ -21,7 +21,13 @@ export function channelOf(shape: number[], axis: number | null): (i: number) => 
 }
 
 /** A random QuantizedTensor of the scheme; pruned positions (mask 0) get the channel's zero code. */
-export function makeQuantized(rng: Rng, scheme: QuantScheme, shape: number[], axis: number | null, mask?: Uint8Array): QuantizedTensor {
+export function makeQuantized(
+  rng: Rng,
+  scheme: QuantScheme,
+  shape: number[],
+  axis: number | null,
+  mask?: Uint8Array,
+): QuantizedTensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const channels = channelCount(shape, axis).count;
   const levels = { symmetric: 15, asymmetric: 16, pow2: 7, kmeans: 32, binary: 2, ternary: 3 }[scheme];
@@ -88,4 +94,5 @@ export function firstBitDifference(a: Float32Array, b: Float32Array): number {
 }
 
 /** The JSON header of a version 2 artifact (raw DEFLATE after the 10-byte preamble). */
-export const headerOf = (bytes: Uint8Array, headerBytes: number) => JSON.parse(new TextDecoder().decode(inflateRawSync(bytes.subarray(10, headerBytes))));
+export const headerOf = (bytes: Uint8Array, headerBytes: number) =>
+  JSON.parse(new TextDecoder().decode(inflateRawSync(bytes.subarray(10, headerBytes))));
