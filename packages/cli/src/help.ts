@@ -3,26 +3,22 @@
  * from the commander declaration (program.ts), so a new command or flag shows up by being declared.
  * One command's help (`squash run --help`) is commander's own layout.
  */
-import type { Command, Help, Option } from '@commander-js/extra-typings';
+import type { CommandUnknownOpts, Help, Option } from '@commander-js/extra-typings';
 
 export const EXIT_CODES = 'Exit codes: 0 success, 1 failed trials or internal error, 2 bad input (file, flags, data).';
 
-// The root's and the commands' types differ only in their inferred option types, which help ignores.
-type AnyCommand = Command<unknown[], Record<string, unknown>, Record<string, unknown>>;
-type AnyOption = Option<string, undefined, undefined, undefined, boolean, undefined>;
-
 /** `[--db <path>]`, `[--format terminal|markdown|csv]`, `[--force]`. */
-function optionSynopsis(o: AnyOption): string {
+function optionSynopsis(o: Option): string {
   const value = o.argChoices?.join('|') ?? /[<[].*[>\]]/.exec(o.flags)?.[0];
   return `[${o.long ?? o.flags}${value ? ` ${value}` : ''}]`;
 }
 
 /** `squash run <experiment.yaml> [--db <path>] …`, wrapped under the command's name. */
-function synopsis(cmd: AnyCommand, width: number): string {
+function synopsis(cmd: CommandUnknownOpts, width: number): string {
   const head = `squash ${cmd.name()}`;
   const words = [
     ...cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`)),
-    ...(cmd.options as readonly AnyOption[]).filter((o) => !o.hidden).map(optionSynopsis),
+    ...cmd.options.filter((o) => !o.hidden).map(optionSynopsis),
   ];
   const lines = [head];
   for (const w of words) {
@@ -38,10 +34,10 @@ function synopsis(cmd: AnyCommand, width: number): string {
  * Every option once. The same flag with a different meaning (`--limit` of report and of query) is
  * listed once per meaning; an option of one or two commands names them.
  */
-function optionList(program: AnyCommand, helper: Help): Array<[string, string]> {
-  const byMeaning = new Map<string, { option: AnyOption; commands: string[] }>();
-  for (const cmd of program.commands as readonly AnyCommand[]) {
-    for (const o of cmd.options as readonly AnyOption[]) {
+function optionList(program: CommandUnknownOpts, helper: Help): Array<[string, string]> {
+  const byMeaning = new Map<string, { option: Option; commands: string[] }>();
+  for (const cmd of program.commands) {
+    for (const o of cmd.options) {
       if (o.hidden) continue;
       const key = `${o.flags}\n${o.description}`;
       const entry = byMeaning.get(key) ?? { option: o, commands: [] };
@@ -51,22 +47,22 @@ function optionList(program: AnyCommand, helper: Help): Array<[string, string]> 
   }
   const items = [...byMeaning.values()].map(({ option: o, commands }): [string, string] => {
     const scope = commands.length <= 2 ? `${commands.join(', ')}: ` : '';
-    const shown = o.defaultValue !== undefined && !o.isBoolean();
-    const fallback = shown ? ` (default: ${o.defaultValueDescription ?? String(o.defaultValue)})` : '';
-    return [helper.optionTerm(o), `${scope}${o.description}${fallback}`];
+    // Choices are in each command's synopsis; the default is said here.
+    const hasDefault = o.defaultValue !== undefined && !o.isBoolean();
+    const byDefault = hasDefault ? ` (default: ${o.defaultValueDescription ?? String(o.defaultValue)})` : '';
+    return [helper.optionTerm(o), `${scope}${o.description}${byDefault}`];
   });
-  const help = (helper.visibleOptions(program) as AnyOption[]).map((o): [string, string] => [
-    helper.optionTerm(o),
-    helper.optionDescription(o),
-  ]);
+  const help = helper
+    .visibleOptions(program)
+    .map((o): [string, string] => [helper.optionTerm(o), helper.optionDescription(o)]);
   return [...items, ...help];
 }
 
-export function rootHelp(program: AnyCommand, helper: Help): string {
+export function rootHelp(program: CommandUnknownOpts, helper: Help): string {
   const width = helper.helpWidth ?? 80;
-  const commands = (program.commands as readonly AnyCommand[]).map(
-    (cmd) => `${synopsis(cmd, width - 2)}\n${indent(helper.boxWrap(cmd.description(), width - 6), 6)}`,
-  );
+  const described = (syn: string, description: string) =>
+    `${syn}\n${indent(helper.boxWrap(description, width - 6), 6)}`;
+  const commands = program.commands.map((cmd) => described(synopsis(cmd, width - 2), cmd.description()));
   const options = optionList(program, helper);
   const termWidth = Math.max(...options.map(([term]) => term.length));
   return [
@@ -74,8 +70,10 @@ export function rootHelp(program: AnyCommand, helper: Help): string {
     '',
     'Usage:',
     ...commands,
-    '  squash help <command>',
-    "      One command's arguments, options, defaults and choices (also: squash <command> --help).",
+    described(
+      '  squash help <command>',
+      "One command's arguments, options, defaults and choices (also: squash <command> --help).",
+    ),
     '',
     'Options:',
     ...options.map(([term, description]) => helper.formatItem(term, termWidth, description, helper)),

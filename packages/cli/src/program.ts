@@ -153,6 +153,6 @@ export function buildProgram(io: IO, done: (code: number) => void = () => {}) {
     .action(async (opts) => done(await (await import('./commands/upgrade.js')).upgrade(opts, io)));
 
   // The root's layout only: the commands were declared with commander's (they copied the settings above).
-  program.configureHelp({ formatHelp: (cmd, helper) => rootHelp(cmd as never, helper) });
+  program.configureHelp({ formatHelp: (cmd, helper) => rootHelp(cmd, helper) });
   return program;
 }
