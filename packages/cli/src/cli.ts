@@ -12,7 +12,7 @@ function usageError(e: CommanderError, argv: string[], commands: readonly string
   if (e.code === 'commander.help') return new ConfigError('no command given', { hint: 'see squash --help' });
   const message = e.message
     .replace(/^error: /, '')
-    .replace(/\n\(Did you mean one of (.+)\?\)$/, (_, names: string) => `; did you mean one of ${names}?`)
+    .replace(/\n\(Did you mean one of (.+)\?\)$/, '; did you mean one of $1?')
     .replace(/\n\(Did you mean (.+)\?\)$/, "; did you mean '$1'?");
   const command = commands.includes(argv[0]!) ? `squash ${argv[0]}` : 'squash';
   return new ConfigError(message, { hint: `see ${command} --help` });

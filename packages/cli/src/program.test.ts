@@ -22,6 +22,10 @@ describe('usage errors come from the declaration: exit 2, one line, no stack', (
       ['run', 'e.yaml', '--forse'],
       /^squash: unknown option '--forse'; did you mean '--force'\? \(see squash run --help\)$/,
     ],
+    [
+      ['report', 'x', '--fomit'],
+      /^squash: unknown option '--fomit'; did you mean one of --format, --limit\? \(see squash report --help\)$/,
+    ],
     [['ls', '--pivot', 'a:b'], /^squash: unknown option '--pivot' \(see squash ls --help\)$/],
     [['run', 'e.yaml', '--jobs'], /^squash: option '-j, --jobs <N>' argument missing/],
     [['ls', '--db'], /^squash: option '--db <path>' argument missing/],

@@ -3,7 +3,7 @@ import { ConfigError } from '@squash/core';
 import { defaultPaths, SqliteStore } from '@squash/store';
 
 /** The database a read command looks at, opened read-only; a missing file says how to make one. */
-export function openForReading(db: string | undefined): SqliteStore {
+function openForReading(db: string | undefined): SqliteStore {
   const path = defaultPaths(db).db;
   if (!existsSync(path))
     throw new ConfigError(`no database at ${path}; run an experiment first (squash run <file>) or pass --db`);
