@@ -1,26 +1,40 @@
 import { existsSync } from 'node:fs';
-import { ConfigError } from '@squash/core';
 import { backendPreference } from '@squash/backend';
+import { ConfigError } from '@squash/core';
+import { renderTable } from '@squash/reporter';
 import {
+  type Experiment,
   loadExperimentFile,
   planTrials,
+  type RunEvent,
   runExperiment,
   trialLabel,
-  type Experiment,
-  type RunEvent,
 } from '@squash/runner';
 import { defaultPaths, SqliteStore } from '@squash/store';
-import { renderTable } from '@squash/reporter';
-import type { ParsedArgs } from '../cli.js';
-import { progressBar, progressLine } from './progress.js';
-import { checkFormat, planned, printReport, type IO } from './report.js';
+import { type IO, outputWidth } from '../io.js';
+import { CONFIRM_ABOVE } from '../options.js';
+import type { TableFormat } from '../output.js';
+import { progressBar, progressLine } from '../progress.js';
+import { planned, printReport } from '../report_print.js';
 
-/** Above this many trials a run asks for --yes, so a typo in a range cannot start hours of work. */
-export const CONFIRM_ABOVE = 500;
+export interface RunOptions {
+  db?: string;
+  /** Checked by `backendPreference`, which also reads SQUASH_BACKEND and knows the aliases. */
+  backend?: string;
+  jobs: number;
+  force?: boolean;
+  failFast?: boolean;
+  dryRun?: boolean;
+  yes?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+  format: TableFormat;
+  out?: string;
+}
 
-function eventSink(args: ParsedArgs, io: IO): (e: RunEvent) => void {
-  if (args.json) return (e) => io.out(`${JSON.stringify(e)}\n`);
-  if (args.quiet) return () => {};
+function eventSink(opts: RunOptions, io: IO): (e: RunEvent) => void {
+  if (opts.json) return (e) => io.out(`${JSON.stringify(e)}\n`);
+  if (opts.quiet) return () => {};
   if (process.stderr.isTTY) {
     const bar = progressBar(io.err, process.stderr.columns || 100);
     return (e) => (e.type === 'epoch' ? undefined : bar(e));
@@ -60,30 +74,27 @@ function dryRun(exp: Experiment, db: string, io: IO): number {
         rows,
       },
       'terminal',
-      process.stdout.isTTY ? process.stdout.columns : Infinity,
+      outputWidth(),
     ),
   );
   return 0;
 }
 
 /**
- * Validates everything before opening the database (a bad file writes nothing), runs, then prints
- * the table. Ctrl-C marks the trial in progress KILLED so the next run does it again.
+ * `squash run <file>`. Validates everything before opening the database (a bad file writes
+ * nothing), runs, then prints the table. Ctrl-C marks the trial in progress KILLED so the next run
+ * does it again. Exit 1 when a trial failed.
  */
-export async function run(args: ParsedArgs, io: IO): Promise<number> {
-  const format = checkFormat(args.format, ['terminal', 'markdown', 'csv', 'json']);
-  const backend = backendPreference(args.backend);
-  const jobs = args.jobs === undefined ? 1 : Number(args.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)
-    throw new ConfigError(`--jobs must be an integer in [1, 64], got '${args.jobs}'`, { location: { path: '--jobs' } });
-  const experiment = loadExperimentFile(args.target!);
-  const paths = defaultPaths(args.db);
-  if (args.dryRun) return dryRun(experiment, paths.db, io);
+export async function run(file: string, opts: RunOptions, io: IO): Promise<number> {
+  const backend = backendPreference(opts.backend);
+  const experiment = loadExperimentFile(file);
+  const paths = defaultPaths(opts.db);
+  if (opts.dryRun) return dryRun(experiment, paths.db, io);
   const count = planTrials(experiment).length;
-  if (count > CONFIRM_ABOVE && !args.yes) {
+  if (count > CONFIRM_ABOVE && !opts.yes) {
     throw new ConfigError(
       `the grid expands to ${count} trials (more than ${CONFIRM_ABOVE}); check it with --dry-run, then rerun with --yes`,
-      { location: { file: args.target } },
+      { location: { file } },
     );
   }
   const store = SqliteStore.open(paths.db);
@@ -100,15 +111,15 @@ export async function run(args: ParsedArgs, io: IO): Promise<number> {
       store,
       cacheDir: paths.cacheDir,
       backend,
-      jobs,
-      force: args.force,
-      failFast: args.failFast,
+      jobs: opts.jobs,
+      force: !!opts.force,
+      failFast: !!opts.failFast,
       current,
-      onEvent: eventSink(args, io),
+      onEvent: eventSink(opts, io),
     });
-    if (!args.json) {
-      if (!args.quiet) io.err(`database ${paths.db}\n\n`);
-      printReport(store, await planned(experiment), format, io, { out: args.out });
+    if (!opts.json) {
+      if (!opts.quiet) io.err(`database ${paths.db}\n\n`);
+      printReport(store, await planned(experiment), opts.format, io, { out: opts.out });
     }
     return summary.failed ? 1 : 0;
   } finally {

@@ -1,0 +1,56 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MIGRATIONS, SqliteStore } from '@squash/store';
+import { describe, expect, it } from 'vitest';
+import { main } from '../cli.js';
+import { exitCodeFor } from '../errors.js';
+
+async function squash(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s) };
+  try {
+    return { code: await main(argv, io), out, err };
+  } catch (e) {
+    return { code: exitCodeFor(e, io.err), out, err };
+  }
+}
+
+/** A database whose migration record is empty: what Squash before its first migration would leave. */
+function databaseBeforeEveryMigration(path: string): void {
+  const store = SqliteStore.open(path);
+  const tables = store.db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    .pluck()
+    .all() as string[];
+  store.db.pragma('foreign_keys = OFF');
+  for (const t of tables) store.db.exec(`DROP TABLE "${t}"`);
+  store.db.exec('CREATE TABLE _squash_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  store.close();
+}
+
+describe('squash upgrade', () => {
+  it('applies the missing migrations, names them, then says the file is up to date', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'squash-upgrade-')), 'old.db');
+    databaseBeforeEveryMigration(db);
+    const first = await squash(['upgrade', '--db', db]);
+    expect(first.code).toBe(0);
+    expect(first.out).toBe(
+      `${db}: applied ${MIGRATIONS.length} migrations: ${MIGRATIONS.map((m) => m.name).join(', ')}\n`,
+    );
+    const again = await squash(['upgrade', '--db', db]);
+    expect(again.code).toBe(0);
+    expect(again.out).toBe(`${db}: already up to date (${MIGRATIONS.length} migrations)\n`);
+    // And the upgraded file reads like any other.
+    expect((await squash(['ls', '--db', db, '--format', 'csv'])).out).toMatch(/^experiment,sweeps,runs,/);
+  });
+
+  it('does not create a database that is not there', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'squash-upgrade-')), 'none.db');
+    const r = await squash(['upgrade', '--db', db]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no database at .*none\.db; nothing to upgrade/);
+    expect(existsSync(db)).toBe(false);
+  });
+});

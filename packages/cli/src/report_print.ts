@@ -1,0 +1,165 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Metric, type Reference } from '@squash/contract';
+import { ConfigError, didYouMean } from '@squash/core';
+import {
+  paretoFrontIndices,
+  pivotTable,
+  referenceTable,
+  renderHtml,
+  reportTable,
+  shownRows,
+  type Table,
+} from '@squash/reporter';
+import type { Experiment } from '@squash/runner/spec';
+import type { SqliteStore } from '@squash/store';
+import { type IO, outputWidth } from './io.js';
+import { DEFAULT_REPORT_ROWS, type Pivot } from './options.js';
+import { type OutputFormat, renderAs } from './output.js';
+
+/**
+ * What to report: an experiment file means its name and only the trials it plans now (older
+ * configurations of the same experiment stay in the database but out of the table); a name means
+ * every run stored under it.
+ */
+export interface ReportTarget {
+  name: string;
+  /** Trial ids the file plans now, in plan order; undefined: every run of the experiment. */
+  only?: Map<string, number>;
+  reference?: Reference;
+}
+
+export async function reportTarget(target: string): Promise<ReportTarget> {
+  if (!/\.ya?ml$/i.test(target)) return { name: target };
+  const { loadExperimentFile } = await import('@squash/runner/spec');
+  return planned(loadExperimentFile(target));
+}
+
+/** The file's trials in plan order (baselines first), for filtering and ordering the table. */
+export async function planned(exp: Experiment): Promise<ReportTarget> {
+  const { planTrials } = await import('@squash/runner/spec');
+  const trials = planTrials(exp);
+  const ids = [...new Set(trials.map((t) => t.baselineId)), ...trials.map((t) => t.id)];
+  return { name: exp.name, only: new Map(ids.map((id, i) => [id, i])), reference: exp.reference };
+}
+
+export interface PrintOptions {
+  out?: string;
+  pivot?: Pivot;
+  /** Rows to show (Infinity: all); default DEFAULT_REPORT_ROWS on terminal and markdown, all rows otherwise. */
+  limit?: number;
+}
+
+function rowLimit(limit: number | undefined, format: OutputFormat): number {
+  if (limit !== undefined) return limit;
+  return format === 'terminal' || format === 'markdown' ? DEFAULT_REPORT_ROWS : Infinity;
+}
+
+/**
+ * One run per trial — its latest FINISHED run, else its latest (a --force rerun or a retry after a
+ * crash adds runs; `squash history` shows them all) — restricted to the trials a file plans now, in
+ * plan order; `only` undefined keeps every trial, in the order first claimed. Over indices 0…n−1.
+ */
+function planOrder(
+  n: number,
+  trialId: (i: number) => string,
+  finished: (i: number) => boolean,
+  only: Map<string, number> | undefined,
+): number[] {
+  const latest = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const t = trialId(i);
+    if (only && !only.has(t)) continue;
+    const kept = latest.get(t);
+    if (kept === undefined || finished(i) || !finished(kept)) latest.set(t, i);
+  }
+  const out = [...latest.values()];
+  return only ? out.sort((a, b) => only.get(trialId(a))! - only.get(trialId(b))!) : out;
+}
+
+function noRuns(store: SqliteStore, name: string, stored: number): ConfigError {
+  if (stored)
+    return new ConfigError(`no runs yet for the trials ${name}'s file plans now; run it first (squash run <file>)`);
+  const known = store.experiments().map((e) => e.name);
+  const near = didYouMean(name, known);
+  return new ConfigError(
+    `no runs for experiment '${name}'${near ? `; did you mean '${near}'?` : ''}; known: ${known.join(', ') || '(none)'}`,
+  );
+}
+
+/**
+ * The comparison table, reading full views only for the rows it shows: the rows are chosen from
+ * light heads (accuracy and bytes for the Pareto front), so 100,000 stored runs cost one narrow
+ * query plus the views of `limit` rows.
+ */
+function limitedReportTable(store: SqliteStore, target: ReportTarget, limit: number): Table {
+  const h = store.listRunHeads(target.name, [Metric.accuracy, Metric.artifactBytes]);
+  const picked = planOrder(
+    h.length,
+    (i) => h.trialIds[i]!,
+    (i) => h.finished[i] === 1,
+    target.only,
+  );
+  if (!picked.length) throw noRuns(store, target.name, h.length);
+  const frontRows = paretoFrontIndices(
+    h.metrics[Metric.accuracy]!,
+    h.metrics[Metric.artifactBytes]!,
+    picked.filter((i) => h.finished[i] === 1),
+  );
+  const shown = shownRows(
+    picked.length,
+    limit,
+    (k) => h.isBaseline[picked[k]!] === 1,
+    (k) => frontRows.has(picked[k]!),
+  ).map((k) => picked[k]!);
+  const runs = store.runsByRowid(shown.map((i) => h.rowids[i]!));
+  const front = new Set(runs.filter((_, k) => frontRows.has(shown[k]!)).map((r) => r.id));
+  const population = {
+    runs: picked.length,
+    trials: picked.filter((i) => h.isBaseline[i] === 0).length,
+    seeds: new Set(picked.map((i) => h.seeds[i])).size,
+    backends: store.experimentBackends(target.name),
+  };
+  return reportTable(target.name, runs, { front, population });
+}
+
+/** The comparison table (or pivot, or HTML page) of one experiment, to `io.out` or `opts.out`. */
+export function printReport(
+  store: SqliteStore,
+  target: ReportTarget,
+  format: OutputFormat,
+  io: IO,
+  opts: PrintOptions = {},
+): void {
+  const { name, only, reference } = target;
+  const limit = rowLimit(opts.limit, format);
+  // Cut long labels only on a terminal; piped output keeps every character.
+  const width = outputWidth();
+  let out = opts.out;
+  let text: string;
+  if (format !== 'html' && !opts.pivot && !reference) {
+    text = renderAs(limitedReportTable(store, target, limit), format, width);
+  } else {
+    const stored = store.listRuns(name);
+    const runs = planOrder(
+      stored.length,
+      (i) => stored[i]!.trialId,
+      (i) => stored[i]!.status === 'FINISHED',
+      only,
+    ).map((i) => stored[i]!);
+    if (!runs.length) throw noRuns(store, name, stored.length);
+    if (format === 'html') {
+      text = renderHtml(name, runs, { generatedAt: new Date().toISOString() });
+      out ??= join(dirname(store.path), 'reports', `${name}.html`);
+      mkdirSync(dirname(out), { recursive: true });
+    } else {
+      const tables = [opts.pivot ? pivotTable(runs, opts.pivot) : reportTable(name, runs, { maxRows: limit })];
+      if (reference) tables.push(referenceTable(reference, runs));
+      text = tables.map((t) => renderAs(t, format, width)).join('\n');
+    }
+  }
+  if (out) {
+    writeFileSync(out, text);
+    io.err(`wrote ${out}\n`);
+  } else io.out(text);
+}
