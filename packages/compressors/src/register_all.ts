@@ -5,7 +5,11 @@ import { pruneWeightsConfig } from './prune.js';
 import { quantizeWeightsConfig } from './quantize.js';
 import { pruneUnitsConfig } from './structured.js';
 
-/** Every compressor, in the order experiment files and the schema list them. */
+/**
+ * Every compressor, in the order the schema lists them. A new one is a file exporting its config
+ * (`createWeightCompressor` for a weight transform) plus its line here; the runner makes every
+ * registered compressor a pipeline stage by its kind.
+ */
 const all: Compressor[] = [
   clipWeightsConfig,
   quantizeWeightsConfig,
