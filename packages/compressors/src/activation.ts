@@ -1,3 +1,5 @@
+import type { ActivationCompressor, ParamSpec } from './compressor.js';
+import { assertValid, validateParams } from './params.js';
 import { checkBits, roundHalfAway, roundHalfAwayInt } from './rounding.js';
 
 export interface Range {
@@ -104,4 +106,60 @@ export function calibrateMovingAverage(batches: Float32Array[], momentum: number
       : r;
   }
   return range ?? { min: 0, max: 0 };
+}
+
+const activationParams: Record<string, ParamSpec> = {
+  bits: { type: 'integer', minimum: 1, maximum: 16, required: true, description: 'bits per activation' },
+  calibration: {
+    type: 'string',
+    enum: ['minmax', 'percentile', 'ema'],
+    description:
+      'how the range is set from training samples: min/max, percentiles, or a moving average of batch min/max (default minmax)',
+  },
+  percentile: {
+    type: 'number',
+    exclusiveMinimum: 50,
+    maximum: 100,
+    description: 'percentile calibration: the upper percentile kept (default 99.99)',
+  },
+  momentum: {
+    type: 'number',
+    minimum: 0,
+    maximum: 0.999,
+    description: 'ema calibration: weight of the running range per batch (default 0.9)',
+  },
+};
+
+export const quantizeActivationsConfig: ActivationCompressor = {
+  kind: 'activations',
+  name: 'quantize-activations',
+  description:
+    'Asymmetric uniform fake quantization of hidden activations with 2^bits levels over a calibrated range that includes 0 (unsigned for ReLU outputs).',
+  params: activationParams,
+  validate: (params, path) => validateParams(activationParams, params, path),
+  calibrate(batches, params) {
+    assertValid(quantizeActivationsConfig, params);
+    const method = (params.calibration as string | undefined) ?? 'minmax';
+    if (method === 'percentile')
+      return calibratePercentile(concatBatches(batches), (params.percentile as number | undefined) ?? 99.99);
+    if (method === 'ema') return calibrateMovingAverage(batches, (params.momentum as number | undefined) ?? 0.9);
+    return calibrateMinMax(concatBatches(batches));
+  },
+  // Hot path: no full validation per batch; fakeQuantizeInPlace still rejects bad bits.
+  quantize: (values, range, params) => fakeQuantizeInPlace(values, range, params.bits as number),
+  bits(params) {
+    assertValid(quantizeActivationsConfig, params);
+    return params.bits as number;
+  },
+};
+
+function concatBatches(batches: Float32Array[]): Float32Array {
+  if (batches.length === 1) return batches[0]!;
+  const out = new Float32Array(batches.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const b of batches) {
+    out.set(b, at);
+    at += b.length;
+  }
+  return out;
 }

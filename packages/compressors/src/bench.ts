@@ -9,7 +9,6 @@ import { calibrateMinMax, fakeQuantizeImpl, fakeQuantizeInPlace } from './activa
 import { clipImpl } from './clip.js';
 import { pruneByMagnitudeImpl, pruneGlobalByMagnitude } from './prune.js';
 import { dequantize, quantizeTensor } from './quant/index.js';
-import { quantizeSymmetricImpl } from './quantize.js';
 import type { QuantScheme } from './quantized_tensor.js';
 import { unitNorms } from './structured.js';
 
@@ -55,8 +54,6 @@ function bench({ n, shape, split }: (typeof SIZES)[number]): string[][] {
   const rows: [string, () => ArrayLike<number> | void][] = [
     ['copy (baseline)', () => w.slice()],
     ['clip T=0.1', () => clipImpl(w, 0.1).values],
-    ['quantizeSymmetricImpl 8-bit', () => quantizeSymmetricImpl(w, 8).values],
-    ['quantizeSymmetricImpl 4-bit', () => quantizeSymmetricImpl(w, 4).values],
     ...SCHEMES.flatMap(([scheme, bits]) =>
       ([null, -1] as const).map((channelAxis): [string, () => ArrayLike<number>] => [
         `${scheme} ${bits}-bit per ${channelAxis === null ? 'tensor' : `channel (${shape[1]})`}`,

@@ -1,3 +1,6 @@
+import type { WeightStats } from './compressor.js';
+import { createWeightCompressor, totalWeights, withValues } from './weight_compressor.js';
+
 /**
  * Magnitude clipping: every weight with |w| > T is replaced.
  *
@@ -40,3 +43,27 @@ export function clipImpl(
   }
   return { values: out, changed };
 }
+
+export const clipWeightsConfig = createWeightCompressor({
+  name: 'clip-weights',
+  description: 'Replaces every weight with |w| > threshold: saturates to ±threshold, or sets it to `value` if given.',
+  params: {
+    threshold: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      required: true,
+      description: 'magnitude above which a weight is clipped',
+    },
+    value: { type: 'number', description: 'what a clipped weight becomes (default: sign(w)·threshold)' },
+  },
+  run(tensors, p) {
+    const total = totalWeights(tensors);
+    const stats: WeightStats = { weightsChanged: 0, weightsKept: total, weightsTotal: total };
+    const out = tensors.map((t) => {
+      const r = clipImpl(t.values, p.threshold as number, p.value as number | undefined);
+      stats.weightsChanged += r.changed;
+      return withValues(t, r.values);
+    });
+    return { tensors: out, stats };
+  },
+});

@@ -1,14 +1,17 @@
 import './register_all.js';
 
-export { clipImpl } from './clip.js';
-export { quantizeSymmetricImpl } from './quantize.js';
-export { pruneByMagnitudeImpl } from './prune.js';
+// One file per compressor: its pure `…Impl` over typed arrays and its `…Config` (register_all.ts lists them).
+export { clipImpl, clipWeightsConfig } from './clip.js';
+export { quantizeWeightsConfig } from './quantize.js';
+export { pruneByMagnitudeImpl, pruneWeightsConfig } from './prune.js';
+export { pruneUnitsConfig } from './structured.js';
 export {
   calibrateMinMax,
   calibratePercentile,
   calibrateMovingAverage,
   fakeQuantizeImpl,
   fakeQuantizeInPlace,
+  quantizeActivationsConfig,
   type Range,
 } from './activation.js';
 export { roundHalfAway } from './rounding.js';
@@ -69,7 +72,6 @@ export {
 export { pruneGlobalByMagnitude } from './prune.js';
 export { unitNorms, selectUnitsByNorm } from './structured.js';
 export {
-  ConstantRetention,
   PolynomialDecay,
   IterativeRetention,
   scheduleFromJSON,

@@ -1,4 +1,7 @@
+import { countNonzero } from '@squash/contract';
+import type { WeightStats } from './compressor.js';
 import { selectKth } from './select.js';
+import { createWeightCompressor, totalWeights, withValues } from './weight_compressor.js';
 
 /**
  * Magnitude pruning: keeps exactly round(r · n) weights with the largest |w| and zeroes the rest
@@ -126,3 +129,47 @@ export function pruneGlobalByMagnitude(
   });
   return { values, masks, kept: k };
 }
+
+export const pruneWeightsConfig = createWeightCompressor({
+  name: 'prune-weights',
+  description:
+    'Magnitude pruning: keeps the fraction `retention` of weights with the largest |w|, per tensor or over all tensors at once; weights pruned by an earlier stage stay pruned.',
+  params: {
+    retention: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 1,
+      required: true,
+      description: 'fraction of weights kept, counted from all weights (pruned ones included)',
+    },
+    scope: {
+      type: 'string',
+      enum: ['layer', 'global'],
+      description: "'layer': the fraction of every tensor; 'global': one threshold over all tensors (default layer)",
+    },
+  },
+  run(tensors, p, ctx) {
+    const r = p.retention as number;
+    const masksIn = tensors.map((_, i) => ctx.masks?.[i]);
+    const res =
+      p.scope === 'global'
+        ? pruneGlobalByMagnitude(
+            tensors.map((t) => t.values),
+            r,
+            masksIn,
+          )
+        : (() => {
+            const each = tensors.map((t, i) => pruneGlobalByMagnitude([t.values], r, [masksIn[i]]));
+            return { values: each.map((e) => e.values[0]), masks: each.map((e) => e.masks[0]) };
+          })();
+    const stats: WeightStats = { weightsChanged: 0, weightsKept: 0, weightsTotal: totalWeights(tensors) };
+    const out = tensors.map((t, i) => {
+      // Only weights that were nonzero and are now zero count as pruned; zeros stay zeros.
+      const after = countNonzero(res.values[i]);
+      stats.weightsChanged += countNonzero(t.values) - after;
+      stats.weightsKept += after;
+      return withValues(t, res.values[i]);
+    });
+    return { tensors: out, stats, masks: res.masks };
+  },
+});

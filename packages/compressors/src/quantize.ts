@@ -1,46 +1,73 @@
-import { checkBits, roundHalfAwayInt } from './rounding.js';
+import { countNonzero } from '@squash/contract';
+import { ConfigError } from '@squash/core';
+import type { WeightStats } from './compressor.js';
+import { dequantize, quantizeTensor, SCHEME_BITS } from './quant/index.js';
+import { OUTPUT_AXIS, QUANT_SCHEMES, type QuantScheme } from './quantized_tensor.js';
+import { countDiffering, createWeightCompressor, totalWeights, withValues } from './weight_compressor.js';
 
 /**
- * Symmetric uniform per-tensor quantization to `bits` bits.
- *
- * qmax = 2^(b−1) − 1, scale = max|w| / qmax, code = clamp(round(w / scale), −qmax, qmax),
- * value = code · scale: 2^b − 1 evenly spaced levels spanning [−max|w|, max|w|], with 0 exact.
- *
- * The article's formula, round(w / 2^(b−1)) · 2^(b−1), uses a step of 2^(b−1) regardless of the
- * weights, so every weight with |w| < 2^(b−2) rounds to zero — that is every weight of a typical
- * network (|w| ≪ 1 while 2^(b−2) ≥ 1 for b ≥ 2). We implement its intent instead: 2^b − 1 levels
- * spread over the tensor's own range.
- *
- * Rounding is half away from zero (see `roundHalfAway`), so q(−w) = −q(w).
- * The symmetric grid needs b ≥ 2: with 1 bit its only level is 0; binary weights (±α) are a
- * different scheme. An all-zero (or empty) tensor gets scale 0 and all codes 0.
+ * Weight quantization to a codebook per tensor or per output channel; the schemes themselves are
+ * in quant/ (one file each), chosen by `quantizeTensor`. The article's formula,
+ * round(w / 2^(b−1)) · 2^(b−1), steps by 2^(b−1) whatever the weights, so every weight of a
+ * typical network (|w| ≪ 1) would round to zero; the uniform schemes implement its intent
+ * instead: 2^b − 1 (or 2^b) levels spread over the tensor's own range.
  */
-export function quantizeSymmetricImpl(
-  values: Float32Array,
-  bits: number,
-): { values: Float32Array; scale: number; codes: Int32Array } {
-  checkBits('quantize', bits, 2, 16);
-  const n = values.length;
-  let maxAbs = 0;
-  for (let i = 0; i < n; i++) {
-    const a = Math.abs(values[i]);
-    // A NaN or infinite weight would make the scale meaningless for the whole tensor.
-    if (!Number.isFinite(a)) throw new RangeError(`quantize: non-finite weight ${values[i]} at index ${i}`);
-    if (a > maxAbs) maxAbs = a;
-  }
-  const out = new Float32Array(n);
-  const codes = new Int32Array(n);
-  if (maxAbs === 0) return { values: out, scale: 0, codes };
-  const qmax = 2 ** (bits - 1) - 1;
-  const scale = maxAbs / qmax;
-  for (let i = 0; i < n; i++) {
-    // |w / scale| <= qmax (+ an ulp), far inside the int32 range roundHalfAwayInt needs.
-    let c = roundHalfAwayInt(values[i] / scale);
-    // max|w| / scale can land one ulp above qmax; the clamp keeps the grid at 2^b − 1 levels.
-    if (c > qmax) c = qmax;
-    else if (c < -qmax) c = -qmax;
-    codes[i] = c;
-    out[i] = c * scale;
-  }
-  return { values: out, scale, codes };
-}
+export const quantizeWeightsConfig = createWeightCompressor({
+  name: 'quantize-weights',
+  description:
+    'Quantizes weights to a codebook per tensor or per output channel: uniform (symmetric, asymmetric, power-of-two step), k-means weight sharing, binary or ternary.',
+  params: {
+    bits: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 16,
+      required: true,
+      description: 'bits per weight (binary: 1, ternary: 2, symmetric and pow2: >= 2)',
+    },
+    scheme: { type: 'string', enum: [...QUANT_SCHEMES], description: 'codebook scheme (default symmetric)' },
+    granularity: {
+      type: 'string',
+      enum: ['tensor', 'channel'],
+      description:
+        'one codebook per tensor, or per output channel (last axis) of every tensor of rank >= 2 (default tensor)',
+    },
+  },
+  rule(p, path) {
+    const scheme = (p.scheme ?? 'symmetric') as QuantScheme;
+    const { min, max } = SCHEME_BITS[scheme];
+    const bits = p.bits as number;
+    if (bits >= min && bits <= max) return [];
+    const want = min === max ? `${min}` : `in [${min}, ${max}]`;
+    return [
+      new ConfigError(`bits must be ${want} for scheme '${scheme}', got ${bits}`, {
+        location: { path: path ? `${path}.bits` : 'bits' },
+      }),
+    ];
+  },
+  run(tensors, p, ctx) {
+    const scheme = (p.scheme ?? 'symmetric') as QuantScheme;
+    const perChannel = p.granularity === 'channel';
+    const stats: WeightStats = {
+      weightsChanged: 0,
+      weightsKept: 0,
+      weightsTotal: totalWeights(tensors),
+      bits: p.bits as number,
+    };
+    const quantized = tensors.map((t, i) => {
+      const mask = ctx.masks?.[i];
+      // A rank-1 tensor's "channels" would be single weights, each its own codebook: per tensor.
+      const channelAxis = perChannel && t.shape.length >= 2 ? OUTPUT_AXIS : null;
+      return quantizeTensor(t.values, t.shape, { scheme, bits: p.bits as number, channelAxis, mask });
+    });
+    const out = tensors.map((t, i) => {
+      const values = dequantize(quantized[i]);
+      const mask = ctx.masks?.[i];
+      stats.weightsChanged += countDiffering(t.values, values);
+      stats.weightsKept += mask ? countNonzero(mask) : values.length;
+      return withValues(t, values);
+    });
+    // Binary under a mask needs a zero symbol, hence 2 bits: report what the codes really take.
+    if (quantized.length) stats.bits = Math.max(...quantized.map((q) => q.bits));
+    return { tensors: out, stats, quantized };
+  },
+});

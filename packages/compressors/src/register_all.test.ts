@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { WeightTensor } from '@squash/core';
-import { compressorRegistry } from './index.js';
+import {
+  clipWeightsConfig,
+  compressorRegistry,
+  pruneUnitsConfig,
+  pruneWeightsConfig,
+  quantizeActivationsConfig,
+  quantizeWeightsConfig,
+} from './index.js';
 
 const f32 = (a: number[]) => new Float32Array(a);
 const weights = (name: string) => {
@@ -29,6 +36,17 @@ describe('registered compressors', () => {
         .map((n) => compressorRegistry.get(n).kind),
     ).toEqual(['weights', 'structure', 'weights', 'activations', 'weights']);
     expect(() => compressorRegistry.get('prune')).toThrow(/known: .*prune-weights/);
+  });
+
+  it("registers each scheme file's config object itself, in the listed order", () => {
+    expect(compressorRegistry.names().map((n) => compressorRegistry.get(n))).toEqual([
+      clipWeightsConfig,
+      quantizeWeightsConfig,
+      pruneWeightsConfig,
+      quantizeActivationsConfig,
+      pruneUnitsConfig,
+    ]);
+    expect(compressorRegistry.get(clipWeightsConfig.name)).toBe(clipWeightsConfig);
   });
 
   it('clip-weights: new tensors, same names and shapes, summed stats', () => {

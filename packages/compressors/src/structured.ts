@@ -1,3 +1,5 @@
+import type { ParamSpec, StructureCompressor } from './compressor.js';
+import { validateParams } from './params.js';
 import { normaliseAxis } from './quant/common.js';
 
 /**
@@ -49,3 +51,24 @@ export function selectUnitsByNorm(norms: ArrayLike<number>, retention: number): 
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => norms[y] - norms[x] || x - y);
   return Int32Array.from(order.slice(0, k)).sort();
 }
+
+const pruneUnitsParams: Record<string, ParamSpec> = {
+  retention: {
+    type: 'number',
+    exclusiveMinimum: 0,
+    maximum: 1,
+    required: true,
+    description: 'fraction of units (output neurons, conv filters) kept per layer, at least one',
+  },
+  norm: { type: 'string', enum: ['l2', 'l1'], description: "how a unit's incoming weights are ranked (default l2)" },
+};
+
+/** Structured pruning: the trainer removes the units physically (ranked by `unitNorms`, chosen by `selectUnitsByNorm`). */
+export const pruneUnitsConfig: StructureCompressor = {
+  kind: 'structure',
+  name: 'prune-units',
+  description:
+    'Structured pruning: removes whole units (dense output neurons, conv filters) with the smallest weight norm, shrinking the layers.',
+  params: pruneUnitsParams,
+  validate: (params, path) => validateParams(pruneUnitsParams, params, path),
+};

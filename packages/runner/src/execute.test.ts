@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { compressorRegistry } from '@squash/compressors';
 import { parseSpec } from './spec/parse.js';
 import { runExperiment, type RunEvent } from './execute.js';
 import { SqliteStore } from '@squash/store';
 import { SYNTHETIC_EXPERIMENT, tempDir } from './__tests__/fixtures.js';
+import { compressorStage, stageRegistry } from './stages/registry.js';
 
 const experiment = () => parseSpec(SYNTHETIC_EXPERIMENT, 'tiny.yaml').experiment!;
 
@@ -78,20 +78,27 @@ describe('runExperiment (real training on the synthetic set, real SQLite)', () =
   });
 
   it('stores a failing trial as FAILED with its error and goes on', async () => {
-    if (!compressorRegistry.has('explode-weights')) {
-      compressorRegistry.register('explode-weights', {
-        kind: 'weights',
-        name: 'explode-weights',
-        description: 'test only',
-        params: {},
-        validate: () => [],
-        apply: () => {
-          throw new Error('boom in apply');
-        },
-      });
+    if (!stageRegistry.has('explode-weights')) {
+      stageRegistry.register(
+        'explode-weights',
+        compressorStage({
+          kind: 'weights',
+          name: 'explode-weights',
+          description: 'test only',
+          params: {},
+          validate: () => [],
+          apply: () => {
+            throw new Error('boom in apply');
+          },
+        }),
+      );
     }
-    const exp = experiment();
-    exp.sweeps = [{ name: 'bad', stages: [{ 'explode-weights': {} }] }, ...exp.sweeps.slice(0, 1)];
+    // A parsed experiment is frozen: this one is a changed copy.
+    const parsed = experiment();
+    const exp = {
+      ...parsed,
+      sweeps: [{ name: 'bad', stages: [{ 'explode-weights': {} }] }, ...parsed.sweeps.slice(0, 1)],
+    };
     const { summary, runs } = await runIn(tempDir(), exp);
     expect(summary).toEqual({ finished: 2, skipped: 0, failed: 1, killed: 0, elsewhere: 0 });
     const failed = runs.find((r) => r.status === 'FAILED')!;

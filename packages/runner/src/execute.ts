@@ -8,7 +8,7 @@ import { ensureBaselines } from './run/baselines.js';
 import { loadExperimentData, startHeartbeat, workerIdentity } from './run/context.js';
 import type { Emit, RunEvent, RunSummary } from './run/events.js';
 import { workLoop } from './run/work.js';
-import type { Experiment } from './spec/types.js';
+import type { Experiment, Trial } from './spec/types.js';
 import type { RunStore } from '@squash/store';
 
 export { CALIBRATION_SAMPLES } from './run/context.js';
@@ -104,6 +104,7 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
               jobs - 1,
               {
                 exp,
+                trials,
                 db: store.path,
                 cacheDir: opts.cacheDir,
                 artifactDir,
@@ -151,6 +152,8 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
 
 export interface WorkerInit {
   exp: Experiment;
+  /** The plan, as this process computed it: workers do not plan again. */
+  trials: Trial[];
   db: string;
   cacheDir: string;
   artifactDir: string;

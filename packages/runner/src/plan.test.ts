@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SpecError, SQUASH_VERSION, stableHash } from '@squash/core';
-import { baselineId, expandGrid, planTrials, trialId, trialLabel } from './plan.js';
+import { baselineId, planTrials, trialId, trialLabel } from './plan.js';
 import { parseSpec } from './spec/parse.js';
 import type { Experiment } from './spec/types.js';
 
@@ -27,22 +27,25 @@ ${body}`);
 
 const labels = (exp: Experiment) => planTrials(exp).map((t) => trialLabel(t.stages));
 
-describe('expandGrid', () => {
+describe('grid expansion', () => {
   it('is the cartesian product, first axis slowest', () => {
     expect(
-      expandGrid([
-        { key: 'a', values: [1, 2] },
-        { key: 'b', values: ['x', 'y', 'z'] },
-      ]),
+      labels(
+        spec(`  - name: s
+    stages:
+      - prune-weights: { retention: [0.5, 0.2] }
+      - quantize-weights: { bits: [8, 6, 4] }
+`),
+      ),
     ).toEqual([
-      { a: 1, b: 'x' },
-      { a: 1, b: 'y' },
-      { a: 1, b: 'z' },
-      { a: 2, b: 'x' },
-      { a: 2, b: 'y' },
-      { a: 2, b: 'z' },
+      'prune-weights(retention=0.5) → quantize-weights(bits=8)',
+      'prune-weights(retention=0.5) → quantize-weights(bits=6)',
+      'prune-weights(retention=0.5) → quantize-weights(bits=4)',
+      'prune-weights(retention=0.2) → quantize-weights(bits=8)',
+      'prune-weights(retention=0.2) → quantize-weights(bits=6)',
+      'prune-weights(retention=0.2) → quantize-weights(bits=4)',
     ]);
-    expect(expandGrid([])).toEqual([{}]);
+    expect(labels(spec(`  - name: s\n    stages:\n      - huffman: {}\n`))).toEqual(['huffman']);
   });
 });
 
@@ -323,7 +326,8 @@ sweeps:
   });
 
   it('throws every problem of an experiment that skipped the parser', () => {
-    const exp = spec(`  - name: s\n    stages:\n      - quantize-weights: { bits: 4 }\n`);
+    const parsed = spec(`  - name: s\n    stages:\n      - quantize-weights: { bits: 4 }\n`);
+    const exp: Experiment = { ...parsed, sweeps: [] };
     exp.sweeps = [
       {
         name: 'bad',

@@ -1,25 +1,10 @@
-import { ConfigError, SpecError, SQUASH_VERSION, stableHash, type ParamValue } from '@squash/core';
-import type { SweepContext } from './grid/axes.js';
-import { expandSweep, type Point } from './grid/expand.js';
-import { modelLayerNames } from './grid/layers.js';
+import { ConfigError, SpecError, SQUASH_VERSION, stableHash } from '@squash/core';
+import type { GridAxis } from './grid/axes.js';
+import { type ExpandedSweep, expandSweeps, type Point } from './grid/expand.js';
+import { deepFreeze } from './spec/freeze.js';
 import { formatPath } from './spec/locate.js';
 import type { BaselineConfig, Experiment, LayerOverride, Stage, Trial, WrittenSweep } from './spec/types.js';
-import type { GridAxis } from './grid/axes.js';
-
-export interface Axis {
-  /** `stageIndex.param`, unique within a sweep. */
-  key: string;
-  values: ParamValue[];
-}
-
-/** Cartesian product of the axes, first axis varying slowest (reads like nested loops). */
-export function expandGrid(axes: Axis[]): Array<Record<string, ParamValue>> {
-  let points: Array<Record<string, ParamValue>> = [{}];
-  for (const axis of axes) {
-    points = points.flatMap((p) => axis.values.map((v) => ({ ...p, [axis.key]: v })));
-  }
-  return points;
-}
+import { modelsNamedBy } from './stages/registry.js';
 
 /** The baseline id: hash of everything that determines the trained model, plus the Squash version. */
 export function baselineId(b: BaselineConfig): string {
@@ -42,21 +27,6 @@ export function trialId(baseline: BaselineConfig, stages: Stage[], models: Recor
   });
 }
 
-/** The experiment-scoped models a trial's stages name (students): part of what it computes. */
-function referencedModels(exp: Experiment, stages: Stage[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const s of stages) {
-    const name = s.params.student;
-    if (typeof name === 'string' && exp.models[name]) out[name] = exp.models[name];
-  }
-  return out;
-}
-
-/** What the grid module needs of an experiment. */
-export function sweepContext(exp: Pick<Experiment, 'model' | 'models' | 'defaults'>): SweepContext {
-  return { defaults: exp.defaults ?? {}, models: exp.models, layers: modelLayerNames(exp.model, exp.models) };
-}
-
 /** One point → the resolved stages of a trial (a layer axis becomes `layers` overrides). */
 function pointStages(sweep: WrittenSweep, axes: GridAxis[], point: Point): Stage[] {
   return sweep.stages.map((s, j) => {
@@ -77,15 +47,33 @@ function pointStages(sweep: WrittenSweep, axes: GridAxis[], point: Point): Stage
   });
 }
 
+/** Grid expansions made while a file was checked, reused for the frozen Experiment parsing returned. */
+const checkedGrids = new WeakMap<Experiment, ExpandedSweep[]>();
+/** Plans of frozen experiments: each is computed once per process. */
+const plans = new WeakMap<Experiment, Trial[]>();
+
+/**
+ * Records the grid `parseSpec` expanded while checking `exp` (a deep-frozen Experiment, so it can
+ * never drift from its grid): `planTrials(exp)` builds the trials from it instead of expanding again.
+ */
+export function rememberCheckedGrid(exp: Experiment, expanded: ExpandedSweep[]): void {
+  if (Object.isFrozen(exp)) checkedGrids.set(exp, expanded);
+}
+
 /**
  * Every trial of an experiment, pure and deterministic: seeds × sweeps × grid points (see
  * SWEEPS.md for zip, exclude, ranges, defaults and layer axes). A point that two sweeps share
  * (same stages, same values) is one trial, listed under the first sweep. An experiment that did
  * not come through `parseSpec` may still be malformed: then every problem is thrown at once.
+ *
+ * A parsed experiment is frozen, so its plan is computed once (from the grid its validation
+ * expanded) and every later call returns the same frozen array; an experiment built by hand is
+ * planned on each call.
  */
 export function planTrials(exp: Experiment): Trial[] {
-  const ctx = sweepContext(exp);
-  const expanded = exp.sweeps.map((s, i) => expandSweep(s, i, ctx));
+  const planned = plans.get(exp);
+  if (planned) return planned;
+  const expanded = checkedGrids.get(exp) ?? expandSweeps(exp);
   const problems = expanded.flatMap((e) => e.problems);
   if (problems.length) {
     throw new SpecError(
@@ -107,13 +95,16 @@ export function planTrials(exp: Experiment): Trial[] {
       const { axes, points } = expanded[i]!;
       for (const point of points) {
         const stages = pointStages(sweep, axes, point);
-        const id = trialId(baseline, stages, referencedModels(exp, stages));
+        const id = trialId(baseline, stages, modelsNamedBy(stages, exp.models));
         if (seen.has(id)) continue;
         seen.add(id);
         trials.push({ id, sweep: sweep.name, baseline, baselineId: bId, stages });
       }
     });
   }
+  if (!Object.isFrozen(exp)) return trials;
+  checkedGrids.delete(exp);
+  plans.set(exp, deepFreeze(trials));
   return trials;
 }
 

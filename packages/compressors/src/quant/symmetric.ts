@@ -4,7 +4,7 @@ import { fitScale, minMax, quantizeChannels, type EncodeRun, type QuantizeOption
 
 /**
  * Symbol of v on the grid {k · step : −qmax ≤ k ≤ qmax}, shifted to [0, 2·qmax]: round half away
- * from zero (as `quantizeSymmetricImpl`), saturating at ±qmax. Clamping before rounding keeps
+ * from zero (`roundHalfAwayInt`), saturating at ±qmax. Clamping before rounding keeps
  * `roundHalfAwayInt` inside int32 and changes nothing else. A zero step (an all-zero channel)
  * sends everything to the zero symbol qmax. Shared with pow2, which differs only in the step.
  */
@@ -42,9 +42,8 @@ export function gridRun(step: number, qmax: number): EncodeRun {
  * over the channel's kept weights, symbol = round(w / scale) + qmax in [0, 2^b − 2], so there are
  * 2^b − 1 levels (k − qmax)·scale with 0 exact at symbol qmax. params: [scale] per channel.
  *
- * Unlike `quantizeSymmetricImpl` (float64 scale), the scale is a float32 — what the artifact
- * stores — rounded down and then chosen as a fixed point (see `fitScale`), so quantizing the
- * output again changes nothing.
+ * The scale is a float32 — what the artifact stores — rounded down and then chosen as a fixed
+ * point (see `fitScale`), so quantizing the output again changes nothing.
  */
 export function quantizeSymmetric(values: Float32Array, shape: number[], opts: QuantizeOptions): QuantizedTensor {
   checkBits('symmetric', opts.bits, 2, 16);

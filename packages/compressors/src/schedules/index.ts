@@ -1,13 +1,12 @@
 import { ConfigError, didYouMean } from '@squash/core';
-import { ConstantRetention } from './constant.js';
 import { IterativeRetention } from './iterative.js';
 import { PolynomialDecay, type PolynomialDecayConfig } from './polynomial_decay.js';
 import { throwAll, type PruningSchedule } from './schedule.js';
 
 export type { PruningSchedule } from './schedule.js';
-export { ConstantRetention, IterativeRetention, PolynomialDecay, type PolynomialDecayConfig };
+export { IterativeRetention, PolynomialDecay, type PolynomialDecayConfig };
 
-export const SCHEDULE_KINDS = [ConstantRetention.kind, PolynomialDecay.kind, IterativeRetention.kind] as const;
+export const SCHEDULE_KINDS = [PolynomialDecay.kind, IterativeRetention.kind] as const;
 
 /**
  * Every problem with a schedule's JSON ({ kind, config }) at once, each located under `path`
@@ -32,8 +31,6 @@ export function validateSchedule(json: unknown, path = ''): ConfigError[] {
   }
   const c = config as Record<string, unknown>;
   switch (kind) {
-    case ConstantRetention.kind:
-      return [...errors, ...ConstantRetention.validate(c, path)];
     case PolynomialDecay.kind:
       return [...errors, ...PolynomialDecay.validate(c, path)];
     case IterativeRetention.kind:
@@ -56,10 +53,6 @@ export function scheduleFromJSON(json: unknown, path = ''): PruningSchedule {
   throwAll(validateSchedule(json, path));
   const { kind, config = {} } = json as { kind: string; config?: Record<string, unknown> };
   switch (kind) {
-    case ConstantRetention.kind: {
-      const c = config as { retention: number; beginStep?: number; frequency?: number };
-      return new ConstantRetention(c.retention, c.beginStep, c.frequency);
-    }
     case PolynomialDecay.kind:
       return new PolynomialDecay(config as unknown as PolynomialDecayConfig);
     default:

@@ -47,6 +47,16 @@ export class IterativeRetention implements PruningSchedule {
     return errors;
   }
 
+  /**
+   * Han et al.'s schedule: `rounds` rounds ending at `final`, round i (1-based) keeping
+   * final^(i/rounds), so every round removes the same fraction of the weights still kept.
+   */
+  static geometric(final: number, rounds: number): IterativeRetention {
+    if (!Number.isInteger(rounds) || rounds < 1)
+      throw new RangeError(`${IterativeRetention.kind}: rounds must be an integer >= 1, got ${rounds}`);
+    return new IterativeRetention(Array.from({ length: rounds }, (_, i) => final ** ((i + 1) / rounds)));
+  }
+
   constructor(retentions: number[]) {
     throwAll(IterativeRetention.validate({ retentions }));
     this.retentions = Object.freeze([...retentions]);

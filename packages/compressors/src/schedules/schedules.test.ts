@@ -1,39 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, SpecError } from '@squash/core';
 import {
-  ConstantRetention,
   IterativeRetention,
   PolynomialDecay,
   scheduleFromJSON,
   validateSchedule,
   type PruningSchedule,
 } from './index.js';
-
-describe('ConstantRetention', () => {
-  it('active at beginStep and every frequency steps after; the retention never changes', () => {
-    const s = new ConstantRetention(0.3, 4, 3);
-    expect([0, 3, 4, 5, 6, 7, 10, 13].map((t) => s.at(t).active)).toEqual([
-      false,
-      false,
-      true,
-      false,
-      false,
-      true,
-      true,
-      true,
-    ]);
-    expect(s.at(0).retention).toBe(0.3);
-    expect(new ConstantRetention(0.5).at(7)).toEqual({ active: true, retention: 0.5 });
-  });
-
-  it('names the parameter and range in its errors', () => {
-    expect(() => new ConstantRetention(1.5)).toThrow('retention must be in (0, 1], got 1.5');
-    expect(() => new ConstantRetention(0.5, -1)).toThrow('beginStep must be >= 0, got -1');
-    expect(() => new ConstantRetention(0.5, 0, 0)).toThrow('frequency must be >= 1, got 0');
-    expect(() => new ConstantRetention(0.5, 0, 1.5)).toThrow('frequency must be an integer >= 1, got 1.5');
-    expect(() => new ConstantRetention(0, -1)).toThrow(SpecError);
-  });
-});
 
 describe('PolynomialDecay (Zhu & Gupta 2017)', () => {
   // s_i = 0, s_f = 0.9, t0 = 0, n·Δt = 100, Δt = 10: r_t = 0.1 + 0.9·(1 − t/100)^3
@@ -95,6 +68,19 @@ describe('PolynomialDecay (Zhu & Gupta 2017)', () => {
     ]);
     expect(() => new PolynomialDecay({ ...base, frequency: 7 })).toThrow(ConfigError);
   });
+
+  it('names the parameter and range in its errors', () => {
+    const base = { initialRetention: 1, finalRetention: 0.1, beginStep: 0, endStep: 100 };
+    expect(() => new PolynomialDecay({ ...base, finalRetention: 1.5 })).toThrow(
+      'finalRetention must be in (0, 1], got 1.5',
+    );
+    expect(() => new PolynomialDecay({ ...base, beginStep: -1 })).toThrow('beginStep must be >= 0, got -1');
+    expect(() => new PolynomialDecay({ ...base, frequency: 0 })).toThrow('frequency must be >= 1, got 0');
+    expect(() => new PolynomialDecay({ ...base, frequency: 1.5 })).toThrow(
+      'frequency must be an integer >= 1, got 1.5',
+    );
+    expect(() => new PolynomialDecay({ ...base, finalRetention: 0, beginStep: -1 })).toThrow(SpecError);
+  });
 });
 
 describe('IterativeRetention (Han et al. 2015)', () => {
@@ -119,16 +105,28 @@ describe('IterativeRetention (Han et al. 2015)', () => {
     expect(msg(['0.5'])).toEqual([['config.retentions[0]', 'retentions[0] must be in (0, 1], got "0.5"']]);
     expect(() => new IterativeRetention([1, 2])).toThrow('retentions[1] must be in (0, 1], got 2');
   });
+
+  it('geometric: round i of n keeps final^(i/n), the last round exactly final', () => {
+    const s = IterativeRetention.geometric(0.1, 3);
+    expect(s.retentions).toEqual([0.1 ** (1 / 3), 0.1 ** (2 / 3), 0.1]);
+    expect(s.retentions[0]).toBeCloseTo(0.464159, 6);
+    expect(IterativeRetention.geometric(0.5, 1).retentions).toEqual([0.5]);
+    expect(() => IterativeRetention.geometric(0.5, 0)).toThrow('iterative: rounds must be an integer >= 1, got 0');
+    expect(() => IterativeRetention.geometric(0, 2)).toThrow('retentions[0] must be in (0, 1], got 0');
+  });
 });
 
 /** Every schedule kind, a few configurations each; the conformance tests run over all of them. */
 const SCHEDULES: Record<string, PruningSchedule[]> = {
-  constant: [new ConstantRetention(0.5), new ConstantRetention(0.25, 3, 4)],
   'polynomial-decay': [
     new PolynomialDecay({ initialRetention: 1, finalRetention: 0.1, beginStep: 0, endStep: 100, frequency: 10 }),
     new PolynomialDecay({ initialRetention: 0.7, finalRetention: 0.7, beginStep: 5, endStep: 6, exponent: 0.5 }),
   ],
-  iterative: [new IterativeRetention([1]), new IterativeRetention([0.9, 0.6, 0.3, 0.1])],
+  iterative: [
+    new IterativeRetention([1]),
+    new IterativeRetention([0.9, 0.6, 0.3, 0.1]),
+    IterativeRetention.geometric(0.1, 3),
+  ],
 };
 
 describe.each(Object.entries(SCHEDULES))('schedule conformance: %s', (kind, schedules) => {
@@ -170,16 +168,18 @@ describe('scheduleFromJSON', () => {
   it('locates every problem under the given path, with a did-you-mean for kinds', () => {
     const es = validateSchedule({ kind: 'polynomal-decay', config: {} }, 'stages[0].schedule');
     expect(es.map((e) => e.describe())).toEqual([
-      'stages[0].schedule.kind: kind must be one of: constant, polynomial-decay, iterative, got "polynomal-decay" (did you mean \'polynomial-decay\'?)',
+      'stages[0].schedule.kind: kind must be one of: polynomial-decay, iterative, got "polynomal-decay" (did you mean \'polynomial-decay\'?)',
     ]);
     expect(validateSchedule(null, 's')[0].message).toMatch(/must be an object \{ kind, config \}, got null/);
-    expect(validateSchedule({ kind: 'constant', config: [] }, 's')[0].location?.path).toBe('s.config');
+    expect(validateSchedule({ kind: 'iterative', config: [] }, 's')[0].location?.path).toBe('s.config');
     expect(
-      validateSchedule({ kind: 'constant', config: { retention: 0.5 }, extra: 1 }, 's').map((e) => e.location?.path),
+      validateSchedule({ kind: 'iterative', config: { retentions: [0.5] }, extra: 1 }, 's').map(
+        (e) => e.location?.path,
+      ),
     ).toEqual(['s.extra']);
-    expect(() => scheduleFromJSON({ kind: 'constant', config: {} }, 's')).toThrow(
-      "missing required parameter 'retention'",
-    );
+    expect(() =>
+      scheduleFromJSON({ kind: 'polynomial-decay', config: { initialRetention: 1, beginStep: 0, endStep: 10 } }, 's'),
+    ).toThrow("missing required parameter 'finalRetention'");
     expect(() => scheduleFromJSON({ kind: 'iterative', config: { retentions: [0.5, 0.9] } })).toThrow(ConfigError);
   });
 });

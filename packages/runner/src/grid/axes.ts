@@ -2,7 +2,7 @@ import type { ParamValue } from '@squash/core';
 import type { ParamSpec } from '@squash/compressors';
 import type { ModelSpec } from '@squash/trainer/specs';
 import type { PathSegment } from '../spec/locate.js';
-import { stageNames, stageParams } from '../stages/registry.js';
+import { modelParamOf, stageRegistry } from '../stages/registry.js';
 import type { StageDefaults, WrittenSweep, WrittenValue } from '../spec/types.js';
 import { modelLayerNames } from './layers.js';
 import { expandValues } from './values.js';
@@ -47,7 +47,7 @@ export interface SweepAxes {
   axes: GridAxis[];
   /** Every accepted reference (`name.param` when unique, `index.param` always) → axis index. */
   refs: Map<string, number>;
-  /** Per stage: the weight layers its `layers:` refers to (a distilled student's, after `distill`). */
+  /** Per stage: the weight layers its `layers:` refers to (a distilled student's, after the distillation). */
   stageLayers: Array<string[] | undefined>;
   problems: GridProblem[];
 }
@@ -55,12 +55,12 @@ export interface SweepAxes {
 export const LAYER_AXIS = 'layer';
 
 function paramSpec(stage: string, param: string): ParamSpec | undefined {
-  return stageNames().includes(stage) ? stageParams(stage)[param] : undefined;
+  return stageRegistry.has(stage) ? stageRegistry.get(stage).params[param] : undefined;
 }
 
-/** Layers after a `distill` stage are the student's; several students must share one layout. */
-function studentLayers(student: WrittenValue | undefined, ctx: SweepContext): string[] | undefined | 'ambiguous' {
-  const names = expandValues(student ?? []).values.filter((s): s is string => typeof s === 'string');
+/** Layers after a stage that names a model (a distillation's student) are that model's; several must share one layout. */
+function namedModelLayers(model: WrittenValue | undefined, ctx: SweepContext): string[] | undefined | 'ambiguous' {
+  const names = expandValues(model ?? []).values.filter((s): s is string => typeof s === 'string');
   const layouts = names.map((n) => modelLayerNames(n, ctx.models));
   if (!layouts.length || layouts.some((l) => !l)) return undefined;
   return layouts.every((l) => l!.join() === layouts[0]!.join()) ? layouts[0] : 'ambiguous';
@@ -91,8 +91,9 @@ export function sweepAxes(sweep: WrittenSweep, sweepIndex: number, ctx: SweepCon
       out.refs.set(`${j}.${axis.param}`, index);
       if (unique) out.refs.set(`${name}.${axis.param}`, index);
     };
-    if (name === 'distill')
-      layers = studentLayers((own.student ?? ctx.defaults.distill?.student) as WrittenValue | undefined, ctx);
+    const modelParam = modelParamOf(name);
+    if (modelParam)
+      layers = namedModelLayers((own[modelParam] ?? ctx.defaults[name]?.[modelParam]) as WrittenValue | undefined, ctx);
     out.stageLayers.push(layers === 'ambiguous' ? undefined : layers);
     if (own.layers === 'each') {
       const path = [...stagePath, 'layers'];

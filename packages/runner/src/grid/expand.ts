@@ -1,7 +1,9 @@
 import { didYouMean, type ParamValue } from '@squash/core';
 import type { PathSegment } from '../spec/locate.js';
-import type { WrittenSweep } from '../spec/types.js';
+import type { ModelSpec } from '@squash/trainer/specs';
+import type { StageDefaults, WrittenSweep } from '../spec/types.js';
 import { sweepAxes, type GridAxis, type GridProblem, type SweepContext } from './axes.js';
+import { modelLayerNames } from './layers.js';
 
 /** A sweep larger than this is refused: split it, or narrow its axes. */
 export const MAX_POINTS = 10_000;
@@ -206,4 +208,22 @@ export function expandSweep(sweep: WrittenSweep, sweepIndex: number, ctx: SweepC
     });
   }
   return { axes, points, stageLayers, problems };
+}
+
+/**
+ * Every sweep of an experiment, written or normalised (a named model may be inlined: it has the
+ * same layers), expanded: what the checks report on and what `planTrials` turns into trials.
+ */
+export function expandSweeps(exp: {
+  model: string | ModelSpec;
+  models?: Record<string, ModelSpec>;
+  defaults?: StageDefaults;
+  sweeps: WrittenSweep[];
+}): ExpandedSweep[] {
+  const ctx: SweepContext = {
+    defaults: exp.defaults ?? {},
+    models: exp.models ?? {},
+    layers: modelLayerNames(exp.model, exp.models),
+  };
+  return exp.sweeps.map((s, i) => expandSweep(s, i, ctx));
 }

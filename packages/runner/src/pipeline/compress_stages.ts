@@ -1,5 +1,5 @@
 import type { WeightTensor } from '@squash/core';
-import type { ActivationCompressor, WeightCompressor } from '@squash/compressors';
+import { selectUnitsByNorm, unitNorms, type ActivationCompressor, type WeightCompressor } from '@squash/compressors';
 import { buildModel, collectActivations, getWeights, isKernel, removeUnits, setWeights } from '@squash/trainer';
 import type { Stage } from '../spec/types.js';
 import { groupByParams, layerOf, paramsForLayer } from './layers.js';
@@ -44,8 +44,7 @@ export function applyActivationCompressor(
 }
 
 /** Structured pruning: keeps the hidden units with the largest norms and rebuilds a smaller model. */
-export async function applyUnitPruning(state: PipelineState, ctx: PipelineContext, stage: Stage): Promise<void> {
-  const { unitNorms, selectUnitsByNorm } = await import('@squash/compressors');
+export function applyUnitPruning(state: PipelineState, ctx: PipelineContext, stage: Stage): void {
   const weights = getWeights(state.model);
   const kernels = weights.filter(isKernel);
   const keep = new Map<string, Int32Array>();

@@ -2,7 +2,6 @@ import type * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { SQUASH_VERSION, stableHash } from '@squash/core';
 import { loadState, saveState } from './state_cache.js';
-import { compressorRegistry, type ActivationCompressor, type WeightCompressor } from '@squash/compressors';
 import {
   activationHookFor,
   buildModel,
@@ -14,36 +13,24 @@ import {
   type ModelSpec,
 } from '@squash/trainer';
 import type { Stage } from '../spec/types.js';
-import { applyActivationCompressor, applyUnitPruning, applyWeightCompressor } from './compress_stages.js';
+import { cachesState, getStage, modelsNamedBy } from '../stages/registry.js';
 import { activationRecord, DEFAULT_INDEX_BITS, type PipelineContext, type PipelineState } from './state.js';
-import { runDistillation, runFinetune, runGradualPruning, runIterativePruning } from './training_stages.js';
 
-/** Applies one stage to the state, in place. */
-async function applyStage(state: PipelineState, ctx: PipelineContext, stage: Stage, index: number): Promise<void> {
-  const seedOffset = 1000 * (index + 1);
-  switch (stage.compressor) {
-    case 'finetune':
-      return runFinetune(state, ctx, stage.params as { epochs: number }, seedOffset);
-    case 'prune-iterative':
-      return runIterativePruning(state, ctx, stage, seedOffset);
-    case 'prune-gradual':
-      return runGradualPruning(state, ctx, stage, seedOffset);
-    case 'distill':
-      return runDistillation(state, ctx, stage, seedOffset);
-    case 'huffman':
-      state.huffman = true;
-      state.indexBits = (stage.params.indexBits as number | undefined) ?? 'auto';
-      return;
-  }
-  const c = compressorRegistry.get(stage.compressor);
-  if (c.kind === 'weights') return applyWeightCompressor(state, stage, c as WeightCompressor);
-  if (c.kind === 'activations') return applyActivationCompressor(state, ctx, stage, c as ActivationCompressor);
-  return applyUnitPruning(state, ctx, stage);
+/**
+ * The state-cache key after `stages[i]`: the baseline, the stages so far and the experiment models
+ * they name (the same rule as the trial id's), plus the Squash version. A model of `models:` that
+ * no stage so far names is not part of the computation, so it does not change the key.
+ */
+export function stateKey(ctx: Pick<PipelineContext, 'baselineId' | 'models'>, stages: Stage[], i: number): string {
+  const done = stages.slice(0, i + 1);
+  return stableHash({
+    kind: 'pipeline-state',
+    baseline: ctx.baselineId,
+    stages: done,
+    models: modelsNamedBy(done, ctx.models),
+    version: SQUASH_VERSION,
+  });
 }
-
-/** Runs a trial's stages on a copy of the baseline and evaluates the result on the test split. */
-/** Stages whose result is worth caching: they train (or rebuild the model). */
-const TRAINING_STAGES = new Set(['finetune', 'prune-iterative', 'prune-gradual', 'distill', 'prune-units']);
 
 export interface PipelineResult {
   state: PipelineState;
@@ -53,26 +40,21 @@ export interface PipelineResult {
   cachedStages: number;
 }
 
+/** Runs a trial's stages on a copy of the baseline and evaluates the result on the test split. */
 export async function runPipeline(
   baseline: tf.LayersModel,
   baselineSpec: ModelSpec,
   stages: Stage[],
   ctx: PipelineContext,
 ): Promise<PipelineResult> {
-  const keyAt = (i: number) =>
-    stableHash({
-      kind: 'pipeline-state',
-      baseline: ctx.baselineId,
-      stages: stages.slice(0, i + 1),
-      models: ctx.models,
-      version: SQUASH_VERSION,
-    });
-  const dirAt = (i: number) => (ctx.stateCacheDir ? join(ctx.stateCacheDir, keyAt(i)) : undefined);
-  // The longest cached prefix that ends in a training stage, if any.
+  const configs = stages.map((s) => getStage(s.compressor));
+  const dirAt = (i: number) =>
+    ctx.stateCacheDir && cachesState(configs[i]!) ? join(ctx.stateCacheDir, stateKey(ctx, stages, i)) : undefined;
+  // The longest cached prefix that ends in a training (or model-rebuilding) stage, if any.
   let state: PipelineState | undefined;
   let start = 0;
   for (let i = stages.length - 1; i >= 0 && !state; i--) {
-    const dir = TRAINING_STAGES.has(stages[i]!.compressor) ? dirAt(i) : undefined;
+    const dir = dirAt(i);
     if (dir && (state = loadState(dir))) start = i + 1;
   }
   if (!state) {
@@ -91,8 +73,8 @@ export async function runPipeline(
     };
   }
   for (let i = start; i < stages.length; i++) {
-    await applyStage(state, ctx, stages[i]!, i);
-    const dir = TRAINING_STAGES.has(stages[i]!.compressor) ? dirAt(i) : undefined;
+    await configs[i]!.apply(state, ctx, stages[i]!, i);
+    const dir = dirAt(i);
     if (dir) saveState(dir, state, ctx.data.inputShape);
   }
   // The same hook the artifact's loader applies, so the recorded and reloaded accuracies agree.

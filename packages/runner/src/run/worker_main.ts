@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { selectBackend } from '@squash/backend';
 import type { WorkerInit } from '../execute.js';
 import { SqliteStore } from '@squash/store';
-import { planTrials } from '../plan.js';
 import { ensureBaselines } from './baselines.js';
 import { loadExperimentData, startHeartbeat, workerIdentity } from './context.js';
 import type { RunEvent } from './events.js';
@@ -30,7 +29,7 @@ process.once('message', (init: WorkerInit) => {
     const identity = workerIdentity(backend.name, init.invocation);
     const experimentId = store.ensureExperiment(init.exp.name, init.exp.description);
     const sweepId = store.recordSweep(experimentId, init.exp.text ?? JSON.stringify(init.exp), init.exp.file);
-    const trials = planTrials(init.exp);
+    const { trials } = init;
     const heartbeat = startHeartbeat((ids) => store.heartbeat(ids));
     const data = await loadExperimentData(init.exp);
     const baselines = await ensureBaselines(trials, {

@@ -1,7 +1,6 @@
 import { canonicalJson, ConfigError, didYouMean, type ParamValue, type SourceLocation } from '@squash/core';
 import type { GridAxis } from '../grid/axes.js';
-import { expandSweep, type ExpandedSweep } from '../grid/expand.js';
-import { modelLayerNames } from '../grid/layers.js';
+import type { ExpandedSweep } from '../grid/expand.js';
 import { validateStage } from '../stages/registry.js';
 import type { PathSegment } from './locate.js';
 import type { LayerOverride, WrittenExperiment } from './types.js';
@@ -84,13 +83,12 @@ function checkPoints(w: WrittenExperiment, x: ExpandedSweep, i: number, at: At, 
 }
 
 /**
- * Expands every sweep as `planTrials` will (ranges, zip, exclude, defaults, layer axes): each
- * problem located, then each point checked. A grid that expands to nothing is an error.
+ * Reports the problems of every sweep's expansion (ranges, zip, exclude, defaults, layer axes:
+ * `expandSweeps`, the same grid `planTrials` uses), each located, then checks each point. A grid
+ * that expands to nothing is an error.
  */
-export function gridRule(w: WrittenExperiment, at: At, errors: ConfigError[]): void {
-  const ctx = { defaults: w.defaults ?? {}, models: w.models ?? {}, layers: modelLayerNames(w.model, w.models) };
-  w.sweeps.forEach((sweep, i) => {
-    const x = expandSweep(sweep, i, ctx);
+export function gridRule(w: WrittenExperiment, at: At, errors: ConfigError[], grid: ExpandedSweep[]): void {
+  grid.forEach((x, i) => {
     for (const p of x.problems) errors.push(new ConfigError(p.message, { location: at(p.path, p.key), hint: p.hint }));
     if (x.points.length) checkPoints(w, x, i, at, errors);
   });

@@ -5,4 +5,4 @@ export { normalizeSpec } from './normalize.js';
 export { formatPath, type PathSegment } from './locate.js';
 export type { Experiment, WrittenExperiment, TrainSpec, Stage, Trial, BaselineConfig, Reference } from './types.js';
 export { TRAIN_DEFAULTS } from './types.js';
-export { expandGrid, planTrials, trialLabel, trialId, baselineId, type Axis } from '../plan.js';
+export { planTrials, trialLabel, trialId, baselineId } from '../plan.js';

@@ -4,11 +4,15 @@ import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, didYouMean, SpecError } from '@squash/core';
 import { buildExperimentSchema } from './schema.js';
 import { locate, pointerToPath, type PathSegment } from './locate.js';
+import { expandSweeps } from '../grid/expand.js';
+import { rememberCheckedGrid } from '../plan.js';
+import { deepFreeze } from './freeze.js';
 import { checkRules } from './rules.js';
 import { normalizeSpec } from './normalize.js';
 import type { Experiment, WrittenExperiment } from './types.js';
 
 export interface ParseResult {
+  /** Deep-frozen: the plan computed from it is computed once (`planTrials`). */
   experiment?: Experiment;
   errors: ConfigError[];
 }
@@ -185,9 +189,13 @@ export function parseSpec(text: string, file = '<input>'): ParseResult {
     return { errors: dedupe(errors) };
   }
   const written = data as WrittenExperiment;
-  const errors = checkRules(written, at);
+  const grid = expandSweeps(written);
+  const errors = checkRules(written, at, grid);
   if (errors.length) return { errors };
-  return { experiment: { ...normalizeSpec(written), file, text }, errors: [] };
+  // Frozen, so the grid checked here stays the experiment's: planTrials reuses it.
+  const experiment = deepFreeze({ ...normalizeSpec(written), file, text });
+  rememberCheckedGrid(experiment, grid);
+  return { experiment, errors: [] };
 }
 
 function dedupe(errors: ConfigError[]): ConfigError[] {

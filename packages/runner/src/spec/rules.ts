@@ -1,6 +1,8 @@
 import { ConfigError, didYouMean, type SourceLocation } from '@squash/core';
 import { modelRegistry, modelSpecProblems, type ModelSpec } from '@squash/trainer/specs';
+import type { ExpandedSweep } from '../grid/expand.js';
 import { findModel } from '../grid/layers.js';
+import { modelParamOf, stageNames, stageRegistry } from '../stages/registry.js';
 import { gridRule } from './grid_rules.js';
 import type { PathSegment } from './locate.js';
 import type { WrittenExperiment } from './types.js';
@@ -8,7 +10,8 @@ import type { WrittenExperiment } from './types.js';
 export { matchesLayer } from './grid_rules.js';
 
 type At = (path: PathSegment[], key?: string) => SourceLocation;
-type Rule = (w: WrittenExperiment, at: At, errors: ConfigError[]) => void;
+/** A named check; `grid` is every sweep expanded (`expandSweeps`), done once for all rules and for planning. */
+type Rule = (w: WrittenExperiment, at: At, errors: ConfigError[], grid: ExpandedSweep[]) => void;
 
 /** Sweep names identify rows in reports, so two sweeps may not share one. */
 const uniqueSweepNames: Rule = (w, at, errors) => {
@@ -41,7 +44,7 @@ const seedsRule: Rule = (w, at, errors) => {
   });
 };
 
-/** `model:` and every distillation `student:` must name a built-in model or one from `models:`. */
+/** `model:` and every model a stage names (a distillation `student:`) must be built in or from `models:`. */
 const knownModels: Rule = (w, at, errors) => {
   const known = [...modelRegistry.names(), ...Object.keys(w.models ?? {})];
   const check = (name: unknown, path: PathSegment[]) => {
@@ -54,13 +57,18 @@ const knownModels: Rule = (w, at, errors) => {
       }),
     );
   };
-  const students = (student: unknown, path: PathSegment[]) =>
-    Array.isArray(student) ? student.forEach((n, k) => check(n, [...path, k])) : check(student, path);
+  const models = (value: unknown, path: PathSegment[]) =>
+    Array.isArray(value) ? value.forEach((n, k) => check(n, [...path, k])) : check(value, path);
   check(w.model, ['model']);
-  students(w.defaults?.distill?.student, ['defaults', 'distill', 'student']);
+  for (const name of stageNames()) {
+    const param = modelParamOf(name);
+    if (param) models(w.defaults?.[name]?.[param], ['defaults', name, param]);
+  }
   w.sweeps.forEach((sweep, i) =>
     sweep.stages.forEach((stage, j) => {
-      if (stage.distill) students(stage.distill.student, ['sweeps', i, 'stages', j, 'distill', 'student']);
+      const [name, params] = Object.entries(stage)[0] ?? [];
+      const param = name === undefined ? undefined : modelParamOf(name);
+      if (param && params) models(params[param], ['sweeps', i, 'stages', j, name!, param]);
     }),
   );
 };
@@ -77,27 +85,19 @@ const inlineModels: Rule = (w, at, errors) => {
 
 /** Stages that replace the model (a student, fewer units) must come before stages that transform its weights. */
 const topologyFirst: Rule = (w, at, errors) => {
-  const reshaping = new Set(['distill', 'prune-units']);
-  const weightStages = new Set([
-    'clip-weights',
-    'quantize-weights',
-    'prune-weights',
-    'prune-iterative',
-    'prune-gradual',
-    'finetune',
-  ]);
+  const config = (name: string) => (stageRegistry.has(name) ? stageRegistry.get(name) : undefined);
   w.sweeps.forEach((sweep, i) => {
     let seen: string | undefined;
     sweep.stages.forEach((stage, j) => {
       const name = Object.keys(stage)[0]!;
-      if (reshaping.has(name) && seen) {
+      if (config(name)?.replacesModel && seen) {
         errors.push(
           new ConfigError(`'${name}' replaces the model, so it must come before '${seen}'`, {
             location: at(['sweeps', i, 'stages', j]),
           }),
         );
       }
-      if (weightStages.has(name)) seen ??= name;
+      if (config(name)?.transformsWeights) seen ??= name;
     });
   });
 };
@@ -128,9 +128,9 @@ const RULES: Rule[] = [
   topologyFirst,
 ];
 
-export function checkRules(w: WrittenExperiment, at: At): ConfigError[] {
+export function checkRules(w: WrittenExperiment, at: At, grid: ExpandedSweep[]): ConfigError[] {
   const errors: ConfigError[] = [];
-  for (const rule of RULES) rule(w, at, errors);
+  for (const rule of RULES) rule(w, at, errors, grid);
   const seen = new Set<string>();
   return errors.filter((e) => !seen.has(e.describe()) && seen.add(e.describe()));
 }

@@ -1,7 +1,6 @@
-import { compressorRegistry } from '@squash/compressors';
 import { datasetRegistry } from '@squash/datasets';
 import { LAYER_FIELDS, LAYER_TYPES, modelRegistry, type LayerField } from '@squash/trainer/specs';
-import { layerOverrideParams, stageNames, stageParams, trainingStageRegistry } from '../stages/registry.js';
+import { getStage, stageNames } from '../stages/registry.js';
 import { axisSchema, EXCLUDE_SCHEMA, layersSchema, scalarSchema, ZIP_SCHEMA, type Schema } from './schema_values.js';
 
 /**
@@ -47,12 +46,6 @@ import { axisSchema, EXCLUDE_SCHEMA, layersSchema, scalarSchema, ZIP_SCHEMA, typ
  *   combinations with `exclude:`.
  */
 
-function stageDescription(name: string): string {
-  return compressorRegistry.has(name)
-    ? compressorRegistry.get(name).description
-    : trainingStageRegistry.get(name).description;
-}
-
 /** `defaults:` — per stage name, single param values shared by every sweep. */
 function defaultsSchema(): Schema {
   const properties = Object.fromEntries(
@@ -61,7 +54,7 @@ function defaultsSchema(): Schema {
       {
         type: 'object',
         additionalProperties: false,
-        properties: Object.fromEntries(Object.entries(stageParams(name)).map(([k, p]) => [k, scalarSchema(p)])),
+        properties: Object.fromEntries(Object.entries(getStage(name).params).map(([k, p]) => [k, scalarSchema(p)])),
       },
     ]),
   );
@@ -78,15 +71,11 @@ function defaultsSchema(): Schema {
 function stageSchema(): Schema {
   const properties = Object.fromEntries(
     stageNames().map((name) => {
-      const params = stageParams(name);
+      const stage = getStage(name);
       // Required params are checked after `defaults:` are merged in (rules.ts), not here.
-      const props: Schema = Object.fromEntries(Object.entries(params).map(([k, p]) => [k, axisSchema(p)]));
-      const perLayer = layerOverrideParams(name);
-      if (perLayer) props.layers = layersSchema(perLayer);
-      return [
-        name,
-        { type: 'object', description: stageDescription(name), additionalProperties: false, properties: props },
-      ];
+      const props: Schema = Object.fromEntries(Object.entries(stage.params).map(([k, p]) => [k, axisSchema(p)]));
+      if (stage.layerParams) props.layers = layersSchema(stage.layerParams);
+      return [name, { type: 'object', description: stage.description, additionalProperties: false, properties: props }];
     }),
   );
   return {

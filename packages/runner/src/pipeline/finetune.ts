@@ -1,14 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import { dequantize, fakeQuantizeInPlace, quantizeTensor, type QuantizedTensor } from '@squash/compressors';
 import {
-  compressorRegistry,
-  dequantize,
-  fakeQuantizeInPlace,
-  quantizeTensor,
-  type QuantizedTensor,
-  type WeightCompressor,
-} from '@squash/compressors';
-import {
-  buildModel,
   fineTune,
   getWeights,
   setWeights,
@@ -18,11 +9,10 @@ import {
   variablesByName,
   type FineTuneOptions,
 } from '@squash/trainer';
-import type { Stage } from '../spec/types.js';
-import { applyWeightCompressor } from './compress_stages.js';
 import type { PipelineContext, PipelineState } from './state.js';
 
-interface TrainingParams {
+/** The params every training stage takes. */
+export interface TrainingParams {
   epochs: number;
   learningRate?: number;
   batchSize?: number;
@@ -135,133 +125,4 @@ export async function runFinetune(
   }
   setWeights(state.model, weights);
   shared.dispose();
-}
-
-/** Han et al. 2015: prune → retrain, `rounds` times; round i keeps retention^(i/rounds). */
-export async function runIterativePruning(
-  state: PipelineState,
-  ctx: PipelineContext,
-  stage: Stage,
-  seedOffset: number,
-): Promise<void> {
-  const p = stage.params as {
-    retention: number;
-    rounds: number;
-    epochs: number;
-    learningRate?: number;
-    batchSize?: number;
-    scope?: string;
-  };
-  const prune = compressorRegistry.get('prune-weights') as WeightCompressor;
-  for (let round = 1; round <= p.rounds; round++) {
-    const atRound = (final: number) => final ** (round / p.rounds);
-    // Per-layer final retentions (`layers:`) follow the same geometric schedule as the stage's own.
-    const layers = stage.layers?.map((o) =>
-      typeof o.retention === 'number' ? { ...o, retention: atRound(o.retention) } : o,
-    );
-    applyWeightCompressor(
-      state,
-      {
-        ...stage,
-        layers,
-        compressor: 'prune-weights',
-        params: { retention: atRound(p.retention), scope: p.scope ?? 'layer' },
-      },
-      prune,
-    );
-    await runFinetune(state, ctx, p, seedOffset + round);
-  }
-}
-
-/**
- * Zhu & Gupta 2017 while training: at step t in {t0, t0+Δt, …, t_end} retention becomes
- * 1 − s_t with s_t = s_f + (s_i − s_f)(1 − (t − t0)/(t_end − t0))³; t0 = 0 and t_end is 3/4 of
- * the steps, so the last quarter trains with the final mask. Masks hold between updates.
- */
-export async function runGradualPruning(
-  state: PipelineState,
-  ctx: PipelineContext,
-  stage: Stage,
-  seedOffset: number,
-): Promise<void> {
-  const p = stage.params as {
-    retention: number;
-    initialRetention?: number;
-    epochs: number;
-    frequency?: number;
-    learningRate?: number;
-    batchSize?: number;
-    scope?: string;
-  };
-  const { PolynomialDecay } = await import('@squash/compressors');
-  const batch = p.batchSize ?? ctx.train.batchSize;
-  const steps = p.epochs * Math.ceil(ctx.data.train.count / batch);
-  const frequency = p.frequency ?? 100;
-  const endStep = Math.max(frequency, Math.floor((0.75 * steps) / frequency) * frequency);
-  const schedule = new PolynomialDecay({
-    initialRetention: p.initialRetention ?? 1,
-    finalRetention: p.retention,
-    beginStep: 0,
-    endStep,
-    frequency,
-    exponent: 3,
-  });
-  const prune = compressorRegistry.get('prune-weights') as WeightCompressor;
-  const pruneTo = (retention: number) =>
-    applyWeightCompressor(
-      state,
-      { ...stage, compressor: 'prune-weights', params: { retention, scope: p.scope ?? 'layer' } },
-      prune,
-    );
-  const first = schedule.at(0);
-  if (first.active) pruneTo(first.retention);
-  // The loop's own masks are fixed at its start; between updates these keep new zeros at zero.
-  let maskTensors = new Map<tf.Variable, tf.Tensor>();
-  const refreshMasks = () => {
-    tf.dispose([...maskTensors.values()]);
-    const vars = variablesByName(state.model);
-    maskTensors = new Map(
-      [...state.masks].map(([name, m]) => [vars.get(name)!, tf.tensor(Float32Array.from(m), vars.get(name)!.shape)]),
-    );
-  };
-  refreshMasks();
-  await runFinetune(state, ctx, p, seedOffset, {
-    afterStep: (step) => {
-      const s = schedule.at(step);
-      if (s.active) {
-        pruneTo(s.retention);
-        refreshMasks();
-      }
-      tf.tidy(() => maskTensors.forEach((m, v) => v.assign(tf.mul(v, m))));
-    },
-  });
-  tf.dispose([...maskTensors.values()]);
-}
-
-/** Hinton et al. 2015: a new student learns from the baseline (teacher); later stages compress it. */
-export async function runDistillation(
-  state: PipelineState,
-  ctx: PipelineContext,
-  stage: Stage,
-  seedOffset: number,
-): Promise<void> {
-  const p = stage.params as {
-    student: string;
-    temperature?: number;
-    alpha?: number;
-    epochs: number;
-    learningRate?: number;
-    batchSize?: number;
-  };
-  const spec = ctx.resolveModel(p.student);
-  const student = buildModel(spec, ctx.data.inputShape, ctx.seed);
-  state.model.dispose();
-  state.model = student;
-  state.spec = spec;
-  state.masks.clear();
-  state.quantized.clear();
-  // A student trains from scratch: the baseline's rate, not the retraining rate.
-  await runFinetune(state, ctx, { ...p, learningRate: p.learningRate ?? ctx.train.learningRate }, seedOffset, {
-    distill: { teacher: ctx.teacher, temperature: p.temperature ?? 4, alpha: p.alpha ?? 0.7 },
-  });
 }

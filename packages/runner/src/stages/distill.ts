@@ -1,0 +1,49 @@
+import type { TrainingParams } from '../pipeline/finetune.js';
+import { batchSize, epochs, learningRate } from './params.js';
+import { defineStage, seedOffset } from './stage.js';
+
+/** Hinton et al. 2015: a new student learns from the baseline (teacher); later stages compress it. */
+export const distillConfig = defineStage({
+  name: 'distill',
+  description:
+    "Hinton et al. 2015: trains a new student model (a named model) from the experiment's trained baseline as teacher; later stages compress the student.",
+  params: {
+    student: {
+      type: 'string',
+      required: true,
+      description: "name of the student model (built in, or from the experiment's `models:`)",
+    },
+    temperature: { type: 'number', exclusiveMinimum: 0, description: 'softmax temperature T (default 4)' },
+    alpha: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      description: 'weight of the soft (teacher) loss; 1 − alpha weighs the labels (default 0.7)',
+    },
+    epochs: { ...epochs, required: true },
+    learningRate: { ...learningRate, description: 'Adam learning rate (default: the baseline rate)' },
+    batchSize,
+  },
+  trains: true,
+  replacesModel: true,
+  transformsWeights: false,
+  modelParam: 'student',
+  async apply(state, ctx, stage, index) {
+    const [{ buildModel }, { runFinetune }] = await Promise.all([
+      import('@squash/trainer'),
+      import('../pipeline/finetune.js'),
+    ]);
+    const p = stage.params as unknown as TrainingParams & { student: string; temperature?: number; alpha?: number };
+    const spec = ctx.resolveModel(p.student);
+    const student = buildModel(spec, ctx.data.inputShape, ctx.seed);
+    state.model.dispose();
+    state.model = student;
+    state.spec = spec;
+    state.masks.clear();
+    state.quantized.clear();
+    // A student trains from scratch: the baseline's rate, not the retraining rate.
+    await runFinetune(state, ctx, { ...p, learningRate: p.learningRate ?? ctx.train.learningRate }, seedOffset(index), {
+      distill: { teacher: ctx.teacher, temperature: p.temperature ?? 4, alpha: p.alpha ?? 0.7 },
+    });
+  },
+});
