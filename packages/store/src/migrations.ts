@@ -176,7 +176,8 @@ export function applyMigrations(db: Database.Database, migrations: readonly Migr
  * What a reader checks before reading (it never writes): the file is a Squash database whose
  * schema is exactly this Squash's. Names the command that upgrades an older file.
  */
-export function checkSchema(db: Database.Database, path: string, migrations: readonly Migration[] = MIGRATIONS): void {
+export function checkSchema(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {
+  const path = db.name;
   const applied = withTransaction(db, () => {
     if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '${RECORDS}'`).get()) {
       const empty = !db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table'").get();

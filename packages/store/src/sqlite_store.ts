@@ -79,7 +79,7 @@ export class SqliteStore implements RunStore {
   static openReadOnly(path: string): SqliteStore {
     const conn = openDatabase(path, { readonly: true });
     try {
-      checkSchema(conn, path);
+      checkSchema(conn);
     } catch (e) {
       conn.close();
       throw e;
