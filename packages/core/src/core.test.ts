@@ -6,6 +6,7 @@ import {
   createRegistry,
   ConfigError,
   SpecError,
+  StoreError,
   formatLocation,
   didYouMean,
   editDistance,
@@ -66,6 +67,15 @@ describe('errors and registry', () => {
     const e = new SpecError([new ConfigError('bad', { location: { file: 'x.yaml', line: 1 } })]);
     expect(e.exitCode).toBe(2);
     expect(e.describe()).toBe('x.yaml:1: bad');
+  });
+  it('names the database file of a store error, exit 2 unless told otherwise', () => {
+    const e = new StoreError('database disk image is malformed', {
+      location: { file: 'results/x.db' },
+      hint: 'not a usable Squash database',
+    });
+    expect(e.describe()).toBe('results/x.db: database disk image is malformed (not a usable Squash database)');
+    expect(e.exitCode).toBe(2);
+    expect(new StoreError('disk full', {}, 1).exitCode).toBe(1);
   });
   it('lists known names on an unknown lookup', () => {
     const r = createRegistry<number>('model');

@@ -64,7 +64,18 @@ export class ExitError extends SquashError {
   }
 }
 
-/** A bug in Squash, not in the user's input. */
+/**
+ * The run database cannot be used. Exit code 2 when the file is the problem (corrupt, not a
+ * database, read-only, cannot be opened, written by another Squash version), 1 when the system is
+ * (locked by another process, disk full, I/O error). `location.file` is the database path.
+ */
+export class StoreError extends SquashError {
+  constructor(message: string, options: SquashErrorOptions = {}, exitCode = 2) {
+    super(message, options, exitCode);
+  }
+}
+
+/** A bug in Squash, not in the user's input (the CLI asks for a report and prints the stack). */
 export class InternalError extends SquashError {}
 
 export function formatLocation(loc: SourceLocation | undefined): string {

@@ -1,4 +1,4 @@
-import type { RunView } from '@squash/contract';
+import { Metric, type RunView } from '@squash/contract';
 import { paretoFront } from './pareto.js';
 import { hideConstantColumns, type Cell, type Table } from './table.js';
 
@@ -21,8 +21,21 @@ export interface ComparisonOptions {
   population?: { runs: number; trials: number; seeds: number; backends: string[] };
 }
 
+/** The metric columns of the comparison table, in order; each column's key is the metric's. */
+const METRIC_COLUMNS = [
+  Metric.accuracy,
+  Metric.accuracyDelta,
+  Metric.loss,
+  Metric.weightsChangedFraction,
+  Metric.weightsKeptFraction,
+  Metric.weightBits,
+  Metric.activationBits,
+  Metric.artifactBytes,
+  Metric.compressionRatio,
+] as const;
+
 /** Columns `hideConstant` never drops. */
-export const ALWAYS_SHOWN = ['sweep', 'trial', 'accuracy', 'front'] as const;
+export const ALWAYS_SHOWN = ['sweep', 'trial', Metric.accuracy, 'front'] as const;
 
 /** FINISHED runs with a finite accuracy and artifact size, as Pareto points (id = run id). */
 export function paretoPoints(
@@ -30,8 +43,8 @@ export function paretoPoints(
 ): Array<{ id: string; accuracy: number; bytes: number }> {
   const out: Array<{ id: string; accuracy: number; bytes: number }> = [];
   for (const r of runs) {
-    const accuracy = r.metrics.accuracy;
-    const bytes = r.metrics.artifact_bytes;
+    const accuracy = r.metrics[Metric.accuracy];
+    const bytes = r.metrics[Metric.artifactBytes];
     if (r.status === 'FINISHED' && Number.isFinite(accuracy) && Number.isFinite(bytes))
       out.push({ id: r.id, accuracy: accuracy!, bytes: bytes! });
   }
@@ -104,34 +117,29 @@ export function comparisonTable(experiment: string, runs: RunView[], opts: Compa
       { key: 'trial', title: 'trial', align: 'left' },
       ...(front ? [{ key: 'front', title: 'front', align: 'left' as const, format: star }] : []),
       ...(population.seeds > 1 ? [{ key: 'seed', title: 'seed', align: 'right' as const }] : []),
-      { key: 'accuracy', title: 'acc %', align: 'right', format: pct(2) },
-      { key: 'accuracy_delta', title: 'Δ pts', align: 'right', format: signedPoints },
-      { key: 'loss', title: 'loss', align: 'right', format: fixed(4) },
-      { key: 'weights_changed_fraction', title: 'changed %', align: 'right', format: pct(1) },
-      { key: 'weights_kept_fraction', title: 'kept %', align: 'right', format: pct(1) },
-      { key: 'weight_bits', title: 'w bits', align: 'right', format: int },
-      { key: 'activation_bits', title: 'a bits', align: 'right', format: int },
-      { key: 'artifact_bytes', title: 'KB', align: 'right', format: kilobytes },
-      { key: 'compression_ratio', title: 'ratio', align: 'right', format: ratio },
+      { key: Metric.accuracy, title: 'acc %', align: 'right', format: pct(2) },
+      { key: Metric.accuracyDelta, title: 'Δ pts', align: 'right', format: signedPoints },
+      { key: Metric.loss, title: 'loss', align: 'right', format: fixed(4) },
+      { key: Metric.weightsChangedFraction, title: 'changed %', align: 'right', format: pct(1) },
+      { key: Metric.weightsKeptFraction, title: 'kept %', align: 'right', format: pct(1) },
+      { key: Metric.weightBits, title: 'w bits', align: 'right', format: int },
+      { key: Metric.activationBits, title: 'a bits', align: 'right', format: int },
+      { key: Metric.artifactBytes, title: 'KB', align: 'right', format: kilobytes },
+      { key: Metric.compressionRatio, title: 'ratio', align: 'right', format: ratio },
       { key: 'status', title: 'status', align: 'left' },
     ],
-    rows: ordered.map((r) => ({
-      id: r.id,
-      sweep: r.sweep,
-      trial: r.isBaseline ? `baseline (${r.params.model}, ${r.params.epochs} epochs)` : r.label,
-      front: front?.has(r.id),
-      seed: r.seed,
-      accuracy: r.metrics.accuracy,
-      accuracy_delta: r.metrics.accuracy_delta,
-      loss: r.metrics.loss,
-      weights_changed_fraction: r.metrics.weights_changed_fraction,
-      weights_kept_fraction: r.metrics.weights_kept_fraction,
-      weight_bits: r.metrics.weight_bits,
-      activation_bits: r.metrics.activation_bits,
-      artifact_bytes: r.metrics.artifact_bytes,
-      compression_ratio: r.metrics.compression_ratio,
-      status: r.status,
-    })),
+    rows: ordered.map((r) => {
+      const row: Record<string, Cell> = {
+        id: r.id,
+        sweep: r.sweep,
+        trial: r.isBaseline ? `baseline (${r.params.model}, ${r.params.epochs} epochs)` : r.label,
+        front: front?.has(r.id),
+        seed: r.seed,
+      };
+      for (const k of METRIC_COLUMNS) row[k] = r.metrics[k];
+      row.status = r.status;
+      return row;
+    }),
   };
   return opts.hideConstant ? hideConstantColumns(table, ALWAYS_SHOWN) : table;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { fakeRuns, XSS_ERROR, XSS_LABEL } from './fake_runs.js';
+import { fakeRuns, XSS_ERROR, XSS_LABEL } from './__tests__/fake_runs.js';
 import { renderHtml, reportPlots } from './index.js';
 
 // Debian's chromium (CI: apt-get install -y chromium); CHROMIUM_PATH overrides. The temp dir with

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunView } from '@squash/contract';
-import { fakeRuns, XSS_ERROR, XSS_LABEL } from './fake_runs.js';
+import { fakeRuns, XSS_ERROR, XSS_LABEL } from './__tests__/fake_runs.js';
 import { escapeHtml, renderHtml, reportPlots } from './index.js';
 
 const PLOT_IDS = [

@@ -1,4 +1,4 @@
-import type { RunView } from '@squash/contract';
+import { Metric, type RunView } from '@squash/contract';
 import { reportTable } from './comparison.js';
 import { paretoFront } from './pareto.js';
 import { escapeHtml as esc } from './html/escape.js';
@@ -42,26 +42,26 @@ function plotsOf(input: PlotInput, opts: Pick<HtmlOptions, 'maxPoints'>): Plot[]
       {
         id: 'acc-weight-bits',
         title: 'Accuracy vs weight bits',
-        xLabel: 'weight bits (quantize-weights.bits)',
-        match: (k) => k === 'quantize-weights.bits',
+        xLabel: `weight bits (${Metric.weightBits})`,
+        x: { metric: Metric.weightBits },
       },
       {
         id: 'acc-retention',
         title: 'Accuracy vs pruning retention',
         xLabel: 'retention (fraction of weights kept)',
-        match: (k) => k.endsWith('.retention'),
+        x: { param: (k) => k.endsWith('.retention') },
       },
       {
         id: 'acc-clip',
         title: 'Accuracy vs clip threshold',
-        xLabel: 'clip threshold (clip-weights.threshold)',
-        match: (k) => k === 'clip-weights.threshold',
+        xLabel: 'clip threshold (*.threshold)',
+        x: { param: (k) => k.endsWith('.threshold') },
       },
       {
         id: 'acc-activation-bits',
         title: 'Accuracy vs activation bits',
-        xLabel: 'activation bits (quantize-activations.bits)',
-        match: (k) => k === 'quantize-activations.bits',
+        xLabel: `activation bits (${Metric.activationBits})`,
+        x: { metric: Metric.activationBits },
       },
     ]),
     layerSizes(input),

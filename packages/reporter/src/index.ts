@@ -10,27 +10,5 @@ export { renderJson } from './render.js';
 export { renderHtml, reportPlots, type HtmlOptions } from './html.js';
 export { escapeHtml } from './html/escape.js';
 export type { Plot } from './html/plots.js';
-export { queryRuns, parseFilter, QueryError, type QueryOptions, type QueryResult } from './query/index.js';
-export {
-  compileMatcher,
-  matchRun,
-  valueOf,
-  toSql,
-  filterSql,
-  valueSql,
-  identsOf,
-  identName,
-  parseIdentList,
-  DEFAULT_COLUMNS,
-  IDENT_KINDS,
-  ATTRIBUTE_NAMES,
-  type Expr,
-  type Ident,
-  type IdentKind,
-  type Literal,
-  type CmpOp,
-  type MatchableRun,
-  type QueryDb,
-  type QueryCell,
-  type SqlFragment,
-} from './query/index.js';
+export { compileMatcher, matchRun, valueOf, type MatchableRun } from './query/match.js';
+export { queryRuns } from './query/query_runs.js';

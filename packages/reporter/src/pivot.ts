@@ -2,9 +2,9 @@ import type { RunView } from '@squash/contract';
 import type { Cell, Column, Table } from './table.js';
 
 export interface PivotOptions {
-  /** Param key whose values become the rows, e.g. `quantize-weights.bits`. */
+  /** Param key whose values become the rows, e.g. `<stage>.bits`. */
   rows: string;
-  /** Param key whose values become the columns, e.g. `quantize-weights.scheme`. */
+  /** Param key whose values become the columns, e.g. `<stage>.scheme`. */
   columns: string;
   /** Metric key averaged in each cell, e.g. `accuracy`. */
   metric: string;

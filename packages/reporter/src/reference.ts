@@ -1,19 +1,19 @@
-import type { Reference, RunView } from '@squash/contract';
+import { Metric, type Reference, type RunView } from '@squash/contract';
 import type { Cell, Table } from './table.js';
 
-const PERCENT_KEYS = new Set([
-  'accuracy',
-  'accuracy_delta',
-  'weights_kept_fraction',
-  'weights_changed_fraction',
-  'val_accuracy',
+const PERCENT_KEYS = new Set<string>([
+  Metric.accuracy,
+  Metric.accuracyDelta,
+  Metric.weightsKeptFraction,
+  Metric.weightsChangedFraction,
+  Metric.valAccuracy,
 ]);
 
 function show(key: string, v: Cell): string {
   if (typeof v !== 'number') return '';
   if (PERCENT_KEYS.has(key) || key.endsWith('_fraction')) return `${(v * 100).toFixed(2)} %`;
   if (key.endsWith('_bytes')) return v >= 10_000 ? `${(v / 1024).toFixed(1)} KB` : `${Math.round(v)} B`;
-  if (key === 'compression_ratio') return `${v.toFixed(1)}×`;
+  if (key === Metric.compressionRatio) return `${v.toFixed(1)}×`;
   return Number.isInteger(v) ? String(v) : v.toPrecision(4);
 }
 
@@ -22,7 +22,7 @@ function showDelta(key: string, v: Cell): string {
   const sign = v >= 0 ? '+' : '';
   if (PERCENT_KEYS.has(key) || key.endsWith('_fraction')) return `${sign}${(v * 100).toFixed(2)} pts`;
   if (key.endsWith('_bytes')) return `${sign}${(v / 1024).toFixed(1)} KB`;
-  if (key === 'compression_ratio') return `${sign}${v.toFixed(1)}×`;
+  if (key === Metric.compressionRatio) return `${sign}${v.toFixed(1)}×`;
   return `${sign}${Number.isInteger(v) ? v : v.toPrecision(4)}`;
 }
 

@@ -1,8 +1,8 @@
+import { LayerField, type LayerFieldKey, layerMetricKey, Metric, type MetricInput } from '@squash/contract';
 import type { WeightTensor } from '@squash/core';
 import { isKernel, layerCosts, type Evaluation, type ModelSpec } from '@squash/trainer';
 import type { ArtifactResult } from './pipeline/artifact.js';
 import type { PipelineState } from './pipeline/state.js';
-import type { MetricInput } from '@squash/store';
 
 export interface TrialOutcome {
   evaluation: Evaluation;
@@ -15,12 +15,6 @@ export interface TrialOutcome {
   state: PipelineState;
   artifact: ArtifactResult;
   seconds: number;
-}
-
-function _nonzero(v: Float32Array): number {
-  let n = 0;
-  for (let i = 0; i < v.length; i++) if (v[i] !== 0) n++;
-  return n;
 }
 
 /**
@@ -47,29 +41,29 @@ export function trialMetrics(o: TrialOutcome): MetricInput[] {
   const sameShape =
     baseKernels.every((k) => current.get(k.name)?.total === k.values.length) && kernels.length === baseKernels.length;
   const metrics: MetricInput[] = [
-    { key: 'accuracy', value: ev.accuracy },
-    { key: 'loss', value: ev.loss },
-    { key: 'accuracy_delta', value: ev.accuracy - o.baselineAccuracy },
-    { key: 'artifact_accuracy', value: artifact.reloaded.accuracy },
+    { key: Metric.accuracy, value: ev.accuracy },
+    { key: Metric.loss, value: ev.loss },
+    { key: Metric.accuracyDelta, value: ev.accuracy - o.baselineAccuracy },
+    { key: Metric.artifactAccuracy, value: artifact.reloaded.accuracy },
     ...(o.validation
       ? [
-          { key: 'val_accuracy', value: o.validation.accuracy },
-          { key: 'val_loss', value: o.validation.loss },
+          { key: Metric.valAccuracy, value: o.validation.accuracy },
+          { key: Metric.valLoss, value: o.validation.loss },
         ]
       : []),
-    { key: 'weights_kept_fraction', value: keptKernel / baseKernelCount },
-    { key: 'weights_total', value: baseKernelCount },
-    { key: 'params_kept', value: keptParams },
-    { key: 'params_kept_fraction', value: keptParams / baseParams },
-    { key: 'macs', value: keptMacs },
-    { key: 'macs_kept_fraction', value: keptMacs / baseMacs },
-    { key: 'size_float32_bytes', value: 4 * baseParams },
-    { key: 'size_sparse_bytes', value: artifact.totals.sparse },
-    { key: 'size_quantized_bytes', value: artifact.totals.quantized },
-    { key: 'size_huffman_bytes', value: artifact.totals.huffman },
-    { key: 'artifact_bytes', value: artifact.bytes },
-    { key: 'compression_ratio', value: (4 * baseParams) / artifact.bytes },
-    { key: 'seconds', value: o.seconds },
+    { key: Metric.weightsKeptFraction, value: keptKernel / baseKernelCount },
+    { key: Metric.weightsTotal, value: baseKernelCount },
+    { key: Metric.paramsKept, value: keptParams },
+    { key: Metric.paramsKeptFraction, value: keptParams / baseParams },
+    { key: Metric.macs, value: keptMacs },
+    { key: Metric.macsKeptFraction, value: keptMacs / baseMacs },
+    { key: Metric.sizeFloat32Bytes, value: 4 * baseParams },
+    { key: Metric.sizeSparseBytes, value: artifact.totals.sparse },
+    { key: Metric.sizeQuantizedBytes, value: artifact.totals.quantized },
+    { key: Metric.sizeHuffmanBytes, value: artifact.totals.huffman },
+    { key: Metric.artifactBytes, value: artifact.bytes },
+    { key: Metric.compressionRatio, value: (4 * baseParams) / artifact.bytes },
+    { key: Metric.seconds, value: o.seconds },
   ];
   if (sameShape) {
     let changed = 0;
@@ -77,36 +71,40 @@ export function trialMetrics(o: TrialOutcome): MetricInput[] {
       const now = o.state.model.getLayer(k.name.split('/')[0]!).getWeights()[0]!.dataSync();
       for (let i = 0; i < now.length; i++) if (now[i] !== k.values[i]) changed++;
     }
-    metrics.push({ key: 'weights_changed_fraction', value: changed / baseKernelCount });
+    metrics.push({ key: Metric.weightsChangedFraction, value: changed / baseKernelCount });
   }
   const bits = kernels.map((l) => l.bits).filter((b): b is number => b !== undefined);
-  if (bits.length) metrics.push({ key: 'weight_bits', value: Math.max(...bits) });
+  if (bits.length) metrics.push({ key: Metric.weightBits, value: Math.max(...bits) });
   if (state.activations.size)
-    metrics.push({ key: 'activation_bits', value: Math.max(...[...state.activations.values()].map((a) => a.bits)) });
-  if (state.trainSeconds) metrics.push({ key: 'finetune_seconds', value: state.trainSeconds });
+    metrics.push({
+      key: Metric.activationBits,
+      value: Math.max(...[...state.activations.values()].map((a) => a.bits)),
+    });
+  if (state.trainSeconds) metrics.push({ key: Metric.finetuneSeconds, value: state.trainSeconds });
   for (const l of artifact.layers) {
-    const p = `layer.${l.name}`;
+    const key = (field: LayerFieldKey) => layerMetricKey(l.name, field);
     metrics.push(
-      { key: `${p}.kept`, value: l.kept },
-      { key: `${p}.total`, value: l.total },
-      { key: `${p}.dense_bytes`, value: l.dense },
-      { key: `${p}.sparse_bytes`, value: l.sparse },
-      { key: `${p}.quantized_bytes`, value: l.quantized },
-      { key: `${p}.huffman_bytes`, value: l.huffman },
-      { key: `${p}.artifact_bytes`, value: l.artifact },
+      { key: key(LayerField.kept), value: l.kept },
+      { key: key(LayerField.total), value: l.total },
+      { key: key(LayerField.denseBytes), value: l.dense },
+      { key: key(LayerField.sparseBytes), value: l.sparse },
+      { key: key(LayerField.quantizedBytes), value: l.quantized },
+      { key: key(LayerField.huffmanBytes), value: l.huffman },
+      { key: key(LayerField.artifactBytes), value: l.artifact },
       // The paper's per-layer columns: weights kept, and compressed size over float32 size.
-      { key: `${p}.kept_fraction`, value: l.total ? l.kept / l.total : 0 },
-      { key: `${p}.size_fraction`, value: l.dense ? l.artifact / l.dense : 0 },
+      { key: key(LayerField.keptFraction), value: l.total ? l.kept / l.total : 0 },
+      { key: key(LayerField.sizeFraction), value: l.dense ? l.artifact / l.dense : 0 },
     );
-    if (l.bits !== undefined) metrics.push({ key: `${p}.bits`, value: l.bits });
-    if (l.indexBits !== undefined) metrics.push({ key: `${p}.index_bits`, value: l.indexBits });
+    if (l.bits !== undefined) metrics.push({ key: key(LayerField.bits), value: l.bits });
+    if (l.indexBits !== undefined) metrics.push({ key: key(LayerField.indexBits), value: l.indexBits });
   }
   for (const h of state.history.map((log, i) => ({ ...log, step: i + 1 }))) {
     metrics.push(
-      { key: 'finetune_loss', value: h.loss, step: h.step },
-      { key: 'finetune_accuracy', value: h.accuracy, step: h.step },
+      { key: Metric.finetuneLoss, value: h.loss, step: h.step },
+      { key: Metric.finetuneAccuracy, value: h.accuracy, step: h.step },
     );
-    if (h.valAccuracy !== undefined) metrics.push({ key: 'finetune_val_accuracy', value: h.valAccuracy, step: h.step });
+    if (h.valAccuracy !== undefined)
+      metrics.push({ key: Metric.finetuneValAccuracy, value: h.valAccuracy, step: h.step });
   }
   return metrics;
 }

@@ -1,7 +1,12 @@
 import type Database from 'better-sqlite3';
+import { StoreError } from '@squash/core';
+import { withTransaction } from './db.js';
 import { refreshViews } from './run_view.js';
 
-/** Named, ordered schema steps. Each runs with its record in one transaction. */
+/**
+ * Named, ordered schema steps (sqlite-utils' migrations). `applyMigrations` runs the pending ones
+ * and their records in one transaction; readers only check (`checkSchema`), they never migrate.
+ */
 export interface Migration {
   name: string;
   up(db: Database.Database): void;
@@ -123,3 +128,74 @@ export const MIGRATIONS: Migration[] = [
     },
   },
 ];
+
+const RECORDS = '_squash_migrations';
+
+/** A path as one shell word, so the printed command can be pasted. */
+const shellWord = (s: string) => (/^[\w./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+function appliedNames(db: Database.Database): string[] {
+  return db.prepare(`SELECT name FROM ${RECORDS} ORDER BY rowid`).pluck().all() as string[];
+}
+
+/** Applied migrations this Squash does not know: the file was written by a newer one. */
+function refuseNewer(applied: string[], path: string, migrations: readonly Migration[]): void {
+  const known = new Set(migrations.map((m) => m.name));
+  const unknown = applied.filter((n) => !known.has(n));
+  if (unknown.length)
+    throw new StoreError(`written by a newer Squash (migrations ${unknown.join(', ')}); upgrade Squash to open it`, {
+      location: { file: path },
+    });
+}
+
+/**
+ * Brings a database to the current schema: every pending migration with its record, in one
+ * IMMEDIATE transaction, so a concurrent reader sees the old schema or the new one, never half,
+ * and of two processes upgrading one file the second finds nothing left to do.
+ */
+export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {
+  withTransaction(
+    db,
+    () => {
+      db.exec(`CREATE TABLE IF NOT EXISTS ${RECORDS} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
+      const applied = appliedNames(db);
+      refuseNewer(applied, db.name, migrations);
+      const done = new Set(applied);
+      const record = db.prepare(`INSERT INTO ${RECORDS} (name, applied_at) VALUES (?, ?)`);
+      for (const m of migrations) {
+        if (done.has(m.name)) continue;
+        m.up(db);
+        record.run(m.name, new Date().toISOString());
+      }
+    },
+    { immediate: true },
+  );
+}
+
+/**
+ * What a reader checks before reading (it never writes): the file is a Squash database whose
+ * schema is exactly this Squash's. Names the command that upgrades an older file.
+ */
+export function checkSchema(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {
+  const path = db.name;
+  const applied = withTransaction(db, () => {
+    if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '${RECORDS}'`).get()) {
+      const empty = !db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table'").get();
+      throw new StoreError(
+        empty
+          ? 'empty database (a squash run may be creating it; try again)'
+          : `not a Squash database (no ${RECORDS} table)`,
+        { location: { file: path } },
+      );
+    }
+    return appliedNames(db);
+  });
+  refuseNewer(applied, path, migrations);
+  const done = new Set(applied);
+  const pending = migrations.map((m) => m.name).filter((n) => !done.has(n));
+  if (pending.length)
+    throw new StoreError(
+      `written by an older Squash (pending migrations ${pending.join(', ')}); run \`squash upgrade --db ${shellWord(path)}\` to upgrade it`,
+      { location: { file: path } },
+    );
+}

@@ -82,3 +82,12 @@ export function refreshViews(db: Database.Database, where: string, args: unknown
   // JSON.stringify prints the shortest string that reads back as the same double: values round-trip.
   for (const [id, view] of buildViews(db, where, args)) update.run(JSON.stringify(view), id);
 }
+
+/** Rewrites the views of the given runs (in chunks: SQLite bounds the number of bound values). */
+export function refreshRunViews(db: Database.Database, runIds: Iterable<string>): void {
+  const ids = [...runIds];
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    refreshViews(db, `r.id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+  }
+}

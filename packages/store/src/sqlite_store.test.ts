@@ -1,13 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { StoreError } from '@squash/core';
 import { SqliteStore } from './sqlite_store.js';
-import { MIGRATIONS } from './migrations.js';
+import { applyMigrations, MIGRATIONS, type Migration } from './migrations.js';
 import { buildViews } from './run_view.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'squash-store-'));
+
+/** A second, plain connection on the file: what tests use to look at (or tamper with) the tables. */
+function raw<T>(path: string, fn: (db: Database.Database) => T, readonly = false): T {
+  const db = new Database(path, { readonly });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
 
 function newRun(store: SqliteStore, exp: number, trialId = 't1') {
   return store.createRun({
@@ -38,17 +49,47 @@ describe('SqliteStore', () => {
       '0005_run_views',
     ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const records = db.prepare('SELECT name, applied_at FROM _squash_migrations ORDER BY name').all();
     db.close();
-    SqliteStore.open(path).close(); // reopening applies nothing twice
+    SqliteStore.open(path).close();
+    // Reopening applied nothing again: the same records, written at the same times.
+    expect(raw(path, (d) => d.prepare('SELECT name, applied_at FROM _squash_migrations ORDER BY name').all())).toEqual(
+      records,
+    );
   });
 
-  it('refuses a database from a newer Squash', () => {
+  it('applies each pending migration exactly once, and only the pending ones', () => {
+    const ran: string[] = [];
+    const step = (name: string, sql: string): Migration => ({ name, up: (db) => (ran.push(name), db.exec(sql)) });
+    const db = new Database(join(tempDir(), 'db.sqlite'));
+    const first = [step('0001_a', 'CREATE TABLE a (x)'), step('0002_b', 'CREATE TABLE b (x)')];
+    applyMigrations(db, first);
+    applyMigrations(db, first);
+    expect(ran).toEqual(['0001_a', '0002_b']);
+    applyMigrations(db, [...first, step('0003_c', 'CREATE TABLE c (x)')]);
+    expect(ran).toEqual(['0001_a', '0002_b', '0003_c']);
+    expect(db.prepare('SELECT COUNT(*) FROM _squash_migrations').pluck().get()).toBe(3);
+    db.close();
+  });
+
+  it('applies pending migrations all together or not at all', () => {
+    const db = new Database(join(tempDir(), 'db.sqlite'));
+    const broken: Migration[] = [
+      { name: '0001_a', up: (d) => d.exec('CREATE TABLE a (x)') },
+      { name: '0002_bad', up: (d) => d.exec('CREATE TABLE a (y)') },
+    ];
+    expect(() => applyMigrations(db, broken)).toThrow(/table a already exists/);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name IN ('a', '_squash_migrations')").all()).toEqual([]);
+    db.close();
+  });
+
+  it('refuses a database from a newer Squash, to writers and readers', () => {
     const path = join(tempDir(), 'db.sqlite');
     SqliteStore.open(path).close();
-    const db = new Database(path);
-    db.prepare("INSERT INTO _squash_migrations VALUES ('9999_future', 'x')").run();
-    db.close();
+    raw(path, (db) => db.prepare("INSERT INTO _squash_migrations VALUES ('9999_future', 'x')").run());
     expect(() => SqliteStore.open(path)).toThrow(/newer Squash.*9999_future/);
+    expect(() => SqliteStore.openReadOnly(path)).toThrow(StoreError);
+    expect(() => SqliteStore.openReadOnly(path)).toThrow(/newer Squash \(migrations 9999_future\); upgrade Squash/);
   });
 
   it('stores typed params and compares numbers as numbers', () => {
@@ -59,10 +100,12 @@ describe('SqliteStore', () => {
     const b = newRun(store, exp, 'b');
     store.logBatch(a, { params: { bits: 8, scheme: 'sym', perChannel: true } });
     store.logBatch(b, { params: { bits: 10 } });
-    const bigger = store.db.prepare("SELECT run_id FROM params WHERE key = 'bits' AND value_num > 9").all() as Array<{
-      run_id: string;
-    }>;
-    expect(bigger.map((r) => r.run_id)).toEqual([b]);
+    const bigger = raw(
+      store.path,
+      (db) => db.prepare("SELECT run_id FROM params WHERE key = 'bits' AND value_num > 9").pluck().all(),
+      true,
+    );
+    expect(bigger).toEqual([b]);
     const runs = store.listRuns('e');
     expect(runs.find((r) => r.id === a)!.params).toEqual({ bits: 8, scheme: 'sym', perChannel: true });
     store.close();
@@ -102,7 +145,7 @@ describe('SqliteStore', () => {
     const store = SqliteStore.open(join(tempDir(), 'db.sqlite'));
     const exp = store.ensureExperiment('e', '');
     const byId = <T extends { id: string }>(views: T[]) => new Map(views.map((v) => [v.id, v]));
-    const fromTables = () => buildViews(store.db, '1', []);
+    const fromTables = () => raw(store.path, (db) => buildViews(db, '1', []), true);
     const stored = () => byId(store.listRuns('e').map(({ experiment, ...v }) => (expect(experiment).toBe('e'), v)));
     const a = newRun(store, exp, 'a');
     expect(stored()).toEqual(fromTables());
@@ -175,16 +218,34 @@ describe('SqliteStore', () => {
     store.close();
   });
 
-  it('upgrades a database written before run views when a reader opens it', () => {
+  it('never migrates on read: an older file names the command that upgrades it', () => {
     const path = join(tempDir(), 'old.sqlite');
     const store = SqliteStore.open(path);
     const run = newRun(store, store.ensureExperiment('old', ''));
     store.logBatch(run, { params: { bits: 4 }, metrics: [{ key: 'accuracy', value: 0.5 }] });
-    // Make it an older file: drop what 0005 added and its record.
-    store.db.exec(
-      "DROP INDEX runs_by_experiment; ALTER TABLE runs DROP COLUMN view_json; DELETE FROM _squash_migrations WHERE name = '0005_run_views'",
-    );
     store.close();
+    // Make it an older file: drop what 0005 added and its record.
+    raw(path, (db) =>
+      db.exec(
+        "DROP INDEX runs_by_experiment; ALTER TABLE runs DROP COLUMN view_json; DELETE FROM _squash_migrations WHERE name = '0005_run_views'",
+      ),
+    );
+    const before = raw(path, (db) => db.prepare('SELECT sql FROM sqlite_master ORDER BY name').pluck().all());
+    let err: unknown;
+    try {
+      SqliteStore.openReadOnly(path);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).exitCode).toBe(2);
+    expect((err as StoreError).describe()).toBe(
+      `${path}: written by an older Squash (pending migrations 0005_run_views); run \`squash upgrade --db ${path}\` to upgrade it`,
+    );
+    // The reader wrote nothing.
+    expect(raw(path, (db) => db.prepare('SELECT sql FROM sqlite_master ORDER BY name').pluck().all())).toEqual(before);
+    // Opening for writing (what `squash upgrade` does) upgrades it; then it reads as before.
+    SqliteStore.open(path).close();
     const reader = SqliteStore.openReadOnly(path);
     expect(reader.listRuns('old')[0]).toMatchObject({ id: run, params: { bits: 4 }, metrics: { accuracy: 0.5 } });
     reader.close();

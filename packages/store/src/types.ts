@@ -1,17 +1,7 @@
 import type { MetricInput, ParamValue, RunStatus, RunView } from '@squash/contract';
+import type { SearchOptions, SearchResult } from './search/search.js';
 
 export type { MetricInput, RunStatus, RunView };
-
-export interface NewRun {
-  experimentId: number;
-  trialId: string;
-  sweep: string;
-  label: string;
-  isBaseline: boolean;
-  seed: number;
-  backend: string;
-  config: unknown;
-}
 
 /** Who runs a trial: recorded on the run, and how a later process tells whether it is still alive. */
 export interface WorkerIdentity {
@@ -23,8 +13,24 @@ export interface WorkerIdentity {
   backend: string;
 }
 
-export interface ClaimRequest extends Omit<NewRun, 'backend'> {
+export interface NewRun {
+  experimentId: number;
+  trialId: string;
+  sweep: string;
+  label: string;
+  isBaseline: boolean;
+  seed: number;
+  backend: string;
+  config: unknown;
+  /** The recorded experiment file it was planned from (`recordSweep`). */
   sweepId?: number;
+  /** 1 for a trial's first run (the default), n for its n-th. */
+  attempt?: number;
+  /** The process running it: host, pid, invocation and version are recorded, its heartbeat starts now. */
+  worker?: WorkerIdentity;
+}
+
+export interface ClaimRequest extends Omit<NewRun, 'backend' | 'attempt' | 'worker'> {
   /** Rerun even if an earlier invocation FINISHED it. */
   force?: boolean;
 }
@@ -32,6 +38,20 @@ export interface ClaimRequest extends Omit<NewRun, 'backend'> {
 export type ClaimResult =
   | { claimed: true; runId: string; attempt: number }
   | { claimed: false; reason: 'finished' | 'running' | 'attempted' };
+
+/** What one `logBatch` records on a run; keys already present are overwritten. */
+export interface RunBatch {
+  params?: Record<string, ParamValue>;
+  metrics?: MetricInput[];
+  tags?: Record<string, string>;
+}
+
+/** A file a run produced (the compressed model, …), by kind. */
+export interface RunArtifact {
+  kind: string;
+  path: string;
+  bytes: number;
+}
 
 /**
  * An experiment's runs reduced to what choosing a report's rows needs, as columns (entry i is one
@@ -49,44 +69,80 @@ export interface RunHeads {
   metrics: Record<string, Float64Array>;
 }
 
+/** Per experiment and status: how many runs, and when the latest started (`squash ls`). */
+export interface StatusCount {
+  experiment: string;
+  sweeps: number;
+  status: RunStatus | null;
+  runs: number;
+  last: string | null;
+}
+
 /**
- * The store contract. Primitives are `createRun`, `logBatch`, `setStatus` and `listRuns`; the
- * rest is built on them (MLflow's AbstractStore shape) so another backend implements four calls.
+ * The store contract (MLflow's AbstractStore shape). Every write is one transaction: all of it
+ * lands or none. The primitive writes are `createRun`, `logBatch`, `setStatus`, `logArtifact` (plus
+ * the experiment-level `ensureExperiment`, `recordSweep`, `heartbeat`); `setTags`, `finishRun` and
+ * `claimRun` are built on them. Reads see one consistent snapshot each.
  */
 export interface RunStore {
   /** Where the store lives, so worker processes can open it too. */
   readonly path: string;
+
+  // Primitive writes.
+  /** The experiment's id, creating it (or updating its description). */
   ensureExperiment(name: string, description: string): number;
+  /** Records the experiment file's text once per distinct content; returns its id. */
+  recordSweep(experimentId: number, text: string, file: string | undefined): number;
+  /** A new RUNNING run; returns its id. */
   createRun(run: NewRun): string;
-  logBatch(runId: string, batch: { params?: Record<string, ParamValue>; metrics?: MetricInput[] }): void;
+  logBatch(runId: string, batch: RunBatch): void;
+  /** FINISHED, FAILED and KILLED also record the end time. */
   setStatus(runId: string, status: RunStatus, error?: string): void;
-  /** Logs the batch and marks the run FINISHED in one transaction: all of it lands or none. */
-  finishRun(
-    runId: string,
-    batch: {
-      params?: Record<string, ParamValue>;
-      metrics?: MetricInput[];
-      artifacts?: Array<{ kind: string; path: string; bytes: number }>;
-    },
-  ): void;
-  /** Records a file a run produced (the compressed model, …); part of `finishRun`'s transaction when passed there. */
-  logArtifact(runId: string, artifact: { kind: string; path: string; bytes: number }): void;
-  listRuns(experiment: string): RunView[];
-  experiments(): Array<{ name: string; description: string; runs: number }>;
+  logArtifact(runId: string, artifact: RunArtifact): void;
+  /** Marks the given RUNNING runs as alive now. */
+  heartbeat(runIds: string[]): void;
+
+  // Built on the primitives.
+  setTags(runId: string, tags: Record<string, string>): void;
+  /** `logBatch`, `logArtifact` for each artifact and `setStatus(FINISHED)`, in one transaction. */
+  finishRun(runId: string, batch: RunBatch & { artifacts?: RunArtifact[] }): void;
   /**
    * Atomically decides whether this worker runs a trial: not if it is FINISHED (unless forced),
    * RUNNING in a live process, or already attempted in this invocation; a RUNNING run whose
    * process died is marked KILLED first. Two processes can never both claim one trial.
    */
   claimRun(req: ClaimRequest, worker: WorkerIdentity): ClaimResult;
+
+  // Reads.
+  /** Every experiment with its run count, by name. */
+  experiments(): Array<{ name: string; description: string; runs: number }>;
+  /** The experiment's runs, baselines first, then in the order they were claimed. */
+  listRuns(experiment: string): RunView[];
+  /** `listRuns` order, as columns with only the named final metrics (a report's row choice). */
+  listRunHeads(experiment: string, metricKeys: readonly string[]): RunHeads;
+  /** Full views of runs given by rowid (from `listRunHeads`), in the given order. */
+  runsByRowid(rowids: number[]): RunView[];
+  /** Views of runs by id, in the given order (unknown ids left out). */
+  runsById(ids: string[]): RunView[];
+  /** One run by id or unique id prefix; a ConfigError names what is wrong. */
+  getRun(idOrPrefix: string): RunView;
+  /** Every run of a trial (id or prefix) in any experiment, oldest first: its history. */
+  runsOfTrial(trialIdOrPrefix: string): RunView[];
+  /** The latest run of every trial of an experiment (a FINISHED one wins over later failures). */
+  latestByTrial(experiment: string): Map<string, { status: RunStatus; attempt: number; runId: string }>;
+  /** The backends an experiment's runs used. */
+  experimentBackends(experiment: string): string[];
+  /** Per experiment: sweeps recorded and runs per status. */
+  statusCounts(): StatusCount[];
+  /** Host, pid and last heartbeat of a run (what `show` prints beside the view). */
+  runDetails(runId: string): { host: string | null; pid: number | null; heartbeatAt: string | null };
   /** Whether any run of this invocation FAILED (for --fail-fast across worker processes). */
   invocationFailed(invocation: string): boolean;
-  setTags(runId: string, tags: Record<string, string>): void;
-  /** Marks the given runs as alive now. */
-  heartbeat(runIds: string[]): void;
-  /** Records the experiment file's text once per distinct content; returns its id. */
-  recordSweep(experimentId: number, text: string, file: string | undefined): number;
-  /** The latest run of every trial of an experiment. */
-  latestByTrial(experiment: string): Map<string, { status: RunStatus; attempt: number; runId: string }>;
+  /**
+   * The runs matching a filter in the search language (see `parseFilter`; blank matches every
+   * run), as rows of the requested columns. Throws QueryError/ConfigError on bad input.
+   */
+  searchRuns(filter: string, options?: SearchOptions): SearchResult;
+
   close(): void;
 }

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
+import type { ActivationQuant } from '@squash/contract';
 import { fakeQuantizeInPlace, readArtifact } from '@squash/compressors';
 import type { ActivationHook } from './evaluate.js';
 import { buildModel, resolveModelSpec, type ModelSpec } from './models.js';
@@ -11,7 +12,7 @@ export interface ArtifactModelInfo {
   spec: ModelSpec;
   inputShape: number[];
   /** Hidden-activation fake quantization applied at inference, per layer. */
-  activations?: Record<string, { bits: number; min: number; max: number }>;
+  activations?: Record<string, ActivationQuant>;
 }
 
 /** The hook that applies the recorded activation quantization, if any. */

@@ -1,4 +1,4 @@
-import type { RunView } from '@squash/contract';
+import { Metric, type MetricKey, type RunView } from '@squash/contract';
 import { formatStat, meanStd, sortKeys } from '../pivot.js';
 import { formatPercent, formatTick } from './scale.js';
 import { PALETTE, xyChart, type Point, type Series } from './svg.js';
@@ -12,7 +12,7 @@ export interface Plot {
 }
 
 export const MAX_SERIES = 10;
-export const ACCURACY = { label: 'accuracy', format: formatPercent };
+export const ACCURACY = { label: Metric.accuracy, format: formatPercent };
 export const fmtAcc = (v: number) => `${(v * 100).toFixed(2)}%`;
 export const shortKey = (k: string) => k.slice(k.lastIndexOf('.') + 1);
 
@@ -64,8 +64,8 @@ export function plotArrays(runs: readonly RunView[]): Omit<PlotInput, 'front' | 
   const trials: TrialGroup[] = [];
   for (let j = 0; j < n; j++) {
     const r = runs[j]!;
-    acc[j] = r.metrics.accuracy ?? NaN;
-    bytes[j] = r.metrics.artifact_bytes ?? NaN;
+    acc[j] = r.metrics[Metric.accuracy] ?? NaN;
+    bytes[j] = r.metrics[Metric.artifactBytes] ?? NaN;
     ok[j] = r.status === 'FINISHED' && Number.isFinite(acc[j]) ? 1 : 0;
     if (!ok[j] || r.isBaseline) continue;
     let byLabel = bySweep.get(r.sweep);
@@ -125,55 +125,93 @@ export interface ParamPlotSpec {
   id: string;
   title: string;
   xLabel: string;
-  /** Which stage param is the x axis (the run's first key it accepts). */
-  match: (key: string) => boolean;
+  /**
+   * The x axis: a recorded metric (e.g. `weight_bits`, whatever stage set it), or the first
+   * stage param whose key `param` accepts.
+   */
+  x: { metric: MetricKey } | { param: (key: string) => boolean };
+}
+
+/** A trial on one plot: its runs' x values (NaN: the run has none), and the param they come from, if any. */
+interface Picked {
+  t: TrialGroup;
+  xs: number[];
+  key?: string;
+}
+
+function pick(input: PlotInput, t: TrialGroup, spec: ParamPlotSpec): Picked | undefined {
+  if ('metric' in spec.x) {
+    const m = spec.x.metric;
+    const xs = t.idx.map((j) => input.runs[j]!.metrics[m] ?? NaN);
+    return xs.some(Number.isFinite) ? { t, xs } : undefined;
+  }
+  for (const k in t.rep.params) {
+    if (keyKind(k) !== 1 || !spec.x.param(k)) continue;
+    const v = t.rep.params[k];
+    return typeof v === 'number' ? { t, xs: t.idx.map(() => v), key: k } : undefined;
+  }
+  return undefined;
 }
 
 /**
- * Accuracy against one numeric param, one figure per spec (all specs in one pass over the runs).
+ * Accuracy against one numeric quantity, one figure per spec (all specs in one pass over the runs).
  * Runs that differ in any other stage param land on different lines, so each line varies one
  * thing; a line is named by its sweep and the params that vary within that sweep (e.g. the
  * quantization scheme). Per-layer runs (a `*.layer` param) are left to the sensitivity plots.
  */
 export function accuracyVsParams(input: PlotInput, specs: readonly ParamPlotSpec[]): Plot[] {
-  const picked = specs.map(() => [] as Array<{ t: TrialGroup; key: string }>);
+  const picked = specs.map(() => [] as Picked[]);
   for (const t of input.trials) {
     if (t.layered) continue;
-    const taken = new Set<number>();
-    for (const k in t.rep.params) {
-      if (keyKind(k) !== 1) continue;
-      specs.forEach((p, s) => {
-        if (taken.has(s) || !p.match(k)) return;
-        taken.add(s);
-        if (typeof t.rep.params[k] === 'number') picked[s]!.push({ t, key: k });
-      });
-    }
+    specs.forEach((spec, s) => {
+      const p = pick(input, t, spec);
+      if (p) picked[s]!.push(p);
+    });
   }
   return specs.map((p, s) => paramPlot(input, p, picked[s]!));
 }
 
-function paramPlot(input: PlotInput, p: ParamPlotSpec, picked: Array<{ t: TrialGroup; key: string }>): Plot {
+/**
+ * The stage params that only restate x within a sweep (one value per x and one x per value, such
+ * as the bits param behind `weight_bits`): they do not name lines.
+ */
+function restatesX(picked: readonly Picked[], k: string): boolean {
+  const byX = new Map<number, Set<unknown>>();
+  const byValue = new Map<unknown, Set<number>>();
+  for (const { t, xs } of picked) {
+    const v = t.rep.params[k] ?? ABSENT;
+    for (const x of xs) {
+      if (!Number.isFinite(x)) continue;
+      byX.set(x, (byX.get(x) ?? new Set()).add(v));
+      byValue.set(v, (byValue.get(v) ?? new Set()).add(x));
+    }
+  }
+  return [...byX.values(), ...byValue.values()].every((vs) => vs.size === 1);
+}
+
+function paramPlot(input: PlotInput, p: ParamPlotSpec, picked: Picked[]): Plot {
   if (!picked.length) return { id: p.id, title: p.title, note: `No finished runs with ${p.xLabel}: plot omitted.` };
   // Per sweep: the other stage params its trials have, and which of them take more than one value.
-  const seen = new Map<string, Map<string, Set<unknown>>>();
-  for (const { t, key } of picked) {
-    let m = seen.get(t.rep.sweep);
-    if (!m) seen.set(t.rep.sweep, (m = new Map()));
-    for (const k in t.rep.params) if (k !== key && keyKind(k) === 1 && !m.has(k)) m.set(k, new Set());
+  const bySweep = new Map<string, Picked[]>();
+  for (const c of picked) bySweep.set(c.t.rep.sweep, [...(bySweep.get(c.t.rep.sweep) ?? []), c]);
+  const varying = new Map<string, string[]>();
+  for (const [sweep, cs] of bySweep) {
+    const values = new Map<string, Set<unknown>>();
+    for (const { t, key } of cs)
+      for (const k in t.rep.params) if (k !== key && keyKind(k) === 1 && !values.has(k)) values.set(k, new Set());
+    for (const { t } of cs) for (const [k, vals] of values) vals.add(t.rep.params[k] ?? ABSENT);
+    const keys = [...values].filter(([k, v]) => v.size > 1 && !('metric' in p.x && restatesX(cs, k))).map(([k]) => k);
+    varying.set(sweep, sortKeys(keys));
   }
-  for (const { t } of picked) for (const [k, vals] of seen.get(t.rep.sweep)!) vals.add(t.rep.params[k] ?? ABSENT);
-  const varying = new Map(
-    [...seen].map(([sweep, m]) => [sweep, sortKeys([...m].filter(([, v]) => v.size > 1).map(([k]) => k))]),
-  );
   const manyKeys = new Set(picked.map((c) => c.key)).size > 1;
   const agg = new Aggregate();
-  for (const { t, key } of picked) {
+  for (const { t, xs, key } of picked) {
     const r = t.rep;
     const parts = varying.get(r.sweep)!.map((k) => `${shortKey(k)}=${String(r.params[k] ?? '–')}`);
-    const name = [r.sweep, ...(manyKeys ? [key.slice(0, key.lastIndexOf('.'))] : []), parts.join(', ')]
+    const name = [r.sweep, ...(manyKeys && key ? [key.slice(0, key.lastIndexOf('.'))] : []), parts.join(', ')]
       .filter(Boolean)
       .join(' · ');
-    for (const j of t.idx) agg.add(name, r.params[key] as number, input.acc[j]!);
+    t.idx.forEach((j, i) => Number.isFinite(xs[i]) && agg.add(name, xs[i]!, input.acc[j]!));
   }
   const { series, dropped } = agg.series((s, x) => `${s}, ${p.xLabel} ${formatStat(x)}`);
   const svg = xyChart({

@@ -1,4 +1,4 @@
-import type { RunView } from '@squash/contract';
+import { LayerField, type LayerFieldKey, Metric, parseLayerMetricKey, type RunView } from '@squash/contract';
 import { frontPoints } from '../pareto.js';
 import { barChart } from './bars.js';
 import type { Plot, PlotInput } from './plots.js';
@@ -66,7 +66,7 @@ export function accuracyVsBytes(input: PlotInput, maxPoints = DEFAULT_MAX_POINTS
         ? `showing ${shown.length} of ${eligible.length} runs (all front runs kept, others thinned)`
         : `${eligible.length} finished runs; up and left is better`,
     x: { label: 'artifact bytes (log scale)', log: true, format: formatBytes },
-    y: { label: 'accuracy', format: formatPercent },
+    y: { label: Metric.accuracy, format: formatPercent },
     series: [...series.values(), frontSeries],
     ref: input.ref,
   });
@@ -74,23 +74,21 @@ export function accuracyVsBytes(input: PlotInput, maxPoints = DEFAULT_MAX_POINTS
 }
 
 const SIZE_FIELDS = [
-  ['dense_bytes', 'dense float32'],
-  ['sparse_bytes', 'sparse'],
-  ['quantized_bytes', 'quantized'],
-  ['huffman_bytes', 'huffman'],
+  [LayerField.denseBytes, 'dense float32'],
+  [LayerField.sparseBytes, 'sparse'],
+  [LayerField.quantizedBytes, 'quantized'],
+  [LayerField.huffmanBytes, 'huffman'],
 ] as const;
 
-/** `layer.<tensor>.<field>` metrics of one run: tensor → field → value (tensor names may contain dots). */
-export function layerMetrics(r: RunView): Map<string, Record<string, number>> {
-  const out = new Map<string, Record<string, number>>();
+/** The per-tensor metrics of one run: tensor → field → value, in the order the run recorded them. */
+export function layerMetrics(r: RunView): Map<string, Partial<Record<LayerFieldKey, number>>> {
+  const out = new Map<string, Partial<Record<LayerFieldKey, number>>>();
   for (const [k, v] of Object.entries(r.metrics)) {
-    if (!k.startsWith('layer.')) continue;
-    const dot = k.lastIndexOf('.');
-    if (dot <= 'layer.'.length) continue;
-    const tensor = k.slice('layer.'.length, dot);
-    const rec = out.get(tensor) ?? {};
-    rec[k.slice(dot + 1)] = v;
-    out.set(tensor, rec);
+    const key = parseLayerMetricKey(k);
+    if (!key) continue;
+    const rec = out.get(key.tensor) ?? {};
+    rec[key.field] = v;
+    out.set(key.tensor, rec);
   }
   return out;
 }
@@ -102,7 +100,7 @@ export function layerSizes(input: PlotInput): Plot {
   const { runs, acc, bytes } = input;
   const score = (j: number) => (Number.isFinite(acc[j]) ? acc[j]! : -1);
   const hasLayers = (r: RunView) =>
-    Object.keys(r.metrics).some((k) => k.startsWith('layer.') && k.endsWith('.dense_bytes'));
+    Object.keys(r.metrics).some((k) => parseLayerMetricKey(k)?.field === LayerField.denseBytes);
   let best = -1;
   for (let j = 0; j < runs.length; j++) {
     if (runs[j]!.status !== 'FINISHED' || !Number.isFinite(bytes[j])) continue;
@@ -120,11 +118,12 @@ export function layerSizes(input: PlotInput): Plot {
       values: tensors.map((t) => layers.get(t)![f]),
     }),
   );
-  const accText = Number.isFinite(run.metrics.accuracy) ? `, ${(run.metrics.accuracy! * 100).toFixed(2)}%` : '';
+  const accuracy = run.metrics[Metric.accuracy];
+  const accText = Number.isFinite(accuracy) ? `, ${(accuracy! * 100).toFixed(2)}%` : '';
   const svg = barChart({
     id,
     title,
-    subtitle: `${run.isBaseline ? 'baseline' : run.label} (${formatBytes(run.metrics.artifact_bytes!)}${accText})`,
+    subtitle: `${run.isBaseline ? 'baseline' : run.label} (${formatBytes(run.metrics[Metric.artifactBytes]!)}${accText})`,
     categories: tensors,
     groups,
     x: { label: 'tensor' },

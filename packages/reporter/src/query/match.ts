@@ -1,7 +1,11 @@
-import type { Expr, Ident, Literal } from './ast.js';
-import { asciiLower, likeToRegExp } from './like.js';
+import { type AttributeName, asciiLower, type Expr, type Ident, likeToRegExp, type Literal } from '@squash/store';
 
-/** What in-memory matching reads: a RunView (from @squash/runner) fits, as do hand-built runs in tests. */
+/**
+ * The in-memory consumer of the store's filter AST (the store compiles the same AST to SQL for
+ * `searchRuns`): both give the same answer on every filter (query.test.ts checks it).
+ */
+
+/** What in-memory matching reads: a RunView fits, as do hand-built runs in tests. */
 export interface MatchableRun {
   id: string;
   experiment: string;
@@ -21,7 +25,7 @@ export interface MatchableRun {
   tags: Record<string, string>;
 }
 
-const ATTRIBUTE_FIELDS: Record<string, keyof MatchableRun> = {
+const ATTRIBUTE_FIELDS: Record<AttributeName, keyof MatchableRun> = {
   run_id: 'id',
   experiment: 'experiment',
   sweep: 'sweep',
@@ -41,7 +45,8 @@ const own = (o: object, k: string) => Object.hasOwn(o, k);
 
 /** An identifier's value on a run, or null when the run lacks it. */
 export function valueOf(run: MatchableRun, ident: Pick<Ident, 'kind' | 'key'>): Literal | null {
-  if (ident.kind === 'attributes') return (run[ATTRIBUTE_FIELDS[ident.key]!] as Literal | null | undefined) ?? null;
+  if (ident.kind === 'attributes')
+    return (run[ATTRIBUTE_FIELDS[ident.key as AttributeName]] as Literal | null | undefined) ?? null;
   const bag = run[ident.kind] as Record<string, Literal>;
   return own(bag, ident.key) ? (bag[ident.key] ?? null) : null;
 }
@@ -56,7 +61,7 @@ const sameType = (a: Literal, b: Literal) => typeof a === typeof b;
 const equal = (a: Literal, b: Literal) => sameType(a, b) && compare(a, b) === 0;
 
 /**
- * Compiles a filter into a predicate with exactly the SQL semantics of `filterSql`: conditions on a
+ * Compiles a filter into a predicate with exactly the semantics of the store's SQL: conditions on a
  * missing key are false (negated forms too), values compare only with literals of their own type.
  */
 export function compileMatcher(e: Expr): (run: MatchableRun) => boolean {

@@ -7,6 +7,7 @@ import {
   type ArtifactLayer,
   type EncodingSizes,
 } from '@squash/compressors';
+import { countNonzero } from '@squash/contract';
 import {
   evaluate,
   getWeights,
@@ -62,12 +63,6 @@ function indexBitsOf(layers: ArtifactLayer[]): Map<string, number> {
       'indexBits' in l.encoding && l.encoding.indexBits ? [[l.name, l.encoding.indexBits] as [string, number]] : [],
     ),
   );
-}
-
-function countNonzero(v: Float32Array): number {
-  let n = 0;
-  for (let i = 0; i < v.length; i++) if (v[i] !== 0) n++;
-  return n;
 }
 
 /**

@@ -1,15 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { QuantizedTensor } from '@squash/compressors';
+import type { ActivationQuant } from '@squash/contract';
 import type { Dataset, Split } from '@squash/datasets';
 import type { EpochLog, ModelSpec } from '@squash/trainer';
 import type { TrainSpec } from '../spec/types.js';
-
-/** Hidden-activation quantization of one layer, calibrated on training data. */
-export interface ActivationQuant {
-  bits: number;
-  min: number;
-  max: number;
-}
 
 /** Everything a pipeline knows about the model being compressed, threaded through the stages. */
 export interface PipelineState {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QuantizedTensor } from '@squash/compressors';
+import type { ActivationQuant } from '@squash/contract';
 import type { WeightTensor } from '@squash/core';
 import { buildModel, getWeights, setWeights } from '@squash/trainer';
 type WeightTensorLike = WeightTensor;
@@ -26,7 +27,7 @@ interface Manifest {
       zeroCodes: number[];
     }
   >;
-  activations: Array<[string, { bits: number; min: number; max: number }]>;
+  activations: Array<[string, ActivationQuant]>;
   huffman: boolean;
   indexBits: number | 'auto';
   trainSeconds: number;

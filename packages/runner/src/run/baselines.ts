@@ -1,4 +1,4 @@
-import type { MetricInput } from '@squash/store';
+import { Metric, type MetricInput } from '@squash/contract';
 import { obtainBaseline, type Baseline } from '../baseline.js';
 import type { Trial } from '../spec/types.js';
 import { trialParams, type ProcessEnv } from './context.js';
@@ -71,12 +71,12 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
 
 function baselineRecord(trial: Trial, b: Baseline) {
   const curves: MetricInput[] = b.history.flatMap((h) => [
-    { key: 'train_loss', value: h.loss, step: h.epoch },
-    { key: 'train_accuracy', value: h.accuracy, step: h.epoch },
+    { key: Metric.trainLoss, value: h.loss, step: h.epoch },
+    { key: Metric.trainAccuracy, value: h.accuracy, step: h.epoch },
     ...(h.valAccuracy !== undefined
       ? [
-          { key: 'val_accuracy', value: h.valAccuracy, step: h.epoch },
-          { key: 'val_loss', value: h.valLoss!, step: h.epoch },
+          { key: Metric.valAccuracy, value: h.valAccuracy, step: h.epoch },
+          { key: Metric.valLoss, value: h.valLoss!, step: h.epoch },
         ]
       : []),
   ]);
@@ -84,16 +84,16 @@ function baselineRecord(trial: Trial, b: Baseline) {
   return {
     params: { ...trialParams({ ...trial, stages: [] }), cache_hit: b.cacheHit, trained_on: b.trainedOn },
     metrics: [
-      { key: 'accuracy', value: b.accuracy },
-      { key: 'loss', value: b.loss },
-      { key: 'accuracy_delta', value: 0 },
-      { key: 'weights_changed_fraction', value: 0 },
-      { key: 'weights_kept_fraction', value: 1 },
-      { key: 'train_seconds', value: b.trainSeconds },
-      ...(last?.valAccuracy !== undefined ? [{ key: 'val_accuracy', value: last.valAccuracy }] : []),
-      { key: 'size_float32_bytes', value: b.weightBytes },
-      { key: 'artifact_bytes', value: b.weightBytes },
-      { key: 'compression_ratio', value: 1 },
+      { key: Metric.accuracy, value: b.accuracy },
+      { key: Metric.loss, value: b.loss },
+      { key: Metric.accuracyDelta, value: 0 },
+      { key: Metric.weightsChangedFraction, value: 0 },
+      { key: Metric.weightsKeptFraction, value: 1 },
+      { key: Metric.trainSeconds, value: b.trainSeconds },
+      ...(last?.valAccuracy !== undefined ? [{ key: Metric.valAccuracy, value: last.valAccuracy }] : []),
+      { key: Metric.sizeFloat32Bytes, value: b.weightBytes },
+      { key: Metric.artifactBytes, value: b.weightBytes },
+      { key: Metric.compressionRatio, value: 1 },
       ...curves,
     ],
     artifacts: [{ kind: 'model', path: b.dir, bytes: b.weightBytes }],

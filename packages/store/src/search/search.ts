@@ -1,17 +1,12 @@
+import type Database from 'better-sqlite3';
 import { ConfigError, didYouMean } from '@squash/core';
-import { identName, identsOf, QueryError, type Ident } from './ast.js';
-import { describeToken, lex, type Token } from './lex.js';
-import { parseFilter, resolveIdent } from './parse.js';
+import { identName, identsOf, type Ident } from './ast.js';
+import { parseFilter, parseIdentList } from './parse.js';
 import { filterSql, RUNS_FROM, valueSql, type SqlFragment } from './sql.js';
 
-/** The part of a better-sqlite3 Database that queries need (a read-only connection is enough). */
-export interface QueryDb {
-  prepare(sql: string): { all(...params: unknown[]): unknown[] };
-}
+export type SearchCell = string | number | boolean | null;
 
-export type QueryCell = string | number | boolean | null;
-
-export interface QueryOptions {
+export interface SearchOptions {
   /** Comma-separated identifiers, each optionally `asc`/`desc`, e.g. `metrics.accuracy desc, params.bits`. Nulls sort last. */
   orderBy?: string;
   limit?: number;
@@ -21,43 +16,15 @@ export interface QueryOptions {
   experiment?: string;
 }
 
-export interface QueryResult {
+/** The rows of `squash query`: one record per run, keyed by column name. */
+export interface SearchResult {
   columns: string[];
-  rows: Array<Record<string, QueryCell>>;
+  rows: Array<Record<string, SearchCell>>;
 }
 
 export const DEFAULT_COLUMNS = ['run_id', 'experiment', 'sweep', 'label', 'status'];
 
-/** A comma-separated list of identifiers; `withDirection` allows `asc`/`desc` after each. */
-export function parseIdentList(
-  text: string,
-  what: string,
-  withDirection = false,
-): Array<{ ident: Ident; desc: boolean }> {
-  const toks = lex(text, what);
-  const err = (col: number, msg: string) => new QueryError(text, col, msg, what);
-  const out: Array<{ ident: Ident; desc: boolean }> = [];
-  let i = 0;
-  const next = (): Token => toks[i++]!;
-  for (;;) {
-    const ident = resolveIdent(next(), err, true);
-    let tok = next();
-    let desc = false;
-    if (withDirection && tok.t === 'word' && /^(asc|desc)$/i.test(tok.text)) {
-      desc = tok.text.toLowerCase() === 'desc';
-      tok = next();
-    }
-    out.push({ ident, desc });
-    if (tok.t === 'eof') return out;
-    if (tok.t !== ',')
-      throw err(
-        tok.col,
-        `expected ','${withDirection ? ", 'asc', 'desc'" : ''} or end of input, got ${describeToken(tok)}`,
-      );
-  }
-}
-
-function checkExperiment(db: QueryDb, name: string): void {
+function checkExperiment(db: Database.Database, name: string): void {
   const names = (db.prepare('SELECT name FROM experiments ORDER BY name').all() as Array<{ name: string }>).map(
     (r) => r.name,
   );
@@ -72,8 +39,9 @@ function checkExperiment(db: QueryDb, name: string): void {
  * Runs a filter (`metrics.accuracy > 0.97 and params.bits in (4, 8)`; blank text matches every run)
  * as one parameterized statement on `db`. Default columns: run_id, experiment, sweep, label, status,
  * then every identifier the filter and order-by mention. Throws QueryError/ConfigError on bad input.
+ * The store calls it inside its read transaction (`SqliteStore.searchRuns`).
  */
-export function queryRuns(db: QueryDb, filterText: string, opts: QueryOptions = {}): QueryResult {
+export function searchRuns(db: Database.Database, filterText: string, opts: SearchOptions = {}): SearchResult {
   const expr = filterText.trim() ? parseFilter(filterText) : null;
   const order = opts.orderBy?.trim() ? parseIdentList(opts.orderBy, 'order by', true) : [];
   if (opts.limit !== undefined && !(Number.isSafeInteger(opts.limit) && opts.limit >= 0))
@@ -118,7 +86,7 @@ export function queryRuns(db: QueryDb, filterText: string, opts: QueryOptions = 
 
   const names = [...cols.keys()];
   const idents = [...cols.values()];
-  const raw = db.prepare(sql).all(...parts.flatMap((p) => p.params)) as Array<Record<string, QueryCell>>;
+  const raw = db.prepare(sql).all(...parts.flatMap((p) => p.params)) as Array<Record<string, SearchCell>>;
   const rows = raw.map((r) =>
     Object.fromEntries(
       idents.map((ident, i) => {

@@ -1,15 +1,19 @@
 /**
  * Query benchmark: builds a temporary database of 100,000 runs (6 params, 6 final metrics, 1 tag
- * each), then times representative `squash query` filters (median of 5) on a read-only connection,
- * first without the query indexes, then with them. Run: node dist/query/bench.js
+ * each), then times representative `squash query` filters (median of 5) on a read-only store,
+ * first without the query indexes, then with them. Run: node dist/search/bench.js
  */
+import type Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { layerMetricKey, LayerField, Metric } from '@squash/contract';
 import { createRng } from '@squash/core';
-import { SqliteStore } from '@squash/store';
-import { queryRuns, type QueryOptions } from './runs.js';
+import { openDatabase, withTransaction } from '../db.js';
+import { refreshViews } from '../run_view.js';
+import { SqliteStore } from '../sqlite_store.js';
+import type { SearchOptions } from './search.js';
 
 const RUNS = Number(process.env.SQUASH_BENCH_RUNS ?? 100_000);
 const REPEATS = 5;
@@ -27,11 +31,11 @@ export const RECOMMENDED_INDEXES = [
 const indexNames = () => RECOMMENDED_INDEXES.map((sql) => /EXISTS (\w+)/.exec(sql)![1]!);
 
 /** Drops the query indexes (so a database can be measured or checked without them). */
-export function dropQueryIndexes(db: { exec(sql: string): unknown }): void {
+export function dropQueryIndexes(db: Pick<Database.Database, 'exec'>): void {
   for (const name of indexNames()) db.exec(`DROP INDEX IF EXISTS ${name}`);
 }
 
-const QUERIES: Array<[string, QueryOptions]> = [
+const QUERIES: Array<[string, SearchOptions]> = [
   ['metrics.accuracy > 0.975 and params.bits in (4, 8)', {}],
   ["params.scheme = 'asym' and tags.owner like 'al%' or attributes.status = 'FAILED'", {}],
   ['not params.perChannel = true and metrics.compression_ratio between 3.9 and 4.1', {}],
@@ -42,11 +46,15 @@ const QUERIES: Array<[string, QueryOptions]> = [
   ],
 ];
 
-/** Fills a new database at `path` with `runs` synthetic runs, directly in SQL, in one transaction. */
+/**
+ * Fills a new database at `path` with `runs` synthetic runs, directly in SQL (the store's methods
+ * would take a transaction and a view refresh per write), in one transaction; the query indexes
+ * are left out (bulk-load first, index after: the caller decides).
+ */
 export function buildBenchDb(path: string, runs = RUNS, experiments = 4): void {
-  const store = SqliteStore.open(path);
-  const db = store.db;
-  dropQueryIndexes(db); // bulk-load first, index after: the caller decides
+  SqliteStore.open(path).close();
+  const db = openDatabase(path, { readonly: false });
+  dropQueryIndexes(db);
   const rng = createRng(42);
   const STATUSES = [
     'FINISHED',
@@ -62,7 +70,7 @@ export function buildBenchDb(path: string, runs = RUNS, experiments = 4): void {
   ];
   const OWNERS = ['alice', 'bob', 'carol', 'dave', 'erin'];
   const t = new Date().toISOString();
-  db.transaction(() => {
+  withTransaction(db, () => {
     const exps = Array.from({ length: experiments }, (_, i) =>
       Number(db.prepare('INSERT INTO experiments (name, created_at) VALUES (?, ?)').run(`exp-${i}`, t).lastInsertRowid),
     );
@@ -91,23 +99,23 @@ export function buildBenchDb(path: string, runs = RUNS, experiments = 4): void {
       param.run(id, 'scheme', 'string', null, rng.next() < 0.5 ? 'sym' : 'asym');
       param.run(id, 'perChannel', 'boolean', rng.next() < 0.5 ? 1 : 0, null);
       param.run(id, 'lr', 'number', 10 ** -(2 + rng.next() * 3), null);
-      param.run(id, 'prune-weights.retention', 'number', rng.next(), null);
+      param.run(id, 'prune.retention', 'number', rng.next(), null);
       param.run(id, 'model', 'string', null, `mlp-${rng.int(10)}`);
       const acc = 0.9 + rng.next() * 0.08;
       for (const [k, v] of [
-        ['accuracy', acc],
-        ['accuracy_delta', acc - 0.978],
-        ['loss', rng.next()],
-        ['compression_ratio', 32 / bits + rng.next() * 0.2 - 0.1],
-        ['artifact_bytes', 400_000 / (32 / bits)],
-        ['layer.dense_1/kernel.kept', rng.next()],
+        [Metric.accuracy, acc],
+        [Metric.accuracyDelta, acc - 0.978],
+        [Metric.loss, rng.next()],
+        [Metric.compressionRatio, 32 / bits + rng.next() * 0.2 - 0.1],
+        [Metric.artifactBytes, 400_000 / (32 / bits)],
+        [layerMetricKey('dense_1/kernel', LayerField.kept), rng.next()],
       ] as const)
         metric.run(id, k, v, t);
       if (rng.next() < 0.8) tag.run(id, 'owner', OWNERS[rng.int(OWNERS.length)]!);
     }
-  })();
-  store.rebuildViews();
-  store.close();
+    refreshViews(db, '1', []);
+  });
+  db.close();
 }
 
 function time(path: string): Array<{ ms: number; rows: number }> {
@@ -118,7 +126,7 @@ function time(path: string): Array<{ ms: number; rows: number }> {
       let rows = 0;
       for (let r = 0; r < REPEATS; r++) {
         const t0 = performance.now();
-        rows = queryRuns(store.db, filter, opts).rows.length;
+        rows = store.searchRuns(filter, opts).rows.length;
         samples.push(performance.now() - t0);
       }
       samples.sort((a, b) => a - b);
@@ -141,9 +149,9 @@ function main(): void {
       `database: ${RUNS} runs × (6 params, 6 metrics, ~0.8 tag), built in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
     );
     const before = time(path);
-    const store = SqliteStore.open(path);
-    for (const sql of RECOMMENDED_INDEXES) store.db.exec(sql);
-    store.close();
+    const db = openDatabase(path, { readonly: false });
+    for (const sql of RECOMMENDED_INDEXES) db.exec(sql);
+    db.close();
     const after = time(path);
     console.log(`median of ${REPEATS}, ms  without idx  with 0004 idx   rows   query`);
     QUERIES.forEach(([filter, opts], i) => {

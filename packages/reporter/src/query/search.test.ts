@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '@squash/core';
-import { SqliteStore } from '@squash/store';
-import { QueryError, queryRuns } from './index.js';
+import { QueryError, SqliteStore } from '@squash/store';
 import { buildFixture } from './__tests__/fixture.js';
+
+// The store's search (SQL) on the fixture the in-memory matcher is checked against (query.test.ts).
 
 let store: SqliteStore;
 beforeAll(() => {
@@ -10,12 +11,12 @@ beforeAll(() => {
 });
 afterAll(() => store.close());
 
-const labels = (filter: string, opts: Parameters<typeof queryRuns>[2] = {}) =>
-  queryRuns(store.db, filter, { columns: ['label'], ...opts }).rows.map((r) => r.label);
+const labels = (filter: string, opts: Parameters<SqliteStore['searchRuns']>[1] = {}) =>
+  store.searchRuns(filter, { columns: ['label'], ...opts }).rows.map((r) => r.label);
 
-describe('queryRuns output', () => {
+describe('searchRuns output', () => {
   it('defaults to run_id, experiment, sweep, label, status plus the filter and order-by identifiers, typed', () => {
-    const res = queryRuns(store.db, 'params.bits > 10 and metrics.accuracy > 0.9', { orderBy: 'tags.owner' });
+    const res = store.searchRuns('params.bits > 10 and metrics.accuracy > 0.9', { orderBy: 'tags.owner' });
     expect(res.columns).toEqual([
       'run_id',
       'experiment',
@@ -49,7 +50,7 @@ describe('queryRuns output', () => {
   });
 
   it('outputs the requested columns: booleans as booleans, absent values as null, odd keys quoted', () => {
-    const res = queryRuns(store.db, "attributes.label in ('q8-sym', 'q4-asym', 'cifar-odd')", {
+    const res = store.searchRuns("attributes.label in ('q8-sym', 'q4-asym', 'cifar-odd')", {
       columns: [
         'label',
         'params.perChannel, attributes.is_baseline',
@@ -105,7 +106,7 @@ describe('queryRuns output', () => {
   it('restricts to one experiment and suggests a near name', () => {
     expect(labels('', { experiment: 'cifar' })).toHaveLength(10);
     expect(labels('params.model is not null', { experiment: 'mnist' })).toEqual(['mnist-base']);
-    expect(() => queryRuns(store.db, '', { experiment: 'cifr' })).toThrow(
+    expect(() => store.searchRuns('', { experiment: 'cifr' })).toThrow(
       /no experiment named 'cifr'; did you mean 'cifar'\?/,
     );
   });
@@ -170,17 +171,17 @@ describe('order by and limit', () => {
   });
 
   it('rejects bad order-by, columns and limits with the column of the problem', () => {
-    expect(() => queryRuns(store.db, '', { orderBy: 'metrics.accuracy up' })).toThrow(
+    expect(() => store.searchRuns('', { orderBy: 'metrics.accuracy up' })).toThrow(
       "in order by, column 18: expected ',', 'asc', 'desc' or end of input, got 'up'",
     );
-    expect(() => queryRuns(store.db, '', { orderBy: 'attributes.stat' })).toThrow(
+    expect(() => store.searchRuns('', { orderBy: 'attributes.stat' })).toThrow(
       "in order by, column 12: unknown attribute 'stat'; did you mean 'status'?",
     );
-    expect(() => queryRuns(store.db, '', { columns: ['label', 'metric.acc'] })).toThrow(QueryError);
-    expect(() => queryRuns(store.db, '', { columns: ['label', 'metric.acc'] })).toThrow(
+    expect(() => store.searchRuns('', { columns: ['label', 'metric.acc'] })).toThrow(QueryError);
+    expect(() => store.searchRuns('', { columns: ['label', 'metric.acc'] })).toThrow(
       "in columns, column 1: unknown identifier kind 'metric'; did you mean 'metrics'?",
     );
-    expect(() => queryRuns(store.db, '', { limit: -1 })).toThrow(ConfigError);
-    expect(() => queryRuns(store.db, '', { limit: 1.5 })).toThrow(/limit must be a whole number/);
+    expect(() => store.searchRuns('', { limit: -1 })).toThrow(ConfigError);
+    expect(() => store.searchRuns('', { limit: 1.5 })).toThrow(/limit must be a whole number/);
   });
 });

@@ -4,25 +4,27 @@ import { ConfigError } from '@squash/core';
 export const IDENT_KINDS = ['metrics', 'params', 'tags', 'attributes'] as const;
 export type IdentKind = (typeof IDENT_KINDS)[number];
 
-/** Value type of each attribute; `nullable` ones can be absent (`is null`). */
+/**
+ * The run attributes a filter can name, with their value type; `nullable` ones can be absent
+ * (`is null`). Each consumer maps them to where it finds them (SQL columns, RunView fields).
+ */
 export const ATTRIBUTES = {
-  run_id: { column: 'r.id', type: 'string', nullable: false },
-  experiment: { column: 'e.name', type: 'string', nullable: false },
-  sweep: { column: 'r.sweep', type: 'string', nullable: false },
-  label: { column: 'r.label', type: 'string', nullable: false },
-  status: { column: 'r.status', type: 'string', nullable: false },
-  trial_id: { column: 'r.trial_id', type: 'string', nullable: false },
-  seed: { column: 'r.seed', type: 'number', nullable: false },
-  backend: { column: 'r.backend', type: 'string', nullable: true },
-  started_at: { column: 'r.started_at', type: 'string', nullable: true },
-  ended_at: { column: 'r.ended_at', type: 'string', nullable: true },
-  attempt: { column: 'r.attempt', type: 'number', nullable: false },
-  squash_version: { column: 'r.squash_version', type: 'string', nullable: true },
-  is_baseline: { column: 'r.is_baseline', type: 'boolean', nullable: false },
-} as const satisfies Record<string, { column: string; type: 'string' | 'number' | 'boolean'; nullable: boolean }>;
+  run_id: { type: 'string', nullable: false },
+  experiment: { type: 'string', nullable: false },
+  sweep: { type: 'string', nullable: false },
+  label: { type: 'string', nullable: false },
+  status: { type: 'string', nullable: false },
+  trial_id: { type: 'string', nullable: false },
+  seed: { type: 'number', nullable: false },
+  backend: { type: 'string', nullable: true },
+  started_at: { type: 'string', nullable: true },
+  ended_at: { type: 'string', nullable: true },
+  attempt: { type: 'number', nullable: false },
+  squash_version: { type: 'string', nullable: true },
+  is_baseline: { type: 'boolean', nullable: false },
+} as const satisfies Record<string, { type: 'string' | 'number' | 'boolean'; nullable: boolean }>;
 export type AttributeName = keyof typeof ATTRIBUTES;
 export const ATTRIBUTE_NAMES = Object.keys(ATTRIBUTES) as AttributeName[];
-export const RUN_STATUSES = ['SCHEDULED', 'RUNNING', 'FINISHED', 'FAILED', 'KILLED'] as const;
 
 /** `metrics.accuracy`, `params.bits`, `attributes.status`; `column` is 1-based in the source text. */
 export interface Ident {

@@ -4,7 +4,7 @@ import type { RunView } from '@squash/contract';
  * Realistic, deterministic RunView objects for tests and the benchmark: the seed-mnist sweeps
  * (clip, weight bits × scheme, prune, activation bits, prune+quantize), a per-layer pruning
  * sensitivity sweep and a deep-compression pipeline, with per-layer size metrics, plus one failed run.
- * Not exported from the package index.
+ * Test data (under __tests__: not built, not exported).
  */
 export interface FakeOptions {
   /** Seeds per trial (default 1). */

@@ -10,6 +10,23 @@ export interface SqlFragment {
 /** The FROM clause every fragment here assumes: `r` is the run, `e` its experiment. */
 export const RUNS_FROM = 'runs r JOIN experiments e ON e.id = r.experiment_id';
 
+/** Where each attribute lives, under RUNS_FROM. */
+const COLUMNS: Record<AttributeName, string> = {
+  run_id: 'r.id',
+  experiment: 'e.name',
+  sweep: 'r.sweep',
+  label: 'r.label',
+  status: 'r.status',
+  trial_id: 'r.trial_id',
+  seed: 'r.seed',
+  backend: 'r.backend',
+  started_at: 'r.started_at',
+  ended_at: 'r.ended_at',
+  attempt: 'r.attempt',
+  squash_version: 'r.squash_version',
+  is_baseline: 'r.is_baseline',
+};
+
 const bind = (v: Literal): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 const marks = (n: number) => Array(n).fill('?').join(', ');
 
@@ -38,9 +55,9 @@ interface Leaf {
 
 function leafSql({ ident, cond, negated }: Leaf): SqlFragment {
   if (ident.kind === 'attributes') {
-    const a = ATTRIBUTES[ident.key as AttributeName];
+    const key = ident.key as AttributeName;
     const c = negated ? `(${cond.sql}) IS NOT 1` : cond.sql;
-    return { sql: a.nullable ? `(${a.column} IS NOT NULL AND ${c})` : `(${c})`, params: cond.params };
+    return { sql: ATTRIBUTES[key].nullable ? `(${COLUMNS[key]} IS NOT NULL AND ${c})` : `(${c})`, params: cond.params };
   }
   const t = TABLES[ident.kind];
   const c = negated ? `(${cond.sql}) IS NOT 1` : `(${cond.sql})`;
@@ -52,7 +69,7 @@ function leafSql({ ident, cond, negated }: Leaf): SqlFragment {
 
 function column(ident: Ident, v: Literal): { guard: string; col: string } {
   return ident.kind === 'attributes'
-    ? { guard: '', col: ATTRIBUTES[ident.key as AttributeName].column }
+    ? { guard: '', col: COLUMNS[ident.key as AttributeName] }
     : typedColumn(ident.kind, v);
 }
 
@@ -104,7 +121,7 @@ export function filterSql(e: Expr): SqlFragment {
     case 'null': {
       if (e.ident.kind === 'attributes') {
         return {
-          sql: `(${ATTRIBUTES[e.ident.key as AttributeName].column} IS ${e.negated ? 'NOT ' : ''}NULL)`,
+          sql: `(${COLUMNS[e.ident.key as AttributeName]} IS ${e.negated ? 'NOT ' : ''}NULL)`,
           params: [],
         };
       }
@@ -122,7 +139,7 @@ export function filterSql(e: Expr): SqlFragment {
  * value_num or value_text; `withType` adds the param's type so callers can restore booleans.
  */
 export function valueSql(ident: Ident, withType = false): SqlFragment {
-  if (ident.kind === 'attributes') return { sql: ATTRIBUTES[ident.key as AttributeName].column, params: [] };
+  if (ident.kind === 'attributes') return { sql: COLUMNS[ident.key as AttributeName], params: [] };
   const t = TABLES[ident.kind];
   const what =
     ident.kind === 'params'

@@ -1,7 +1,8 @@
 /**
- * `squash query` filters: an MLflow-style search language with OR, IN, BETWEEN, LIKE/ILIKE,
- * IS NULL and typed params. One AST (parse.ts) feeds two consumers: parameterized SQL (sql.ts,
- * runs.ts) and in-memory matching (match.ts), which agree on every filter.
+ * The run filter language (`squash query`, `SqliteStore.searchRuns`): MLflow-style search with OR,
+ * IN, BETWEEN, LIKE/ILIKE, IS NULL and typed params. It parses to one plain AST (ast.ts, parse.ts)
+ * with two consumers that agree on every filter: parameterized SQL here (sql.ts, search.ts), and
+ * in-memory matching over RunViews in the reporter (`@squash/reporter`'s compileMatcher).
  *
  *   filter     := or
  *   or         := and ('or' and)*
@@ -19,17 +20,8 @@
  *   value      := number (-1, .5, 1e-3) | 'string' | "string" (\\ \' \" \n \t, '' doubling) | true | false
  * Keywords are case-insensitive. Conditions on a key a run lacks are false (negated forms too).
  */
-export { QueryError, IDENT_KINDS, ATTRIBUTES, ATTRIBUTE_NAMES, RUN_STATUSES, identName, identsOf } from './ast.js';
+export { QueryError, IDENT_KINDS, ATTRIBUTES, ATTRIBUTE_NAMES, identName, identsOf } from './ast.js';
 export type { Expr, Ident, IdentKind, Literal, CmpOp, AttributeName } from './ast.js';
-export { parseFilter, MAX_CONDITIONS, MAX_DEPTH, MAX_IN_VALUES } from './parse.js';
-export { filterSql, valueSql, toSql, RUNS_FROM, type SqlFragment } from './sql.js';
-export { compileMatcher, matchRun, valueOf, type MatchableRun } from './match.js';
-export {
-  queryRuns,
-  parseIdentList,
-  DEFAULT_COLUMNS,
-  type QueryDb,
-  type QueryOptions,
-  type QueryResult,
-  type QueryCell,
-} from './runs.js';
+export { parseFilter, parseIdentList, MAX_CONDITIONS, MAX_DEPTH, MAX_IN_VALUES } from './parse.js';
+export { asciiLower, likeToRegExp } from './like.js';
+export { DEFAULT_COLUMNS, type SearchCell, type SearchOptions, type SearchResult } from './search.js';

@@ -1,10 +1,10 @@
+import { RUN_STATUSES } from '@squash/contract';
 import { didYouMean } from '@squash/core';
 import {
   ATTRIBUTES,
   ATTRIBUTE_NAMES,
   IDENT_KINDS,
   QueryError,
-  RUN_STATUSES,
   type AttributeName,
   type CmpOp,
   type Expr,
@@ -230,4 +230,33 @@ class Parser {
 /** Parses a filter such as `metrics.accuracy > 0.9 and params.bits in (4, 8)`; throws a QueryError. */
 export function parseFilter(text: string): Expr {
   return new Parser(text, lex(text)).filter();
+}
+
+/** A comma-separated list of identifiers (order-by, columns); `withDirection` allows `asc`/`desc` after each. */
+export function parseIdentList(
+  text: string,
+  what: string,
+  withDirection = false,
+): Array<{ ident: Ident; desc: boolean }> {
+  const toks = lex(text, what);
+  const err = (col: number, msg: string) => new QueryError(text, col, msg, what);
+  const out: Array<{ ident: Ident; desc: boolean }> = [];
+  let i = 0;
+  const next = (): Token => toks[i++]!;
+  for (;;) {
+    const ident = resolveIdent(next(), err, true);
+    let tok = next();
+    let desc = false;
+    if (withDirection && tok.t === 'word' && /^(asc|desc)$/i.test(tok.text)) {
+      desc = tok.text.toLowerCase() === 'desc';
+      tok = next();
+    }
+    out.push({ ident, desc });
+    if (tok.t === 'eof') return out;
+    if (tok.t !== ',')
+      throw err(
+        tok.col,
+        `expected ','${withDirection ? ", 'asc', 'desc'" : ''} or end of input, got ${describeToken(tok)}`,
+      );
+  }
 }
