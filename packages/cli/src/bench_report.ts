@@ -9,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { buildBenchDb } from '@squash/reporter/bench';
+import { buildBenchDb } from '@squash/store/bench';
 
 const RUNS = Number(process.env.SQUASH_BENCH_RUNS ?? 100_000);
 const REPEATS = 5;

@@ -1,10 +1,10 @@
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SqliteStore } from '@squash/store';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
@@ -98,14 +98,14 @@ describe('squash CLI (real processes)', () => {
     const csvRows = csv.out.trim().split('\r\n');
     expect(csvRows[2]).toMatch(/^bits,quantize-weights\(bits=8\)/);
     const db = join(dir, 'results', 'squash.db');
-    const store = SqliteStore.openReadOnly(db);
+    const conn = new Database(db, { readonly: true });
     const ids = (
-      store.db.prepare('SELECT id, trial_id FROM runs WHERE is_baseline = 0 ORDER BY rowid').all() as Array<{
+      conn.prepare('SELECT id, trial_id FROM runs WHERE is_baseline = 0 ORDER BY rowid').all() as Array<{
         id: string;
         trial_id: string;
       }>
     ).map((r) => [r.id, r.trial_id]);
-    store.close();
+    conn.close();
     const show = squash(['show', ids[0]![0]!.slice(0, 8)], dir);
     expect(show.code).toBe(0);
     expect(show.out).toMatch(/^status\s+FINISHED$/m);

@@ -1,10 +1,10 @@
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SqliteStore } from '@squash/store';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const ENV = { ...process.env, SQUASH_BACKEND: 'wasm' };
@@ -44,11 +44,11 @@ function runToEnd(dir: string, extra: string[] = []) {
 function runsOf(dir: string) {
   const path = join(dir, 'results', 'squash.db');
   if (!existsSync(path)) return [];
-  let store: SqliteStore | undefined;
+  let conn: Database.Database | undefined;
   try {
     // The runner may still be creating the file (no tables yet): not ready is an empty list.
-    store = SqliteStore.openReadOnly(path);
-    return store.db.prepare('SELECT trial_id, status, is_baseline, pid, attempt FROM runs').all() as Array<{
+    conn = new Database(path, { readonly: true, fileMustExist: true });
+    return conn.prepare('SELECT trial_id, status, is_baseline, pid, attempt FROM runs').all() as Array<{
       trial_id: string;
       status: string;
       is_baseline: number;
@@ -58,7 +58,7 @@ function runsOf(dir: string) {
   } catch {
     return [];
   } finally {
-    store?.close();
+    conn?.close();
   }
 }
 

@@ -11,4 +11,3 @@ export { renderHtml, reportPlots, type HtmlOptions } from './html.js';
 export { escapeHtml } from './html/escape.js';
 export type { Plot } from './html/plots.js';
 export { compileMatcher, matchRun, valueOf, type MatchableRun } from './query/match.js';
-export { queryRuns } from './query/query_runs.js';

@@ -153,8 +153,8 @@ function refuseNewer(applied: string[], path: string, migrations: readonly Migra
  * IMMEDIATE transaction, so a concurrent reader sees the old schema or the new one, never half,
  * and of two processes upgrading one file the second finds nothing left to do.
  */
-export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {
-  withTransaction(
+export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): string[] {
+  return withTransaction(
     db,
     () => {
       db.exec(`CREATE TABLE IF NOT EXISTS ${RECORDS} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
@@ -162,11 +162,14 @@ export function applyMigrations(db: Database.Database, migrations: readonly Migr
       refuseNewer(applied, db.name, migrations);
       const done = new Set(applied);
       const record = db.prepare(`INSERT INTO ${RECORDS} (name, applied_at) VALUES (?, ?)`);
+      const ran: string[] = [];
       for (const m of migrations) {
         if (done.has(m.name)) continue;
         m.up(db);
         record.run(m.name, new Date().toISOString());
+        ran.push(m.name);
       }
+      return ran;
     },
     { immediate: true },
   );

@@ -73,6 +73,19 @@ export class SqliteStore implements RunStore {
   }
 
   /**
+   * Upgrades an existing database to this Squash's schema (`squash upgrade`) and returns the names
+   * of the migrations it applied (none when it was up to date).
+   */
+  static upgrade(path: string): string[] {
+    const conn = openDatabase(path, { readonly: false });
+    try {
+      return applyMigrations(conn);
+    } finally {
+      conn.close();
+    }
+  }
+
+  /**
    * Opens an existing database read-only (reports, queries). It never writes, so it never migrates:
    * a file from an older Squash is a StoreError naming the command that upgrades it.
    */
@@ -85,14 +98,6 @@ export class SqliteStore implements RunStore {
       throw e;
     }
     return new SqliteStore(conn, path);
-  }
-
-  /**
-   * @deprecated The raw connection, kept only while packages/cli still reads it (`queryRuns(store.db, …)`
-   * and its tests' SQL); issue 11 makes it private: use `searchRuns` and the other store methods.
-   */
-  get db(): Database.Database {
-    return this.conn;
   }
 
   /** Every write runs here: one transaction (a savepoint when nested), views refreshed once at the end. */

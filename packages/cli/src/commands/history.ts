@@ -1,6 +1,5 @@
 import { ConfigError } from '@squash/core';
 import { Metric } from '@squash/contract';
-import { queryRuns } from '@squash/reporter';
 import type { IO } from '../io.js';
 import type { OutputOptions } from '../options.js';
 import { printTables } from '../output.js';
@@ -16,7 +15,7 @@ export async function history(trial: string, opts: HistoryOptions, io: IO): Prom
     let runs = isTrialId ? store.runsOfTrial(trial) : [];
     if (!isTrialId) {
       // An attribute column is named by the attribute alone.
-      const ids = queryRuns(store.db, trial, { columns: ['attributes.trial_id'] }).rows.map((r) => String(r.trial_id));
+      const ids = store.searchRuns(trial, { columns: ['attributes.trial_id'] }).rows.map((r) => String(r.trial_id));
       runs = [...new Set(ids)].flatMap((id) => store.runsOfTrial(id));
     }
     if (!runs.length)

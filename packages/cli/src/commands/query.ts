@@ -1,4 +1,3 @@
-import { queryRuns } from '@squash/reporter';
 import type { IO } from '../io.js';
 import type { OutputOptions } from '../options.js';
 import { printTables } from '../output.js';
@@ -14,7 +13,7 @@ export interface QueryOptions extends OutputOptions {
 /** `squash query [filter]`: runs matching a filter (none: every run), on a read-only connection. */
 export async function query(filter: string | undefined, opts: QueryOptions, io: IO): Promise<number> {
   withReadStore(opts.db, (store) => {
-    const result = queryRuns(store.db, filter ?? '', {
+    const result = store.searchRuns(filter ?? '', {
       orderBy: opts.orderBy,
       limit: opts.limit,
       columns: opts.columns ? [opts.columns] : undefined,

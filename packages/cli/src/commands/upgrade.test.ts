@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MIGRATIONS, SqliteStore } from '@squash/store';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli.js';
 import { exitCodeFor } from '../errors.js';
@@ -19,15 +20,16 @@ async function squash(argv: string[]): Promise<{ code: number; out: string; err:
 
 /** A database whose migration record is empty: what Squash before its first migration would leave. */
 function databaseBeforeEveryMigration(path: string): void {
-  const store = SqliteStore.open(path);
-  const tables = store.db
+  SqliteStore.open(path).close();
+  const db = new Database(path);
+  const tables = db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
     .pluck()
     .all() as string[];
-  store.db.pragma('foreign_keys = OFF');
-  for (const t of tables) store.db.exec(`DROP TABLE "${t}"`);
-  store.db.exec('CREATE TABLE _squash_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
-  store.close();
+  db.pragma('foreign_keys = OFF');
+  for (const t of tables) db.exec(`DROP TABLE "${t}"`);
+  db.exec('CREATE TABLE _squash_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  db.close();
 }
 
 describe('squash upgrade', () => {
