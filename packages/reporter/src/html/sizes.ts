@@ -77,7 +77,7 @@ const SIZE_FIELDS = [
   [LayerField.denseBytes, 'dense float32'],
   [LayerField.sparseBytes, 'sparse'],
   [LayerField.quantizedBytes, 'quantized'],
-  [LayerField.huffmanBytes, 'huffman'],
+  [LayerField.huffmanBytes, 'huffman-coded'],
 ] as const;
 
 /** The per-tensor metrics of one run: tensor → field → value, in the order the run recorded them. */

@@ -12,13 +12,6 @@ import { stageNames } from './registry.js';
  */
 const PACKAGES = fileURLToPath(new URL('../../../', import.meta.url));
 
-/**
- * Files another branch of issue 11 changes (the reporter's fake runs move under __tests__/, its
- * size labels are rewritten): their stage names are printed, not failed on. An entry that no
- * longer names a stage fails the test, so the list is emptied once those changes are merged.
- */
-const PENDING_ELSEWHERE = new Set(['reporter/src/fake_runs.ts', 'reporter/src/html/sizes.ts']);
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
@@ -64,7 +57,6 @@ const literals = readdirSync(PACKAGES)
 describe('stage names', () => {
   const names = new Set(stageNames());
   const named = literals.filter((l) => names.has(l.text));
-  const pending = named.filter((l) => PENDING_ELSEWHERE.has(l.file));
 
   it('the scan sees the sources (a broken walk would prove nothing)', () => {
     expect(literals.length).toBeGreaterThan(1000);
@@ -73,18 +65,9 @@ describe('stage names', () => {
   });
 
   it.each([...names])("'%s' is written once outside tests: as its config's name", (name) => {
-    const at = named.filter((l) => l.text === name && !PENDING_ELSEWHERE.has(l.file));
+    const at = named.filter((l) => l.text === name);
     const show = (ls: Literal[]) => ls.map((l) => `${l.file}:${l.line}`);
     expect(show(at.filter((l) => !l.isName)), `'${name}' named outside its config`).toEqual([]);
     expect(show(at), `'${name}' declared once`).toHaveLength(1);
-  });
-
-  it('files changed on another branch still name stages (then remove them from PENDING_ELSEWHERE)', () => {
-    for (const l of pending) console.warn(`pending elsewhere: ${l.file}:${l.line} names stage '${l.text}'`);
-    const still = new Set(pending.map((l) => l.file));
-    expect(
-      [...PENDING_ELSEWHERE].filter((f) => !still.has(f)),
-      'no longer name a stage',
-    ).toEqual([]);
   });
 });
