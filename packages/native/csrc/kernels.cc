@@ -8,14 +8,19 @@
 #include <node_api.h>
 
 #include <algorithm>
-#include <cmath>
 #include <atomic>
+#include <climits>
+#include <cmath>
 #include <condition_variable>
+#include <cstdarg>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -211,7 +216,7 @@ void gemm(const float* A, long a_rs, long a_cs, const float* B, bool transB, lon
 
 // ---------------------------------------------------------------- convolution (NHWC, HWIO)
 struct Conv {
-  int n, h, w, c, oh, ow, oc, fh, fw, sh, sw, dh, dw, pt, pl;
+  int n, h, w, c, oh, ow, oc, fh, fw, sh, sw, dh, dw, pt, pb, pl, pr;
   long kc() const { return (long)fh * fw * c; }
   long pos() const { return (long)oh * ow; }
 };
@@ -347,7 +352,7 @@ void conv2d_backprop_filter(const Conv& v, const float* x, const float* dy, floa
 
 // ---------------------------------------------------------------- max pooling (NHWC)
 struct Pool2 {
-  int n, h, w, c, oh, ow, fh, fw, sh, sw, pt, pl;
+  int n, h, w, c, oh, ow, fh, fw, sh, sw, pt, pb, pl, pr;
 };
 
 // Channels innermost so the loops over c vectorize. NaN never wins (a strict > compare), as on cpu.
@@ -454,144 +459,355 @@ SQ_CLONES void adam(const float* w, const float* g, float* m, float* v, float* o
 }
 
 // ---------------------------------------------------------------- Node-API glue
-struct Args {
-  napi_env env;
-  napi_value argv[24];
-  size_t argc = 24;
-  bool ok = true;
-  Args(napi_env e, napi_callback_info info) : env(e) { napi_get_cb_info(e, info, &argc, argv, nullptr, nullptr); }
-  float* f32(size_t i, size_t* len = nullptr) {
+// The boundary contract. Each entry point takes its arrays and one object of named dimensions,
+// spelled as src/addon.ts declares them (one interface per kernel). Nothing is trusted: the
+// argument count and types, every dimension (an integer in range), their consistency (output size
+// from input, filter, stride and padding; batch strides) and each array's length against what the
+// dimensions imply are checked before any memory is touched. A mismatch throws a JS Error naming
+// the kernel and the shapes, instead of reading or writing past an array.
+
+// A kernel call's arguments, read and checked. The first failure throws (a TypeError for a wrong
+// kind of argument, an Error for a wrong shape); later reads are no-ops and `ok` turns false.
+class Call {
+ public:
+  Call(napi_env env, napi_callback_info info, const char* kernel, const char* signature, size_t count)
+      : env_(env), kernel_(kernel) {
+    size_t argc = kMaxArgs;
+    napi_get_cb_info(env, info, &argc, argv_, nullptr, nullptr);
+    if (argc != count) type_error("expects %zu arguments %s, got %zu", count, signature, argc);
+  }
+  bool ok() const { return ok_; }
+
+  // A Float32Array (or null when `nullable`); its length goes to `len`.
+  float* f32(size_t i, const char* name, long* len, bool nullable = false) {
+    if (!ok_) return nullptr;
     napi_valuetype t;
-    napi_typeof(env, argv[i], &t);
-    if (t == napi_null || t == napi_undefined) return nullptr;
+    napi_typeof(env_, argv_[i], &t);
+    *len = 0;
+    if (nullable && t == napi_null) return nullptr;
     napi_typedarray_type type;
-    size_t n;
-    void* data;
-    if (napi_get_typedarray_info(env, argv[i], &type, &n, &data, nullptr, nullptr) != napi_ok || type != napi_float32_array) {
-      fail("expected a Float32Array");
+    size_t n = 0;
+    void* data = nullptr;
+    bool is_array = false;
+    napi_is_typedarray(env_, argv_[i], &is_array);
+    if (!is_array || napi_get_typedarray_info(env_, argv_[i], &type, &n, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_float32_array) {
+      type_error("%s must be a Float32Array%s", name, nullable ? " or null" : "");
       return nullptr;
     }
-    if (len) *len = n;
+    *len = (long)n;
     return (float*)data;
   }
-  long i64(size_t i) {
-    int64_t v = 0;
-    if (napi_get_value_int64(env, argv[i], &v) != napi_ok) fail("expected a number");
-    return (long)v;
+
+  // An integer in [lo, hi] given directly as argument i.
+  long integer(size_t i, const char* name, long lo, long hi) {
+    if (!ok_) return 0;
+    return checked_integer(argv_[i], name, lo, hi);
   }
-  double f64(size_t i) {
-    double v = 0;
-    if (napi_get_value_double(env, argv[i], &v) != napi_ok) fail("expected a number");
+
+  // The dims object at argument i.
+  napi_value object(size_t i, const char* name) {
+    if (!ok_) return nullptr;
+    napi_valuetype t;
+    napi_typeof(env_, argv_[i], &t);
+    if (t != napi_object) type_error("%s must be an object of named dimensions", name);
+    return argv_[i];
+  }
+
+  // dims.<name>: an integer in [lo, hi].
+  long field(napi_value obj, const char* name, long lo = 1, long hi = INT32_MAX) {
+    napi_value v = property(obj, name);
+    return v ? checked_integer(v, name, lo, hi) : 0;
+  }
+
+  bool flag(napi_value obj, const char* name) {
+    napi_value v = property(obj, name);
+    bool b = false;
+    if (v && napi_get_value_bool(env_, v, &b) != napi_ok) type_error("dims.%s must be a boolean", name);
+    return b;
+  }
+
+  // dims.<name>: a finite number.
+  double number(napi_value obj, const char* name) {
+    napi_value v = property(obj, name);
+    double d = 0;
+    if (v && (napi_get_value_double(env_, v, &d) != napi_ok || !std::isfinite(d)))
+      type_error("%s must be a finite number", name);
+    return d;
+  }
+
+  // Checks an array's length against the product of its dimensions, named in `how`.
+  void length(const char* array, long actual, std::initializer_list<long> dims, const char* how) {
+    if (!ok_) return;
+    long want = 1;
+    for (long d : dims)
+      if (__builtin_mul_overflow(want, d, &want)) return error("%s: %s overflows", array, how);
+    if (actual != want) error("%s holds %ld floats, but %s = %s needs %ld", array, actual, how, values(dims).c_str(), want);
+  }
+
+  // One element per channel, or a single value for all.
+  void bias(long actual, long channels) {
+    if (ok_ && actual != 0 && actual != 1 && actual != channels)
+      error("bias holds %ld floats, but there are %ld output channels (bias must hold 1 or %ld)", actual, channels, channels);
+  }
+
+  // An output extent from input, filter, stride and padding as tfjs computes it: (in + pads −
+  // effective filter) / stride + 1, rounded down or up (tfjs' dimRoundingMode).
+  void extent(const char* axis, long in, long filter, long dilation, long stride, long pad_a, long pad_b, long out) {
+    if (!ok_) return;
+    const long span = in + pad_a + pad_b - ((filter - 1) * dilation + 1);
+    const long down = span >= 0 ? span / stride : -((-span + stride - 1) / stride);  // floor(span / stride)
+    const long up = span >= 0 ? (span + stride - 1) / stride : -(-span / stride);    // ceil(span / stride)
+    if (out != down + 1 && out != up + 1)
+      error("%s: output %ld does not follow from input %ld, filter %ld (dilation %ld), stride %ld, padding %ld+%ld "
+            "(expected %ld)", axis, out, in, filter, dilation, stride, pad_a, pad_b, down + 1);
+  }
+
+  __attribute__((format(printf, 2, 3))) void error(const char* fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    raise(false, fmt, args);
+    va_end(args);
+  }
+  __attribute__((format(printf, 2, 3))) void type_error(const char* fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    raise(true, fmt, args);
+    va_end(args);
+  }
+
+ private:
+  static constexpr size_t kMaxArgs = 8;
+
+  napi_value property(napi_value obj, const char* name) {
+    if (!ok_ || !obj) return nullptr;
+    bool has = false;
+    napi_value v = nullptr;
+    if (napi_has_named_property(env_, obj, name, &has) != napi_ok || !has ||
+        napi_get_named_property(env_, obj, name, &v) != napi_ok) {
+      type_error("dims.%s is missing", name);
+      return nullptr;
+    }
     return v;
   }
-  void fail(const char* msg) {
-    if (ok) napi_throw_type_error(env, nullptr, msg);
-    ok = false;
+
+  long checked_integer(napi_value v, const char* name, long lo, long hi) {
+    double d = 0;
+    if (napi_get_value_double(env_, v, &d) != napi_ok) {
+      type_error("%s must be a number", name);
+      return 0;
+    }
+    if (!(d >= (double)lo && d <= (double)hi) || d != std::floor(d)) {
+      error("%s must be an integer in [%ld, %ld], got %g", name, lo, hi, d);
+      return 0;
+    }
+    return (long)d;
   }
+
+  static std::string values(std::initializer_list<long> dims) {
+    std::string s;
+    for (long d : dims) s += (s.empty() ? "" : "×") + std::to_string(d);
+    return s;
+  }
+
+  __attribute__((format(printf, 3, 0))) void raise(bool type, const char* fmt, va_list args) {
+    if (!ok_) return;
+    ok_ = false;
+    char msg[512];
+    const int n = std::snprintf(msg, sizeof msg, "native %s: ", kernel_);
+    std::vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, args);
+    if (type)
+      napi_throw_type_error(env_, nullptr, msg);
+    else
+      napi_throw_error(env_, nullptr, msg);
+  }
+
+  napi_env env_;
+  const char* kernel_;
+  napi_value argv_[kMaxArgs] = {};
+  bool ok_ = true;
 };
 
-Conv conv_args(Args& a, size_t at) {
-  Conv v;
-  int* f[] = {&v.n, &v.h, &v.w, &v.c, &v.oh, &v.ow, &v.oc, &v.fh, &v.fw, &v.sh, &v.sw, &v.dh, &v.dw, &v.pt, &v.pl};
-  for (size_t i = 0; i < 15; i++) *f[i] = (int)a.i64(at + i);
+// ConvDims (src/addon.ts), checked for consistency.
+Conv conv_dims(Call& a, napi_value d) {
+  Conv v{};
+  v.n = (int)a.field(d, "batch");
+  v.h = (int)a.field(d, "inHeight");
+  v.w = (int)a.field(d, "inWidth");
+  v.c = (int)a.field(d, "inChannels");
+  v.oh = (int)a.field(d, "outHeight");
+  v.ow = (int)a.field(d, "outWidth");
+  v.oc = (int)a.field(d, "outChannels");
+  v.fh = (int)a.field(d, "filterHeight");
+  v.fw = (int)a.field(d, "filterWidth");
+  v.sh = (int)a.field(d, "strideHeight");
+  v.sw = (int)a.field(d, "strideWidth");
+  v.dh = (int)a.field(d, "dilationHeight");
+  v.dw = (int)a.field(d, "dilationWidth");
+  v.pt = (int)a.field(d, "padTop", 0);
+  v.pb = (int)a.field(d, "padBottom", 0);
+  v.pl = (int)a.field(d, "padLeft", 0);
+  v.pr = (int)a.field(d, "padRight", 0);
+  a.extent("height", v.h, v.fh, v.dh, v.sh, v.pt, v.pb, v.oh);
+  a.extent("width", v.w, v.fw, v.dw, v.sw, v.pl, v.pr, v.ow);
   return v;
 }
 
-Pool2 pool_args(Args& a, size_t at) {
-  Pool2 v;
-  int* f[] = {&v.n, &v.h, &v.w, &v.c, &v.oh, &v.ow, &v.fh, &v.fw, &v.sh, &v.sw, &v.pt, &v.pl};
-  for (size_t i = 0; i < 12; i++) *f[i] = (int)a.i64(at + i);
+// PoolDims (src/addon.ts), checked for consistency.
+Pool2 pool_dims(Call& a, napi_value d) {
+  Pool2 v{};
+  v.n = (int)a.field(d, "batch");
+  v.h = (int)a.field(d, "inHeight");
+  v.w = (int)a.field(d, "inWidth");
+  v.c = (int)a.field(d, "channels");
+  v.oh = (int)a.field(d, "outHeight");
+  v.ow = (int)a.field(d, "outWidth");
+  v.fh = (int)a.field(d, "filterHeight");
+  v.fw = (int)a.field(d, "filterWidth");
+  v.sh = (int)a.field(d, "strideHeight");
+  v.sw = (int)a.field(d, "strideWidth");
+  v.pt = (int)a.field(d, "padTop", 0);
+  v.pb = (int)a.field(d, "padBottom", 0);
+  v.pl = (int)a.field(d, "padLeft", 0);
+  v.pr = (int)a.field(d, "padRight", 0);
+  a.extent("height", v.h, v.fh, 1, v.sh, v.pt, v.pb, v.oh);
+  a.extent("width", v.w, v.fw, 1, v.sw, v.pl, v.pr, v.ow);
   return v;
 }
 
-// matMul(a, b, c, batch, M, K, N, transA, transB, aBatchStride, bBatchStride, bias|null, act)
+// matMul(a, b, c, bias | null, act, MatMulDims)
 napi_value MatMul(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  float *A = a.f32(0), *B = a.f32(1), *C = a.f32(2);
-  long batch = a.i64(3), M = a.i64(4), K = a.i64(5), N = a.i64(6), ta = a.i64(7), tb = a.i64(8), sa = a.i64(9), sb = a.i64(10);
-  size_t blen = 0;
-  float* bias = a.f32(11, &blen);
-  long act = a.i64(12);
-  if (!a.ok) return nullptr;
+  Call a(env, info, "matMul", "(a, b, c, bias, act, dims)", 6);
+  long la, lb, lc, lbias;
+  float *A = a.f32(0, "a", &la), *B = a.f32(1, "b", &lb), *C = a.f32(2, "c", &lc);
+  float* bias = a.f32(3, "bias", &lbias, true);
+  const long act = a.integer(4, "act", 0, 1);
+  napi_value d = a.object(5, "dims");
+  const long batch = a.field(d, "batch"), M = a.field(d, "m"), K = a.field(d, "k"), N = a.field(d, "n");
+  const bool ta = a.flag(d, "transposeA"), tb = a.flag(d, "transposeB");
+  const long sa = a.field(d, "aBatchStride", 0, LONG_MAX), sb = a.field(d, "bBatchStride", 0, LONG_MAX);
+  if (a.ok() && sa != 0 && sa != M * K) a.error("aBatchStride is %ld, but a's matrices are m×k = %ld×%ld (0 broadcasts one)", sa, M, K);
+  if (a.ok() && sb != 0 && sb != K * N) a.error("bBatchStride is %ld, but b's matrices are k×n = %ld×%ld (0 broadcasts one)", sb, K, N);
+  if (sa) a.length("a", la, {batch, M, K}, "batch×m×k");
+  else a.length("a", la, {M, K}, "m×k");
+  if (sb) a.length("b", lb, {batch, K, N}, "batch×k×n");
+  else a.length("b", lb, {K, N}, "k×n");
+  a.length("c", lc, {batch, M, N}, "batch×m×n");
+  a.bias(lbias, N);
+  if (!a.ok()) return nullptr;
   for (long i = 0; i < batch; i++) {
     const float* Ai = A + i * sa;
-    gemm(Ai, ta ? 1 : K, ta ? M : 1, B + i * sb, tb != 0, tb ? K : N, C + i * M * N, N, (int)M, (int)K, (int)N, false);
+    gemm(Ai, ta ? 1 : K, ta ? M : 1, B + i * sb, tb, tb ? K : N, C + i * M * N, N, (int)M, (int)K, (int)N, false);
   }
-  if (bias || act) bias_act(C, batch * M, (int)N, bias, (long)blen, (int)act);
+  if (bias || act) bias_act(C, batch * M, (int)N, bias, lbias, (int)act);
   return nullptr;
 }
 
-// conv2d(x, w, y, bias|null, act, ...15 dims)
+// conv2d(x, w, y, bias | null, act, ConvDims)
 napi_value Conv2D(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  float *x = a.f32(0), *w = a.f32(1), *y = a.f32(2);
-  size_t blen = 0;
-  float* bias = a.f32(3, &blen);
-  long act = a.i64(4);
-  Conv v = conv_args(a, 5);
-  if (!a.ok) return nullptr;
+  Call a(env, info, "conv2d", "(x, w, y, bias, act, dims)", 6);
+  long lx, lw, ly, lbias;
+  float *x = a.f32(0, "x", &lx), *w = a.f32(1, "w", &lw), *y = a.f32(2, "y", &ly);
+  float* bias = a.f32(3, "bias", &lbias, true);
+  const long act = a.integer(4, "act", 0, 1);
+  const Conv v = conv_dims(a, a.object(5, "dims"));
+  a.length("x", lx, {v.n, v.h, v.w, v.c}, "batch×inHeight×inWidth×inChannels");
+  a.length("w", lw, {v.fh, v.fw, v.c, v.oc}, "filterHeight×filterWidth×inChannels×outChannels");
+  a.length("y", ly, {v.n, v.oh, v.ow, v.oc}, "batch×outHeight×outWidth×outChannels");
+  a.bias(lbias, v.oc);
+  if (!a.ok()) return nullptr;
   conv2d(v, x, w, y);
-  if (bias || act) bias_act(y, (long)v.n * v.pos(), v.oc, bias, (long)blen, (int)act);
+  if (bias || act) bias_act(y, (long)v.n * v.pos(), v.oc, bias, lbias, (int)act);
   return nullptr;
 }
 
+// conv2dBackpropInput(dy, w, dx, ConvDims)
 napi_value Conv2DBackpropInput(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  float *dy = a.f32(0), *w = a.f32(1), *dx = a.f32(2);
-  Conv v = conv_args(a, 3);
-  if (!a.ok) return nullptr;
+  Call a(env, info, "conv2dBackpropInput", "(dy, w, dx, dims)", 4);
+  long ldy, lw, ldx;
+  float *dy = a.f32(0, "dy", &ldy), *w = a.f32(1, "w", &lw), *dx = a.f32(2, "dx", &ldx);
+  const Conv v = conv_dims(a, a.object(3, "dims"));
+  a.length("dy", ldy, {v.n, v.oh, v.ow, v.oc}, "batch×outHeight×outWidth×outChannels");
+  a.length("w", lw, {v.fh, v.fw, v.c, v.oc}, "filterHeight×filterWidth×inChannels×outChannels");
+  a.length("dx", ldx, {v.n, v.h, v.w, v.c}, "batch×inHeight×inWidth×inChannels");
+  if (!a.ok()) return nullptr;
   conv2d_backprop_input(v, dy, w, dx);
   return nullptr;
 }
 
+// conv2dBackpropFilter(x, dy, dw, ConvDims)
 napi_value Conv2DBackpropFilter(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  float *x = a.f32(0), *dy = a.f32(1), *dw = a.f32(2);
-  Conv v = conv_args(a, 3);
-  if (!a.ok) return nullptr;
+  Call a(env, info, "conv2dBackpropFilter", "(x, dy, dw, dims)", 4);
+  long lx, ldy, ldw;
+  float *x = a.f32(0, "x", &lx), *dy = a.f32(1, "dy", &ldy), *dw = a.f32(2, "dw", &ldw);
+  const Conv v = conv_dims(a, a.object(3, "dims"));
+  a.length("x", lx, {v.n, v.h, v.w, v.c}, "batch×inHeight×inWidth×inChannels");
+  a.length("dy", ldy, {v.n, v.oh, v.ow, v.oc}, "batch×outHeight×outWidth×outChannels");
+  a.length("dw", ldw, {v.fh, v.fw, v.c, v.oc}, "filterHeight×filterWidth×inChannels×outChannels");
+  if (!a.ok()) return nullptr;
   conv2d_backprop_filter(v, x, dy, dw);
   return nullptr;
 }
 
+// maxPool(x, y, PoolDims)
 napi_value MaxPool(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  float *x = a.f32(0), *y = a.f32(1);
-  Pool2 v = pool_args(a, 2);
-  if (!a.ok) return nullptr;
+  Call a(env, info, "maxPool", "(x, y, dims)", 3);
+  long lx, ly;
+  float *x = a.f32(0, "x", &lx), *y = a.f32(1, "y", &ly);
+  const Pool2 v = pool_dims(a, a.object(2, "dims"));
+  a.length("x", lx, {v.n, v.h, v.w, v.c}, "batch×inHeight×inWidth×channels");
+  a.length("y", ly, {v.n, v.oh, v.ow, v.c}, "batch×outHeight×outWidth×channels");
+  if (!a.ok()) return nullptr;
   max_pool(v, x, y);
   return nullptr;
 }
 
+// maxPoolGrad(dy, x, dx, PoolDims)
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  float *dy = a.f32(0), *x = a.f32(1), *dx = a.f32(2);
-  Pool2 v = pool_args(a, 3);
-  if (!a.ok) return nullptr;
+  Call a(env, info, "maxPoolGrad", "(dy, x, dx, dims)", 4);
+  long ldy, lx, ldx;
+  float *dy = a.f32(0, "dy", &ldy), *x = a.f32(1, "x", &lx), *dx = a.f32(2, "dx", &ldx);
+  const Pool2 v = pool_dims(a, a.object(3, "dims"));
+  a.length("dy", ldy, {v.n, v.oh, v.ow, v.c}, "batch×outHeight×outWidth×channels");
+  a.length("x", lx, {v.n, v.h, v.w, v.c}, "batch×inHeight×inWidth×channels");
+  a.length("dx", ldx, {v.n, v.h, v.w, v.c}, "batch×inHeight×inWidth×channels");
+  if (!a.ok()) return nullptr;
   max_pool_grad(v, dy, x, dx);
   return nullptr;
 }
 
-// sumRows(x, rows, n, out)
+// sumRows(x, out, SumRowsDims)
 napi_value SumRows(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  float* x = a.f32(0);
-  long rows = a.i64(1), n = a.i64(2);
-  float* out = a.f32(3);
-  if (!a.ok) return nullptr;
-  sum_rows(x, rows, n, out);
+  Call a(env, info, "sumRows", "(x, out, dims)", 3);
+  long lx, lout;
+  float *x = a.f32(0, "x", &lx), *out = a.f32(1, "out", &lout);
+  napi_value d = a.object(2, "dims");
+  const long rows = a.field(d, "rows"), columns = a.field(d, "columns");
+  a.length("x", lx, {rows, columns}, "rows×columns");
+  a.length("out", lout, {columns}, "columns");
+  if (!a.ok()) return nullptr;
+  sum_rows(x, rows, columns, out);
   return nullptr;
 }
 
-// adam(w, g, m, v, out, lr, b1, oneMinusB1, b2, oneMinusB2, eps, oneMinusAccB1, oneMinusAccB2)
+// adam(w, g, m, v, out, AdamParams): five arrays of one length.
 napi_value Adam(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  size_t n = 0;
-  float *w = a.f32(0, &n), *g = a.f32(1), *m = a.f32(2), *v = a.f32(3), *out = a.f32(4);
-  float p[8];
-  for (int i = 0; i < 8; i++) p[i] = (float)a.f64(5 + i);
-  if (!a.ok) return nullptr;
-  parallel_for((long)n, 1 << 16, [&](int, long s, long e) {
-    adam(w + s, g + s, m + s, v + s, out + s, e - s, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+  Call a(env, info, "adam", "(w, g, m, v, out, params)", 6);
+  long n, lg, lm, lv, lout;
+  float *w = a.f32(0, "w", &n), *g = a.f32(1, "g", &lg), *m = a.f32(2, "m", &lm), *v = a.f32(3, "v", &lv),
+        *out = a.f32(4, "out", &lout);
+  napi_value p = a.object(5, "params");
+  const char* names[] = {"learningRate", "beta1", "oneMinusBeta1", "beta2", "oneMinusBeta2",
+                         "epsilon", "oneMinusBeta1Power", "oneMinusBeta2Power"};
+  float q[8];
+  for (int i = 0; i < 8; i++) q[i] = (float)a.number(p, names[i]);
+  a.length("g", lg, {n}, "w's length");
+  a.length("m", lm, {n}, "w's length");
+  a.length("v", lv, {n}, "w's length");
+  a.length("out", lout, {n}, "w's length");
+  if (!a.ok()) return nullptr;
+  parallel_for(n, 1 << 16, [&](int, long s, long e) {
+    adam(w + s, g + s, m + s, v + s, out + s, e - s, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]);
   });
   return nullptr;
 }

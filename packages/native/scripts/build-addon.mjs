@@ -2,7 +2,9 @@
 // own headers (no node-gyp, no download). One build runs on every x86-64 CPU: the hot loops carry
 // AVX-512, AVX2 and baseline versions chosen at load time. A machine without a compiler or headers
 // still builds the package: the failure is written to dist/addon-status.json, and Squash falls back
-// to the wasm backend, saying why.
+// to the wasm backend, saying why. With SQUASH_NATIVE_REQUIRED=1 (CI) a build that fails — or
+// warns: warnings are errors there — exits non-zero with the compiler's message instead, so a
+// broken kernel fails CI rather than showing up as skipped tests.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,12 +15,19 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = process.env.SQUASH_NATIVE_DIR || join(root, 'dist');
 const out = join(dir, 'squash_native.node');
 const status = join(dir, 'addon-status.json');
+const required = process.env.SQUASH_NATIVE_REQUIRED === '1';
 mkdirSync(dir, { recursive: true });
 
-function finish(ok, reason) {
+/** Records the outcome; a failure is fatal only when the addon is required. `details`: the compiler's output. */
+function finish(ok, reason, details = '') {
   // A failed build must not leave an older addon behind to be loaded.
   if (!ok) rmSync(out, { force: true });
   writeFileSync(status, `${JSON.stringify({ ok, reason })}\n`);
+  if (details) process.stderr.write(`${details.trimEnd()}\n`);
+  if (!ok && required) {
+    console.error(`squash native addon: build failed and SQUASH_NATIVE_REQUIRED=1 (${reason})`);
+    process.exit(1);
+  }
   console.log(`squash native addon: ${ok ? 'built' : 'not built'} (${reason})`);
   process.exit(0);
 }
@@ -42,6 +51,11 @@ const args = [
   '-shared',
   '-fno-math-errno',
   '-fvisibility=hidden',
+  '-Wall',
+  '-Wextra',
+  '-Wpedantic',
+  '-Wshadow',
+  ...(required ? ['-Werror'] : []),
   '-DNAPI_VERSION=8',
   `-I${include}`,
   '-o',
@@ -53,6 +67,11 @@ if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
 const t0 = Date.now();
 const r = spawnSync(cxx, args, { encoding: 'utf8' });
 if (r.error) finish(false, `${cxx} not runnable: ${r.error.message}`);
-if (r.status !== 0) finish(false, `${cxx} failed: ${(r.stderr || '').trim().split('\n').slice(0, 3).join(' | ')}`);
+const messages = `${r.stdout || ''}${r.stderr || ''}`;
+if (r.status !== 0) {
+  rmSync(`${out}.tmp`, { force: true });
+  const summary = (r.stderr || '').trim().split('\n').slice(0, 3).join(' | ');
+  finish(false, `${cxx} failed: ${summary}`, messages);
+}
 renameSync(`${out}.tmp`, out); // atomic: a running process keeps the file it loaded
-finish(true, `${cxx} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+finish(true, `${cxx} ${((Date.now() - t0) / 1000).toFixed(1)} s`, messages); // warnings, if any, stay visible

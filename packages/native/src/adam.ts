@@ -57,21 +57,16 @@ function fusedAdamClass(tf: Tf) {
         if (!w || !g) throw new Error(`FusedAdam: ${name} is not a float32 tensor on the native backend`);
         const mom = (this.moments[i] ??= { m: new Float32Array(w.length), v: new Float32Array(w.length) });
         const out = allocate(w.length);
-        this.addon.adam(
-          w,
-          g,
-          mom.m,
-          mom.v,
-          out,
-          fr(this.learningRate),
-          b1,
-          fr(1 - this.beta1),
-          b2,
-          fr(1 - this.beta2),
-          fr(this.epsilon),
-          c1,
-          c2,
-        );
+        this.addon.adam(w, g, mom.m, mom.v, out, {
+          learningRate: fr(this.learningRate),
+          beta1: b1,
+          oneMinusBeta1: fr(1 - this.beta1),
+          beta2: b2,
+          oneMinusBeta2: fr(1 - this.beta2),
+          epsilon: fr(this.epsilon),
+          oneMinusBeta1Power: c1,
+          oneMinusBeta2Power: c2,
+        });
         const next = tf.tensor(out, value.shape, 'float32');
         value.assign(next);
         next.dispose();

@@ -3,52 +3,105 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The C++ functions (csrc/kernels.cc). Arrays are read and written in place; sizes are trusted. */
+/**
+ * The C++ functions (csrc/kernels.cc) and their contract. Arrays are read and written in place;
+ * each kernel's dimensions travel as one object with the names below, which the C++ side reads by
+ * name and checks (integers in range, output sizes that follow from input, filter, stride and
+ * padding, every array's length): a mismatch throws an Error naming the kernel and the shapes.
+ */
 export interface Addon {
   matMul(
     a: Float32Array,
     b: Float32Array,
     c: Float32Array,
-    batch: number,
-    m: number,
-    k: number,
-    n: number,
-    transA: number,
-    transB: number,
-    aBatchStride: number,
-    bBatchStride: number,
     bias: Float32Array | null,
-    act: number,
+    act: Act,
+    dims: MatMulDims,
   ): void;
-  conv2d(
-    x: Float32Array,
-    w: Float32Array,
-    y: Float32Array,
-    bias: Float32Array | null,
-    act: number,
-    ...dims: number[]
-  ): void;
-  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, ...dims: number[]): void;
-  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, ...dims: number[]): void;
-  maxPool(x: Float32Array, y: Float32Array, ...dims: number[]): void;
-  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, ...dims: number[]): void;
-  sumRows(x: Float32Array, rows: number, n: number, out: Float32Array): void;
-  adam(
-    w: Float32Array,
-    g: Float32Array,
-    m: Float32Array,
-    v: Float32Array,
-    out: Float32Array,
-    lr: number,
-    b1: number,
-    oneMinusB1: number,
-    b2: number,
-    oneMinusB2: number,
-    eps: number,
-    oneMinusAccB1: number,
-    oneMinusAccB2: number,
-  ): void;
+  conv2d(x: Float32Array, w: Float32Array, y: Float32Array, bias: Float32Array | null, act: Act, dims: ConvDims): void;
+  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, dims: ConvDims): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, dims: ConvDims): void;
+  maxPool(x: Float32Array, y: Float32Array, dims: PoolDims): void;
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, dims: PoolDims): void;
+  sumRows(x: Float32Array, out: Float32Array, dims: SumRowsDims): void;
+  /** One Adam step over w, g and the moments m, v (all one length), written to out; m and v updated. */
+  adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, params: AdamParams): void;
   info(): { threads: number; isa: string };
+}
+
+/** The epilogue after a matMul or conv: 0 none, 1 relu (a bias, when given, is added first). */
+export type Act = 0 | 1;
+
+/**
+ * c[batch][m×n] = op(a)·op(b): op(a) is m×k, op(b) k×n. A batch stride of 0 uses one matrix for
+ * every batch entry (a broadcast); otherwise it is m·k (a) or k·n (b).
+ */
+export interface MatMulDims {
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  aBatchStride: number;
+  bBatchStride: number;
+}
+
+/** A 2-D convolution, NHWC input and output, [filterHeight, filterWidth, inChannels, outChannels] filter. */
+export interface ConvDims {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  outChannels: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padTop: number;
+  padBottom: number;
+  padLeft: number;
+  padRight: number;
+}
+
+/** A 2-D max pool over NHWC input (no dilation). */
+export interface PoolDims {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  channels: number;
+  outHeight: number;
+  outWidth: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  padTop: number;
+  padBottom: number;
+  padLeft: number;
+  padRight: number;
+}
+
+/** out[columns] = the sum of x's rows (x is rows × columns, row-major). */
+export interface SumRowsDims {
+  rows: number;
+  columns: number;
+}
+
+/** Adam's float32 constants for one step (tfjs' names: β1, β2, ε; the powers are β1ᵗ and β2ᵗ). */
+export interface AdamParams {
+  learningRate: number;
+  beta1: number;
+  oneMinusBeta1: number;
+  beta2: number;
+  oneMinusBeta2: number;
+  epsilon: number;
+  oneMinusBeta1Power: number;
+  oneMinusBeta2Power: number;
 }
 
 export type AddonLoad = { addon: Addon; why: string } | { addon?: undefined; why: string };

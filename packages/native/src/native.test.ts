@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAdam } from './adam.js';
-import { loadAddon } from './addon.js';
+import { loadAddon, type AdamParams, type ConvDims, type MatMulDims, type PoolDims } from './addon.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './backend.js';
 
 // Every native kernel against tfjs' reference cpu backend, on seeded random data with odd sizes,
@@ -264,6 +264,257 @@ describe.skipIf(!available)('native backend vs cpu', () => {
     expect(got.kind).toBe('FusedAdam');
     expect(ref.kind).toBe('AdamOptimizer');
     expectClose(got.out, ref.out, 4, 'adam');
+  });
+});
+
+describe.skipIf(!available)('the kernel contract at the C++ boundary', () => {
+  // Valid calls, each changed in one place below. The C++ side must refuse every change before it
+  // touches memory: an Error (or TypeError) naming the kernel and the shapes, the process intact.
+  const f = (n: number) => new Float32Array(n);
+  const conv: ConvDims = {
+    batch: 2,
+    inHeight: 7,
+    inWidth: 7,
+    inChannels: 3,
+    outHeight: 4,
+    outWidth: 4,
+    outChannels: 5,
+    filterHeight: 3,
+    filterWidth: 3,
+    strideHeight: 2,
+    strideWidth: 2,
+    dilationHeight: 1,
+    dilationWidth: 1,
+    padTop: 1,
+    padBottom: 1,
+    padLeft: 1,
+    padRight: 1,
+  };
+  const pool: PoolDims = {
+    batch: 2,
+    inHeight: 6,
+    inWidth: 5,
+    channels: 3,
+    outHeight: 3,
+    outWidth: 2,
+    filterHeight: 2,
+    filterWidth: 2,
+    strideHeight: 2,
+    strideWidth: 2,
+    padTop: 0,
+    padBottom: 0,
+    padLeft: 0,
+    padRight: 0,
+  };
+  const mm: MatMulDims = {
+    batch: 3,
+    m: 4,
+    k: 5,
+    n: 6,
+    transposeA: false,
+    transposeB: false,
+    aBatchStride: 20,
+    bBatchStride: 0,
+  };
+  const adamParams: AdamParams = {
+    learningRate: 0.01,
+    beta1: 0.9,
+    oneMinusBeta1: 0.1,
+    beta2: 0.999,
+    oneMinusBeta2: 0.001,
+    epsilon: 1e-7,
+    oneMinusBeta1Power: 0.1,
+    oneMinusBeta2Power: 0.001,
+  };
+  const native = () => addon.addon!;
+  const calls = {
+    conv2d: (
+      d: ConvDims = conv,
+      x = f(2 * 7 * 7 * 3),
+      w = f(3 * 3 * 3 * 5),
+      y = f(2 * 4 * 4 * 5),
+      b: Float32Array | null = f(5),
+    ) => native().conv2d(x, w, y, b, 1, d),
+    conv2dBackpropInput: (d: ConvDims = conv, dx = f(2 * 7 * 7 * 3)) =>
+      native().conv2dBackpropInput(f(2 * 4 * 4 * 5), f(3 * 3 * 3 * 5), dx, d),
+    conv2dBackpropFilter: (d: ConvDims = conv, dw = f(3 * 3 * 3 * 5)) =>
+      native().conv2dBackpropFilter(f(2 * 7 * 7 * 3), f(2 * 4 * 4 * 5), dw, d),
+    maxPool: (d: PoolDims = pool, y = f(2 * 3 * 2 * 3)) => native().maxPool(f(2 * 6 * 5 * 3), y, d),
+    maxPoolGrad: (d: PoolDims = pool, dx = f(2 * 6 * 5 * 3)) =>
+      native().maxPoolGrad(f(2 * 3 * 2 * 3), f(2 * 6 * 5 * 3), dx, d),
+    matMul: (d: MatMulDims = mm, a = f(3 * 4 * 5), b = f(5 * 6), c = f(3 * 4 * 6), bias: Float32Array | null = null) =>
+      native().matMul(a, b, c, bias, 0, d),
+    sumRows: (out = f(4)) => native().sumRows(f(12), out, { rows: 3, columns: 4 }),
+    adam: (m = f(8), p: AdamParams = adamParams) => native().adam(f(8), f(8), m, f(8), f(8), p),
+  };
+  const untyped =
+    (fn: (...args: unknown[]) => void, ...args: unknown[]) =>
+    () =>
+      fn(...args);
+
+  it('accepts the valid calls the cases below are made from', () => {
+    for (const call of Object.values(calls)) expect(() => call()).not.toThrow();
+  });
+
+  it.each<[string, () => void, RegExp]>([
+    [
+      'conv2d: x one float short',
+      () => calls.conv2d(conv, f(2 * 7 * 7 * 3 - 1)),
+      /^native conv2d: x holds 293 floats, but batch×inHeight×inWidth×inChannels = 2×7×7×3 needs 294$/,
+    ],
+    [
+      'conv2d: a filter of the wrong size',
+      () => calls.conv2d(conv, undefined, f(3 * 3 * 3 * 4)),
+      /native conv2d: w holds 108 floats, but filterHeight×filterWidth×inChannels×outChannels = 3×3×3×5 needs 135/,
+    ],
+    [
+      'conv2d: an output buffer too small',
+      () => calls.conv2d(conv, undefined, undefined, f(10)),
+      /native conv2d: y holds 10 floats, but batch×outHeight×outWidth×outChannels = 2×4×4×5 needs 160/,
+    ],
+    [
+      'conv2d: a bias per input channel',
+      () => calls.conv2d(conv, undefined, undefined, undefined, f(3)),
+      /native conv2d: bias holds 3 floats, but there are 5 output channels/,
+    ],
+    [
+      'conv2d: an output height the geometry does not give',
+      () => calls.conv2d({ ...conv, outHeight: 5 }, undefined, undefined, f(2 * 5 * 4 * 5)),
+      /native conv2d: height: output 5 does not follow from input 7, filter 3 \(dilation 1\), stride 2, padding 1\+1 \(expected 4\)/,
+    ],
+    [
+      'conv2d: a zero stride',
+      () => calls.conv2d({ ...conv, strideWidth: 0 }),
+      /native conv2d: strideWidth must be an integer in \[1, 2147483647\], got 0/,
+    ],
+    [
+      'conv2d: a negative pad',
+      () => calls.conv2d({ ...conv, padLeft: -1 }),
+      /native conv2d: padLeft must be an integer in \[0, 2147483647\], got -1/,
+    ],
+    [
+      'conv2d: a fractional dimension',
+      () => calls.conv2d({ ...conv, batch: 1.5 }),
+      /native conv2d: batch must be an integer/,
+    ],
+    [
+      'conv2dBackpropInput: dx for another batch size',
+      () => calls.conv2dBackpropInput(conv, f(1 * 7 * 7 * 3)),
+      /native conv2dBackpropInput: dx holds 147 floats, but batch×inHeight×inWidth×inChannels = 2×7×7×3 needs 294/,
+    ],
+    [
+      'conv2dBackpropFilter: dims for more channels than the arrays hold',
+      () => calls.conv2dBackpropFilter({ ...conv, inChannels: 4 }),
+      /native conv2dBackpropFilter: x holds 294 floats, but batch×inHeight×inWidth×inChannels = 2×7×7×4 needs 392/,
+    ],
+    [
+      'maxPool: y too large',
+      () => calls.maxPool(pool, f(2 * 3 * 3 * 3)),
+      /native maxPool: y holds 54 floats, but batch×outHeight×outWidth×channels = 2×3×2×3 needs 36/,
+    ],
+    [
+      'maxPool: an output width the geometry does not give',
+      () => calls.maxPool({ ...pool, outWidth: 4 }),
+      /native maxPool: width: output 4 does not follow from input 5, filter 2/,
+    ],
+    [
+      'maxPoolGrad: dx one float short',
+      () => calls.maxPoolGrad(pool, f(2 * 6 * 5 * 3 - 1)),
+      /native maxPoolGrad: dx holds 179 floats/,
+    ],
+    [
+      'matMul: c for one batch entry fewer',
+      () => calls.matMul(mm, undefined, undefined, f(2 * 4 * 6)),
+      /native matMul: c holds 48 floats, but batch×m×n = 3×4×6 needs 72/,
+    ],
+    [
+      'matMul: a batch stride that is not m·k',
+      () => calls.matMul({ ...mm, aBatchStride: 21 }),
+      /native matMul: aBatchStride is 21, but a's matrices are m×k = 4×5/,
+    ],
+    [
+      'matMul: b batched where the dims say broadcast',
+      () => calls.matMul(mm, undefined, f(3 * 5 * 6)),
+      /native matMul: b holds 90 floats, but k×n = 5×6 needs 30/,
+    ],
+    [
+      'matMul: a bias of the wrong length',
+      () => calls.matMul(mm, undefined, undefined, undefined, f(5)),
+      /native matMul: bias holds 5 floats, but there are 6 output channels/,
+    ],
+    [
+      'matMul: a transpose flag that is not a boolean',
+      () => calls.matMul({ ...mm, transposeA: 1 as unknown as boolean }),
+      /native matMul: dims.transposeA must be a boolean/,
+    ],
+    [
+      'sumRows: out of the wrong length',
+      () => calls.sumRows(f(3)),
+      /native sumRows: out holds 3 floats, but columns = 4 needs 4/,
+    ],
+    [
+      'adam: a moment of another length',
+      () => calls.adam(f(7)),
+      /native adam: m holds 7 floats, but w's length = 8 needs 8/,
+    ],
+    [
+      'adam: a NaN learning rate',
+      () => calls.adam(undefined, { ...adamParams, learningRate: Number.NaN }),
+      /native adam: learningRate must be a finite number/,
+    ],
+  ])('%s throws, naming the kernel and the shapes', (_what, call, message) => {
+    expect(call).toThrow(message);
+  });
+
+  it.each<[string, () => void, RegExp]>([
+    [
+      'too few arguments',
+      untyped(native().maxPool as never, f(1), f(1)),
+      /^native maxPool: expects 3 arguments \(x, y, dims\), got 2$/,
+    ],
+    [
+      'a Float64Array',
+      untyped(native().maxPool as never, new Float64Array(180), f(36), pool),
+      /native maxPool: x must be a Float32Array$/,
+    ],
+    [
+      'a missing dimension',
+      untyped(
+        native().maxPool as never,
+        f(180),
+        f(36),
+        Object.fromEntries(Object.entries(pool).filter(([k]) => k !== 'padRight')),
+      ),
+      /^native maxPool: dims.padRight is missing$/,
+    ],
+    [
+      'a dimension that is not a number',
+      untyped(native().maxPool as never, f(180), f(36), { ...pool, padRight: '0' }),
+      /^native maxPool: padRight must be a number$/,
+    ],
+    [
+      'dims that are not an object',
+      untyped(native().sumRows as never, f(12), f(4), 3),
+      /native sumRows: dims must be an object of named dimensions/,
+    ],
+    [
+      'a null output',
+      untyped(native().sumRows as never, f(12), null, { rows: 3, columns: 4 }),
+      /native sumRows: out must be a Float32Array$/,
+    ],
+  ])('%s is a TypeError naming the kernel', (_what, call, message) => {
+    expect(call).toThrow(TypeError);
+    expect(call).toThrow(message);
+  });
+
+  it('still computes after refusing bad calls', () => {
+    const out = f(4);
+    native().sumRows(
+      Float32Array.from({ length: 12 }, (_, i) => i),
+      out,
+      { rows: 3, columns: 4 },
+    );
+    expect(Array.from(out)).toEqual([12, 15, 18, 21]);
   });
 });
 

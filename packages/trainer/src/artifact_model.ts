@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import type { ActivationQuant } from '@squash/contract';
 import { fakeQuantizeInPlace, readArtifact } from '@squash/compressors';
-import type { ActivationHook } from './evaluate.js';
+import { valuesHook, type ActivationHook } from './forward.js';
 import { buildModel, resolveModelSpec, type ModelSpec } from './models.js';
 import { setWeights } from './weights.js';
 
@@ -19,10 +19,10 @@ export interface ArtifactModelInfo {
 export function activationHookFor(info: Pick<ArtifactModelInfo, 'activations'>): ActivationHook | undefined {
   const acts = info.activations;
   if (!acts) return undefined;
-  return (_i, layer, values) => {
+  return valuesHook((layer, values) => {
     const a = acts[layer];
     if (a) fakeQuantizeInPlace(values, { min: a.min, max: a.max }, a.bits);
-  };
+  });
 }
 
 /**

@@ -20,7 +20,6 @@ import {
   evaluate,
   fineTune,
   forward,
-  forwardFunctional,
   getWeights,
   layerCosts,
   loadModel,
@@ -35,6 +34,7 @@ import {
   steActivation,
   steKernel,
   train,
+  valuesHook,
   weightLayerNames,
   type ArtifactModelInfo,
   type ModelSpec,
@@ -172,13 +172,15 @@ describe('conv models', () => {
     );
   });
 
-  it('forwardFunctional computes what the layers compute (strides, same padding, pools), logits too', () => {
+  it('forward computes what the layers compute (strides, same padding, pools), logits too', () => {
     const m = buildModel(tiny, data.inputShape, 3);
     expect(m.countParams()).toBe(TINY_PARAMS);
     const x = batch();
     const a = (m.predict(x) as tf.Tensor).dataSync();
-    expect(maxDiff(forwardFunctional(m, x).dataSync(), a)).toBeLessThan(1e-5);
-    expect(maxDiff(tf.softmax(forwardFunctional(m, x, { logits: true })).dataSync(), a)).toBeLessThan(1e-5);
+    // Fused like tf.layers: bit for bit what predict computes.
+    expect(Array.from(forward(m, x).dataSync())).toEqual(Array.from(a));
+    expect(maxDiff(forward(m, x, { fuse: false }).dataSync(), a)).toBeLessThan(1e-5);
+    expect(maxDiff(tf.softmax(forward(m, x, { fuse: false, logits: true })).dataSync(), a)).toBeLessThan(1e-5);
   });
 });
 
@@ -232,7 +234,7 @@ describe('training conv models', () => {
       getWeights(m).map((w) => (w.name === 'conv_2/kernel' ? { ...w, values: q(w.values) } : w)),
     );
     expect(
-      maxDiff(forwardFunctional(m, x, { kernelFor }).dataSync(), (copy.predict(x) as tf.Tensor).dataSync()),
+      maxDiff(forward(m, x, { fuse: false, kernelFor }).dataSync(), (copy.predict(x) as tf.Tensor).dataSync()),
     ).toBeLessThan(1e-5);
 
     // The training-time activation quantizer and the evaluation hook agree on the conv outputs.
@@ -240,19 +242,28 @@ describe('training conv models', () => {
       ['conv_1', { min: 0, max: 1.5 }],
       ['conv_2', { min: -2, max: 2 }],
     ]);
-    const activationFor = steActivation(ranges, (v, r) => fakeQuantizeInPlace(v, r, 3));
+    const activationHook = steActivation(ranges, (v, r) => fakeQuantizeInPlace(v, r, 3));
     const seen: string[] = [];
-    const hooked = forward(m, x, (_i, name, values) => {
-      seen.push(name);
-      fakeQuantizeInPlace(values, ranges.get(name)!, 3);
+    const hooked = forward(m, x, {
+      activationHook: valuesHook((name, values) => {
+        seen.push(name);
+        fakeQuantizeInPlace(values, ranges.get(name)!, 3);
+      }),
     });
     expect(seen).toEqual(['conv_1', 'conv_2']);
-    expect(maxDiff(forwardFunctional(m, x, { activationFor }).dataSync(), hooked.dataSync())).toBeLessThan(1e-5);
+    expect(maxDiff(forward(m, x, { fuse: false, activationHook }).dataSync(), hooked.dataSync())).toBeLessThan(1e-5);
 
     const before = getWeights(m)
       .find((w) => w.name === 'conv_2/kernel')!
       .values.slice();
-    await fineTune(m, data.train, { epochs: 1, batchSize: 64, learningRate: 0.005, seed: 3, kernelFor, activationFor });
+    await fineTune(m, data.train, {
+      epochs: 1,
+      batchSize: 64,
+      learningRate: 0.005,
+      seed: 3,
+      kernelFor,
+      activationFor: activationHook,
+    });
     expect(Array.from(getWeights(m).find((w) => w.name === 'conv_2/kernel')!.values)).not.toEqual(Array.from(before));
   });
 
@@ -268,7 +279,7 @@ describe('training conv models', () => {
     const x = batch();
     const y = tf.tensor1d(Int32Array.from(data.test.y.subarray(0, 40)), 'int32');
     const { grads } = tf.variableGrads(
-      () => sparseCategoricalCrossEntropy(y, forwardFunctional(m, x, { kernelFor: shared.kernelFor })),
+      () => sparseCategoricalCrossEntropy(y, forward(m, x, { fuse: false, kernelFor: shared.kernelFor })),
       shared.variables,
     );
     const got = grads[shared.variables[0]!.name]!.dataSync();
@@ -282,7 +293,7 @@ describe('training conv models', () => {
       () =>
         sparseCategoricalCrossEntropy(
           y,
-          forwardFunctional(m, x, { kernelFor: (_i, n, v) => (n === 'conv_2/kernel' ? w : v) }),
+          forward(m, x, { fuse: false, kernelFor: (_i, n, v) => (n === 'conv_2/kernel' ? w : v) }),
         ),
       [w],
     );

@@ -8,7 +8,7 @@ import {
   distillationLoss,
   evaluate,
   fineTune,
-  forwardFunctional,
+  forward,
   getWeights,
   removeUnits,
   setWeights,
@@ -42,14 +42,16 @@ async function trained(seed = 1) {
 
 const batch = () => tf.tensor(data.test.x.subarray(0, 50 * 784), [50, 28, 28]);
 
-describe('forwardFunctional', () => {
+describe('forward', () => {
   it('computes what the layers compute, and logits before the softmax', async () => {
     const m = await trained();
     const x = batch();
     const a = (m.predict(x) as tf.Tensor).dataSync();
-    const b = forwardFunctional(m, x).dataSync();
+    // Fused like tf.layers: bit for bit what predict computes.
+    expect(Array.from(forward(m, x).dataSync())).toEqual(Array.from(a));
+    const b = forward(m, x, { fuse: false }).dataSync();
     for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 5);
-    const p = tf.softmax(forwardFunctional(m, x, { logits: true })).dataSync();
+    const p = tf.softmax(forward(m, x, { fuse: false, logits: true })).dataSync();
     for (let i = 0; i < a.length; i++) expect(p[i]).toBeCloseTo(a[i]!, 5);
   });
 });
@@ -82,7 +84,7 @@ describe('fineTune', () => {
     const q = (v: Float32Array) => Float32Array.from(v, (w) => Math.round(w * 8) / 8);
     const kernelFor = steKernel(new Map([['dense_1/kernel', q]]));
     const x = batch();
-    const viaSte = forwardFunctional(m, x, { kernelFor }).dataSync();
+    const viaSte = forward(m, x, { fuse: false, kernelFor }).dataSync();
     const copy = buildModel(spec, data.inputShape, 1);
     setWeights(
       copy,
@@ -107,7 +109,7 @@ describe('fineTune', () => {
     const x = batch();
     const y = tf.tensor1d(Int32Array.from(data.test.y.subarray(0, 50)), 'int32');
     const { grads } = tf.variableGrads(
-      () => sparseCategoricalCrossEntropy(y, forwardFunctional(m, x, { kernelFor: shared.kernelFor })),
+      () => sparseCategoricalCrossEntropy(y, forward(m, x, { fuse: false, kernelFor: shared.kernelFor })),
       shared.variables,
     );
     const got = grads[shared.variables[0]!.name]!.dataSync();
@@ -122,7 +124,7 @@ describe('fineTune', () => {
       () =>
         sparseCategoricalCrossEntropy(
           y,
-          forwardFunctional(m, x, { kernelFor: (_i, n, v) => (n === 'dense_1/kernel' ? w : v) }),
+          forward(m, x, { fuse: false, kernelFor: (_i, n, v) => (n === 'dense_1/kernel' ? w : v) }),
         ),
       [w],
     );

@@ -29,21 +29,15 @@ export {
   type FineTuneOptions,
   type EpochLog,
 } from './train.js';
+export { evaluate, collectActivations, type EvaluateOptions, type Evaluation } from './evaluate.js';
 export {
-  evaluate,
   forward,
-  collectActivations,
-  type ActivationHook,
-  type EvaluateOptions,
-  type Evaluation,
-} from './evaluate.js';
-export {
-  forwardFunctional,
+  valuesHook,
   variablesByName,
+  type ActivationHook,
   type ForwardOptions,
   type KernelFn,
-  type ActivationFn,
-} from './functional.js';
+} from './forward.js';
 export { steKernel, steActivation, sharedWeights, type SharedWeights } from './ste.js';
 export { removeUnits } from './structured.js';
 export { modelFromArtifact, loadArtifactModel, activationHookFor, type ArtifactModelInfo } from './artifact_model.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ActivationFn, KernelFn } from './functional.js';
+import type { ActivationHook, KernelFn } from './forward.js';
 
 /**
  * `tf.customGrad` for one input, typed (its published type mixes inputs with the save callback).
@@ -40,7 +40,7 @@ export function steKernel(quantizers: Map<string, (values: Float32Array) => Floa
 export function steActivation(
   ranges: Map<string, { min: number; max: number }>,
   quantizeInPlace: (values: Float32Array, range: { min: number; max: number }, layer: string) => void,
-): ActivationFn {
+): ActivationHook {
   return (_i, name, output) => {
     const range = ranges.get(name);
     if (!range) return output;

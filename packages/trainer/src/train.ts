@@ -3,7 +3,7 @@ import { createRng } from '@squash/core';
 import { createAdam } from '@squash/backend';
 import type { Split } from '@squash/datasets';
 import { evaluate } from './evaluate.js';
-import { forwardFunctional, variablesByName, type ActivationFn, type KernelFn } from './functional.js';
+import { forward, variablesByName, type ActivationHook, type KernelFn } from './forward.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -32,8 +32,8 @@ export interface FineTuneOptions extends TrainOptions {
   masks?: Map<string, Uint8Array>;
   /** Forward-pass kernel replacement (fake quantization with a straight-through gradient, …). */
   kernelFor?: KernelFn;
-  /** Forward-pass hidden-activation transform (activation fake quantization). */
-  activationFor?: ActivationFn;
+  /** The forward pass's activation hook (activation fake quantization with a straight-through gradient). */
+  activationFor?: ActivationHook;
   /** What the optimizer updates; default: every trainable weight of the model. */
   variables?: tf.Variable[];
   /** Called after every optimizer step with the global step (1-based): pruning schedules. */
@@ -179,7 +179,7 @@ export async function train(model: tf.LayersModel, data: Split, opts: TrainOptio
     data,
     opts,
     (x, y) => {
-      const probs = model.apply(x, { training: true }) as tf.Tensor;
+      const probs = forward(model, x);
       return { loss: sparseCategoricalCrossEntropy(y, probs), scores: probs };
     },
     trainableVariables(model),
@@ -191,7 +191,7 @@ export async function train(model: tf.LayersModel, data: Split, opts: TrainOptio
  * kernels and activations in the forward pass, optionally distilling from a teacher.
  */
 export async function fineTune(model: tf.LayersModel, data: Split, opts: FineTuneOptions): Promise<EpochLog[]> {
-  const forward = { kernelFor: opts.kernelFor, activationFor: opts.activationFor };
+  const constrained = { kernelFor: opts.kernelFor, activationHook: opts.activationFor, fuse: false };
   const distill = opts.distill;
   return fitLoop(
     model,
@@ -199,11 +199,11 @@ export async function fineTune(model: tf.LayersModel, data: Split, opts: FineTun
     opts,
     (x, y) => {
       if (distill) {
-        const logits = forwardFunctional(model, x, { ...forward, logits: true });
-        const teacher = forwardFunctional(distill.teacher, x, { logits: true });
+        const logits = forward(model, x, { ...constrained, logits: true });
+        const teacher = forward(distill.teacher, x, { logits: true, fuse: false });
         return { loss: distillationLoss(y, logits, teacher, distill.temperature, distill.alpha), scores: logits };
       }
-      const probs = forwardFunctional(model, x, forward);
+      const probs = forward(model, x, constrained);
       return { loss: sparseCategoricalCrossEntropy(y, probs), scores: probs };
     },
     opts.variables ?? trainableVariables(model),

@@ -10,6 +10,7 @@ import {
   buildModel,
   collectActivations,
   evaluate,
+  forward,
   getWeights,
   loadModel,
   modelRegistry,
@@ -18,6 +19,7 @@ import {
   setWeights,
   splitValidation,
   train,
+  type ModelSpec,
 } from './index.js';
 
 let data: Dataset;
@@ -124,9 +126,9 @@ describe('train and evaluate', () => {
     const m = buildModel(tiny, data.inputShape, 1);
     const seen: string[] = [];
     const zeroed = evaluate(m, data.test, {
-      activationHook: (_i, name, values) => {
+      activationHook: (_i, name, output) => {
         seen.push(name);
-        values.fill(0);
+        return tf.zerosLike(output);
       },
     });
     expect(new Set(seen)).toEqual(new Set(['dense_1']));
@@ -134,6 +136,27 @@ describe('train and evaluate', () => {
     expect(zeroed.loss).toBeCloseTo(Math.log(10), 4);
     const acts = collectActivations(m, data.test, 100);
     expect(acts.get('dense_1')!.reduce((n, a) => n + a.length, 0)).toBe(200 * 16);
+  });
+});
+
+describe('forward', () => {
+  it('computes exactly what predict does, and hooks every weighted layer but the last', () => {
+    // A dense layer on a [28, 28] image (tfjs-layers reshapes it to rows), activations tf.layers does not fuse.
+    const odd: ModelSpec = {
+      name: 'odd',
+      layers: [
+        { type: 'dense', units: 8, activation: 'tanh' },
+        { type: 'flatten' },
+        { type: 'dense', units: 12, activation: 'sigmoid' },
+        { type: 'dense', units: 10, activation: 'softmax' },
+      ],
+    };
+    const m = buildModel(odd, data.inputShape, 2);
+    const x = tf.tensor(data.test.x.subarray(0, 20 * 784), [20, 28, 28]);
+    expect(Array.from(forward(m, x).dataSync())).toEqual(Array.from((m.predict(x) as tf.Tensor).dataSync()));
+    const seen: string[] = [];
+    forward(m, x, { activationHook: (_i, name, output) => (seen.push(name), output) });
+    expect(seen).toEqual(['dense_1', 'dense_2']);
   });
 });
 

@@ -1,5 +1,5 @@
 import type * as tfType from '@tensorflow/tfjs';
-import type { Addon } from '../addon.js';
+import type { Act, Addon } from '../addon.js';
 
 export type Tf = typeof tfType;
 export type TensorInfo = tfType.TensorInfo;
@@ -31,7 +31,7 @@ export function f32(backend: CpuBackend, t: TensorInfo | undefined): Float32Arra
 export const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Activations the native kernels fuse: 0 none, 1 relu. */
-export function activationCode(activation: unknown): number | undefined {
+export function activationCode(activation: unknown): Act | undefined {
   if (activation === undefined || activation === null || activation === 'linear') return 0;
   if (activation === 'relu') return 1;
   return undefined;

@@ -1,29 +1,34 @@
-import type { Addon } from '../addon.js';
+import type { Act, Addon, ConvDims } from '../addon.js';
 import { activationCode, biasValues, f32, type KernelArgs, type NativeKernel, type Tf } from './common.js';
 import { allocate } from '../buffers.js';
 
 type ConvInfo = ReturnType<Tf['backend_util']['computeConv2DInfo']>;
 
-/** The 15 integers csrc/kernels.cc's Conv reads: n h w c oh ow oc fh fw sh sw dh dw pt pl. */
-function dims(i: ConvInfo): number[] {
-  return [
-    i.batchSize,
-    i.inHeight,
-    i.inWidth,
-    i.inChannels,
-    i.outHeight,
-    i.outWidth,
-    i.outChannels,
-    i.filterHeight,
-    i.filterWidth,
-    i.strideHeight,
-    i.strideWidth,
-    i.dilationHeight,
-    i.dilationWidth,
-    i.padInfo.top,
-    i.padInfo.left,
-  ];
+/** The kernel's dimensions from tfjs' conv info. */
+function convDims(i: ConvInfo): ConvDims {
+  return {
+    batch: i.batchSize,
+    inHeight: i.inHeight,
+    inWidth: i.inWidth,
+    inChannels: i.inChannels,
+    outHeight: i.outHeight,
+    outWidth: i.outWidth,
+    outChannels: i.outChannels,
+    filterHeight: i.filterHeight,
+    filterWidth: i.filterWidth,
+    strideHeight: i.strideHeight,
+    strideWidth: i.strideWidth,
+    dilationHeight: i.dilationHeight,
+    dilationWidth: i.dilationWidth,
+    padTop: i.padInfo.top,
+    padBottom: i.padInfo.bottom,
+    padLeft: i.padInfo.left,
+    padRight: i.padInfo.right,
+  };
 }
+
+/** Empty tensors (a zero-sized dimension) stay with cpu's kernels. */
+const empty = (i: ConvInfo) => [...i.inShape, ...i.outShape, ...i.filterShape].some((d) => d <= 0);
 
 const channelsLast = (attrs: KernelArgs['attrs']) =>
   (attrs?.dataFormat ?? 'NHWC') === 'NHWC' || attrs?.dataFormat === 'channelsLast';
@@ -44,7 +49,8 @@ function conv(addon: Addon, { inputs, backend, attrs }: KernelArgs, tf: Tf, fuse
     false,
     'channelsLast',
   );
-  let act = 0;
+  if (empty(info)) return undefined;
+  let act: Act = 0;
   let bias: Float32Array | null = null;
   if (fused) {
     const code = activationCode(attrs?.activation);
@@ -54,7 +60,7 @@ function conv(addon: Addon, { inputs, backend, attrs }: KernelArgs, tf: Tf, fuse
     bias = b;
   }
   const out = allocate(info.outShape.reduce((a, b) => a * b, 1));
-  addon.conv2d(xv, wv, out, bias, act, ...dims(info));
+  addon.conv2d(xv, wv, out, bias, act, convDims(info));
   return backend.makeTensorInfo(info.outShape, 'float32', out);
 }
 
@@ -77,8 +83,9 @@ export const conv2DBackpropInput: NativeKernel = (addon, { inputs, backend, attr
     false,
     'channelsLast',
   );
+  if (empty(info)) return undefined;
   const out = allocate(inShape.reduce((a, b) => a * b, 1));
-  addon.conv2dBackpropInput(dyv, wv, out, ...dims(info));
+  addon.conv2dBackpropInput(dyv, wv, out, convDims(info));
   return backend.makeTensorInfo(inShape, 'float32', out);
 };
 
@@ -98,7 +105,8 @@ export const conv2DBackpropFilter: NativeKernel = (addon, { inputs, backend, att
     false,
     'channelsLast',
   );
+  if (empty(info)) return undefined;
   const out = allocate(filterShape.reduce((a, b) => a * b, 1));
-  addon.conv2dBackpropFilter(xv, dyv, out, ...dims(info));
+  addon.conv2dBackpropFilter(xv, dyv, out, convDims(info));
   return backend.makeTensorInfo(filterShape, 'float32', out);
 };

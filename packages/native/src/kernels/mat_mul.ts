@@ -1,4 +1,4 @@
-import type { Addon } from '../addon.js';
+import type { Act, Addon } from '../addon.js';
 import {
   activationCode,
   biasValues,
@@ -19,6 +19,7 @@ function matMul(addon: Addon, { inputs, backend, attrs }: KernelArgs, fused: boo
   const av = f32(backend, a),
     bv = f32(backend, b);
   if (!a || !b || !av || !bv || a.shape.length < 2 || b.shape.length < 2) return undefined;
+  if (av.length === 0 || bv.length === 0) return undefined; // empty operands: cpu's kernel
   if (fused && inputs.preluActivationWeights) return undefined;
   const transA = !!attrs?.transposeA,
     transB = !!attrs?.transposeB;
@@ -40,7 +41,7 @@ function matMul(addon: Addon, { inputs, backend, attrs }: KernelArgs, fused: boo
   else if (batchA === 1) outBatch = batchShapeB;
   else return undefined;
   const batch = Math.max(batchA, batchB);
-  let act = 0;
+  let act: Act = 0;
   let bias: Float32Array | null = null;
   if (fused) {
     const code = activationCode(attrs?.activation);
@@ -50,21 +51,16 @@ function matMul(addon: Addon, { inputs, backend, attrs }: KernelArgs, fused: boo
     bias = bv2;
   }
   const out = allocate(batch * M * N);
-  addon.matMul(
-    av,
-    bv,
-    out,
+  addon.matMul(av, bv, out, bias, act, {
     batch,
-    M,
-    K,
-    N,
-    transA ? 1 : 0,
-    transB ? 1 : 0,
-    batchA === 1 ? 0 : M * K,
-    batchB === 1 ? 0 : K * N,
-    bias,
-    act,
-  );
+    m: M,
+    k: K,
+    n: N,
+    transposeA: transA,
+    transposeB: transB,
+    aBatchStride: batchA === 1 ? 0 : M * K,
+    bBatchStride: batchB === 1 ? 0 : K * N,
+  });
   return backend.makeTensorInfo([...outBatch, M, N], 'float32', out);
 }
 

@@ -1,25 +1,31 @@
+import type { PoolDims } from '../addon.js';
 import { f32, type KernelArgs, type NativeKernel, type Tf } from './common.js';
 import { allocate } from '../buffers.js';
 
 type PoolInfo = ReturnType<Tf['backend_util']['computePool2DInfo']>;
 
-/** The 12 integers csrc/kernels.cc's Pool2 reads: n h w c oh ow fh fw sh sw pt pl. */
-function dims(i: PoolInfo): number[] {
-  return [
-    i.batchSize,
-    i.inHeight,
-    i.inWidth,
-    i.inChannels,
-    i.outHeight,
-    i.outWidth,
-    i.filterHeight,
-    i.filterWidth,
-    i.strideHeight,
-    i.strideWidth,
-    i.padInfo.top,
-    i.padInfo.left,
-  ];
+/** The kernel's dimensions from tfjs' pool info. */
+function poolDims(i: PoolInfo): PoolDims {
+  return {
+    batch: i.batchSize,
+    inHeight: i.inHeight,
+    inWidth: i.inWidth,
+    channels: i.inChannels,
+    outHeight: i.outHeight,
+    outWidth: i.outWidth,
+    filterHeight: i.filterHeight,
+    filterWidth: i.filterWidth,
+    strideHeight: i.strideHeight,
+    strideWidth: i.strideWidth,
+    padTop: i.padInfo.top,
+    padBottom: i.padInfo.bottom,
+    padLeft: i.padInfo.left,
+    padRight: i.padInfo.right,
+  };
 }
+
+/** Empty tensors (a zero-sized dimension) stay with cpu's kernels. */
+const empty = (i: PoolInfo) => [...i.inShape, ...i.outShape].some((d) => d <= 0);
 
 function poolInfo(tf: Tf, shape: number[], attrs: KernelArgs['attrs']): PoolInfo {
   return tf.backend_util.computePool2DInfo(
@@ -38,9 +44,9 @@ export const maxPool: NativeKernel = (addon, { inputs, backend, attrs }, tf) => 
   const xv = f32(backend, x);
   if (!x || !xv || x.shape.length !== 4) return undefined;
   const info = poolInfo(tf, x.shape, attrs);
-  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1 || empty(info)) return undefined;
   const out = allocate(info.outShape.reduce((a, b) => a * b, 1));
-  addon.maxPool(xv, out, ...dims(info));
+  addon.maxPool(xv, out, poolDims(info));
   return backend.makeTensorInfo(info.outShape, 'float32', out);
 };
 
@@ -51,7 +57,8 @@ export const maxPoolGrad: NativeKernel = (addon, { inputs, backend, attrs }, tf)
     xv = f32(backend, input);
   if (!dy || !input || !dyv || !xv || input.shape.length !== 4) return undefined;
   const info = poolInfo(tf, input.shape, attrs);
+  if (empty(info)) return undefined;
   const out = allocate(xv.length);
-  addon.maxPoolGrad(dyv, xv, out, ...dims(info));
+  addon.maxPoolGrad(dyv, xv, out, poolDims(info));
   return backend.makeTensorInfo(input.shape, 'float32', out);
 };

@@ -8,7 +8,7 @@ import { allocate } from '../buffers.js';
 export const sum: NativeKernel = (addon, { inputs, backend, attrs }) => {
   const { x } = inputs;
   const xv = f32(backend, x);
-  if (!x || !xv || x.shape.length === 0) return undefined;
+  if (!x || !xv || x.shape.length === 0 || xv.length === 0) return undefined;
   const rank = x.shape.length;
   const raw = attrs?.axis;
   const axes = (
@@ -25,7 +25,7 @@ export const sum: NativeKernel = (addon, { inputs, backend, attrs }) => {
   const rows = size(x.shape.slice(0, k)),
     inner = size(x.shape.slice(k));
   const out = allocate(inner);
-  addon.sumRows(xv, rows, inner, out);
+  addon.sumRows(xv, out, { rows, columns: inner });
   const shape = attrs?.keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k);
   return backend.makeTensorInfo(shape, 'float32', out);
 };
