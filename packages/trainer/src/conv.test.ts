@@ -262,7 +262,7 @@ describe('training conv models', () => {
       learningRate: 0.005,
       seed: 3,
       kernelFor,
-      activationFor: activationHook,
+      activationHook,
     });
     expect(Array.from(getWeights(m).find((w) => w.name === 'conv_2/kernel')!.values)).not.toEqual(Array.from(before));
   });

@@ -33,7 +33,7 @@ export interface FineTuneOptions extends TrainOptions {
   /** Forward-pass kernel replacement (fake quantization with a straight-through gradient, …). */
   kernelFor?: KernelFn;
   /** The forward pass's activation hook (activation fake quantization with a straight-through gradient). */
-  activationFor?: ActivationHook;
+  activationHook?: ActivationHook;
   /** What the optimizer updates; default: every trainable weight of the model. */
   variables?: tf.Variable[];
   /** Called after every optimizer step with the global step (1-based): pruning schedules. */
@@ -191,7 +191,7 @@ export async function train(model: tf.LayersModel, data: Split, opts: TrainOptio
  * kernels and activations in the forward pass, optionally distilling from a teacher.
  */
 export async function fineTune(model: tf.LayersModel, data: Split, opts: FineTuneOptions): Promise<EpochLog[]> {
-  const constrained = { kernelFor: opts.kernelFor, activationHook: opts.activationFor, fuse: false };
+  const constrained = { kernelFor: opts.kernelFor, activationHook: opts.activationHook, fuse: false };
   const distill = opts.distill;
   return fitLoop(
     model,

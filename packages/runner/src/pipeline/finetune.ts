@@ -88,7 +88,7 @@ export async function runFinetune(
   const variables = [...byName.values()].filter((v) => !frozenKernels.has(v)).concat(shared.variables);
   const actRanges = new Map([...state.activations].map(([layer, a]) => [layer, { min: a.min, max: a.max }]));
   const bitsOf = new Map([...state.activations].map(([layer, a]) => [layer, a.bits]));
-  const activationFor = state.activations.size
+  const activationHook = state.activations.size
     ? steActivation(actRanges, (v, r, layer) => fakeQuantizeInPlace(v, r, bitsOf.get(layer)!))
     : undefined;
   const masks = new Map([...state.masks].filter(([name]) => !shared.layers.has(name)));
@@ -97,7 +97,7 @@ export async function runFinetune(
     ...options(ctx, p, ctx.train.learningRate / 10, seedOffset),
     masks,
     kernelFor,
-    activationFor,
+    activationHook,
     variables,
     afterStep: (step) => {
       shared.afterStep();
