@@ -1,4 +1,4 @@
-import { renderJson, renderTable, type ReportFormat, type Table } from '@squash/reporter';
+import { type Cell, renderJson, renderTable, type ReportFormat, type Table } from '@squash/reporter';
 import { type IO, outputWidth } from './io.js';
 
 /** What `--format` accepts: every table format; `report` adds `html`. */
@@ -16,18 +16,17 @@ export function printTables(format: TableFormat, io: IO, ...tables: Table[]): vo
   io.out(tables.map((t) => renderAs(t, format, width)).join('\n'));
 }
 
-/** A cell: numbers to six significant digits, missing values empty. */
-export const cell = (v: unknown): string =>
-  typeof v === 'number' ? String(Number(v.toPrecision(6))) : v === undefined ? '' : String(v);
-
-/** A two-column table of names and values. */
-export function keyValues(title: string, entries: Array<[string, unknown]>): Table {
+/**
+ * A two-column table of names and values. Values stay raw: terminal and markdown show numbers to
+ * six significant digits, csv and json keep full precision.
+ */
+export function keyValues(title: string, entries: Array<[string, Cell]>): Table {
   return {
     title,
     columns: [
       { key: 'key', title: 'key', align: 'left' },
       { key: 'value', title: 'value', align: 'left' },
     ],
-    rows: entries.map(([key, v]) => ({ key, value: cell(v) })),
+    rows: entries.map(([key, value]) => ({ key, value })),
   };
 }

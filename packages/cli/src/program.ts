@@ -111,6 +111,7 @@ export function buildProgram(io: IO, done: (code: number) => void = () => {}) {
     .addOption(new Option('--limit <N>', 'at most N runs').argParser(parseRunLimit))
     .option('--columns <idents>', "columns to show: '<ident>, …'")
     .option('--experiment <name>', 'only runs of this experiment')
+    .option('--latest', "only each trial's latest run (its latest FINISHED one, else its latest), as report shows")
     .action(async (filter, opts) => done(await (await import('./commands/query.js')).query(filter, opts, io)));
 
   withOutputOptions(
@@ -121,8 +122,11 @@ export function buildProgram(io: IO, done: (code: number) => void = () => {}) {
   withOutputOptions(
     program
       .command('show')
-      .description('One run: attributes, params, metrics, per-tensor sizes, artifact path.')
-      .argument('<run id>', 'a run id or a prefix of one'),
+      .description(
+        "One run: attributes, params, metrics, per-tensor sizes, artifact path. A trial id shows the trial's " +
+          'latest finished run, and says so.',
+      )
+      .argument('<run id | trial id>', 'a run id or a trial id, or a prefix of one'),
     TABLE_FORMATS,
   ).action(async (id, opts) => done(await (await import('./commands/show.js')).show(id, opts, io)));
 

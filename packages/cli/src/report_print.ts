@@ -1,9 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Metric, type Reference } from '@squash/contract';
 import { ConfigError, didYouMean } from '@squash/core';
 import {
-  paretoFrontIndices,
+  configFront,
+  frontRuns,
   pivotTable,
   referenceTable,
   renderHtml,
@@ -101,10 +102,14 @@ function limitedReportTable(store: SqliteStore, target: ReportTarget, limit: num
     target.only,
   );
   if (!picked.length) throw noRuns(store, target.name, h.length);
-  const frontRows = paretoFrontIndices(
-    h.metrics[Metric.accuracy]!,
-    h.metrics[Metric.artifactBytes]!,
-    picked.filter((i) => h.finished[i] === 1),
+  // The front over configurations: a configuration's seeds are one point, at their means.
+  const frontRows = frontRuns(
+    configFront(
+      h.metrics[Metric.accuracy]!,
+      h.metrics[Metric.artifactBytes]!,
+      h.configs,
+      picked.filter((i) => h.finished[i] === 1),
+    ),
   );
   const shown = shownRows(
     picked.length,
@@ -149,9 +154,8 @@ export function printReport(
     ).map((i) => stored[i]!);
     if (!runs.length) throw noRuns(store, name, stored.length);
     if (format === 'html') {
-      text = renderHtml(name, runs, { generatedAt: new Date().toISOString() });
+      text = renderHtml(name, runs, { generatedAt: new Date().toISOString(), reference });
       out ??= join(dirname(store.path), 'reports', `${name}.html`);
-      mkdirSync(dirname(out), { recursive: true });
     } else {
       const tables = [opts.pivot ? pivotTable(runs, opts.pivot) : reportTable(name, runs, { maxRows: limit })];
       if (reference) tables.push(referenceTable(reference, runs));
@@ -159,7 +163,47 @@ export function printReport(
     }
   }
   if (out) {
-    writeFileSync(out, text);
+    writeReport(out, text);
     io.err(`wrote ${out}\n`);
   } else io.out(text);
+}
+
+/**
+ * Writes a report file whole or not at all: missing parent directories are created (as for the
+ * default `<db dir>/reports/`: a report path names where the reader wants it, and `mkdir -p` first
+ * is what every caller would otherwise do), the text goes to a temporary file renamed over `path`,
+ * and a failure is a ConfigError naming the path and the reason, with nothing left behind.
+ */
+export function writeReport(path: string, text: string): void {
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new ConfigError(`cannot create the directory ${dir} for the report: ${reason(e)}`, {
+      location: { file: path },
+    });
+  }
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new ConfigError(`cannot write the report: ${reason(e)}`, { location: { file: path } });
+  }
+}
+
+/** An fs error as words: `not a directory (ENOTDIR)`. */
+function reason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const words: Record<string, string> = {
+    ENOTDIR: 'a parent is a file, not a directory',
+    EISDIR: 'it is a directory',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on the device',
+    EEXIST: 'a parent is a file, not a directory',
+  };
+  return err?.code ? `${words[err.code] ?? err.message} (${err.code})` : String(err?.message ?? e);
 }

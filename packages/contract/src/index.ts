@@ -10,6 +10,7 @@ export {
 } from './metrics.js';
 export {
   RUN_STATUSES,
+  RUN_RECORD_PARAMS,
   countNonzero,
   type ParamValue,
   type RunStatus,

@@ -4,6 +4,14 @@ export type ParamValue = number | string | boolean;
 export const RUN_STATUSES = ['SCHEDULED', 'RUNNING', 'FINISHED', 'FAILED', 'KILLED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/**
+ * Params a run records about how it went rather than what it computes: its seed (the replicate
+ * axis), the baseline run it started from, whether a cache served it, where its baseline trained.
+ * Runs of one sweep equal in every other param are one configuration: reports average over them
+ * ("mean ± std over seeds") and put the configuration, not each seed, on the Pareto front.
+ */
+export const RUN_RECORD_PARAMS = ['seed', 'baseline_run', 'cache_hit', 'trained_on'] as const;
+
 /** A run as callers see it: params typed, final metrics (step 0) by key. */
 export interface RunView {
   id: string;

@@ -1,9 +1,13 @@
 import { Metric, type RunView } from '@squash/contract';
-import { paretoFront } from './pareto.js';
+import { configIndices } from './configuration.js';
+import { configFront, frontRuns } from './pareto.js';
 import { hideConstantColumns, type Cell, type Table } from './table.js';
 
 export interface ComparisonOptions {
-  /** Adds a `front` column: ★ on the runs on the accuracy / artifact-bytes Pareto front. */
+  /**
+   * Adds a `front` column: ★ on the runs whose configuration is on the accuracy / artifact-bytes
+   * Pareto front (`frontRunIds`: seeds averaged).
+   */
   pareto?: boolean;
   /** Drops the columns whose value is the same in every row (sweep, trial, accuracy and front stay). */
   hideConstant?: boolean;
@@ -51,6 +55,27 @@ export function paretoPoints(
   return out;
 }
 
+/**
+ * Ids of the FINISHED runs whose configuration is on the accuracy / artifact-bytes Pareto front:
+ * the seeds of a configuration are one point at their means, so one lucky seed cannot earn a ★,
+ * and every run of a front configuration gets one.
+ */
+export function frontRunIds(
+  runs: readonly Pick<RunView, 'id' | 'status' | 'metrics' | 'sweep' | 'label' | 'params'>[],
+): Set<string> {
+  const accuracy = Float64Array.from(runs, (r) =>
+    r.status === 'FINISHED' ? (r.metrics[Metric.accuracy] ?? NaN) : NaN,
+  );
+  const bytes = Float64Array.from(runs, (r) => r.metrics[Metric.artifactBytes] ?? NaN);
+  const front = configFront(
+    accuracy,
+    bytes,
+    configIndices(runs),
+    runs.map((_, i) => i),
+  );
+  return new Set([...frontRuns(front)].map((i) => runs[i]!.id));
+}
+
 const pct = (digits: number) => (v: Cell) => (typeof v === 'number' ? (v * 100).toFixed(digits) : '');
 const signedPoints = (v: Cell) => (typeof v === 'number' ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)}` : '');
 const fixed = (digits: number) => (v: Cell) => (typeof v === 'number' ? v.toFixed(digits) : '');
@@ -90,7 +115,7 @@ export function shownRows(
  * fraction of weights changed and kept, and bits. Failed trials stay visible with their status.
  */
 export function comparisonTable(experiment: string, runs: RunView[], opts: ComparisonOptions = {}): Table {
-  const front = opts.front ?? (opts.pareto ? paretoFront(paretoPoints(runs)) : undefined);
+  const front = opts.front ?? (opts.pareto ? frontRunIds(runs) : undefined);
   const ordered = opts.population
     ? runs
     : shownRows(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunView } from '@squash/contract';
 import { fakeRuns, XSS_ERROR, XSS_LABEL } from './__tests__/fake_runs.js';
-import { escapeHtml, renderHtml, reportPlots } from './index.js';
+import { configKey, escapeHtml, frontRunIds, renderHtml, reportPlots } from './index.js';
 
 const PLOT_IDS = [
   'acc-bytes',
@@ -40,7 +40,9 @@ describe('renderHtml', () => {
       expect(svg, id).toContain('class="legend"');
       expect(svg, id).toMatch(/class="title"[^>]*>[^<]+</);
     }
-    expect(svgOf(html, 'acc-bytes')).toMatch(/Pareto front \(\d+ runs\)/);
+    // Two seeds: the front joins configurations at their means.
+    expect(svgOf(html, 'acc-bytes')).toMatch(/Pareto front \(\d+ configurations, mean over seeds\)/);
+    expect(svgOf(renderHtml('e', fakeRuns()), 'acc-bytes')).toMatch(/Pareto front \(\d+ runs\)/);
     expect(svgOf(html, 'acc-bytes')).toMatch(/<path class="series" d="M[^"]*H[^"]*V/); // the step line
     expect(svgOf(html, 'acc-weight-bits')).toContain('scheme=kmeans');
     expect(svgOf(html, 'layer-sizes')).toContain('dense_1/kernel');
@@ -73,20 +75,69 @@ describe('renderHtml', () => {
     expect(page).toContain('scheme=&quot;&gt;&lt;b onmouseover=x&gt;');
   });
 
-  it('omits a plot that has no data, with a note', () => {
+  it('leaves out the plots of axes the experiment does not sweep, naming them; other empty plots get a note', () => {
     const page = renderHtml(
       'e',
       fakeRuns().filter((r) => r.isBaseline || r.sweep === 'clip'),
     );
     expect(svgOf(page, 'acc-clip')).toBeDefined();
     expect(svgOf(page, 'acc-weight-bits')).toBeUndefined();
+    expect(page).not.toContain('data-plot="acc-weight-bits"');
+    expect(page).not.toContain('data-plot="sensitivity"');
+    // Per-layer sizes is no axis: with no compressed run on the front it stays, with its note.
+    expect(count(page, /<figure class="card empty"/g)).toBe(1);
+    expect(page).toContain('No compressed run on the Pareto front within 1 pt of the baseline');
     expect(page).toContain(
-      '<figure class="card empty" data-plot="acc-weight-bits"><h3>Accuracy vs weight bits</h3><p class="note">No finished runs with weight bits',
+      'Not drawn, as the experiment does not sweep them: Accuracy vs weight bits; Accuracy vs pruning retention; Accuracy vs activation bits; Per-layer sensitivity.',
     );
-    expect(page).toContain('No per-layer sweep (no *.layer param): plot omitted.');
+    // One value of an axis is not a sweep either: every run below has the same weight bits.
+    const oneBits = renderHtml(
+      'e',
+      fakeRuns().filter((r) => r.isBaseline || (r.sweep === 'weight-bits' && r.params['quantize-weights.bits'] === 4)),
+    );
+    expect(oneBits).not.toContain('data-plot="acc-weight-bits"');
+    expect(oneBits).toContain('does not sweep them: Accuracy vs weight bits;');
     const none = renderHtml('e', []);
     expect(count(none, /<svg class="plot"/g)).toBe(0);
-    expect(count(none, /plot omitted/g)).toBe(7);
+    expect(count(none, /<figure class="card empty"/g)).toBe(2); // accuracy vs size, per-layer sizes
+    expect(count(none, /plot omitted/g)).toBe(2);
+  });
+
+  it('draws the per-layer sizes of the smallest front run within 1 pt of the baseline, not the smallest run', () => {
+    const runs = fakeRuns();
+    const svg = svgOf(renderHtml('e', runs), 'layer-sizes')!;
+    expect(svg).toContain('smallest Pareto-front run within 1 pt of the baseline');
+    const baseline = runs.find((r) => r.isBaseline)!.metrics.accuracy!;
+    const label = svg
+      .match(/<text class="subtitle"[^>]*>[^<]*<title>[^<]*\): ([^<]+)<\/title>/)![1]!
+      .replace(/&gt;/g, '>');
+    const picked = runs.find((r) => r.label === label)!;
+    expect(picked.metrics.accuracy!).toBeGreaterThanOrEqual(baseline - 0.01);
+    // It is the smallest such finished compressed run, and a smaller, much less accurate one exists.
+    const accurate = runs.filter(
+      (r) => r.status === 'FINISHED' && !r.isBaseline && r.metrics.accuracy! >= baseline - 0.01,
+    );
+    expect(Math.min(...accurate.map((r) => r.metrics.artifact_bytes!))).toBe(picked.metrics.artifact_bytes);
+    const smallest = runs
+      .filter((r) => r.status === 'FINISHED')
+      .sort((a, b) => a.metrics.artifact_bytes! - b.metrics.artifact_bytes!)[0]!;
+    expect(smallest.metrics.accuracy!).toBeLessThan(baseline - 0.01);
+    expect(smallest.label).not.toBe(label);
+  });
+
+  it('shows the reference block beside the measured numbers, as the terminal report does', () => {
+    const page = renderHtml('e', fakeRuns(), {
+      reference: {
+        source: 'Han et al. <2016>',
+        rows: [{ name: 'Ref', sweep: 'baseline', metrics: { accuracy: 0.9836 } }],
+      },
+    });
+    expect(page).toContain('<h2>Reference</h2>');
+    expect(page).toContain('Reference: Han et al. &lt;2016&gt; (measured = mean over matching runs)');
+    expect(page).toMatch(
+      /<td class="">Ref<\/td><td class="">accuracy<\/td><td class="num">98\.36 %<\/td><td class="num">97\.\d\d %<\/td>/,
+    );
+    expect(renderHtml('e', fakeRuns())).not.toContain('<h2>Reference</h2>');
   });
 
   it('thins the scatter and the table for large experiments, keeping the front', () => {
@@ -99,7 +150,11 @@ describe('renderHtml', () => {
     expect(scatter).toMatch(/showing \d+ of 4\d{3} runs/);
     const tbody = page.match(/<tbody>([\s\S]*?)<\/tbody>/)![1]!;
     expect(count(tbody, /<tr/g)).toBe(200);
-    expect(count(tbody, /<tr class="front/g)).toBe(rings);
+    // The front is over configurations (seeds averaged): one ring per front configuration, a ★
+    // on every run of one, front rows first in the table.
+    const front = frontRunIds(big);
+    expect(rings).toBe(new Set(big.filter((r) => front.has(r.id)).map(configKey)).size);
+    expect(count(tbody, /<tr class="front/g)).toBe(Math.min(front.size, 200));
     expect(page).toContain('showing 200 of 5000 rows (the Pareto front, then the first in table order)');
   });
 

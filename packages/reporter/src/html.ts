@@ -1,6 +1,8 @@
-import { Metric, type RunView } from '@squash/contract';
+import { Metric, type Reference, type RunView } from '@squash/contract';
 import { reportTable } from './comparison.js';
-import { paretoFront } from './pareto.js';
+import { configIndices } from './configuration.js';
+import { configFront, frontRuns } from './pareto.js';
+import { referenceTable } from './reference.js';
 import { escapeHtml as esc } from './html/escape.js';
 import { accuracyVsParams, baselineRef, plotArrays, type Plot, type PlotInput } from './html/plots.js';
 import { sensitivityPlots } from './html/sensitivity.js';
@@ -17,16 +19,18 @@ export interface HtmlOptions {
   maxTableRows?: number;
   /** Shown under the heading when given (the page is otherwise a pure function of its input). */
   generatedAt?: string;
+  /** The experiment file's `reference:` block: published numbers beside the measured ones, as on a terminal. */
+  reference?: Reference;
 }
 
-/** What the plots share: per-run lookups, the Pareto front, the baseline line. */
+/** What the plots share: per-run lookups, the Pareto front (over configurations), the baseline line. */
 function plotInput(runs: readonly RunView[]): PlotInput {
   const a = plotArrays(runs);
-  const points: Array<{ id: string; accuracy: number; bytes: number }> = [];
-  for (let j = 0; j < runs.length; j++)
-    if (a.ok[j] && Number.isFinite(a.bytes[j]))
-      points.push({ id: runs[j]!.id, accuracy: a.acc[j]!, bytes: a.bytes[j]! });
-  return { ...a, front: paretoFront(points), ref: baselineRef(a) };
+  const among: number[] = [];
+  for (let j = 0; j < runs.length; j++) if (a.ok[j] && Number.isFinite(a.bytes[j])) among.push(j);
+  const frontConfigs = configFront(a.acc, a.bytes, configIndices(runs), among);
+  const front = new Set([...frontRuns(frontConfigs)].map((j) => runs[j]!.id));
+  return { ...a, front, frontConfigs, ref: baselineRef(a) };
 }
 
 /** Every figure of the report, in page order; figures without data carry a note instead of an SVG. */
@@ -72,9 +76,20 @@ function plotsOf(input: PlotInput, opts: Pick<HtmlOptions, 'maxPoints'>): Plot[]
             id: 'sensitivity',
             title: 'Per-layer sensitivity',
             note: 'No per-layer sweep (no *.layer param): plot omitted.',
+            unswept: true,
           },
         ]),
   ];
+}
+
+/** The figures, and one line naming the plots of axes the experiment does not sweep (left out). */
+function plotsHtml(plots: readonly Plot[]): string {
+  const unswept = plots.filter((p) => p.unswept && !p.svg);
+  const cards = plots.filter((p) => !(p.unswept && !p.svg)).map(figure);
+  const left = unswept.length
+    ? `<p class="note">Not drawn, as the experiment does not sweep them: ${esc(unswept.map((p) => p.title).join('; '))}.</p>`
+    : '';
+  return `<div class="plots">${cards.join('\n')}</div>${left}`;
 }
 
 function figure(p: Plot): string {
@@ -86,7 +101,8 @@ function figure(p: Plot): string {
 /**
  * One self-contained HTML page: inline CSS and inline SVG, no script, and a Content-Security-Policy
  * that lets it load nothing. The comparison table (Pareto-front runs marked ★, constant columns
- * hidden), the plots of `reportPlots`, and the failed runs with their errors. Every string that
+ * hidden), the plots of `reportPlots` (those of axes the experiment does not sweep left out and
+ * named), the `reference:` table when given, and the failed runs with their errors. Every string that
  * comes from the experiment (names, labels, params, tags, errors) is HTML-escaped.
  */
 export function renderHtml(experiment: string, runs: RunView[], opts: HtmlOptions = {}): string {
@@ -111,9 +127,10 @@ export function renderHtml(experiment: string, runs: RunView[], opts: HtmlOption
     `<title>${esc(title)}</title><style>${CSS}</style></head><body>`,
     `<h1>${esc(title)}</h1>`,
     `<p class="summary">${esc(summary)}${opts.generatedAt ? ` · generated ${esc(opts.generatedAt)}` : ''}</p>`,
-    `<h2>Plots</h2><div class="plots">${plotsOf(input, opts).map(figure).join('\n')}</div>`,
-    `<h2>Runs</h2><p class="note">★ marks runs on the accuracy / artifact-size Pareto front; columns equal in every shown row are hidden. Hover a trial for its params.</p>`,
+    `<h2>Plots</h2>${plotsHtml(plotsOf(input, opts))}`,
+    `<h2>Runs</h2><p class="note">★ marks the runs of configurations on the accuracy / artifact-size Pareto front (seeds averaged); columns equal in every shown row are hidden. Hover a trial for its params.</p>`,
     tableHtml(table, byId),
+    opts.reference ? `<h2>Reference</h2>${tableHtml(referenceTable(opts.reference, runs), new Map())}` : '',
     failuresHtml(runs),
     '</body></html>',
     '',

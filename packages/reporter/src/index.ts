@@ -2,9 +2,18 @@ export type { Table, Column, Cell } from './table.js';
 export { comparisonTable } from './comparison.js';
 export { renderTerminal, renderMarkdown, renderCsv, renderTable, REPORT_FORMATS, type ReportFormat } from './render.js';
 export { referenceTable } from './reference.js';
-export { reportTable, paretoPoints, shownRows, type ComparisonOptions } from './comparison.js';
+export { reportTable, paretoPoints, frontRunIds, shownRows, type ComparisonOptions } from './comparison.js';
+export { configKey, configIndices, isConfigParam } from './configuration.js';
 export { hideConstantColumns } from './table.js';
-export { paretoFront, paretoFrontIndices, frontPoints, type ParetoPoint } from './pareto.js';
+export {
+  paretoFront,
+  paretoFrontIndices,
+  configFront,
+  frontRuns,
+  frontPoints,
+  type FrontConfig,
+  type ParetoPoint,
+} from './pareto.js';
 export { pivotTable, type PivotOptions } from './pivot.js';
 export { renderJson } from './render.js';
 export { renderHtml, reportPlots, type HtmlOptions } from './html.js';

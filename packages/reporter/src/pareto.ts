@@ -52,6 +52,55 @@ export function paretoFrontIndices(
   return front;
 }
 
+/** A configuration on the front: its mean accuracy and bytes over its runs (seeds), and those runs. */
+export interface FrontConfig {
+  accuracy: number;
+  bytes: number;
+  runs: number[];
+}
+
+/**
+ * The front over configurations rather than runs: the runs of `among` with the same `config[i]`
+ * (its seeds) are one point, at their mean accuracy and mean bytes (runs with a non-finite value
+ * left out). Returns the configurations on the front, ordered by bytes. With one run per
+ * configuration this is `paretoFrontIndices`, one run per point.
+ */
+export function configFront(
+  accuracy: ArrayLike<number>,
+  bytes: ArrayLike<number>,
+  config: ArrayLike<number>,
+  among: readonly number[],
+): FrontConfig[] {
+  const groups = new Map<number, FrontConfig>();
+  for (const i of among) {
+    if (!Number.isFinite(accuracy[i]) || !Number.isFinite(bytes[i])) continue;
+    const g = groups.get(config[i]!);
+    if (g) {
+      g.accuracy += accuracy[i]!;
+      g.bytes += bytes[i]!;
+      g.runs.push(i);
+    } else groups.set(config[i]!, { accuracy: accuracy[i]!, bytes: bytes[i]!, runs: [i] });
+  }
+  const points = [...groups.values()];
+  for (const p of points) {
+    p.accuracy /= p.runs.length;
+    p.bytes /= p.runs.length;
+  }
+  const front = paretoFrontIndices(
+    Float64Array.from(points, (p) => p.accuracy),
+    Float64Array.from(points, (p) => p.bytes),
+    points.map((_, k) => k),
+  );
+  return [...front].map((k) => points[k]!).sort((a, b) => a.bytes - b.bytes || b.accuracy - a.accuracy);
+}
+
+/** The indices of every run of a front configuration. */
+export function frontRuns(front: readonly FrontConfig[]): Set<number> {
+  const out = new Set<number>();
+  for (const c of front) for (const i of c.runs) out.add(i);
+  return out;
+}
+
 const BINS = 1024;
 
 /**

@@ -72,3 +72,75 @@ describe('pivotTable', () => {
     expect(e.columns).toHaveLength(1);
   });
 });
+
+describe('pivotTable averages seeds only', () => {
+  // Two sweeps share bits × scheme; sweep "pq" also prunes at two retentions. Seeds differ in how
+  // they ran (cache_hit, baseline_run) too: that must not split them.
+  const mk = (sweep: string, bits: number, retention: number | undefined, seed: number, accuracy: number) => {
+    const r = run(
+      {
+        'quantize-weights.bits': bits,
+        'quantize-weights.scheme': 'symmetric',
+        ...(retention === undefined ? {} : { 'prune-weights.retention': retention }),
+        seed,
+        cache_hit: seed > 1,
+        baseline_run: `b${seed}`,
+      },
+      { accuracy },
+    );
+    return { ...r, sweep };
+  };
+  const mixed = [
+    mk('q', 4, undefined, 1, 0.9),
+    mk('q', 4, undefined, 2, 0.92),
+    mk('pq', 4, 0.5, 1, 0.8),
+    mk('pq', 4, 0.5, 2, 0.82),
+    mk('pq', 4, 0.1, 1, 0.5),
+  ];
+  const t = pivotTable(mixed, {
+    rows: 'quantize-weights.bits',
+    columns: 'quantize-weights.scheme',
+    metric: 'accuracy',
+  });
+
+  it('gives each configuration its own row, the varying axes as columns', () => {
+    expect(t.columns.map((c) => c.key)).toEqual([
+      'sweep',
+      'prune-weights.retention',
+      'quantize-weights.bits',
+      'quantize-weights.scheme=symmetric',
+    ]);
+    expect(t.rows).toEqual([
+      {
+        sweep: 'pq',
+        'prune-weights.retention': 0.1,
+        'quantize-weights.bits': 4,
+        'quantize-weights.scheme=symmetric': '0.5',
+      },
+      {
+        sweep: 'pq',
+        'prune-weights.retention': 0.5,
+        'quantize-weights.bits': 4,
+        'quantize-weights.scheme=symmetric': '0.81 ± 0.01414 (n=2)',
+      },
+      {
+        sweep: 'q',
+        'prune-weights.retention': '–',
+        'quantize-weights.bits': 4,
+        'quantize-weights.scheme=symmetric': '0.91 ± 0.01414 (n=2)',
+      },
+    ]);
+    expect(t.title).toMatch(/mean ± std over seeds; one row per sweep, prune-weights\.retention too/);
+  });
+
+  it('keeps the plain layout when nothing else varies', () => {
+    const one = pivotTable(
+      mixed.filter((r) => r.sweep === 'q'),
+      { rows: 'quantize-weights.bits', columns: 'quantize-weights.scheme', metric: 'accuracy' },
+    );
+    expect(one.columns.map((c) => c.key)).toEqual(['quantize-weights.bits', 'quantize-weights.scheme=symmetric']);
+    expect(one.rows).toEqual([
+      { 'quantize-weights.bits': 4, 'quantize-weights.scheme=symmetric': '0.91 ± 0.01414 (n=2)' },
+    ]);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunView } from '@squash/contract';
-import { referenceTable, renderCsv } from './index.js';
+import { referenceTable, renderCsv, renderMarkdown } from './index.js';
 
 const run = (over: Partial<RunView>): RunView => ({
   id: 'r',
@@ -54,11 +54,18 @@ describe('referenceTable', () => {
       },
       runs,
     );
+    // What a reader sees: each value in its metric's unit.
+    const md = renderMarkdown(t).trim().split('\n');
+    expect(md[4]).toBe('| LeNet-300-100 Ref | accuracy | 98.36 % | 98.13 % | -0.23 pts | 1 |');
+    expect(md[5]).toBe('| LeNet-300-100 Compressed | accuracy | 98.42 % | 98.50 % | +0.08 pts | 2 |');
+    expect(md[6]).toBe('| LeNet-300-100 Compressed | compression_ratio | 40.0× | 31.0× | -9.0× | 2 |');
+    expect(md[7]).toBe('| missing | accuracy | 50.00 % | no run |  | 0 |');
+    // What a spreadsheet gets: raw numbers (a formatted '-0.23 pts' would be a formula to it).
     const csv = renderCsv(t).trim().split('\r\n');
-    expect(csv[1]).toBe('LeNet-300-100 Ref,accuracy,98.36 %,98.13 %,-0.23 pts,1');
-    expect(csv[2]).toBe('LeNet-300-100 Compressed,accuracy,98.42 %,98.50 %,+0.08 pts,2');
-    expect(csv[3]).toBe('LeNet-300-100 Compressed,compression_ratio,40.0×,31.0×,-9.0×,2');
-    expect(csv[4]).toBe('missing,accuracy,50.00 %,no run,,0');
+    expect(csv[1]).toMatch(/^LeNet-300-100 Ref,accuracy,0\.9836,0\.9813,-0\.0023\d*,1$/);
+    expect(csv[2]).toMatch(/^LeNet-300-100 Compressed,accuracy,0\.9842,0\.985,0\.0008\d*,2$/);
+    expect(csv[3]).toBe('LeNet-300-100 Compressed,compression_ratio,40,31,-9,2');
+    expect(csv[4]).toBe('missing,accuracy,0.5,,,0');
     expect(t.title).toMatch(/Han et al\. 2016, Table 1/);
   });
 });

@@ -38,7 +38,9 @@ function matching(row: Reference['rows'][number], runs: RunView[]): RunView[] {
 
 /**
  * Published and measured side by side: one line per reference row and metric, the measured value
- * the mean over the matching runs (seeds), and the difference measured − published.
+ * the mean over the matching runs (seeds), and the difference measured − published. Values are
+ * raw numbers (csv and json get them at full precision); terminal, markdown and html show them in
+ * the metric's unit (`98.36 %`, `-0.23 pts`, `40.0×`), and a missing measurement as `no run`.
  */
 export function referenceTable(reference: Reference, runs: RunView[]): Table {
   const rows: Array<Record<string, Cell>> = [];
@@ -50,9 +52,9 @@ export function referenceTable(reference: Reference, runs: RunView[]): Table {
       rows.push({
         row: row.name,
         metric: key,
-        published: show(key, published),
-        measured: measured === null ? 'no run' : show(key, measured),
-        delta: measured === null ? '' : showDelta(key, measured - published),
+        published,
+        measured,
+        delta: measured === null ? null : measured - published,
         runs: values.length,
       });
     }
@@ -62,9 +64,14 @@ export function referenceTable(reference: Reference, runs: RunView[]): Table {
     columns: [
       { key: 'row', title: 'reference row', align: 'left' },
       { key: 'metric', title: 'metric', align: 'left' },
-      { key: 'published', title: 'published', align: 'right' },
-      { key: 'measured', title: 'measured', align: 'right' },
-      { key: 'delta', title: 'Δ', align: 'right' },
+      { key: 'published', title: 'published', align: 'right', format: (v, r) => show(String(r.metric), v) },
+      {
+        key: 'measured',
+        title: 'measured',
+        align: 'right',
+        format: (v, r) => (v === null ? 'no run' : show(String(r.metric), v)),
+      },
+      { key: 'delta', title: 'Δ', align: 'right', format: (v, r) => showDelta(String(r.metric), v) },
       { key: 'runs', title: 'runs', align: 'right' },
     ],
     rows,

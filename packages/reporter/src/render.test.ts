@@ -82,10 +82,40 @@ describe('renderers', () => {
     expect(md[3]).toBe('|:---|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|');
     expect(md[6]).toContain('a "quoted", \\| piped');
   });
-  it('terminal output fits a given width by cutting the widest text column', () => {
-    const long = comparisonTable('e', [run({ label: 'x'.repeat(200), metrics: { accuracy: 0.5 } })]);
+  it('terminal output fits a given width by wrapping the widest text column, every character kept', () => {
+    const tail = (end: string) => `quantize-weights(${'scheme=symmetric,'.repeat(8)}bits=${end})`;
+    const long = comparisonTable('e', [
+      run({ id: 'a', label: tail('4'), metrics: { accuracy: 0.5 } }),
+      run({ id: 'b', label: tail('8'), metrics: { accuracy: 0.6 } }),
+    ]);
     const lines = renderTerminal(long, 100).split('\n').slice(2).filter(Boolean);
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(100);
-    expect(lines[2]).toContain('…');
+    expect(lines.join('\n')).not.toContain('…');
+    // Each row is its first line plus the indented continuation lines that follow; the label column
+    // (the second) read back from them is the whole label.
+    const width = lines[1]!.split('  ')[1]!.length;
+    const start = lines[1]!.indexOf(lines[1]!.split('  ')[1]!);
+    const rows: string[] = [];
+    for (const l of lines.slice(2)) {
+      const piece = l.slice(start, start + width).trimEnd();
+      if (l.startsWith('s ')) rows.push(piece);
+      else rows[rows.length - 1] += piece.replace(/^ {2}/, '');
+    }
+    expect(rows).toEqual([tail('4'), tail('8')]);
+  });
+  it('renders 200,000 rows (no spread over rows)', () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => ({ n: i + 1, trial: `t${i}` }));
+    const t: Table = {
+      columns: [
+        { key: 'n', title: '#', align: 'right' },
+        { key: 'trial', title: 'trial', align: 'left' },
+      ],
+      rows,
+    };
+    const text = renderTerminal(t, 80);
+    expect(text.split('\n')).toHaveLength(200_000 + 3);
+    expect(text.endsWith('200000  t199999\n')).toBe(true);
+    expect(renderMarkdown(t).split('\n')).toHaveLength(200_000 + 3);
+    expect(renderCsv(t).split('\r\n')).toHaveLength(200_000 + 2);
   });
 });

@@ -4,8 +4,11 @@ export interface Column {
   key: string;
   title: string;
   align: 'left' | 'right';
-  /** Display form for terminal and markdown; csv keeps the raw value. */
-  format?: (v: Cell) => string;
+  /**
+   * Display form for terminal, markdown and html (default: numbers to six significant digits); csv
+   * and json keep the raw value. `row` is the whole row, for a unit that depends on another cell.
+   */
+  format?: (v: Cell, row: Readonly<Record<string, Cell>>) => string;
 }
 
 /** The one table model every renderer reads. */
@@ -15,8 +18,16 @@ export interface Table {
   rows: Array<Record<string, Cell>>;
 }
 
-export function display(col: Column, v: Cell): string {
-  if (col.format) return col.format(v);
+/** A number for reading: whole numbers as they are, others to six significant digits (`0.0057`, not `0.005699999999999927`). */
+export function formatNumber(v: number): string {
+  return Number.isInteger(v) || !Number.isFinite(v) ? String(v) : String(Number(v.toPrecision(6)));
+}
+
+/** A cell as terminal and markdown show it (csv and json keep the raw value). */
+export function display(col: Column, row: Readonly<Record<string, Cell>>): string {
+  const v = row[col.key];
+  if (col.format) return col.format(v, row);
+  if (typeof v === 'number') return formatNumber(v);
   return v === null || v === undefined ? '' : String(v);
 }
 

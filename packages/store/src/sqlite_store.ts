@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
+import { RUN_RECORD_PARAMS } from '@squash/contract';
 import { ConfigError, SQUASH_VERSION, stableHash, type ParamValue } from '@squash/core';
 import { openDatabase, withTransaction } from './db.js';
 import { applyMigrations, checkSchema } from './migrations.js';
@@ -44,6 +45,14 @@ function paramRow(v: ParamValue): { type: string; num: number | null; text: stri
   if (typeof v === 'boolean') return { type: 'boolean', num: v ? 1 : 0, text: null };
   return { type: 'string', num: null, text: v };
 }
+
+/**
+ * A run's configuration as text: sweep, label and params less the run-record ones (the view's
+ * params are sorted by key, so equal configurations give equal text).
+ */
+const CONFIG_SQL = `r.sweep || char(0) || r.label || char(0) || json_remove(r.view_json -> '$.params', ${RUN_RECORD_PARAMS.map(
+  (k) => `'$.${JSON.stringify(k)}'`,
+).join(', ')})`;
 
 /** `LIKE` prefix of an id as `show` and `history` take it (wildcards in the input are dropped). */
 const prefixPattern = (s: string) => `${s.replace(/[%_]/g, '')}%`;
@@ -329,14 +338,16 @@ export class SqliteStore implements RunStore {
         isBaseline: new Uint8Array(count),
         finished: new Uint8Array(count),
         seeds: new Float64Array(count),
+        configs: new Uint32Array(count),
         metrics: Object.fromEntries(metricKeys.map((k) => [k, new Float64Array(count).fill(NaN)])),
       };
       const columns = metricKeys.map((k) => heads.metrics[k]!);
+      const configs = new Map<string, number>();
       // JSON paths quote the key: metric names contain dots and slashes (layer.dense_1/kernel.kept).
       const paths = metricKeys.map((k) => `$.metrics.${JSON.stringify(k)}`);
       for (const baseline of [1, 0]) {
         const stmt = this.conn
-          .prepare(`SELECT r.rowid, r.trial_id, r.status = 'FINISHED', r.seed${picks}
+          .prepare(`SELECT r.rowid, r.trial_id, r.status = 'FINISHED', r.seed, ${CONFIG_SQL}${picks}
           FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ? AND r.is_baseline = ? ORDER BY r.rowid`)
           .raw();
         // iterate, not all(): each row array dies young instead of 100,000 of them living at once.
@@ -348,8 +359,12 @@ export class SqliteStore implements RunStore {
           heads.isBaseline[i] = baseline;
           heads.finished[i] = row[2] as number;
           heads.seeds[i] = row[3] as number;
+          const config = row[4] as string;
+          let c = configs.get(config);
+          if (c === undefined) configs.set(config, (c = configs.size));
+          heads.configs[i] = c;
           for (let k = 0; k < columns.length; k++)
-            if (typeof row[4 + k] === 'number') columns[k]![i] = row[4 + k] as number;
+            if (typeof row[5 + k] === 'number') columns[k]![i] = row[5 + k] as number;
         }
       }
       heads.length = Math.min(heads.length, count);
@@ -432,6 +447,37 @@ export class SqliteStore implements RunStore {
       () =>
         this.conn.prepare("SELECT 1 FROM runs WHERE invocation = ? AND status = 'FAILED' LIMIT 1").get(invocation) !==
         undefined,
+    );
+  }
+
+  /**
+   * Whether any run (of `experiment`, when given) has this metric (at any step), param or tag: a
+   * filter naming a key no run has is a typo more often than a question (`squash query`).
+   */
+  hasKey(kind: 'metrics' | 'params' | 'tags', key: string, experiment?: string): boolean {
+    const scope = experiment
+      ? ' AND x.run_id IN (SELECT r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ?)'
+      : '';
+    return this.read(
+      () =>
+        this.conn
+          .prepare(`SELECT 1 FROM ${kind} x WHERE x.key = ?${scope} LIMIT 1`)
+          .get(...(experiment ? [key, experiment] : [key])) !== undefined,
+    );
+  }
+
+  /** Every distinct metric, param or tag key in the database, sorted: one index probe per key, not a scan. */
+  keys(kind: 'metrics' | 'params' | 'tags'): string[] {
+    return this.read(
+      () =>
+        this.conn
+          .prepare(
+            `WITH RECURSIVE k(key) AS (SELECT MIN(key) FROM ${kind}
+               UNION ALL SELECT (SELECT MIN(key) FROM ${kind} WHERE key > k.key) FROM k WHERE k.key IS NOT NULL)
+             SELECT key FROM k WHERE key IS NOT NULL`,
+          )
+          .pluck()
+          .all() as string[],
     );
   }
 

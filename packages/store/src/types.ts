@@ -65,6 +65,11 @@ export interface RunHeads {
   isBaseline: Uint8Array;
   finished: Uint8Array;
   seeds: Float64Array;
+  /**
+   * Each run's configuration as a small integer: equal for runs of the same sweep and label whose
+   * params differ only in RUN_RECORD_PARAMS (seeds of one configuration, which reports average).
+   */
+  configs: Uint32Array;
   /** Per metric key asked for: each run's final value, NaN when it has none. */
   metrics: Record<string, Float64Array>;
 }
@@ -143,6 +148,10 @@ export interface RunStore {
    * run), as rows of the requested columns. Throws QueryError/ConfigError on bad input.
    */
   searchRuns(filter: string, options?: SearchOptions): SearchResult;
+  /** Whether any run (of `experiment`, when given) has this metric, param or tag key. */
+  hasKey(kind: 'metrics' | 'params' | 'tags', key: string, experiment?: string): boolean;
+  /** Every distinct metric, param or tag key, sorted (for suggesting the one a typo meant). */
+  keys(kind: 'metrics' | 'params' | 'tags'): string[];
 
   close(): void;
 }

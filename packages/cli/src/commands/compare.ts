@@ -1,7 +1,7 @@
 import { isLayerMetricKey } from '@squash/contract';
 import type { IO } from '../io.js';
 import type { OutputOptions } from '../options.js';
-import { cell, printTables } from '../output.js';
+import { printTables } from '../output.js';
 import { withReadStore } from '../read_store.js';
 
 export type CompareOptions = OutputOptions;
@@ -15,13 +15,13 @@ export async function compare(first: string, second: string, opts: CompareOption
       [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
     const paramRows = keys(a.params, b.params)
       .filter((k) => a.params[k] !== b.params[k])
-      .map((k) => ({ key: k, a: cell(a.params[k]), b: cell(b.params[k]), diff: '' }));
+      .map((k) => ({ key: k, a: a.params[k], b: b.params[k] }));
     const metricRows = keys(a.metrics, b.metrics)
       .filter((k) => !isLayerMetricKey(k))
       .map((k) => {
         const x = a.metrics[k],
           y = b.metrics[k];
-        return { key: k, a: cell(x), b: cell(y), diff: x !== undefined && y !== undefined ? cell(y - x) : '' };
+        return { key: k, a: x, b: y, diff: x !== undefined && y !== undefined ? y - x : undefined };
       });
     const cols = [
       { key: 'key', title: 'key', align: 'left' as const },

@@ -3,7 +3,7 @@ import { Metric } from '@squash/contract';
 import type { IO } from '../io.js';
 import type { OutputOptions } from '../options.js';
 import { printTables } from '../output.js';
-import { withReadStore } from '../read_store.js';
+import { checkKeysExist, searchIdents, withReadStore } from '../read_store.js';
 
 export type HistoryOptions = OutputOptions;
 
@@ -16,6 +16,7 @@ export async function history(trial: string, opts: HistoryOptions, io: IO): Prom
     if (!isTrialId) {
       // An attribute column is named by the attribute alone.
       const ids = store.searchRuns(trial, { columns: ['attributes.trial_id'] }).rows.map((r) => String(r.trial_id));
+      checkKeysExist(store, searchIdents(trial));
       runs = [...new Set(ids)].flatMap((id) => store.runsOfTrial(id));
     }
     if (!runs.length)

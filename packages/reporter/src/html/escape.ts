@@ -1,9 +1,4 @@
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Text and attribute values (quoted with " or ') both: every string that reaches the page goes through this. */
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ENTITIES[c]!);
-}
+export { escapeHtml } from '../neutralise.js';
 
 /** At most `max` characters, the last one … when cut. */
 export function clip(s: string, max: number): string {

@@ -1,4 +1,5 @@
 import { Metric, type MetricKey, type RunView } from '@squash/contract';
+import type { FrontConfig } from '../pareto.js';
 import { formatStat, meanStd, sortKeys } from '../pivot.js';
 import { formatPercent, formatTick } from './scale.js';
 import { PALETTE, xyChart, type Point, type Series } from './svg.js';
@@ -9,6 +10,11 @@ export interface Plot {
   title: string;
   svg?: string;
   note?: string;
+  /**
+   * The plot of an axis the experiment does not sweep (no data, or a single x value): the page
+   * leaves it out entirely instead of drawing an empty card, and lists it in one line.
+   */
+  unswept?: boolean;
 }
 
 export const MAX_SERIES = 10;
@@ -49,13 +55,15 @@ export interface PlotInput {
   bytes: Float64Array;
   /** The non-baseline runs with `ok`, by trial. */
   trials: TrialGroup[];
-  /** Ids of the runs on the accuracy / artifact-bytes Pareto front. */
+  /** Ids of the runs whose configuration (seeds averaged) is on the accuracy / artifact-bytes Pareto front. */
   front: ReadonlySet<string>;
+  /** The front's configurations (mean accuracy and bytes over their seeds, their run indices), by bytes. */
+  frontConfigs: readonly FrontConfig[];
   /** The baselines' mean accuracy as a reference line (none without a finished baseline). */
   ref: Array<{ y: number; label: string }>;
 }
 
-export function plotArrays(runs: readonly RunView[]): Omit<PlotInput, 'front' | 'ref'> {
+export function plotArrays(runs: readonly RunView[]): Omit<PlotInput, 'front' | 'frontConfigs' | 'ref'> {
   const n = runs.length;
   const ok = new Uint8Array(n);
   const acc = new Float64Array(n);
@@ -84,7 +92,7 @@ export function plotArrays(runs: readonly RunView[]): Omit<PlotInput, 'front' | 
 }
 
 /** The mean accuracy of the FINISHED baselines, as a dashed reference line. */
-export function baselineRef(p: Omit<PlotInput, 'front' | 'ref'>): Array<{ y: number; label: string }> {
+export function baselineRef(p: Omit<PlotInput, 'front' | 'frontConfigs' | 'ref'>): Array<{ y: number; label: string }> {
   const acc: number[] = [];
   p.runs.forEach((r, j) => r.isBaseline && p.ok[j] && acc.push(p.acc[j]!));
   return acc.length ? [{ y: meanStd(acc).mean, label: `baseline ${fmtAcc(meanStd(acc).mean)}` }] : [];
@@ -190,7 +198,17 @@ function restatesX(picked: readonly Picked[], k: string): boolean {
 }
 
 function paramPlot(input: PlotInput, p: ParamPlotSpec, picked: Picked[]): Plot {
-  if (!picked.length) return { id: p.id, title: p.title, note: `No finished runs with ${p.xLabel}: plot omitted.` };
+  if (!picked.length)
+    return { id: p.id, title: p.title, note: `No finished runs with ${p.xLabel}: plot omitted.`, unswept: true };
+  const xs = new Set<number>();
+  for (const c of picked) for (const x of c.xs) if (Number.isFinite(x)) xs.add(x);
+  if (xs.size < 2)
+    return {
+      id: p.id,
+      title: p.title,
+      note: `Every finished run has the same ${p.xLabel}: plot omitted.`,
+      unswept: true,
+    };
   // Per sweep: the other stage params its trials have, and which of them take more than one value.
   const bySweep = new Map<string, Picked[]>();
   for (const c of picked) bySweep.set(c.t.rep.sweep, [...(bySweep.get(c.t.rep.sweep) ?? []), c]);

@@ -20,7 +20,7 @@ export function tableHtml(t: Table, runs: ReadonlyMap<string, RunView>): string 
       .filter(Boolean)
       .join(' ');
     const cells = t.columns.map((c) => {
-      const text = esc(display(c, row[c.key]));
+      const text = esc(display(c, row));
       if (c.key !== 'trial' || !r) return `<td class="${c.align === 'right' ? 'num' : ''}">${text}</td>`;
       const params = Object.entries(r.params)
         .map(([k, v]) => `${k}=${String(v)}`)

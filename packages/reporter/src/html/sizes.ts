@@ -1,5 +1,4 @@
 import { LayerField, type LayerFieldKey, Metric, parseLayerMetricKey, type RunView } from '@squash/contract';
-import { frontPoints } from '../pareto.js';
 import { barChart } from './bars.js';
 import type { Plot, PlotInput } from './plots.js';
 import { formatBytes, formatPercent } from './scale.js';
@@ -10,24 +9,24 @@ const MAX_SWEEP_COLORS = 9;
 const OTHER = '#9a9a9a';
 
 /**
- * Accuracy against artifact bytes (log x), one colour per sweep, the Pareto front as a step line.
- * More than `maxPoints` runs are thinned: every front run is kept, the others are taken at an even
- * stride, and the subtitle says how many are shown.
+ * Accuracy against artifact bytes (log x), one colour per sweep, the Pareto front as a step line
+ * through its configurations (at their means over seeds), each ringed. More than `maxPoints` runs
+ * are thinned to an even stride (the front is drawn in full regardless), and the subtitle says how
+ * many are shown.
  */
 export function accuracyVsBytes(input: PlotInput, maxPoints = DEFAULT_MAX_POINTS): Plot {
   const id = 'acc-bytes';
   const title = 'Accuracy vs artifact size (Pareto front)';
-  const { runs, front } = input;
+  const { runs } = input;
   const eligible: number[] = [];
   for (let j = 0; j < runs.length; j++)
     if (input.ok[j] && input.bytes[j]! > 0 && Number.isFinite(input.bytes[j])) eligible.push(j);
   if (!eligible.length) return { id, title, note: 'No finished runs with an artifact size: plot omitted.' };
-  const onFront = eligible.filter((j) => front.has(runs[j]!.id));
+  // The front is drawn in full by its staircase and rings; the dots only need to show the cloud.
   let shown = eligible;
   if (eligible.length > maxPoints) {
-    const stride = Math.ceil((eligible.length - onFront.length) / Math.max(1, maxPoints - onFront.length));
-    let k = 0;
-    shown = eligible.filter((j) => front.has(runs[j]!.id) || k++ % stride === 0);
+    const stride = Math.ceil(eligible.length / maxPoints);
+    shown = eligible.filter((_, k) => k % stride === 0);
   }
   const sweeps = new Map<string, number>(); // sweep → colour index, in order of appearance
   const series = new Map<string, Series>();
@@ -50,20 +49,33 @@ export function accuracyVsBytes(input: PlotInput, maxPoints = DEFAULT_MAX_POINTS
       tip: `${r.isBaseline ? 'baseline' : r.label} (${r.sweep}): ${(y * 100).toFixed(2)}%, ${formatBytes(x)}`,
     });
   }
-  const steps = frontPoints(onFront.map((j) => ({ id: runs[j]!.id, accuracy: input.acc[j]!, bytes: input.bytes[j]! })));
+  // The staircase joins the front's configurations at their means over seeds (the runs themselves
+  // are the coloured dots): one point per configuration, ringed.
+  const steps = input.frontConfigs;
+  const seeded = steps.some((c) => c.runs.length > 1);
   const frontSeries: Series = {
-    name: `Pareto front (${steps.length} runs)`,
+    name: seeded
+      ? `Pareto front (${steps.length} configurations, mean over seeds)`
+      : `Pareto front (${steps.length} runs)`,
     color: '#222',
     line: 'step',
     mark: 'ring',
-    points: steps.map((p) => ({ x: p.bytes, y: p.accuracy })),
+    points: steps.map((c) => {
+      const r = runs[c.runs[0]!]!;
+      const n = c.runs.length;
+      return {
+        x: c.bytes,
+        y: c.accuracy,
+        tip: `${r.isBaseline ? 'baseline' : r.label} (${r.sweep}): ${(c.accuracy * 100).toFixed(2)}%, ${formatBytes(c.bytes)}${n > 1 ? ` (mean of ${n} seeds)` : ''}`,
+      };
+    }),
   };
   const svg = xyChart({
     id,
     title,
     subtitle:
       shown.length < eligible.length
-        ? `showing ${shown.length} of ${eligible.length} runs (all front runs kept, others thinned)`
+        ? `showing ${shown.length} of ${eligible.length} runs (thinned evenly; the front drawn in full)`
         : `${eligible.length} finished runs; up and left is better`,
     x: { label: 'artifact bytes (log scale)', log: true, format: formatBytes },
     y: { label: Metric.accuracy, format: formatPercent },
@@ -93,21 +105,42 @@ export function layerMetrics(r: RunView): Map<string, Partial<Record<LayerFieldK
   return out;
 }
 
-/** Dense / sparse / quantized / Huffman bytes per tensor of the best-compressed run (fewest artifact bytes, then higher accuracy). */
+/** How far below the baseline's accuracy the run whose per-layer sizes are drawn may be. */
+export const LAYER_SIZES_TOLERANCE = 0.01;
+
+/**
+ * Dense / sparse / quantized / Huffman bytes per tensor of the best-compressed useful run: the
+ * smallest configuration on the Pareto front (seeds averaged) whose accuracy is within
+ * LAYER_SIZES_TOLERANCE (1 point) of the baseline's, or of the best configuration's without a
+ * baseline. Not the smallest run whatever its accuracy: a 10 % run compresses best and says
+ * nothing. The title states the rule; the subtitle names the run.
+ */
 export function layerSizes(input: PlotInput): Plot {
   const id = 'layer-sizes';
-  const title = 'Per-layer sizes of the best-compressed run';
-  const { runs, acc, bytes } = input;
-  const score = (j: number) => (Number.isFinite(acc[j]) ? acc[j]! : -1);
-  const hasLayers = (r: RunView) =>
-    Object.keys(r.metrics).some((k) => parseLayerMetricKey(k)?.field === LayerField.denseBytes);
+  const pts = `${LAYER_SIZES_TOLERANCE * 100} pt`;
+  const { runs } = input;
+  const baseline = input.ref[0]?.y;
+  const reference = baseline ?? input.frontConfigs.reduce((a, c) => Math.max(a, c.accuracy), -Infinity);
+  const against = baseline === undefined ? 'the best run' : 'the baseline';
+  const title = `Per-layer sizes: smallest Pareto-front run within ${pts} of ${against}`;
+  const hasLayers = (j: number) =>
+    Object.keys(runs[j]!.metrics).some((k) => parseLayerMetricKey(k)?.field === LayerField.denseBytes);
   let best = -1;
-  for (let j = 0; j < runs.length; j++) {
-    if (runs[j]!.status !== 'FINISHED' || !Number.isFinite(bytes[j])) continue;
-    const better = best < 0 || bytes[j]! < bytes[best]! || (bytes[j] === bytes[best] && score(j) > score(best));
-    if (better && hasLayers(runs[j]!)) best = j; // the key scan runs only for a run that would win
+  for (const c of input.frontConfigs) {
+    // Ordered by bytes: the first that qualifies is the smallest (1e-12: exactly 1 pt below counts).
+    if (c.accuracy < reference - LAYER_SIZES_TOLERANCE - 1e-12) continue;
+    const j = c.runs.find((k) => !runs[k]!.isBaseline && hasLayers(k));
+    if (j !== undefined) {
+      best = j;
+      break;
+    }
   }
-  if (best < 0) return { id, title, note: 'No finished run has per-layer size metrics: plot omitted.' };
+  if (best < 0)
+    return {
+      id,
+      title,
+      note: `No compressed run on the Pareto front within ${pts} of ${against}${Number.isFinite(reference) ? ` (${(reference * 100).toFixed(2)}%)` : ''} has per-layer size metrics: plot omitted.`,
+    };
   const run = runs[best]!;
   const layers = layerMetrics(run);
   const tensors = [...layers.keys()].filter((t) => SIZE_FIELDS.some(([f]) => Number.isFinite(layers.get(t)![f])));
@@ -119,11 +152,11 @@ export function layerSizes(input: PlotInput): Plot {
     }),
   );
   const accuracy = run.metrics[Metric.accuracy];
-  const accText = Number.isFinite(accuracy) ? `, ${(accuracy! * 100).toFixed(2)}%` : '';
+  const accText = Number.isFinite(accuracy) ? ` at ${(accuracy! * 100).toFixed(2)}%` : '';
   const svg = barChart({
     id,
     title,
-    subtitle: `${run.isBaseline ? 'baseline' : run.label} (${formatBytes(run.metrics[Metric.artifactBytes]!)}${accText})`,
+    subtitle: `${formatBytes(run.metrics[Metric.artifactBytes]!)}${accText} (${against}: ${(reference * 100).toFixed(2)}%): ${run.label}`,
     categories: tensors,
     groups,
     x: { label: 'tensor' },

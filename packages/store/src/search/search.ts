@@ -14,7 +14,17 @@ export interface SearchOptions {
   columns?: string[];
   /** Only runs of this experiment. */
   experiment?: string;
+  /**
+   * Only each trial's current run per experiment — its latest FINISHED run, else its latest — as
+   * `squash report` shows them: `--force` reruns and retries after a crash leave older runs behind.
+   * The filter applies to those runs.
+   */
+  latest?: boolean;
 }
+
+/** The run a report shows for the trial of `r`: its latest FINISHED run, else its latest (index runs_by_trial). */
+const LATEST_OF_TRIAL = `r.rowid = (SELECT r2.rowid FROM runs r2 WHERE r2.experiment_id = r.experiment_id
+  AND r2.trial_id = r.trial_id ORDER BY r2.status = 'FINISHED' DESC, r2.rowid DESC LIMIT 1)`;
 
 /** The rows of `squash query`: one record per run, keyed by column name. */
 export interface SearchResult {
@@ -71,6 +81,7 @@ export function searchRuns(db: Database.Database, filterText: string, opts: Sear
   const where: SqlFragment[] = [];
   if (expr) where.push(filterSql(expr));
   if (opts.experiment !== undefined) where.push({ sql: 'e.name = ?', params: [opts.experiment] });
+  if (opts.latest) where.push({ sql: LATEST_OF_TRIAL, params: [] });
   if (where.length) sql += ` WHERE ${where.map((w) => w.sql).join(' AND ')}`;
   parts.push(...where);
   const keys = order.map(({ ident, desc }) => {
