@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frontPoints, paretoFront, type ParetoPoint } from './pareto.js';
+import { configFront, frontPoints, frontRuns, paretoFront, paretoFrontIndices, type ParetoPoint } from './pareto.js';
 
 const p = (id: string, accuracy: number, bytes: number): ParetoPoint => ({ id, accuracy, bytes });
 
@@ -64,5 +64,30 @@ describe('paretoFront', () => {
   it('frontPoints orders the front by bytes, accuracy rising', () => {
     const f = frontPoints([p('a', 0.98, 400), p('b', 0.5, 10), p('c', 0.9, 100), p('d', 0.1, 500)]);
     expect(f.map((x) => x.id)).toEqual(['b', 'c', 'a']);
+  });
+});
+
+describe('configFront', () => {
+  it('puts configurations on the front at their means over seeds', () => {
+    // Config 0: seeds at 95 % and 85 % (mean 90 %), config 1: one run at 91 %, same bytes; config 2 smaller, worse.
+    const accuracy = [0.95, 0.85, 0.91, 0.5, NaN];
+    const bytes = [100, 100, 100, 10, 5];
+    const config = [0, 0, 1, 2, 3];
+    const front = configFront(accuracy, bytes, config, [0, 1, 2, 3, 4]);
+    expect(front.map((c) => c.runs)).toEqual([[3], [2]]);
+    expect(front[1]).toEqual({ accuracy: 0.91, bytes: 100, runs: [2] });
+    expect([...frontRuns(front)].sort()).toEqual([2, 3]);
+    // Per run, the lucky seed would have been on the front instead.
+    expect([...paretoFrontIndices(accuracy, bytes, [0, 1, 2, 3, 4])].sort()).toEqual([0, 3]);
+  });
+  it('is the run front when every configuration has one run', () => {
+    const n = 300;
+    const accuracy = Array.from({ length: n }, (_, i) => ((i * 37) % 101) / 101);
+    const bytes = Array.from({ length: n }, (_, i) => ((i * 53) % 97) + 1);
+    const all = accuracy.map((_, i) => i);
+    const front = configFront(accuracy, bytes, all, all);
+    expect([...frontRuns(front)].sort((a, b) => a - b)).toEqual(
+      [...paretoFrontIndices(accuracy, bytes, all)].sort((a, b) => a - b),
+    );
   });
 });
