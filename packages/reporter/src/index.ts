@@ -17,6 +17,6 @@ export {
 export { pivotTable, type PivotOptions } from './pivot.js';
 export { renderJson } from './render.js';
 export { renderHtml, reportPlots, type HtmlOptions } from './html.js';
-export { escapeHtml } from './html/escape.js';
+export { escapeHtml, terminalText, markdownText, csvField, jsonText } from './neutralise.js';
 export type { Plot } from './html/plots.js';
 export { compileMatcher, matchRun, valueOf, type MatchableRun } from './query/match.js';
