@@ -240,7 +240,8 @@ describe('query', () => {
     expect(scoped.code).toBe(0);
     const other = await withDb('query', "tags.owner = 'x'", '--experiment', `x${EVIL}`);
     expect(other.code).toBe(2);
-    expect(other.err).toMatch(/no run of experiment 'x[\s\S]*' has tag 'owner'/);
+    expect(other.err).toMatch(/no run of experiment 'x\\x1b\[31m.*' has tag 'owner'/);
+    expect(other.err).not.toMatch(RAW_CONTROL);
     // A key that exists but matches nothing is an honest "0 runs".
     expect((await withDb('query', 'metrics.accuracy > 2')).out).toMatch(/^0 runs/);
   });
@@ -338,5 +339,14 @@ describe('report', () => {
     expect(readdirSync(join(dir, '..')).some((f) => f.includes('.tmp-'))).toBe(false);
     expect(readdirSync(dir).some((f) => f.includes('.tmp-'))).toBe(false);
     expect(existsSync(join(dir, 'squash.db'))).toBe(true);
+  });
+});
+
+describe('messages that name stored strings show them escaped', () => {
+  it('an unknown experiment lists the known ones escaped', async () => {
+    const r = await withDb('report', 'mnst');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no runs for experiment 'mnst'; did you mean 'mnist'\?; known: mnist, x\\x1b\[31m/);
+    expect(r.err).not.toMatch(RAW_CONTROL);
   });
 });

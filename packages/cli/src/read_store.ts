@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, didYouMean } from '@squash/core';
+import { terminalText } from '@squash/reporter';
 import { defaultPaths, type Ident, identsOf, parseFilter, parseIdentList, SqliteStore } from '@squash/store';
 
 /** The database a read command looks at, opened read-only; a missing file says how to make one. */
@@ -41,11 +42,10 @@ export function checkKeysExist(store: SqliteStore, idents: readonly Ident[], exp
   for (const { kind, key } of idents) {
     if (kind === 'attributes' || problems.has(`${kind}.${key}`) || store.hasKey(kind, key, experiment)) continue;
     const near = didYouMean(key, store.keys(kind));
-    const where = experiment === undefined ? '' : ` of experiment '${experiment}'`;
-    problems.set(
-      `${kind}.${key}`,
-      `no run${where} has ${NOUN[kind]} '${key}'${near && near !== key ? `; did you mean '${near}'?` : ''}`,
-    );
+    // Names from the database and the command line, shown escaped as in a table.
+    const where = experiment === undefined ? '' : ` of experiment '${terminalText(experiment)}'`;
+    const guess = near && near !== key ? `; did you mean '${terminalText(near)}'?` : '';
+    problems.set(`${kind}.${key}`, `no run${where} has ${NOUN[kind]} '${terminalText(key)}'${guess}`);
   }
   if (problems.size)
     throw new ConfigError([...problems.values()].join('; '), {

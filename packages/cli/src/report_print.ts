@@ -11,6 +11,7 @@ import {
   reportTable,
   shownRows,
   type Table,
+  terminalText,
 } from '@squash/reporter';
 import type { Experiment } from '@squash/runner/spec';
 import type { SqliteStore } from '@squash/store';
@@ -79,12 +80,14 @@ function planOrder(
 }
 
 function noRuns(store: SqliteStore, name: string, stored: number): ConfigError {
+  // Experiment names come from files and the database: shown escaped, as in a table.
+  const shown = terminalText(name);
   if (stored)
-    return new ConfigError(`no runs yet for the trials ${name}'s file plans now; run it first (squash run <file>)`);
+    return new ConfigError(`no runs yet for the trials ${shown}'s file plans now; run it first (squash run <file>)`);
   const known = store.experiments().map((e) => e.name);
   const near = didYouMean(name, known);
   return new ConfigError(
-    `no runs for experiment '${name}'${near ? `; did you mean '${near}'?` : ''}; known: ${known.join(', ') || '(none)'}`,
+    `no runs for experiment '${shown}'${near ? `; did you mean '${terminalText(near)}'?` : ''}; known: ${terminalText(known.join(', ')) || '(none)'}`,
   );
 }
 

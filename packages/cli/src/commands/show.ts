@@ -1,6 +1,6 @@
 import { isLayerMetricKey, LayerField, parseLayerMetricKey, type RunView } from '@squash/contract';
 import { ConfigError } from '@squash/core';
-import type { Cell, Table } from '@squash/reporter';
+import { type Cell, type Table, terminalText } from '@squash/reporter';
 import type { SqliteStore } from '@squash/store';
 import type { IO } from '../io.js';
 import type { OutputOptions } from '../options.js';
@@ -89,8 +89,11 @@ function resolve(store: SqliteStore, id: string): Resolved {
   if (!runs.length && !trials.size)
     throw new ConfigError(`no run or trial with id '${id}'`, { hint: 'squash query lists run ids' });
   const candidates = [
-    ...runs.slice(0, MAX_CANDIDATES).map((r) => `run ${r.run_id} (${r.label})`),
-    ...[...trials].slice(0, MAX_CANDIDATES).map(([t, { label, runs: n }]) => `trial ${t} (${label}, ${n} runs)`),
+    // Labels come from experiment files: shown escaped, as in a table.
+    ...runs.slice(0, MAX_CANDIDATES).map((r) => `run ${r.run_id} (${terminalText(String(r.label))})`),
+    ...[...trials]
+      .slice(0, MAX_CANDIDATES)
+      .map(([t, { label, runs: n }]) => `trial ${t} (${terminalText(label)}, ${n} runs)`),
   ];
   const more = runs.length > MAX_CANDIDATES || trials.size > MAX_CANDIDATES ? '\n  …' : '';
   throw new ConfigError(
