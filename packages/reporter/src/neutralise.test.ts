@@ -103,7 +103,7 @@ describe('neutralise', () => {
   it('shows controls as escapes a reader recognises', () => {
     expect(terminalText('\x1b[31m')).toBe('\\x1b[31m');
     expect(terminalText('a\nb\tc\rd')).toBe('a\\nb\\tc\\rd');
-    expect(terminalText('\u009b\u202e\u2066')).toBe('\\x9b\\u202e\\u2066');
+    expect(terminalText('\u009b\u202e\u2066\u061c')).toBe('\\x9b\\u202e\\u2066\\u061c');
     expect(terminalText('plain → ünïcode ±')).toBe('plain → ünïcode ±');
     expect(markdownText('a|b\\c<d&e\nf')).toBe('a\\|b\\\\c\\<d\\&e\\\\nf');
   });
