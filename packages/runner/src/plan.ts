@@ -4,7 +4,7 @@ import { type ExpandedSweep, expandSweeps, type Point } from './grid/expand.js';
 import { deepFreeze } from './spec/freeze.js';
 import { formatPath } from './spec/locate.js';
 import type { BaselineConfig, Experiment, LayerOverride, Stage, Trial, WrittenSweep } from './spec/types.js';
-import { modelsNamedBy } from './stages/registry.js';
+import { canonicalStage, modelsNamedBy } from './stages/registry.js';
 
 /** The baseline id: hash of everything that determines the trained model, plus the Squash version. */
 export function baselineId(b: BaselineConfig): string {
@@ -14,10 +14,11 @@ export function baselineId(b: BaselineConfig): string {
 /**
  * The trial id: hash of everything that determines its numbers (baseline + resolved stages + the
  * student models they name) plus the Squash version, so another version never reuses a result.
- * A stage's `layer` is a label (its `layers` already say it), so it is left out.
+ * A stage's `layer` is a label (its `layers` already say it), so it is left out, and so are params
+ * written at their declared default (`canonicalStage`).
  */
 export function trialId(baseline: BaselineConfig, stages: Stage[], models: Record<string, unknown> = {}): string {
-  const resolved = stages.map(({ layer: _label, ...s }) => s);
+  const resolved = stages.map(({ layer: _label, ...s }) => canonicalStage(s));
   return stableHash({
     kind: 'trial',
     squash: SQUASH_VERSION,
