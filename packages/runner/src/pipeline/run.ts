@@ -74,7 +74,12 @@ export async function runPipeline(
     };
   }
   for (let i = start; i < stages.length; i++) {
-    await configs[i]!.apply(state, ctx, withStageDefaults(stages[i]!), i);
+    const name = stages[i]!.compressor;
+    ctx.onStage?.(name, i + 1, stages.length);
+    const onEpoch = ctx.onEpoch;
+    const here = { stage: name, stageIndex: i + 1, stages: stages.length };
+    const stageCtx: PipelineContext = onEpoch ? { ...ctx, onEpoch: (log, p) => onEpoch(log, { ...p, ...here }) } : ctx;
+    await configs[i]!.apply(state, stageCtx, withStageDefaults(stages[i]!), i);
     const dir = dirAt(i);
     if (dir) saveState(dir, state, ctx.data.inputShape);
   }

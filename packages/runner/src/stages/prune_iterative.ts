@@ -44,7 +44,7 @@ export const pruneIterativeConfig = defineStage({
         { ...stage, layers, compressor: pruneWeightsConfig.name, params },
         pruneWeightsConfig,
       );
-      await runFinetune(state, ctx, p, seedOffset(index) + round + 1);
+      await runFinetune(state, ctx, p, seedOffset(index) + round + 1, { round: round + 1, rounds: p.rounds });
     }
   },
 });
