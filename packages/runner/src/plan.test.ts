@@ -120,6 +120,34 @@ ${stages}`),
     );
   });
 
+  it('gives an inline model with layer fields written at their default the ids of the fields omitted', () => {
+    const plan = (conv: string) =>
+      planTrials(
+        parsed(`name: e
+model:
+  name: m
+  layers: [${conv}, { type: flatten }, { type: dense, units: 10, activation: softmax }]
+dataset: { name: synthetic }
+sweeps:
+  - name: s
+    stages:
+      - quantize-weights: { bits: 4 }
+`),
+      )[0]!;
+    const omitted = plan('{ type: conv2d, filters: 4, kernelSize: 3 }');
+    for (const written of [
+      '{ type: conv2d, filters: 4, kernelSize: 3, strides: 1, padding: valid, activation: linear }',
+      '{ type: conv2d, filters: 4, kernelSize: 3, strides: [1, 1] }',
+    ]) {
+      expect(plan(written).baselineId).toBe(omitted.baselineId);
+      expect(plan(written).id).toBe(omitted.id);
+    }
+    expect(plan('{ type: conv2d, filters: 4, kernelSize: 3, strides: 2 }').baselineId).not.toBe(omitted.baselineId);
+    expect(plan('{ type: conv2d, filters: 4, kernelSize: 3, padding: same }').baselineId).not.toBe(omitted.baselineId);
+    // A spec that writes no default hashes as it always did.
+    expect(omitted.baselineId).toBe(stableHash({ kind: 'baseline', squash: SQUASH_VERSION, ...omitted.baseline }));
+  });
+
   it('keeps a default-valued per-layer override in the id: it overrides the stage', () => {
     const id = (layers: string) =>
       planTrials(

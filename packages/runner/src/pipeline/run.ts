@@ -13,7 +13,14 @@ import {
   type ModelSpec,
 } from '@squash/trainer';
 import type { Stage } from '../spec/types.js';
-import { cachesState, canonicalStage, getStage, modelsNamedBy, withStageDefaults } from '../stages/registry.js';
+import {
+  cachesState,
+  canonicalModels,
+  canonicalStage,
+  getStage,
+  modelsNamedBy,
+  withStageDefaults,
+} from '../stages/registry.js';
 import { activationRecord, DEFAULT_INDEX_BITS, type PipelineContext, type PipelineState } from './state.js';
 
 /**
@@ -28,7 +35,7 @@ export function stateKey(ctx: Pick<PipelineContext, 'baselineId' | 'models'>, st
     kind: 'pipeline-state',
     baseline: ctx.baselineId,
     stages: done.map(canonicalStage),
-    models: modelsNamedBy(done, ctx.models),
+    models: canonicalModels(modelsNamedBy(done, ctx.models)),
     version: SQUASH_VERSION,
   });
 }

@@ -1,6 +1,7 @@
 import './register_all.js';
 import type { ConfigError } from '@squash/core';
 import { type ParamSpec, type Params, withDefaults, withoutDefaults } from '@squash/compressors';
+import { canonicalModelSpec, type ModelSpec } from '@squash/trainer/specs';
 import type { Stage } from '../spec/types.js';
 import { type StageConfig, stageRegistry } from './stage.js';
 
@@ -61,4 +62,9 @@ export function withStageDefaults(stage: Stage): Stage {
 export function canonicalStage(stage: Stage): Stage {
   if (!stageRegistry.has(stage.compressor)) return stage;
   return { ...stage, params: withoutDefaults(stageRegistry.get(stage.compressor).params, stage.params) };
+}
+
+/** Models as ids hash them: layer fields written at their declared default left out. */
+export function canonicalModels(models: Record<string, ModelSpec>): Record<string, ModelSpec> {
+  return Object.fromEntries(Object.entries(models).map(([name, m]) => [name, canonicalModelSpec(m)]));
 }
