@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './__tests__/fixtures.js';
 import { type HeldLock, tryLock } from './cache_lock.js';
@@ -54,6 +55,17 @@ describe('cache lock', () => {
       utimesSync(join(dir, name), old, old);
       held(tryLock(join(dir, name))).release();
     }
+  });
+
+  it('leaves no lock behind when its process exits (as on a signal) without releasing it', () => {
+    const path = join(tempDir(), 'x.lock');
+    const module = pathToFileURL(join(__dirname, '..', 'dist', 'cache_lock.js')).href;
+    const script = `import { tryLock } from ${JSON.stringify(module)};
+      const l = tryLock(${JSON.stringify(path)}); if ('heldBy' in l) process.exit(3);
+      process.exit(130);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(130);
+    expect(existsSync(path)).toBe(false);
   });
 
   it('keeps a held lock fresh, and never removes a lock another process took over', async () => {

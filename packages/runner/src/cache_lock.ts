@@ -31,8 +31,19 @@ export interface LockOptions {
 
 export const DEFAULT_STALE_MS = 60_000;
 
-/** Tokens of the locks this process holds: a lock naming this pid but another token is a dead namesake's. */
-const held = new Set<string>();
+/** The locks this process holds (token → path): a lock naming this pid but another token is a dead namesake's. */
+const held = new Map<string, string>();
+
+// An exit (process.exit on a signal included) leaves no lock of this process behind, so nobody
+// waits for it; a crash that skips this leaves one whose pid is dead, which is stale at once.
+let exitHook = false;
+function releaseAllOnExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const [token, path] of held) if (readHolder(path)?.holder?.token === token) removeIfPresent(path);
+  });
+}
 
 function pidAlive(pid: number): boolean {
   try {
@@ -119,7 +130,8 @@ export function tryLock(path: string, opts: LockOptions = {}): HeldLock | { held
   };
   for (let attempt = 0; attempt < 3; attempt++) {
     if (createExclusive(path, JSON.stringify(holder))) {
-      held.add(holder.token);
+      held.set(holder.token, path);
+      releaseAllOnExit();
       const timer = setInterval(
         () => {
           try {

@@ -28,6 +28,7 @@ export async function ensureBaselines(trials: Trial[], env: BaselineEnv): Promis
 async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline> {
   const { store, emit } = env;
   const seed = trial.baseline.seed;
+  let waiting = false;
   for (;;) {
     const claim = store.claimRun(
       {
@@ -43,7 +44,10 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
       env.identity,
     );
     if (!claim.claimed && claim.reason === 'running') {
-      await sleep(2000); // another process is training it; its model lands in the cache
+      // Another process of this experiment is training it; its model lands in the cache.
+      if (!waiting) emit({ type: 'baseline-wait', seed, baselineId: trial.baselineId });
+      waiting = true;
+      await sleep(2000);
       continue;
     }
     if (claim.claimed) env.heartbeat.add(claim.runId);
