@@ -43,6 +43,25 @@ describe('backend', () => {
     expect(c).toMatchObject({ name: 'native', active: 'native' });
     expect(c.reason).toMatch(/native \(squash C\+\+ kernels: .*threads?\)/);
   });
+  it.each([
+    ['cpu', true],
+    ['native', !!loadAddon().addon],
+  ])("the %s backend trains without tfjs' 'install the node backend' banner", (backend, available) => {
+    if (!available) return;
+    const script = `import { selectBackend } from ${JSON.stringify(pathToFileURL(join(__dirname, '..', 'dist', 'index.js')).href)};
+      await selectBackend(); const tf = await import('@tensorflow/tfjs');
+      tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync());
+      console.warn('a warning of the program itself');`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: __dirname,
+      encoding: 'utf8',
+      env: { ...withoutBackend(), SQUASH_BACKEND: backend },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/node backend|={10}/);
+    expect(r.stderr).toContain('a warning of the program itself');
+  });
+
   it('falls back to wasm, saying why, when the native addon is unavailable', () => {
     const c = choose({ SQUASH_NATIVE: '0' });
     expect(c).toMatchObject({ name: 'wasm', active: 'wasm' });

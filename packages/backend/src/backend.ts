@@ -81,10 +81,13 @@ export async function selectBackend(options: { prefer?: BackendPreference } = {}
   if (prefer === 'auto' || prefer === 'native') {
     const { ok, why } = await tryNative(tf);
     if (ok)
-      return remember({
-        name: 'native',
-        reason: `${reasonText('native', prefer, skipped)} (squash C++ kernels: ${why})`,
-      });
+      return remember(
+        {
+          name: 'native',
+          reason: `${reasonText('native', prefer, skipped)} (squash C++ kernels: ${why})`,
+        },
+        tf,
+      );
     if (prefer === 'native') throw new ConfigError(`backend 'native' is not available: ${why}`);
     skipped.push(why);
   }
@@ -95,7 +98,7 @@ export async function selectBackend(options: { prefer?: BackendPreference } = {}
     skipped.push(`wasm failed: ${why}`);
   }
   await tf.setBackend('cpu');
-  return remember({ name: 'cpu', reason: reasonText('cpu', prefer, skipped) });
+  return remember({ name: 'cpu', reason: reasonText('cpu', prefer, skipped) }, tf);
 }
 
 function reasonText(name: string, prefer: BackendPreference, skipped: string[]): string {
@@ -103,9 +106,33 @@ function reasonText(name: string, prefer: BackendPreference, skipped: string[]):
   return skipped.length ? `${skipped.join('; ')} → ${name}` : name;
 }
 
-function remember(choice: BackendChoice): BackendChoice {
+function remember(choice: BackendChoice, tf?: typeof import('@tensorflow/tfjs')): BackendChoice {
   current = choice;
+  if (tf && (choice.name === 'native' || choice.name === 'cpu')) firstWriteWithoutBanner(tf);
   return choice;
+}
+
+/** The one line of the banner tfjs' cpu backend prints on its first tensor write in Node. */
+const NODE_BANNER = 'install our node backend';
+
+/**
+ * tfjs' cpu backend class (which the native backend instantiates too) prints an "install our node
+ * backend" banner through console.warn on an instance's first tensor write when IS_NODE
+ * (MathBackendCPU.write, `firstUse`). Squash chose the backend and says why at start-up, so the
+ * first write happens here with exactly that banner filtered out; every other tfjs warning still
+ * prints. (tfjs' own switch, `env().set('PROD', true)` from tfjs#5368, would silence them all, and
+ * IS_NODE also selects tfjs' Node platform.)
+ */
+function firstWriteWithoutBanner(tf: typeof import('@tensorflow/tfjs')): void {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!args.some((a) => typeof a === 'string' && a.includes(NODE_BANNER))) warn(...args);
+  };
+  try {
+    tf.tidy(() => void tf.scalar(0).dataSync());
+  } finally {
+    console.warn = warn;
+  }
 }
 
 /** The backend selected in this process, if any. */

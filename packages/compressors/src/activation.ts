@@ -1,5 +1,5 @@
 import type { ActivationCompressor, ParamSpec } from './compressor.js';
-import { assertValid, validateParams } from './params.js';
+import { assertValid, validateParams, withDefaults } from './params.js';
 import { checkBits, roundHalfAway, roundHalfAwayInt } from './rounding.js';
 
 export interface Range {
@@ -113,6 +113,7 @@ const activationParams: Record<string, ParamSpec> = {
   calibration: {
     type: 'string',
     enum: ['minmax', 'percentile', 'ema'],
+    default: 'minmax',
     description:
       'how the range is set from training samples: min/max, percentiles, or a moving average of batch min/max (default minmax)',
   },
@@ -120,12 +121,14 @@ const activationParams: Record<string, ParamSpec> = {
     type: 'number',
     exclusiveMinimum: 50,
     maximum: 100,
+    default: 99.99,
     description: 'percentile calibration: the upper percentile kept (default 99.99)',
   },
   momentum: {
     type: 'number',
     minimum: 0,
     maximum: 0.999,
+    default: 0.9,
     description: 'ema calibration: weight of the running range per batch (default 0.9)',
   },
 };
@@ -139,10 +142,9 @@ export const quantizeActivationsConfig: ActivationCompressor = {
   validate: (params, path) => validateParams(activationParams, params, path),
   calibrate(batches, params) {
     assertValid(quantizeActivationsConfig, params);
-    const method = (params.calibration as string | undefined) ?? 'minmax';
-    if (method === 'percentile')
-      return calibratePercentile(concatBatches(batches), (params.percentile as number | undefined) ?? 99.99);
-    if (method === 'ema') return calibrateMovingAverage(batches, (params.momentum as number | undefined) ?? 0.9);
+    const p = withDefaults(activationParams, params);
+    if (p.calibration === 'percentile') return calibratePercentile(concatBatches(batches), p.percentile as number);
+    if (p.calibration === 'ema') return calibrateMovingAverage(batches, p.momentum as number);
     return calibrateMinMax(concatBatches(batches));
   },
   // Hot path: no full validation per batch; fakeQuantizeInPlace still rejects bad bits.

@@ -12,6 +12,12 @@ export interface ParamSpec {
   required?: boolean;
   description: string;
   enum?: string[];
+  /**
+   * The value an omitted param takes, when it is one fixed value (absent: required, or a default
+   * that depends on context). Declared here once: compressors and stages read it, and trial ids
+   * leave out a param written at its default, so writing it or not is one trial.
+   */
+  default?: ParamValue;
 }
 
 /** Counts over all tensors passed to one `apply` call. */

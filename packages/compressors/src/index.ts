@@ -24,7 +24,7 @@ export {
   type ActivationCompressor,
   type Compressor,
 } from './compressor.js';
-export { validateParams, assertValid, expected as describeParamSpec } from './params.js';
+export { validateParams, assertValid, expected as describeParamSpec, withDefaults, withoutDefaults } from './params.js';
 export { BitReader, BitWriter } from './encoding/bitstream.js';
 export {
   huffmanCodeLengths,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, SpecError } from '@squash/core';
-import { compressorRegistry, validateParams, type ParamSpec } from './index.js';
+import { compressorRegistry, validateParams, withDefaults, withoutDefaults, type ParamSpec } from './index.js';
 
 const get = (name: string) => compressorRegistry.get(name);
 const weights = (name: string) => {
@@ -73,5 +73,37 @@ describe('validate', () => {
     const t = [{ name: 'w', shape: [1], values: new Float32Array([1]) }];
     expect(() => weights('prune-weights').apply(t, { retention: 2 })).toThrow(ConfigError);
     expect(() => weights('prune-weights').apply(t, { retention: 2, x: 1 })).toThrow(SpecError);
+  });
+});
+
+describe('declared defaults', () => {
+  it('a compressor run with a default written gives what it gives with the default omitted', () => {
+    const t = {
+      name: 'dense_1/kernel',
+      shape: [4, 3],
+      values: Float32Array.from({ length: 12 }, (_, i) => (i - 5.5) / 7),
+    };
+    const q = weights('quantize-weights');
+    const omitted = q.apply([t], { bits: 3 });
+    expect(q.apply([t], { bits: 3, scheme: 'symmetric', granularity: 'tensor' }).tensors).toEqual(omitted.tensors);
+    expect(q.apply([t], { bits: 3, scheme: 'asymmetric' }).tensors).not.toEqual(omitted.tensors);
+    const a = get('quantize-activations');
+    if (a.kind !== 'activations') throw new Error('not an activation compressor');
+    const batches = [Float32Array.from([0, 1, 2, 30]), Float32Array.from([0, 3, 4, 5])];
+    expect(a.calibrate(batches, { bits: 4, calibration: 'minmax' })).toEqual(a.calibrate(batches, { bits: 4 }));
+    expect(a.calibrate(batches, { bits: 4, calibration: 'ema', momentum: 0.9 })).toEqual(
+      a.calibrate(batches, { bits: 4, calibration: 'ema' }),
+    );
+  });
+
+  it('withDefaults fills only what is omitted; withoutDefaults drops only values equal to the default', () => {
+    const spec: Record<string, ParamSpec> = {
+      a: { type: 'integer', required: true, description: 'a' },
+      b: { type: 'string', default: 'x', description: 'b (default x)' },
+    };
+    expect(withDefaults(spec, { a: 1 })).toEqual({ a: 1, b: 'x' });
+    expect(withDefaults(spec, { a: 1, b: 'y' })).toEqual({ a: 1, b: 'y' });
+    expect(withoutDefaults(spec, { a: 1, b: 'x' })).toEqual({ a: 1 });
+    expect(withoutDefaults(spec, { a: 1, b: 'y', c: 2 })).toEqual({ a: 1, b: 'y', c: 2 });
   });
 });

@@ -116,3 +116,21 @@ export function assertValid(c: Compressor, params: Params): void {
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new SpecError(errors);
 }
+
+/** The params with every declared default filled in where a param is omitted. */
+export function withDefaults(spec: Record<string, ParamSpec>, params: Params): Params {
+  const out: Params = { ...params };
+  for (const [name, s] of Object.entries(spec))
+    if (s.default !== undefined && !Object.hasOwn(out, name)) out[name] = s.default;
+  return out;
+}
+
+/** The params without those written at their declared default: the same computation, one canonical form. */
+export function withoutDefaults(spec: Record<string, ParamSpec>, params: Params): Params {
+  const out: Params = {};
+  for (const [name, v] of Object.entries(params)) {
+    const d = Object.hasOwn(spec, name) ? spec[name]!.default : undefined;
+    if (d === undefined || v !== d) out[name] = v;
+  }
+  return out;
+}

@@ -145,6 +145,7 @@ export const pruneWeightsConfig = createWeightCompressor({
     scope: {
       type: 'string',
       enum: ['layer', 'global'],
+      default: 'layer',
       description: "'layer': the fraction of every tensor; 'global': one threshold over all tensors (default layer)",
     },
   },

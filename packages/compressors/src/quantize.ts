@@ -24,16 +24,22 @@ export const quantizeWeightsConfig = createWeightCompressor({
       required: true,
       description: 'bits per weight (binary: 1, ternary: 2, symmetric and pow2: >= 2)',
     },
-    scheme: { type: 'string', enum: [...QUANT_SCHEMES], description: 'codebook scheme (default symmetric)' },
+    scheme: {
+      type: 'string',
+      enum: [...QUANT_SCHEMES],
+      default: 'symmetric',
+      description: 'codebook scheme (default symmetric)',
+    },
     granularity: {
       type: 'string',
       enum: ['tensor', 'channel'],
+      default: 'tensor',
       description:
         'one codebook per tensor, or per output channel (last axis) of every tensor of rank >= 2 (default tensor)',
     },
   },
   rule(p, path) {
-    const scheme = (p.scheme ?? 'symmetric') as QuantScheme;
+    const scheme = p.scheme as QuantScheme;
     const { min, max } = SCHEME_BITS[scheme];
     const bits = p.bits as number;
     if (bits >= min && bits <= max) return [];
@@ -45,7 +51,7 @@ export const quantizeWeightsConfig = createWeightCompressor({
     ];
   },
   run(tensors, p, ctx) {
-    const scheme = (p.scheme ?? 'symmetric') as QuantScheme;
+    const scheme = p.scheme as QuantScheme;
     const perChannel = p.granularity === 'channel';
     const stats: WeightStats = {
       weightsChanged: 0,

@@ -60,7 +60,12 @@ const pruneUnitsParams: Record<string, ParamSpec> = {
     required: true,
     description: 'fraction of units (output neurons, conv filters) kept per layer, at least one',
   },
-  norm: { type: 'string', enum: ['l2', 'l1'], description: "how a unit's incoming weights are ranked (default l2)" },
+  norm: {
+    type: 'string',
+    enum: ['l2', 'l1'],
+    default: 'l2',
+    description: "how a unit's incoming weights are ranked (default l2)",
+  },
 };
 
 /** Structured pruning: the trainer removes the units physically (ranked by `unitNorms`, chosen by `selectUnitsByNorm`). */

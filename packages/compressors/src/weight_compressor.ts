@@ -1,10 +1,11 @@
 import type { ConfigError, WeightTensor } from '@squash/core';
 import type { ApplyContext, ParamSpec, Params, WeightCompressor, WeightResult } from './compressor.js';
-import { assertValid, validateParams } from './params.js';
+import { assertValid, validateParams, withDefaults } from './params.js';
 
 /**
  * A weight compressor from its spec, an optional rule between parameters (checked only once every
- * parameter is valid on its own, so one mistake gives one error) and the transform.
+ * parameter is valid on its own, so one mistake gives one error) and the transform. The rule and
+ * the transform see every declared default filled in.
  */
 export function createWeightCompressor(def: {
   name: string;
@@ -20,11 +21,11 @@ export function createWeightCompressor(def: {
     params: def.params,
     validate(params, path) {
       const errors = validateParams(def.params, params, path);
-      return errors.length || !def.rule ? errors : def.rule(params, path);
+      return errors.length || !def.rule ? errors : def.rule(withDefaults(def.params, params), path);
     },
     apply(tensors, params, ctx = {}) {
       assertValid(c, params);
-      return def.run(tensors, params, ctx);
+      return def.run(tensors, withDefaults(def.params, params), ctx);
     },
   };
   return c;

@@ -70,6 +70,45 @@ describe('runExperiment (real training on the synthetic set, real SQLite)', () =
     expect(runs.find((r) => r.isBaseline)!.params.cache_hit).toBe(true);
   });
 
+  it('says where every epoch belongs: the baseline, or the trial stage, round and epoch', async () => {
+    const text = SYNTHETIC_EXPERIMENT.replace('epochs: 5', 'epochs: 2').replace(
+      /sweeps:[\s\S]*$/,
+      `sweeps:
+  - name: iterative
+    stages:
+      - prune-iterative: { retention: 0.5, rounds: 2, epochs: 2 }
+      - quantize-weights: { bits: 4 }
+      - finetune: { epochs: 1 }
+`,
+    );
+    const { events } = await runIn(tempDir(), parseSpec(text, 'iterative.yaml').experiment!);
+    const trialId = events.find((e) => e.type === 'running')!.trialId;
+    const progress = events.flatMap((e) => {
+      if (e.type === 'baseline-start') return [`baseline-start seed ${e.seed} epochs ${e.epochs}`];
+      if (e.type === 'stage')
+        return [`stage ${e.stageIndex}/${e.stages} ${e.stage}${e.trialId === trialId ? '' : ' ?'}`];
+      if (e.type !== 'epoch') return [];
+      const where = e.stage ? `${e.stage} ${e.stageIndex}/${e.stages}` : `baseline seed ${e.seed}`;
+      const round = e.round !== undefined ? ` round ${e.round}/${e.rounds}` : '';
+      return [
+        `${where}${round} epoch ${e.log.epoch}/${e.epochs}${e.trialId === undefined || e.trialId === trialId ? '' : ' ?'}`,
+      ];
+    });
+    expect(progress).toEqual([
+      'baseline-start seed 3 epochs 2',
+      'baseline seed 3 epoch 1/2',
+      'baseline seed 3 epoch 2/2',
+      'stage 1/3 prune-iterative',
+      'prune-iterative 1/3 round 1/2 epoch 1/2',
+      'prune-iterative 1/3 round 1/2 epoch 2/2',
+      'prune-iterative 1/3 round 2/2 epoch 1/2',
+      'prune-iterative 1/3 round 2/2 epoch 2/2',
+      'stage 2/3 quantize-weights',
+      'stage 3/3 finetune',
+      'finetune 3/3 epoch 1/1',
+    ]);
+  });
+
   it('gives the same numbers for the same config and seed', async () => {
     const a = await runIn(tempDir());
     const b = await runIn(tempDir());

@@ -1,3 +1,6 @@
 export * from './spec/index.js';
 export { runExperiment, CALIBRATION_SAMPLES, type RunEvent, type RunOptions, type RunSummary } from './execute.js';
 export { stageRegistry, compressorStage, defineStage, type StageConfig } from './stages/registry.js';
+export type { TrainingPlace } from './run/events.js';
+/** For `squash doctor`: whether a cached baseline holds what was saved. */
+export { checkCachedBaseline } from './baseline.js';

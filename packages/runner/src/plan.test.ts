@@ -90,6 +90,76 @@ describe('planTrials', () => {
     expect(b[0]!.id).toBe(a[1]!.id);
   });
 
+  it('gives a param written at its declared default the id of the param omitted', () => {
+    const id = (stages: string, defaults = '') =>
+      planTrials(
+        parsed(`name: e
+model: article-mlp
+dataset: { name: synthetic }
+${defaults}sweeps:
+  - name: s
+    stages:
+${stages}`),
+      )[0]!.id;
+    const omitted = id('      - quantize-weights: { bits: 4 }\n');
+    expect(id('      - quantize-weights: { bits: 4, scheme: symmetric }\n')).toBe(omitted);
+    expect(id('      - quantize-weights: { bits: 4, scheme: symmetric, granularity: tensor }\n')).toBe(omitted);
+    expect(
+      id('      - quantize-weights: { bits: 4 }\n', 'defaults:\n  quantize-weights: { scheme: symmetric }\n'),
+    ).toBe(omitted);
+    // The id of a config that writes no default is the one it always had (stored results keep matching).
+    const [t] = planTrials(spec(`  - name: s\n    stages:\n      - quantize-weights: { bits: 4 }\n`));
+    expect(omitted).toBe(t!.id);
+    expect(t!.id).toBe(stableHash({ kind: 'trial', squash: SQUASH_VERSION, baseline: t!.baseline, stages: t!.stages }));
+    // Another value is another trial; a training stage's defaults count the same way.
+    expect(id('      - quantize-weights: { bits: 4, scheme: asymmetric }\n')).not.toBe(omitted);
+    const iterative = id('      - prune-iterative: { retention: 0.5, rounds: 2, epochs: 1 }\n');
+    expect(id('      - prune-iterative: { retention: 0.5, rounds: 2, epochs: 1, scope: layer }\n')).toBe(iterative);
+    expect(id('      - prune-iterative: { retention: 0.5, rounds: 2, epochs: 1, scope: global }\n')).not.toBe(
+      iterative,
+    );
+  });
+
+  it('gives an inline model with layer fields written at their default the ids of the fields omitted', () => {
+    const plan = (conv: string) =>
+      planTrials(
+        parsed(`name: e
+model:
+  name: m
+  layers: [${conv}, { type: flatten }, { type: dense, units: 10, activation: softmax }]
+dataset: { name: synthetic }
+sweeps:
+  - name: s
+    stages:
+      - quantize-weights: { bits: 4 }
+`),
+      )[0]!;
+    const omitted = plan('{ type: conv2d, filters: 4, kernelSize: 3 }');
+    for (const written of [
+      '{ type: conv2d, filters: 4, kernelSize: 3, strides: 1, padding: valid, activation: linear }',
+      '{ type: conv2d, filters: 4, kernelSize: 3, strides: [1, 1] }',
+    ]) {
+      expect(plan(written).baselineId).toBe(omitted.baselineId);
+      expect(plan(written).id).toBe(omitted.id);
+    }
+    expect(plan('{ type: conv2d, filters: 4, kernelSize: 3, strides: 2 }').baselineId).not.toBe(omitted.baselineId);
+    expect(plan('{ type: conv2d, filters: 4, kernelSize: 3, padding: same }').baselineId).not.toBe(omitted.baselineId);
+    // A spec that writes no default hashes as it always did.
+    expect(omitted.baselineId).toBe(stableHash({ kind: 'baseline', squash: SQUASH_VERSION, ...omitted.baseline }));
+  });
+
+  it('keeps a default-valued per-layer override in the id: it overrides the stage', () => {
+    const id = (layers: string) =>
+      planTrials(
+        lenet(`sweeps:
+  - name: s
+    stages:
+      - quantize-weights: { bits: 4, scheme: kmeans${layers} }
+`),
+      )[0]!.id;
+    expect(id(', layers: [{ match: dense_1, scheme: symmetric }]')).not.toBe(id(''));
+  });
+
   it('changes the id when training changes', () => {
     const sweeps = `  - name: s
     stages:

@@ -4,26 +4,33 @@ import { type ExpandedSweep, expandSweeps, type Point } from './grid/expand.js';
 import { deepFreeze } from './spec/freeze.js';
 import { formatPath } from './spec/locate.js';
 import type { BaselineConfig, Experiment, LayerOverride, Stage, Trial, WrittenSweep } from './spec/types.js';
-import { modelsNamedBy } from './stages/registry.js';
+import { canonicalModels, canonicalStage, modelsNamedBy } from './stages/registry.js';
+import { canonicalModelSpec, type ModelSpec } from '@squash/trainer/specs';
+
+/** The baseline as ids hash it: an inline model without the layer fields written at their default. */
+function canonicalBaseline(b: BaselineConfig): BaselineConfig {
+  return typeof b.model === 'string' ? b : { ...b, model: canonicalModelSpec(b.model) };
+}
 
 /** The baseline id: hash of everything that determines the trained model, plus the Squash version. */
 export function baselineId(b: BaselineConfig): string {
-  return stableHash({ kind: 'baseline', squash: SQUASH_VERSION, ...b });
+  return stableHash({ kind: 'baseline', squash: SQUASH_VERSION, ...canonicalBaseline(b) });
 }
 
 /**
  * The trial id: hash of everything that determines its numbers (baseline + resolved stages + the
  * student models they name) plus the Squash version, so another version never reuses a result.
- * A stage's `layer` is a label (its `layers` already say it), so it is left out.
+ * A stage's `layer` is a label (its `layers` already say it), so it is left out, and so are params
+ * and layer fields written at their declared default (`canonicalStage`, `canonicalModelSpec`).
  */
-export function trialId(baseline: BaselineConfig, stages: Stage[], models: Record<string, unknown> = {}): string {
-  const resolved = stages.map(({ layer: _label, ...s }) => s);
+export function trialId(baseline: BaselineConfig, stages: Stage[], models: Record<string, ModelSpec> = {}): string {
+  const resolved = stages.map(({ layer: _label, ...s }) => canonicalStage(s));
   return stableHash({
     kind: 'trial',
     squash: SQUASH_VERSION,
-    baseline,
+    baseline: canonicalBaseline(baseline),
     stages: resolved,
-    ...(Object.keys(models).length ? { models } : {}),
+    ...(Object.keys(models).length ? { models: canonicalModels(models) } : {}),
   });
 }
 

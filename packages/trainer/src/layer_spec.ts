@@ -33,6 +33,8 @@ export interface LayerField {
   values?: readonly string[];
   required?: boolean;
   description: string;
+  /** What an omitted field means, when it is one fixed value (tfjs' own default for the layer). */
+  default?: string | number;
 }
 
 /** Every layer type and its fields: the single source for validation, the schema and the docs. */
@@ -40,14 +42,19 @@ export const LAYER_FIELDS: Record<LayerType, Record<string, LayerField>> = {
   flatten: {},
   dense: {
     units: { kind: 'positiveInt', required: true, description: 'output units' },
-    activation: { kind: 'enum', values: ACTIVATIONS, description: 'default linear' },
+    activation: { kind: 'enum', values: ACTIVATIONS, default: 'linear', description: 'default linear' },
   },
   conv2d: {
     filters: { kind: 'positiveInt', required: true, description: 'output channels' },
     kernelSize: { kind: 'size2', required: true, description: 'n or [height, width]' },
-    strides: { kind: 'size2', description: 'n or [height, width] (default 1)' },
-    padding: { kind: 'enum', values: PADDINGS, description: "'valid' (no padding, default) or 'same'" },
-    activation: { kind: 'enum', values: ACTIVATIONS, description: 'default linear' },
+    strides: { kind: 'size2', default: 1, description: 'n or [height, width] (default 1)' },
+    padding: {
+      kind: 'enum',
+      values: PADDINGS,
+      default: 'valid',
+      description: "'valid' (no padding, default) or 'same'",
+    },
+    activation: { kind: 'enum', values: ACTIVATIONS, default: 'linear', description: 'default linear' },
   },
   maxPool2d: {
     poolSize: { kind: 'size2', required: true, description: 'n or [height, width]' },
@@ -56,6 +63,28 @@ export const LAYER_FIELDS: Record<LayerType, Record<string, LayerField>> = {
 };
 
 export const LAYER_TYPES = Object.keys(LAYER_FIELDS) as LayerType[];
+
+/** Whether a written field value is its declared default (a square size2 `[d, d]` is `d`). */
+function isDefault(field: LayerField, v: unknown): boolean {
+  if (field.default === undefined) return false;
+  if (Array.isArray(v)) return field.kind === 'size2' && v.length === 2 && v.every((x) => x === field.default);
+  return v === field.default;
+}
+
+/**
+ * The spec as ids hash it: layer fields written at their declared default left out, so writing a
+ * default or omitting it is one model (and a spec that writes none hashes as it always did).
+ */
+export function canonicalModelSpec(spec: ModelSpec): ModelSpec {
+  return {
+    ...spec,
+    layers: spec.layers.map((layer) => {
+      const fields: Record<string, LayerField> = LAYER_FIELDS[layer.type] ?? {};
+      const kept = Object.entries(layer).filter(([k, v]) => !(Object.hasOwn(fields, k) && isDefault(fields[k]!, v)));
+      return Object.fromEntries(kept) as LayerSpec;
+    }),
+  };
+}
 
 /**
  * One problem with a model spec; `path` is relative to the spec (`['layers', 2, 'kernelSize']`).

@@ -6,6 +6,7 @@ export {
   LAYER_TYPES,
   ACTIVATIONS,
   modelSpecProblems,
+  canonicalModelSpec,
   modelSpecErrors,
   assertModelSpec,
   planLayers,

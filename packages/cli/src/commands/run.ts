@@ -36,8 +36,8 @@ function eventSink(opts: RunOptions, io: IO): (e: RunEvent) => void {
   if (opts.json) return (e) => io.out(`${JSON.stringify(e)}\n`);
   if (opts.quiet) return () => {};
   if (process.stderr.isTTY) {
-    const bar = progressBar(io.err, process.stderr.columns || 100);
-    return (e) => (e.type === 'epoch' ? undefined : bar(e));
+    // The bar shows epochs in place (baseline, or trial · stage · round · epoch).
+    return progressBar(io.err, process.stderr.columns || 100);
   }
   return (e) => {
     const line = progressLine(e);

@@ -52,7 +52,7 @@ export function applyUnitPruning(state: PipelineState, ctx: PipelineContext, sta
   for (const k of kernels.slice(0, -1)) {
     const params = paramsForLayer(stage, layerOf(k.name));
     if (!params) continue;
-    const norms = unitNorms(k.values, k.shape, k.shape.length - 1, (params.norm as 'l1' | 'l2' | undefined) ?? 'l2');
+    const norms = unitNorms(k.values, k.shape, k.shape.length - 1, params.norm as 'l1' | 'l2');
     keep.set(layerOf(k.name), selectUnitsByNorm(norms, params.retention as number));
   }
   const smaller = removeUnits(state.spec, weights as WeightTensor[], keep);

@@ -18,7 +18,20 @@ export interface TrainingParams {
   batchSize?: number;
 }
 
-function options(ctx: PipelineContext, p: TrainingParams, defaultRate: number, seedOffset: number): FineTuneOptions {
+/** Iterative pruning's round of the training, for progress (1-based, of `rounds`). */
+export interface TrainingRound {
+  round?: number;
+  rounds?: number;
+}
+
+function options(
+  ctx: PipelineContext,
+  p: TrainingParams,
+  defaultRate: number,
+  seedOffset: number,
+  round: TrainingRound,
+): FineTuneOptions {
+  const onEpoch = ctx.onEpoch;
   return {
     epochs: p.epochs,
     batchSize: p.batchSize ?? ctx.train.batchSize,
@@ -26,7 +39,7 @@ function options(ctx: PipelineContext, p: TrainingParams, defaultRate: number, s
     seed: ctx.seed * 7919 + seedOffset,
     // The baseline's held-out samples stay held out: fine-tuning never trains on them.
     validationSplit: ctx.train.validationSplit,
-    onEpoch: ctx.onEpoch,
+    onEpoch: onEpoch && ((log) => onEpoch(log, { epochs: p.epochs, ...round })),
   };
 }
 
@@ -61,7 +74,7 @@ export async function runFinetune(
   ctx: PipelineContext,
   p: TrainingParams,
   seedOffset: number,
-  extra: Partial<FineTuneOptions> = {},
+  extra: Partial<FineTuneOptions> & TrainingRound = {},
 ): Promise<void> {
   const kmeans = [...state.quantized].filter(([, q]) => q.scheme === 'kmeans');
   const uniform = [...state.quantized].filter(([, q]) => q.scheme !== 'kmeans');
@@ -94,7 +107,7 @@ export async function runFinetune(
   const masks = new Map([...state.masks].filter(([name]) => !shared.layers.has(name)));
   const t0 = performance.now();
   const logs = await fineTune(state.model, ctx.data.train, {
-    ...options(ctx, p, ctx.train.learningRate / 10, seedOffset),
+    ...options(ctx, p, ctx.train.learningRate / 10, seedOffset, { round: extra.round, rounds: extra.rounds }),
     masks,
     kernelFor,
     activationHook,

@@ -13,21 +13,29 @@ import {
   type ModelSpec,
 } from '@squash/trainer';
 import type { Stage } from '../spec/types.js';
-import { cachesState, getStage, modelsNamedBy } from '../stages/registry.js';
+import {
+  cachesState,
+  canonicalModels,
+  canonicalStage,
+  getStage,
+  modelsNamedBy,
+  withStageDefaults,
+} from '../stages/registry.js';
 import { activationRecord, DEFAULT_INDEX_BITS, type PipelineContext, type PipelineState } from './state.js';
 
 /**
  * The state-cache key after `stages[i]`: the baseline, the stages so far and the experiment models
  * they name (the same rule as the trial id's), plus the Squash version. A model of `models:` that
- * no stage so far names is not part of the computation, so it does not change the key.
+ * no stage so far names is not part of the computation, so it does not change the key; nor does a
+ * param written at its declared default.
  */
 export function stateKey(ctx: Pick<PipelineContext, 'baselineId' | 'models'>, stages: Stage[], i: number): string {
   const done = stages.slice(0, i + 1);
   return stableHash({
     kind: 'pipeline-state',
     baseline: ctx.baselineId,
-    stages: done,
-    models: modelsNamedBy(done, ctx.models),
+    stages: done.map(canonicalStage),
+    models: canonicalModels(modelsNamedBy(done, ctx.models)),
     version: SQUASH_VERSION,
   });
 }
@@ -73,7 +81,12 @@ export async function runPipeline(
     };
   }
   for (let i = start; i < stages.length; i++) {
-    await configs[i]!.apply(state, ctx, stages[i]!, i);
+    const name = stages[i]!.compressor;
+    ctx.onStage?.(name, i + 1, stages.length);
+    const onEpoch = ctx.onEpoch;
+    const here = { stage: name, stageIndex: i + 1, stages: stages.length };
+    const stageCtx: PipelineContext = onEpoch ? { ...ctx, onEpoch: (log, p) => onEpoch(log, { ...p, ...here }) } : ctx;
+    await configs[i]!.apply(state, stageCtx, withStageDefaults(stages[i]!), i);
     const dir = dirAt(i);
     if (dir) saveState(dir, state, ctx.data.inputShape);
   }

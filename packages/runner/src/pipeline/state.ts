@@ -3,6 +3,7 @@ import type { QuantizedTensor } from '@squash/compressors';
 import type { ActivationQuant } from '@squash/contract';
 import type { Dataset, Split } from '@squash/datasets';
 import type { EpochLog, ModelSpec } from '@squash/trainer';
+import type { TrainingPlace } from '../run/events.js';
 import type { TrainSpec } from '../spec/types.js';
 
 /** Everything a pipeline knows about the model being compressed, threaded through the stages. */
@@ -36,7 +37,10 @@ export interface PipelineContext {
   /** Identify the computation a cached state came from. */
   baselineId: string;
   models: Record<string, ModelSpec>;
-  onEpoch?: (log: EpochLog) => void;
+  /** After each training epoch, with where it belongs (stage, round, epochs). */
+  onEpoch?: (log: EpochLog, place: TrainingPlace) => void;
+  /** A stage starts (not called for stages restored from the state cache). */
+  onStage?: (stage: string, stageIndex: number, stages: number) => void;
 }
 
 export const DEFAULT_INDEX_BITS = 5;

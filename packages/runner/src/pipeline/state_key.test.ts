@@ -42,6 +42,17 @@ describe('state-cache key', () => {
     );
   });
 
+  it('leaves out params written at their declared default, as the trial id does', () => {
+    const omitted: Stage[] = [{ compressor: 'prune-iterative', params: { retention: 0.5, rounds: 2, epochs: 1 } }];
+    const written: Stage[] = [{ ...omitted[0]!, params: { ...omitted[0]!.params, scope: 'layer' } }];
+    expect(stateKey(ctx, written, 0)).toBe(stateKey(ctx, omitted, 0));
+    expect(stateKey(ctx, omitted, 0)).toBe(
+      stableHash({ kind: 'pipeline-state', baseline: 'b', stages: omitted, models: {}, version: SQUASH_VERSION }),
+    );
+    const global: Stage[] = [{ ...omitted[0]!, params: { ...omitted[0]!.params, scope: 'global' } }];
+    expect(stateKey(ctx, global, 0)).not.toBe(stateKey(ctx, omitted, 0));
+  });
+
   it('the trial id hashes the same model set (modelsNamedBy) for a planned trial', () => {
     const { experiment } = parseSpec(
       `name: e

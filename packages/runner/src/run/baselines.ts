@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Metric, type MetricInput } from '@squash/contract';
 import { obtainBaseline, type Baseline } from '../baseline.js';
 import type { Trial } from '../spec/types.js';
@@ -11,8 +12,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The trained baseline of every trial's config, each trained once: a baseline is claimed like a
- * trial, so of two processes that need it one trains and records it while the other waits for
- * the cached model. Already-trained baselines come from the cache without training.
+ * trial, so of two processes of one experiment one records it while the other waits; across
+ * experiments (other names, other claims) the cache entry's lock makes the second wait for the
+ * first's model (`obtainBaseline`). Already-trained baselines come from the cache without training.
  */
 export async function ensureBaselines(trials: Trial[], env: BaselineEnv): Promise<Map<string, Baseline>> {
   const out = new Map<string, Baseline>();
@@ -26,6 +28,7 @@ export async function ensureBaselines(trials: Trial[], env: BaselineEnv): Promis
 async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline> {
   const { store, emit } = env;
   const seed = trial.baseline.seed;
+  let waiting = false;
   for (;;) {
     const claim = store.claimRun(
       {
@@ -41,22 +44,28 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
       env.identity,
     );
     if (!claim.claimed && claim.reason === 'running') {
-      await sleep(2000); // another process is training it; its model lands in the cache
+      // Another process of this experiment is training it; its model lands in the cache.
+      if (!waiting) emit({ type: 'baseline-wait', seed, baselineId: trial.baselineId });
+      waiting = true;
+      await sleep(2000);
       continue;
     }
-    const onEpoch = claim.claimed
-      ? (log: import('@squash/trainer').EpochLog) => emit({ type: 'epoch', seed, log })
-      : undefined;
     if (claim.claimed) env.heartbeat.add(claim.runId);
+    const baselineId = trial.baselineId;
+    const epochs = trial.baseline.train.epochs;
     try {
-      const b = await obtainBaseline(
-        trial.baselineId,
-        trial.baseline,
-        env.data,
-        env.cacheDir,
-        env.identity.backend,
-        onEpoch,
-      );
+      const b = await obtainBaseline(baselineId, trial.baseline, env.data, {
+        cacheDir: env.cacheDir,
+        backend: env.identity.backend,
+        onTrainStart: () => emit({ type: 'baseline-start', seed, baselineId, epochs }),
+        onEpoch: (log) => emit({ type: 'epoch', seed, log, epochs }),
+        onWait: (h) => emit({ type: 'baseline-wait', seed, baselineId, holder: h && `${h.host}:${h.pid}` }),
+        onDamaged: (problem) =>
+          emit({
+            type: 'warning',
+            message: `cached baseline ${join(env.cacheDir, 'baselines', baselineId)} is damaged (${problem}); retraining it`,
+          }),
+      });
       emit({ type: 'baseline', seed, cacheHit: b.cacheHit, accuracy: b.accuracy, seconds: b.trainSeconds });
       if (claim.claimed) store.finishRun(claim.runId, baselineRecord(trial, b));
       return b;

@@ -113,7 +113,10 @@ async function runTrial(
     models: env.exp.models,
     stateCacheDir: env.stateCacheDir,
     resolveModel: (name) => (env.exp.models[name] ? { ...env.exp.models[name]!, name } : modelRegistry.get(name)),
-    onEpoch: (log) => env.emit({ type: 'epoch', seed: trial.baseline.seed, log, label }),
+    onEpoch: (log, place) =>
+      env.emit({ type: 'epoch', seed: trial.baseline.seed, log, label, trialId: trial.id, ...place }),
+    onStage: (stage, stageIndex, stages) =>
+      env.emit({ type: 'stage', trialId: trial.id, label, stage, stageIndex, stages }),
   };
   const baselineSpec = resolveModelSpec(trial.baseline.model);
   const { state, evaluation, validation, cachedStages } = await runPipeline(

@@ -13,11 +13,12 @@ export const distillConfig = defineStage({
       required: true,
       description: "name of the student model (built in, or from the experiment's `models:`)",
     },
-    temperature: { type: 'number', exclusiveMinimum: 0, description: 'softmax temperature T (default 4)' },
+    temperature: { type: 'number', exclusiveMinimum: 0, default: 4, description: 'softmax temperature T (default 4)' },
     alpha: {
       type: 'number',
       minimum: 0,
       maximum: 1,
+      default: 0.7,
       description: 'weight of the soft (teacher) loss; 1 − alpha weighs the labels (default 0.7)',
     },
     epochs: { ...epochs, required: true },
@@ -33,7 +34,7 @@ export const distillConfig = defineStage({
       import('@squash/trainer'),
       import('../pipeline/finetune.js'),
     ]);
-    const p = stage.params as unknown as TrainingParams & { student: string; temperature?: number; alpha?: number };
+    const p = stage.params as unknown as TrainingParams & { student: string; temperature: number; alpha: number };
     const spec = ctx.resolveModel(p.student);
     const student = buildModel(spec, ctx.data.inputShape, ctx.seed);
     state.model.dispose();
@@ -43,7 +44,7 @@ export const distillConfig = defineStage({
     state.quantized.clear();
     // A student trains from scratch: the baseline's rate, not the retraining rate.
     await runFinetune(state, ctx, { ...p, learningRate: p.learningRate ?? ctx.train.learningRate }, seedOffset(index), {
-      distill: { teacher: ctx.teacher, temperature: p.temperature ?? 4, alpha: p.alpha ?? 0.7 },
+      distill: { teacher: ctx.teacher, temperature: p.temperature, alpha: p.alpha },
     });
   },
 });

@@ -23,5 +23,6 @@ export const retention: ParamSpec = {
 export const scope: ParamSpec = {
   type: 'string',
   enum: ['layer', 'global'],
+  default: 'layer',
   description: 'layer: every layer keeps the fraction; global: one magnitude threshold over all layers (default layer)',
 };

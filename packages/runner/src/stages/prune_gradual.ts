@@ -20,6 +20,7 @@ export const pruneGradualConfig = defineStage({
       type: 'number',
       exclusiveMinimum: 0,
       maximum: 1,
+      default: 1,
       description: 'retention at the first pruning step (default 1)',
     },
     epochs: {
@@ -27,7 +28,12 @@ export const pruneGradualConfig = defineStage({
       required: true,
       description: 'training epochs; the schedule spans the first 3/4 of the steps, the rest recovers',
     },
-    frequency: { type: 'integer', minimum: 1, description: 'steps between pruning updates (Δt, default 100)' },
+    frequency: {
+      type: 'integer',
+      minimum: 1,
+      default: 100,
+      description: 'steps between pruning updates (Δt, default 100)',
+    },
     learningRate,
     batchSize,
     scope,
@@ -44,16 +50,16 @@ export const pruneGradualConfig = defineStage({
     ]);
     const p = stage.params as unknown as TrainingParams & {
       retention: number;
-      initialRetention?: number;
-      frequency?: number;
-      scope?: string;
+      initialRetention: number;
+      frequency: number;
+      scope: string;
     };
     const batch = p.batchSize ?? ctx.train.batchSize;
     const steps = p.epochs * Math.ceil(ctx.data.train.count / batch);
-    const frequency = p.frequency ?? 100;
+    const frequency = p.frequency;
     const endStep = Math.max(frequency, Math.floor((0.75 * steps) / frequency) * frequency);
     const schedule = new PolynomialDecay({
-      initialRetention: p.initialRetention ?? 1,
+      initialRetention: p.initialRetention,
       finalRetention: p.retention,
       beginStep: 0,
       endStep,
@@ -63,7 +69,7 @@ export const pruneGradualConfig = defineStage({
     const pruneTo = (retention: number) =>
       applyWeightCompressor(
         state,
-        { ...stage, compressor: pruneWeightsConfig.name, params: { retention, scope: p.scope ?? 'layer' } },
+        { ...stage, compressor: pruneWeightsConfig.name, params: { retention, scope: p.scope } },
         pruneWeightsConfig,
       );
     const first = schedule.at(0);

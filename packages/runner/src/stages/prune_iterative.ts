@@ -27,7 +27,7 @@ export const pruneIterativeConfig = defineStage({
       import('../pipeline/compress_stages.js'),
       import('../pipeline/finetune.js'),
     ]);
-    const p = stage.params as unknown as TrainingParams & { retention: number; rounds: number; scope?: string };
+    const p = stage.params as unknown as TrainingParams & { retention: number; rounds: number; scope: string };
     const schedule = IterativeRetention.geometric(p.retention, p.rounds);
     // Per-layer final retentions (`layers:`) follow the same geometric schedule as the stage's own.
     const perLayer = stage.layers?.map((o) =>
@@ -38,13 +38,13 @@ export const pruneIterativeConfig = defineStage({
         const s = perLayer![k];
         return s ? { ...o, retention: s.at(round).retention } : o;
       });
-      const params = { retention: schedule.at(round).retention, scope: p.scope ?? 'layer' };
+      const params = { retention: schedule.at(round).retention, scope: p.scope };
       applyWeightCompressor(
         state,
         { ...stage, layers, compressor: pruneWeightsConfig.name, params },
         pruneWeightsConfig,
       );
-      await runFinetune(state, ctx, p, seedOffset(index) + round + 1);
+      await runFinetune(state, ctx, p, seedOffset(index) + round + 1, { round: round + 1, rounds: p.rounds });
     }
   },
 });

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { compressorRegistry, pruneWeightsConfig } from '@squash/compressors';
+import { compressorRegistry, pruneWeightsConfig, validateParams } from '@squash/compressors';
 import type { Stage } from '../spec/types.js';
-import { cachesState, getStage, layerOverrideParams, modelsNamedBy, stageNames, stageRegistry } from './registry.js';
+import {
+  cachesState,
+  canonicalStage,
+  getStage,
+  layerOverrideParams,
+  modelsNamedBy,
+  stageNames,
+  stageRegistry,
+  withStageDefaults,
+} from './registry.js';
 
 const where = (test: (name: string) => boolean) => stageNames().filter(test).sort();
 
@@ -26,6 +35,33 @@ describe('stage registry', () => {
     expect(s.validate({ bogus: 1 }, 'x').map((e) => e.location?.path)).toContain('x.bogus');
     expect(typeof s.apply).toBe('function');
     if (s.modelParam) expect(s.params[s.modelParam]).toMatchObject({ type: 'string', required: true });
+  });
+
+  it.each(stageNames())('%s: every declared default is a valid, optional value its description names', (name) => {
+    const s = getStage(name);
+    for (const [param, spec] of Object.entries(s.params)) {
+      if (spec.default === undefined) continue;
+      expect(spec.required, `${name}.${param}`).toBeFalsy();
+      expect(validateParams({ [param]: spec }, { [param]: spec.default }, name)).toEqual([]);
+      expect(spec.description, `${name}.${param}`).toContain(`default ${spec.default}`);
+    }
+  });
+
+  it('fills declared defaults to run a stage, and drops them to hash it', () => {
+    const omitted: Stage = { compressor: 'quantize-weights', params: { bits: 4 } };
+    const filled = withStageDefaults(omitted);
+    expect(filled.params).toEqual({ bits: 4, scheme: 'symmetric', granularity: 'tensor' });
+    expect(canonicalStage(filled)).toEqual(omitted);
+    expect(canonicalStage({ ...omitted, params: { bits: 4, scheme: 'kmeans' } }).params).toEqual({
+      bits: 4,
+      scheme: 'kmeans',
+    });
+    expect(withStageDefaults({ compressor: 'distill', params: { student: 's', epochs: 1 } }).params).toEqual({
+      student: 's',
+      epochs: 1,
+      temperature: 4,
+      alpha: 0.7,
+    });
   });
 
   it('derives what the spec rules and the state cache used to list by name', () => {

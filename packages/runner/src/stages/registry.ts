@@ -1,6 +1,7 @@
 import './register_all.js';
 import type { ConfigError } from '@squash/core';
-import type { ParamSpec, Params } from '@squash/compressors';
+import { type ParamSpec, type Params, withDefaults, withoutDefaults } from '@squash/compressors';
+import { canonicalModelSpec, type ModelSpec } from '@squash/trainer/specs';
 import type { Stage } from '../spec/types.js';
 import { type StageConfig, stageRegistry } from './stage.js';
 
@@ -44,4 +45,26 @@ export function modelsNamedBy<M>(stages: Stage[], models: Record<string, M>): Re
     if (typeof name === 'string' && models[name]) out[name] = models[name];
   }
   return out;
+}
+
+/** The stage as it runs: every param its config declares a default for filled in where omitted. */
+export function withStageDefaults(stage: Stage): Stage {
+  if (!stageRegistry.has(stage.compressor)) return stage;
+  return { ...stage, params: withDefaults(stageRegistry.get(stage.compressor).params, stage.params) };
+}
+
+/**
+ * The stage as ids hash it: params written at their declared default left out, so writing a
+ * default or omitting it is one trial. Dropping (not filling) keeps every id of a config that
+ * writes no default as it was. Per-layer overrides stay as written: there a default-valued entry
+ * overrides the stage's own value.
+ */
+export function canonicalStage(stage: Stage): Stage {
+  if (!stageRegistry.has(stage.compressor)) return stage;
+  return { ...stage, params: withoutDefaults(stageRegistry.get(stage.compressor).params, stage.params) };
+}
+
+/** Models as ids hash them: layer fields written at their declared default left out. */
+export function canonicalModels(models: Record<string, ModelSpec>): Record<string, ModelSpec> {
+  return Object.fromEntries(Object.entries(models).map(([name, m]) => [name, canonicalModelSpec(m)]));
 }
