@@ -141,3 +141,48 @@ describe('progress (log lines)', () => {
     ).toBe('  finetune(epochs=5) · finetune · epoch 3/5: loss 0.5000 acc 90.00% (2.0 s, 1000 samples/s)');
   });
 });
+
+describe('untrusted strings in progress output', () => {
+  const hostile = 'evil\x1b]8;;http://x\x07link\x1b[2J\u202e';
+  it('neutralises labels, names and errors in log lines', () => {
+    const lines = [
+      progressLine({
+        type: 'start',
+        experiment: hostile,
+        trials: 1,
+        done: 0,
+        backend: 'cpu',
+        reason: 'forced',
+        jobs: 1,
+      }),
+      progressLine({
+        type: 'trial',
+        trialId: 't',
+        sweep: 's',
+        label: hostile,
+        status: 'FAILED',
+        error: hostile,
+        index: 1,
+        total: 1,
+      }),
+    ];
+    for (const line of lines) {
+      expect(line).toContain('evil');
+      expect(line).not.toMatch(/[\x00-\x1f\x7f\u202e]/);
+    }
+  });
+  it('neutralises the label on the terminal bar', () => {
+    let written = '';
+    const draw = progressBar(
+      (s) => void (written += s),
+      200,
+      () => 0,
+    );
+    draw({ type: 'start', experiment: 'e', trials: 1, done: 0, backend: 'cpu', reason: 'forced', jobs: 1 });
+    draw({ type: 'running', runId: 'r', trialId: 't', label: hostile, index: 1, total: 1, attempt: 1 });
+    // The bar's own control sequences (carriage return, erase line) are the only ones left.
+    const text = written.split('\r\x1b[2K').join('');
+    expect(text).toContain('evil');
+    expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f\u202e]/);
+  });
+});

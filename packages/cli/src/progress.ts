@@ -1,3 +1,4 @@
+import { terminalText } from '@squash/reporter';
 import type { RunEvent } from '@squash/runner';
 
 type EpochEvent = Extract<RunEvent, { type: 'epoch' }>;
@@ -28,8 +29,16 @@ function epochNumbers(e: EpochEvent): string {
   );
 }
 
-/** One plain line per event worth a line (logs, CI, pipes). */
+/**
+ * One plain line per event worth a line (logs, CI, pipes). Labels, names and error texts come from
+ * the user's files, so the line is neutralised for a terminal like every table.
+ */
 export function progressLine(e: RunEvent): string | undefined {
+  const line = plainLine(e);
+  return line === undefined ? undefined : terminalText(line);
+}
+
+function plainLine(e: RunEvent): string | undefined {
   switch (e.type) {
     case 'start':
       return `squash: ${e.experiment}: ${e.trials} trials, ${e.done} already finished; backend ${e.backend} (${e.reason})${e.jobs > 1 ? `; ${e.jobs} worker processes` : ''}`;
@@ -102,7 +111,7 @@ export function progressBar(write: (s: string) => void, width: number, now: () =
     const r = shown === undefined ? undefined : running.get(shown);
     if (!r) return '';
     const others = running.size > 1 ? ` (+${running.size - 1} running)` : '';
-    return `trial ${r.index}/${total}${r.place ? ` · ${r.place}` : ''}${others} · ${r.label}`;
+    return `trial ${r.index}/${total}${r.place ? ` · ${r.place}` : ''}${others} · ${terminalText(r.label)}`;
   };
   const draw = () => {
     const barWidth = 24;
