@@ -162,3 +162,10 @@ export function formatLocation(loc: SourceLocation | undefined): string {
   const parts = [head, loc.path].filter((s) => s && s.length > 0);
   return parts.length ? `${parts.join(': ')}:` : '';
 }
+
+/** Out of disk space, as the file system (ENOSPC, EDQUOT) or SQLite (SQLITE_FULL) says it. */
+export function isDiskFull(e: unknown): boolean {
+  const code = (x: unknown) => (x as { code?: unknown } | undefined)?.code;
+  const full = (c: unknown) => c === 'ENOSPC' || c === 'EDQUOT' || c === 'SQLITE_FULL';
+  return full(code(e)) || (e instanceof SquashError && full(code(e.cause)));
+}

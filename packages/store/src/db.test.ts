@@ -114,7 +114,7 @@ describe('driver errors', () => {
     ['SQLITE_READONLY_DBMOVED', 2, /read-only/],
     ['SQLITE_CANTOPEN', 2, /^r\/x.db: cannot open database: x$/],
     ['SQLITE_FULL', 1, /^r\/x.db: disk full: the database cannot grow \(free some space/],
-    ['SQLITE_IOERR_WRITE', 1, /^r\/x.db: disk I\/O error \(SQLITE_IOERR_WRITE\)$/],
+    ['SQLITE_IOERR_WRITE', 1, /^r\/x.db: disk I\/O error \(SQLITE_IOERR_WRITE\) \(the disk may be full or failing/],
   ] as const)('%s → StoreError, exit %i', (code, exit, text) => {
     const e = mapped(code);
     expect(e).toBeInstanceOf(StoreError);

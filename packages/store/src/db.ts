@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileError, InternalError, SquashError, StoreError } from '@squash/core';
 
@@ -12,6 +12,37 @@ import { fileError, InternalError, SquashError, StoreError } from '@squash/core'
 /** How long a write waits for another process's write to finish before giving up. */
 export const BUSY_TIMEOUT_MS = 10_000;
 
+/**
+ * A writer needs the file and its directory writable (WAL keeps two files beside the database).
+ * SQLite would open a read-only file read-only without a word and fail at the first write, in
+ * the middle of a sweep: say it before anything starts.
+ */
+function checkWritable(path: string): void {
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw fileError(e, dir, 'cannot create the database directory');
+  }
+  for (const [p, what] of [
+    [path, 'the database file'],
+    [dir, 'the directory of the database'],
+  ] as const) {
+    try {
+      accessSync(p, constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue; // a new database: the directory check decides
+      throw new StoreError(`${what} is not writable (${code})`, {
+        location: { file: path },
+        hint:
+          code === 'EROFS' ? 'the file system is read-only; use another --db' : 'make it writable, or use another --db',
+        cause: e,
+      });
+    }
+  }
+}
+
 /** Opens a connection with the PRAGMAs every Squash connection uses; writers create the file. */
 export function openDatabase(path: string, { readonly }: { readonly: boolean }): Database.Database {
   // SQLite says "disk I/O error" or "unable to open" for a directory; say what it is.
@@ -20,11 +51,7 @@ export function openDatabase(path: string, { readonly }: { readonly: boolean }):
       location: { file: path },
       hint: 'give --db the path of a database file, e.g. results/squash.db',
     });
-  try {
-    if (!readonly) mkdirSync(dirname(path), { recursive: true });
-  } catch (e) {
-    throw fileError(e, dirname(path), 'cannot create the database directory');
-  }
+  if (!readonly) checkWritable(path);
   let db: Database.Database;
   try {
     db = new Database(path, { readonly, fileMustExist: readonly });
@@ -124,6 +151,12 @@ export function storeError(e: unknown, path: string): unknown {
   if (is('SQLITE_NOTADB'))
     return new StoreError(e.message, { ...at, hint: 'use another --db; if it held Squash runs, restore a backup' });
   if (is('SQLITE_CORRUPT')) return new StoreError(e.message, { ...at, hint: damagedHint(path) });
+  // A reader of a WAL database must create `<db>-shm` beside it when no writer has.
+  if (code === 'SQLITE_READONLY_DIRECTORY')
+    return new StoreError('cannot read the database: its directory is read-only', {
+      ...at,
+      hint: 'SQLite needs to create the -shm file beside a WAL database to read it: copy the database somewhere writable',
+    });
   if (is('SQLITE_READONLY'))
     return new StoreError(e.message, { ...at, hint: 'the file or its directory is read-only' });
   if (is('SQLITE_CANTOPEN')) return new StoreError(`cannot open database: ${e.message}`, at);
@@ -133,7 +166,12 @@ export function storeError(e: unknown, path: string): unknown {
       { ...at, hint: 'free some space and run again; finished runs are kept' },
       1,
     );
-  if (is('SQLITE_IOERR')) return new StoreError(`disk I/O error (${code})`, at, 1);
+  if (is('SQLITE_IOERR'))
+    return new StoreError(
+      `disk I/O error (${code})`,
+      { ...at, hint: 'the disk may be full or failing: free some space or check it, then run again' },
+      1,
+    );
   // Squash writes every JSON column itself: JSON that SQLite cannot read back is damage, not a bug.
   if (code === 'SQLITE_ERROR' && /malformed JSON/i.test(e.message))
     return new StoreError(`a stored record does not read back (${e.message})`, { ...at, hint: damagedHint(path) });
