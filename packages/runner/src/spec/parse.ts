@@ -170,16 +170,39 @@ function yamlProblem(message: string): { message: string; hint?: string } {
   return { message: `YAML syntax: ${first}` };
 }
 
-/** The first alias (`*name`) in the document: where an alias expansion that is too large starts. */
-function firstAliasOffset(doc: Document): number {
+/** The first alias (`*name`, of that name if given) in the document. */
+function aliasOffset(doc: Document, name?: string): number {
   let offset = 0;
   visit(doc, {
     Alias(_, node) {
+      if (name !== undefined && node.source !== name) return undefined;
       offset = node.range?.[0] ?? 0;
       return visit.BREAK;
     },
   });
   return offset;
+}
+
+/**
+ * A mapping key that is itself a list or mapping (`? [a, b]: 1`, `{a: 1}: 2`): no experiment key
+ * is one, and converting it would stringify it with a warning on standard error.
+ */
+function collectionKeys(doc: Document, lc: LineCounter, file: string): ConfigError[] {
+  const errors: ConfigError[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key as { range?: [number, number]; items?: unknown } | null;
+      if (!key || typeof key !== 'object' || !('items' in key)) return undefined;
+      const pos = lc.linePos(key.range?.[0] ?? 0);
+      errors.push(
+        new ConfigError('YAML: a key must be a plain value, not a list or mapping', {
+          location: { file, line: pos.line, column: pos.col },
+        }),
+      );
+      return undefined;
+    },
+  });
+  return errors;
 }
 
 /**
@@ -191,8 +214,19 @@ function toData(doc: Document, lc: LineCounter, file: string): { data?: unknown;
     return { data: doc.toJS({ maxAliasCount: 100 }) as unknown, errors: [] };
   } catch (e) {
     const message = (e as Error).message ?? '';
+    const unresolved = /^Unresolved alias.*: (.*)$/.exec(message);
+    if (unresolved) {
+      const pos = lc.linePos(aliasOffset(doc, unresolved[1]));
+      return {
+        errors: [
+          new ConfigError(`YAML: alias *${unresolved[1]} has no anchor &${unresolved[1]} before it`, {
+            location: { file, line: pos.line, column: pos.col },
+          }),
+        ],
+      };
+    }
     if (/alias/i.test(message)) {
-      const pos = lc.linePos(firstAliasOffset(doc));
+      const pos = lc.linePos(aliasOffset(doc));
       return {
         errors: [
           new ConfigError('YAML: aliases expand to too much data (refused as a resource-exhaustion attack)', {
@@ -218,7 +252,9 @@ export function parseSpec(text: string, file = '<input>'): ParseResult {
   const lc = new LineCounter();
   let doc: Document;
   try {
-    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    // logLevel 'error': the yaml package's warnings (a stringified key, an unknown tag) would go to the
+    // terminal; what they warn about fails the schema with a located error instead.
+    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   } catch (e) {
     if (!(e instanceof RangeError && TOO_DEEP.test(e.message))) throw e;
     return { errors: [new ConfigError('YAML: nested too deeply to read', { location: { file }, hint: DEEP_HINT })] };
@@ -235,6 +271,8 @@ export function parseSpec(text: string, file = '<input>'): ParseResult {
       }),
     };
   }
+  const keyErrors = collectionKeys(doc, lc, file);
+  if (keyErrors.length) return { errors: keyErrors };
   const { data, errors: dataErrors } = toData(doc, lc, file);
   if (dataErrors.length) return { errors: dataErrors };
   const at = (path: PathSegment[], key?: string) => locate(doc, lc, file, path, key);
