@@ -43,8 +43,15 @@ function checkWritable(path: string): void {
   }
 }
 
-/** Opens a connection with the PRAGMAs every Squash connection uses; writers create the file. */
-export function openDatabase(path: string, { readonly }: { readonly: boolean }): Database.Database {
+/**
+ * Opens a connection with the PRAGMAs every Squash connection uses; writers create the file.
+ * `accept` sees the file before a writer changes anything in it (WAL mode rewrites its header):
+ * it throws to refuse the file.
+ */
+export function openDatabase(
+  path: string,
+  { readonly, accept }: { readonly: boolean; accept?: (db: Database.Database) => void },
+): Database.Database {
   // SQLite says "disk I/O error" or "unable to open" for a directory; say what it is.
   if (statSync(path, { throwIfNoEntry: false })?.isDirectory())
     throw new StoreError('is a directory, not a database file', {
@@ -64,6 +71,7 @@ export function openDatabase(path: string, { readonly }: { readonly: boolean }):
     // spent half its time in the kernel copying pages.
     if (readonly) db.pragma('mmap_size = 1073741824');
     db.pragma('foreign_keys = ON');
+    accept?.(db);
     // WAL: a reader never blocks a running sweep, and the sweep never blocks a reader.
     if (!readonly) db.pragma('journal_mode = WAL');
   } catch (e) {

@@ -154,6 +154,13 @@ function notSquash(tables: string[], path: string): StoreError {
   });
 }
 
+/** Refuses another application's SQLite file before anything is written to it (openDatabase's `accept`). */
+export function refuseForeign(db: Database.Database): void {
+  if (hasRecords(db)) return;
+  const tables = userTables(db);
+  if (tables.length) throw notSquash(tables, db.name);
+}
+
 function appliedNames(db: Database.Database): string[] {
   return db.prepare(`SELECT name FROM ${RECORDS} ORDER BY rowid`).pluck().all() as string[];
 }
@@ -178,8 +185,7 @@ export function applyMigrations(db: Database.Database, migrations: readonly Migr
     db,
     () => {
       if (!hasRecords(db)) {
-        const tables = userTables(db);
-        if (tables.length) throw notSquash(tables, db.name);
+        refuseForeign(db);
         db.exec(`CREATE TABLE ${RECORDS} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
       }
       const applied = appliedNames(db);

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { ConfigError, SQUASH_VERSION, stableHash, type ParamValue } from '@squash/core';
 import { openDatabase, withTransaction } from './db.js';
 import { deadRunMessage, isAlive, type Liveness } from './liveness.js';
-import { applyMigrations, checkSchema } from './migrations.js';
+import { applyMigrations, checkSchema, refuseForeign } from './migrations.js';
 import { parseStoredView, refreshRunViews } from './run_view.js';
 import { searchRuns, type SearchOptions, type SearchResult } from './search/search.js';
 import type {
@@ -47,7 +47,7 @@ export class SqliteStore implements RunStore {
 
   /** Opens a database for writing, creating it, and upgrading its schema if it is older (`squash upgrade`). */
   static open(path: string): SqliteStore {
-    const conn = openDatabase(path, { readonly: false });
+    const conn = openDatabase(path, { readonly: false, accept: refuseForeign });
     try {
       applyMigrations(conn);
     } catch (e) {
@@ -62,7 +62,7 @@ export class SqliteStore implements RunStore {
    * of the migrations it applied (none when it was up to date).
    */
   static upgrade(path: string): string[] {
-    const conn = openDatabase(path, { readonly: false });
+    const conn = openDatabase(path, { readonly: false, accept: refuseForeign });
     try {
       return applyMigrations(conn);
     } finally {

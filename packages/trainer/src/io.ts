@@ -16,7 +16,9 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
     renameSync(tmp, dir);
   } catch (e) {
     // A failed write (a full disk) leaves nothing behind; only a killed process does (`squash doctor`).
-    rmSync(tmp, { recursive: true, force: true });
+    try {
+      rmSync(tmp, { recursive: true, force: true });
+    } catch {} // the failure above is the one to report
     throw fileError(e, dir, 'saving the trained model');
   }
 }

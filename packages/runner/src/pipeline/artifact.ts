@@ -77,7 +77,9 @@ function writeAtomically(path: string, bytes: Uint8Array): void {
     writeFileSync(tmp, bytes);
     renameSync(tmp, path);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {} // the failure above is the one to report
     throw fileError(e, path, 'writing the compressed model');
   }
 }

@@ -113,14 +113,21 @@ export function saveState(dir: string, state: PipelineState, inputShape: number[
     writeFileSync(join(tmp, 'state.bin'), bin);
     writeFileSync(join(tmp, 'state.json'), JSON.stringify(manifest));
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
+    removeQuietly(tmp);
     throw fileError(e, dir, 'caching a pipeline state');
   }
   try {
     renameSync(tmp, dir);
   } catch {
-    rmSync(tmp, { recursive: true, force: true }); // another process saved the same state first
+    removeQuietly(tmp); // another process saved the same state first
   }
+}
+
+/** Cleanup on a failure path: the failure being reported matters, not this one (a path that cannot exist). */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {}
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
