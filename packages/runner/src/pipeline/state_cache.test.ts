@@ -24,7 +24,7 @@ function state(): PipelineState {
     activations: new Map(),
     huffman: false,
     indexBits: 5,
-    history: [{ epoch: 1, loss: 0.5, accuracy: 0.5 }],
+    history: [{ epoch: 1, loss: 0.5, accuracy: 0.5, seconds: 1, samplesPerSecond: 100 }],
     trainSeconds: 1,
   };
 }
@@ -44,7 +44,7 @@ describe('cached pipeline states', () => {
     const back = loadState(dir)!;
     expect(getWeights(back.model).map((w) => Array.from(w.values))).toEqual(weights);
     expect([...back.masks.values()][0]!.length).toBe(16);
-    expect(back.history).toEqual([{ epoch: 1, loss: 0.5, accuracy: 0.5 }]);
+    expect(back.history).toEqual([{ epoch: 1, loss: 0.5, accuracy: 0.5, seconds: 1, samplesPerSecond: 100 }]);
   });
 
   const damage: Array<[string, (dir: string) => void, RegExp]> = [
