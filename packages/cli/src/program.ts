@@ -156,6 +156,21 @@ export function buildProgram(io: IO, done: (code: number) => void = () => {}) {
     .addOption(dbOption())
     .action(async (opts) => done(await (await import('./commands/upgrade.js')).upgrade(opts, io)));
 
+  program
+    .command('doctor')
+    .description(
+      'Check the database (integrity_check, foreign keys, schema, runs left RUNNING by a dead process) and the ' +
+        'files beside it (stray temp files, damaged cached baselines and pipeline states); print each finding. ' +
+        'Exit 0 when healthy, 1 when a problem remains.',
+    )
+    .addOption(dbOption())
+    .option(
+      '--repair',
+      'fix what is safe (mark dead runs KILLED, remove stray temp files and damaged cache entries, rebuild run ' +
+        'records from their tables) and say what was done; a damaged database file is reported, never rebuilt',
+    )
+    .action(async (opts) => done(await (await import('./commands/doctor.js')).doctor(opts, io)));
+
   // The root's layout only: the commands were declared with commander's (they copied the settings above).
   program.configureHelp({ formatHelp: (cmd, helper) => rootHelp(cmd, helper) });
   return program;

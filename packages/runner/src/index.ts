@@ -4,3 +4,4 @@ export { stageRegistry, compressorStage, defineStage, type StageConfig } from '.
 export type { TrainingPlace } from './run/events.js';
 /** For `squash doctor`: whether a cached baseline holds what was saved. */
 export { checkCachedBaseline } from './baseline.js';
+export { checkFiles, type FileDirs } from './health.js';

@@ -108,13 +108,13 @@ describe('driver errors', () => {
   it.each([
     ['SQLITE_BUSY', 1, /r\/x.db: database is locked by another process \(gave up after 10 s\)/],
     ['SQLITE_BUSY_SNAPSHOT', 1, /locked/],
-    ['SQLITE_CORRUPT', 2, /^r\/x.db: x \(not a usable Squash database\)$/],
-    ['SQLITE_NOTADB', 2, /^r\/x.db: x \(not a usable Squash database\)$/],
+    ['SQLITE_CORRUPT', 2, /^r\/x.db: x \(damaged: run `squash doctor --db r\/x.db` or restore a backup\)$/],
+    ['SQLITE_NOTADB', 2, /^r\/x.db: x \(use another --db; if it held Squash runs, restore a backup\)$/],
     ['SQLITE_READONLY', 2, /^r\/x.db: x \(the file or its directory is read-only\)$/],
     ['SQLITE_READONLY_DBMOVED', 2, /read-only/],
     ['SQLITE_CANTOPEN', 2, /^r\/x.db: cannot open database: x$/],
     ['SQLITE_FULL', 1, /^r\/x.db: disk full: the database cannot grow \(free some space/],
-    ['SQLITE_IOERR_WRITE', 1, /^r\/x.db: disk I\/O error \(SQLITE_IOERR_WRITE\)$/],
+    ['SQLITE_IOERR_WRITE', 1, /^r\/x.db: disk I\/O error \(SQLITE_IOERR_WRITE\) \(the disk may be full or failing/],
   ] as const)('%s → StoreError, exit %i', (code, exit, text) => {
     const e = mapped(code);
     expect(e).toBeInstanceOf(StoreError);
@@ -138,7 +138,9 @@ describe('driver errors', () => {
     for (const open of [SqliteStore.open, SqliteStore.openReadOnly]) {
       const e = caught(() => open(text));
       expect(e).toBeInstanceOf(StoreError);
-      expect((e as StoreError).describe()).toBe(`${text}: file is not a database (not a usable Squash database)`);
+      expect((e as StoreError).describe()).toBe(
+        `${text}: file is not a database (use another --db; if it held Squash runs, restore a backup)`,
+      );
       expect((e as StoreError).exitCode).toBe(2);
     }
     // A real database whose pages were overwritten: the damage shows when the runs are read.
@@ -169,7 +171,7 @@ describe('driver errors', () => {
     reader?.close();
     expect(e).toBeInstanceOf(StoreError);
     expect((e as StoreError).describe()).toMatch(
-      /: database disk image is malformed \(not a usable Squash database\)$/,
+      /: database disk image is malformed \(damaged: run `squash doctor --db .*corrupt\.db` or restore a backup\)$/,
     );
   });
 

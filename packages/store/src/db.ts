@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InternalError, SquashError, StoreError } from '@squash/core';
+import { fileError, InternalError, SquashError, StoreError } from '@squash/core';
 
 /**
  * The one place that talks to the driver about connections and transactions (MLflow's managed
@@ -12,9 +12,53 @@ import { InternalError, SquashError, StoreError } from '@squash/core';
 /** How long a write waits for another process's write to finish before giving up. */
 export const BUSY_TIMEOUT_MS = 10_000;
 
-/** Opens a connection with the PRAGMAs every Squash connection uses; writers create the file. */
-export function openDatabase(path: string, { readonly }: { readonly: boolean }): Database.Database {
-  if (!readonly) mkdirSync(dirname(path), { recursive: true });
+/**
+ * A writer needs the file and its directory writable (WAL keeps two files beside the database).
+ * SQLite would open a read-only file read-only without a word and fail at the first write, in
+ * the middle of a sweep: say it before anything starts.
+ */
+function checkWritable(path: string): void {
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw fileError(e, dir, 'cannot create the database directory');
+  }
+  for (const [p, what] of [
+    [path, 'the database file'],
+    [dir, 'the directory of the database'],
+  ] as const) {
+    try {
+      accessSync(p, constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue; // a new database: the directory check decides
+      throw new StoreError(`${what} is not writable (${code})`, {
+        location: { file: path },
+        hint:
+          code === 'EROFS' ? 'the file system is read-only; use another --db' : 'make it writable, or use another --db',
+        cause: e,
+      });
+    }
+  }
+}
+
+/**
+ * Opens a connection with the PRAGMAs every Squash connection uses; writers create the file.
+ * `accept` sees the file before a writer changes anything in it (WAL mode rewrites its header):
+ * it throws to refuse the file.
+ */
+export function openDatabase(
+  path: string,
+  { readonly, accept }: { readonly: boolean; accept?: (db: Database.Database) => void },
+): Database.Database {
+  // SQLite says "disk I/O error" or "unable to open" for a directory; say what it is.
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory())
+    throw new StoreError('is a directory, not a database file', {
+      location: { file: path },
+      hint: 'give --db the path of a database file, e.g. results/squash.db',
+    });
+  if (!readonly) checkWritable(path);
   let db: Database.Database;
   try {
     db = new Database(path, { readonly, fileMustExist: readonly });
@@ -27,6 +71,7 @@ export function openDatabase(path: string, { readonly }: { readonly: boolean }):
     // spent half its time in the kernel copying pages.
     if (readonly) db.pragma('mmap_size = 1073741824');
     db.pragma('foreign_keys = ON');
+    accept?.(db);
     // WAL: a reader never blocks a running sweep, and the sweep never blocks a reader.
     if (!readonly) db.pragma('journal_mode = WAL');
   } catch (e) {
@@ -34,6 +79,34 @@ export function openDatabase(path: string, { readonly }: { readonly: boolean }):
     throw storeError(e, path);
   }
   return db;
+}
+
+/** What `PRAGMA integrity_check` finds wrong in the file (at most `max` lines); none when it is whole. */
+export function integrityProblems(db: Database.Database, max = 20): string[] {
+  try {
+    const lines = db.pragma(`integrity_check(${max})`, { simple: false }) as Array<{ integrity_check: string }>;
+    const found = lines.flatMap((l) => l.integrity_check.split('\n')).filter((l) => l !== 'ok');
+    return found;
+  } catch (e) {
+    throw storeError(e, db.name);
+  }
+}
+
+/** Rows whose foreign key points at no row (`PRAGMA foreign_key_check`), counted per table and parent. */
+export function foreignKeyProblems(db: Database.Database): Array<{ table: string; parent: string; rows: number }> {
+  try {
+    const rows = db.pragma('foreign_key_check') as Array<{ table: string; parent: string }>;
+    const counts = new Map<string, { table: string; parent: string; rows: number }>();
+    for (const r of rows) {
+      const k = `${r.table}\0${r.parent}`;
+      const c = counts.get(k) ?? { table: r.table, parent: r.parent, rows: 0 };
+      c.rows++;
+      counts.set(k, c);
+    }
+    return [...counts.values()];
+  } catch (e) {
+    throw storeError(e, db.name);
+  }
 }
 
 /**
@@ -60,7 +133,12 @@ export function withTransaction<T>(db: Database.Database, fn: () => T, { immedia
   }
 }
 
-const BAD_FILE = 'not a usable Squash database';
+/** A path as one shell word, so a printed command can be pasted. */
+export const shellWord = (s: string) => (/^[\w./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** What to do about a database file SQLite finds damaged (doctor reports; it does not rebuild). */
+export const damagedHint = (path: string) =>
+  `damaged: run \`squash doctor --db ${shellWord(path)}\` or restore a backup`;
 
 /**
  * A driver error as a Squash error naming the database: a StoreError (exit 2) when the file is the
@@ -78,7 +156,15 @@ export function storeError(e: unknown, path: string): unknown {
       { ...at, hint: 'another squash command is writing it; try again when it is done' },
       1,
     );
-  if (is('SQLITE_CORRUPT') || is('SQLITE_NOTADB')) return new StoreError(e.message, { ...at, hint: BAD_FILE });
+  if (is('SQLITE_NOTADB'))
+    return new StoreError(e.message, { ...at, hint: 'use another --db; if it held Squash runs, restore a backup' });
+  if (is('SQLITE_CORRUPT')) return new StoreError(e.message, { ...at, hint: damagedHint(path) });
+  // A reader of a WAL database must create `<db>-shm` beside it when no writer has.
+  if (code === 'SQLITE_READONLY_DIRECTORY')
+    return new StoreError('cannot read the database: its directory is read-only', {
+      ...at,
+      hint: 'SQLite needs to create the -shm file beside a WAL database to read it: copy the database somewhere writable',
+    });
   if (is('SQLITE_READONLY'))
     return new StoreError(e.message, { ...at, hint: 'the file or its directory is read-only' });
   if (is('SQLITE_CANTOPEN')) return new StoreError(`cannot open database: ${e.message}`, at);
@@ -88,6 +174,14 @@ export function storeError(e: unknown, path: string): unknown {
       { ...at, hint: 'free some space and run again; finished runs are kept' },
       1,
     );
-  if (is('SQLITE_IOERR')) return new StoreError(`disk I/O error (${code})`, at, 1);
+  if (is('SQLITE_IOERR'))
+    return new StoreError(
+      `disk I/O error (${code})`,
+      { ...at, hint: 'the disk may be full or failing: free some space or check it, then run again' },
+      1,
+    );
+  // Squash writes every JSON column itself: JSON that SQLite cannot read back is damage, not a bug.
+  if (code === 'SQLITE_ERROR' && /malformed JSON/i.test(e.message))
+    return new StoreError(`a stored record does not read back (${e.message})`, { ...at, hint: damagedHint(path) });
   return new InternalError(`database: ${e.message} (${code})`, at);
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from '@squash/core';
-import { withTransaction } from './db.js';
+import { shellWord, withTransaction } from './db.js';
 import { refreshViews } from './run_view.js';
 
 /**
@@ -131,8 +131,35 @@ export const MIGRATIONS: Migration[] = [
 
 const RECORDS = '_squash_migrations';
 
-/** A path as one shell word, so the printed command can be pasted. */
-const shellWord = (s: string) => (/^[\w./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+/** The tables of a file that has no migration records: none for a new file, another application's otherwise. */
+function userTables(db: Database.Database): string[] {
+  return db
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+    )
+    .pluck()
+    .all() as string[];
+}
+
+function hasRecords(db: Database.Database): boolean {
+  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '${RECORDS}'`).get() !== undefined;
+}
+
+/** Another application's SQLite file: Squash neither reads it nor adds its tables to it. */
+function notSquash(tables: string[], path: string): StoreError {
+  const shown = tables.length > 8 ? [...tables.slice(0, 8), '…'] : tables;
+  return new StoreError(`not a Squash database (tables: ${shown.join(', ')})`, {
+    location: { file: path },
+    hint: 'use another --db',
+  });
+}
+
+/** Refuses another application's SQLite file before anything is written to it (openDatabase's `accept`). */
+export function refuseForeign(db: Database.Database): void {
+  if (hasRecords(db)) return;
+  const tables = userTables(db);
+  if (tables.length) throw notSquash(tables, db.name);
+}
 
 function appliedNames(db: Database.Database): string[] {
   return db.prepare(`SELECT name FROM ${RECORDS} ORDER BY rowid`).pluck().all() as string[];
@@ -157,7 +184,10 @@ export function applyMigrations(db: Database.Database, migrations: readonly Migr
   return withTransaction(
     db,
     () => {
-      db.exec(`CREATE TABLE IF NOT EXISTS ${RECORDS} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
+      if (!hasRecords(db)) {
+        refuseForeign(db);
+        db.exec(`CREATE TABLE ${RECORDS} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
+      }
       const applied = appliedNames(db);
       refuseNewer(applied, db.name, migrations);
       const done = new Set(applied);
@@ -182,14 +212,10 @@ export function applyMigrations(db: Database.Database, migrations: readonly Migr
 export function checkSchema(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {
   const path = db.name;
   const applied = withTransaction(db, () => {
-    if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '${RECORDS}'`).get()) {
-      const empty = !db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table'").get();
-      throw new StoreError(
-        empty
-          ? 'empty database (a squash run may be creating it; try again)'
-          : `not a Squash database (no ${RECORDS} table)`,
-        { location: { file: path } },
-      );
+    if (!hasRecords(db)) {
+      const tables = userTables(db);
+      if (tables.length) throw notSquash(tables, path);
+      throw new StoreError('empty database (a squash run may be creating it; try again)', { location: { file: path } });
     }
     return appliedNames(db);
   });

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { StoreError } from '@squash/core';
+import { damagedHint } from './db.js';
 import type { RunStatus, RunView } from './types.js';
 
 /** A RunView as stored in `runs.view_json`: everything but the experiment name (known from the join). */
@@ -89,5 +91,18 @@ export function refreshRunViews(db: Database.Database, runIds: Iterable<string>)
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
     refreshViews(db, `r.id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+  }
+}
+
+/** A stored view read back; text that does not parse is a damaged file, not a bug (doctor rebuilds views). */
+export function parseStoredView(json: string, path: string): StoredView {
+  try {
+    return JSON.parse(json) as StoredView;
+  } catch (e) {
+    throw new StoreError('a run record does not read back (its stored view is not valid JSON)', {
+      location: { file: path },
+      hint: damagedHint(path),
+      cause: e,
+    });
   }
 }

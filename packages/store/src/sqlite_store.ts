@@ -1,14 +1,17 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { RUN_RECORD_PARAMS } from '@squash/contract';
 import { ConfigError, SQUASH_VERSION, stableHash, type ParamValue } from '@squash/core';
 import { openDatabase, withTransaction } from './db.js';
-import { applyMigrations, checkSchema } from './migrations.js';
-import { refreshRunViews, type StoredView } from './run_view.js';
+import { deadRunMessage, isAlive, type Liveness } from './liveness.js';
+import { applyMigrations, checkSchema, refuseForeign } from './migrations.js';
+import { parseStoredView, refreshRunViews } from './run_view.js';
 import { searchRuns, type SearchOptions, type SearchResult } from './search/search.js';
 import type {
   ClaimRequest,
   ClaimResult,
+  DeadRun,
   NewRun,
   RunArtifact,
   RunBatch,
@@ -21,24 +24,6 @@ import type {
 } from './types.js';
 
 const now = () => new Date().toISOString();
-
-/** A run's process counts as dead after this long without a heartbeat (other hosts, reused pids). */
-export const STALE_AFTER_SECONDS = 60;
-
-/**
- * On this host a dead pid is known at once; elsewhere only a stale heartbeat tells. A live pid
- * with a stale heartbeat is a reused pid, so it counts as dead too.
- */
-function isAlive(r: { host: string | null; pid: number | null; heartbeat_at: string | null }, host: string): boolean {
-  const fresh = r.heartbeat_at !== null && Date.now() - Date.parse(r.heartbeat_at) < STALE_AFTER_SECONDS * 1000;
-  if (r.host !== host || r.pid === null) return fresh;
-  try {
-    process.kill(r.pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
-  return fresh;
-}
 
 function paramRow(v: ParamValue): { type: string; num: number | null; text: string | null } {
   if (typeof v === 'number') return { type: 'number', num: v, text: null };
@@ -71,7 +56,7 @@ export class SqliteStore implements RunStore {
 
   /** Opens a database for writing, creating it, and upgrading its schema if it is older (`squash upgrade`). */
   static open(path: string): SqliteStore {
-    const conn = openDatabase(path, { readonly: false });
+    const conn = openDatabase(path, { readonly: false, accept: refuseForeign });
     try {
       applyMigrations(conn);
     } catch (e) {
@@ -86,7 +71,7 @@ export class SqliteStore implements RunStore {
    * of the migrations it applied (none when it was up to date).
    */
   static upgrade(path: string): string[] {
-    const conn = openDatabase(path, { readonly: false });
+    const conn = openDatabase(path, { readonly: false, accept: refuseForeign });
     try {
       return applyMigrations(conn);
     } finally {
@@ -288,17 +273,66 @@ export class SqliteStore implements RunStore {
       if (!req.force && rows.some((r) => r.status === 'FINISHED')) return { claimed: false, reason: 'finished' };
       for (const r of rows.filter((x) => x.status === 'RUNNING')) {
         if (isAlive(r, w.host)) return { claimed: false, reason: 'running' };
-        this.setStatus(
-          r.id,
-          'KILLED',
-          `process ${r.pid ?? '?'} on ${r.host ?? '?'} stopped without finishing (no heartbeat since ${r.heartbeat_at ?? 'start'})`,
-        );
+        this.setStatus(r.id, 'KILLED', deadRunMessage(r));
       }
       const { force: _, ...run } = req;
       const attempt = rows.length + 1;
       const runId = this.createRun({ ...run, backend: w.backend, attempt, worker: w });
       return { claimed: true, runId, attempt };
     }, true);
+  }
+
+  // Health (`squash doctor`).
+
+  /** RUNNING runs whose process is gone (this host: its pid; elsewhere: a stale heartbeat). */
+  deadRuns(host: string = hostname()): DeadRun[] {
+    const rows = this.read(
+      () =>
+        this.conn
+          .prepare(
+            `SELECT r.id, e.name AS experiment, r.label, r.host, r.pid, r.heartbeat_at FROM runs r
+             JOIN experiments e ON e.id = r.experiment_id WHERE r.status = 'RUNNING' ORDER BY r.rowid`,
+          )
+          .all() as Array<DeadRun & Liveness>,
+    );
+    return rows
+      .filter((r) => !isAlive(r, host))
+      .map((r) => ({ id: r.id, experiment: r.experiment, label: r.label, reason: deadRunMessage(r) }));
+  }
+
+  /**
+   * Marks the given runs KILLED if they are still RUNNING with a dead process (checked again inside
+   * the write, so a run that came back to life meanwhile is left alone); returns the ids it marked.
+   */
+  killDeadRuns(ids: readonly string[], host: string = hostname()): string[] {
+    const wanted = new Set(ids);
+    return this.write(() => {
+      const marked: string[] = [];
+      for (const r of this.deadRuns(host))
+        if (wanted.has(r.id)) {
+          this.setStatus(r.id, 'KILLED', r.reason);
+          marked.push(r.id);
+        }
+      return marked;
+    }, true);
+  }
+
+  /** Runs whose stored view does not read back (damage inside the file); their tables may still be whole. */
+  damagedViews(): string[] {
+    return this.read(
+      () =>
+        this.conn
+          .prepare('SELECT id FROM runs WHERE view_json IS NULL OR json_valid(view_json, 8) = 0 ORDER BY rowid')
+          .pluck()
+          .all() as string[],
+    );
+  }
+
+  /** Rebuilds the stored views of the given runs from their params, metrics, artifacts and tags. */
+  rebuildViews(ids: readonly string[]): void {
+    this.write(() => {
+      for (const id of ids) this.touch(id);
+    });
   }
 
   // Reads.
@@ -499,7 +533,7 @@ export class SqliteStore implements RunStore {
           .raw()
           .all(...args) as Array<[string, string]>,
     );
-    return rows.map(([experiment, json]) => ({ experiment, ...(JSON.parse(json) as StoredView) }));
+    return rows.map(([experiment, json]) => ({ experiment, ...parseStoredView(json, this.path) }));
   }
 
   /** Views of the runs whose `column` is in `keys`, in the order of `keys` (missing ones left out). */
@@ -514,7 +548,7 @@ export class SqliteStore implements RunStore {
           )
           .raw()
           .all(...chunk) as Array<[K, string, string]>;
-        for (const [key, experiment, json] of rows) found.set(key, { experiment, ...(JSON.parse(json) as StoredView) });
+        for (const [key, experiment, json] of rows) found.set(key, { experiment, ...parseStoredView(json, this.path) });
       }
     });
     return keys.flatMap((k) => (found.has(k) ? [found.get(k)!] : []));

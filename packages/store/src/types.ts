@@ -155,3 +155,24 @@ export interface RunStore {
 
   close(): void;
 }
+
+/** A RUNNING run whose process is gone (`squash doctor`). */
+export interface DeadRun {
+  id: string;
+  experiment: string;
+  label: string;
+  /** Which process stopped, and since when nothing was heard of it. */
+  reason: string;
+}
+
+/** One problem `squash doctor` found, and what it did or what the user can do about it. */
+export interface Finding {
+  /** What is wrong, naming the file, run or cache entry. */
+  problem: string;
+  /** What `--repair` did about it; unset: nothing (yet). */
+  repaired?: string;
+  /** `--repair` can fix it safely. */
+  repairable: boolean;
+  /** What to do when doctor cannot repair it. */
+  action?: string;
+}

@@ -18,7 +18,7 @@ export {
   type Activation,
 } from './layer_spec.js';
 export { getWeights, setWeights, isKernel } from './weights.js';
-export { saveModel, loadModel, modelExists } from './io.js';
+export { saveModel, loadModel, modelExists, checkSavedModel } from './io.js';
 export {
   train,
   fineTune,

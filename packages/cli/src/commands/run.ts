@@ -16,6 +16,7 @@ import { CONFIRM_ABOVE } from '../options.js';
 import type { TableFormat } from '../output.js';
 import { progressBar, progressLine } from '../progress.js';
 import { planned, printReport } from '../report_print.js';
+import { stoppedSweep } from '../stopped.js';
 
 export interface RunOptions {
   db?: string;
@@ -122,6 +123,8 @@ export async function run(file: string, opts: RunOptions, io: IO): Promise<numbe
       printReport(store, await planned(experiment), opts.format, io, { out: opts.out });
     }
     return summary.failed ? 1 : 0;
+  } catch (e) {
+    throw stoppedSweep(e, store, experiment, { file, db: opts.db });
   } finally {
     process.off('SIGINT', onSigint);
     store.close();

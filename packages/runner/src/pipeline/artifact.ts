@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   bestIndexBits,
@@ -8,6 +8,7 @@ import {
   type EncodingSizes,
 } from '@squash/compressors';
 import { countNonzero } from '@squash/contract';
+import { fileError } from '@squash/core';
 import {
   evaluate,
   getWeights,
@@ -66,6 +67,24 @@ function indexBitsOf(layers: ArtifactLayer[]): Map<string, number> {
 }
 
 /**
+ * Writes a whole file or none: a temp file beside it, renamed into place. On any failure (a full
+ * disk) the temp file is removed; only a process killed mid-write leaves one (`squash doctor`).
+ */
+function writeAtomically(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {} // the failure above is the one to report
+    throw fileError(e, path, 'writing the compressed model');
+  }
+}
+
+/**
  * Writes the trial's compressed model as one `.sqz` file (atomically), measures every tensor's
  * encodings for real (dense → sparse → quantized → Huffman), then loads the file back into a new
  * tfjs model and evaluates it, so the recorded size is of a file proven to work.
@@ -81,10 +100,7 @@ export function writeTrialArtifact(state: PipelineState, ctx: PipelineContext, p
   const encoded = artifactLayers(state);
   const indexBits = indexBitsOf(encoded);
   const written = writeArtifact(info, encoded);
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, written.bytes);
-  renameSync(tmp, path);
+  writeAtomically(path, written.bytes);
 
   const sections = new Map(written.layers.map((l) => [l.name, l.section]));
   const layers: LayerSize[] = weights.map((w) => {

@@ -1,10 +1,10 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QuantizedTensor } from '@squash/compressors';
 import type { ActivationQuant } from '@squash/contract';
-import type { WeightTensor } from '@squash/core';
+import { fileError, type WeightTensor } from '@squash/core';
 import { buildModel, getWeights, setWeights } from '@squash/trainer';
-type WeightTensorLike = WeightTensor;
 import type { PipelineState } from './state.js';
 
 /**
@@ -12,8 +12,20 @@ import type { PipelineState } from './state.js';
  * trials that share a trained prefix — Deep Compression's prune → retrain before 5- or 6-bit
  * k-means — train it once, across trials, sweeps and experiments. The key hashes the baseline
  * and the stages so far, so a state is only ever reused for exactly the same computation.
+ *
+ * An entry is written whole (a temp dir renamed into place) and carries the size and SHA-256 of
+ * its `state.bin`: an entry that does not match (a damaged disk, a hand edit, an older format) is
+ * removed and computed again, never loaded into a model.
  */
+
+/** Bumped when the manifest changes shape; an entry of another format is computed again. */
+const FORMAT = 2;
+
 interface Manifest {
+  format: number;
+  /** Size and SHA-256 (hex) of `state.bin`, checked before anything is read from it. */
+  binBytes: number;
+  binSha256: string;
   spec: PipelineState['spec'];
   inputShape: number[];
   weights: Array<{ name: string; shape: number[]; offset: number; length: number }>;
@@ -58,7 +70,7 @@ class Blob {
 export function saveState(dir: string, state: PipelineState, inputShape: number[]): void {
   if (existsSync(join(dir, 'state.json'))) return;
   const blob = new Blob();
-  const weights = getWeights(state.model).map((w: WeightTensorLike) => {
+  const weights = getWeights(state.model).map((w: WeightTensor) => {
     const [offset, length] = blob.add(w.values);
     return { name: w.name, shape: w.shape, offset, length };
   });
@@ -78,7 +90,11 @@ export function saveState(dir: string, state: PipelineState, inputShape: number[
     params: blob.add(q.params),
     zeroCodes: Array.from(q.zeroCodes),
   }));
+  const bin = blob.bytes();
   const manifest: Manifest = {
+    format: FORMAT,
+    binBytes: bin.length,
+    binSha256: sha256(bin),
     spec: state.spec,
     inputShape,
     weights,
@@ -91,53 +107,130 @@ export function saveState(dir: string, state: PipelineState, inputShape: number[
     history: state.history,
   };
   const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, 'state.bin'), blob.bytes());
-  writeFileSync(join(tmp, 'state.json'), JSON.stringify(manifest));
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    writeFileSync(join(tmp, 'state.bin'), bin);
+    writeFileSync(join(tmp, 'state.json'), JSON.stringify(manifest));
+  } catch (e) {
+    removeQuietly(tmp);
+    throw fileError(e, dir, 'caching a pipeline state');
+  }
   try {
     renameSync(tmp, dir);
   } catch {
-    rmSync(tmp, { recursive: true, force: true }); // another process saved the same state first
+    removeQuietly(tmp); // another process saved the same state first
   }
 }
 
-/** The cached state, or undefined. `seed` only names the rebuilt model's initializers (all overwritten). */
+/** Cleanup on a failure path: the failure being reported matters, not this one (a path that cannot exist). */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {}
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+type Checked = { manifest: Manifest; bin: Buffer } | { problem: string };
+
+/** Reads an entry and checks it against its own record: sizes, checksum, every section in bounds. */
+function readEntry(dir: string): Checked {
+  let manifest: Manifest;
+  let bin: Buffer;
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as Manifest;
+    bin = readFileSync(join(dir, 'state.bin'));
+  } catch (e) {
+    return { problem: `unreadable (${(e as Error).message.split('\n')[0]})` };
+  }
+  if (typeof manifest !== 'object' || manifest === null || manifest.format !== FORMAT)
+    return { problem: `not of this Squash's format (${FORMAT})` };
+  if (bin.length !== manifest.binBytes)
+    return { problem: `state.bin has ${bin.length} bytes, its manifest says ${manifest.binBytes}` };
+  if (sha256(bin) !== manifest.binSha256) return { problem: 'state.bin does not match its checksum' };
+  const inBounds = ([offset, length]: readonly number[]) =>
+    Number.isInteger(offset) &&
+    Number.isInteger(length) &&
+    offset! >= 0 &&
+    length! >= 0 &&
+    offset! + length! <= bin.length;
+  try {
+    const sections = [
+      ...manifest.weights.map((w) => [w.offset, w.length]),
+      ...manifest.masks.map((m) => [m.offset, m.length]),
+      ...manifest.quantized.flatMap((q) => [q.codebook, q.codes, q.params]),
+    ];
+    if (!sections.every(inBounds)) return { problem: 'a section lies outside state.bin' };
+  } catch {
+    return { problem: 'state.json lacks a section list' };
+  }
+  return { manifest, bin };
+}
+
+/**
+ * What is wrong with a cached entry (`squash doctor`), or undefined when it is whole. An entry
+ * still being written is a temp dir beside it, so a directory without `state.json` is damaged.
+ */
+export function checkState(dir: string): string | undefined {
+  const r = readEntry(dir);
+  return 'problem' in r ? r.problem : undefined;
+}
+
+/** Removes a damaged entry so it is computed (and cached) again. */
+function discard(dir: string): undefined {
+  rmSync(dir, { recursive: true, force: true });
+  return undefined;
+}
+
+/**
+ * The cached state, or undefined (none, or a damaged one, which is removed). `seed` only names
+ * the rebuilt model's initializers (all overwritten).
+ */
 export function loadState(dir: string): PipelineState | undefined {
-  if (!existsSync(join(dir, 'state.json'))) return undefined;
-  const m = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as Manifest;
-  const bin = readFileSync(join(dir, 'state.bin'));
+  if (!existsSync(dir)) return undefined;
+  const entry = readEntry(dir);
+  if ('problem' in entry) return discard(dir);
+  const { manifest: m, bin } = entry;
   const bytes = (offset: number, length: number) =>
     bin.buffer.slice(bin.byteOffset + offset, bin.byteOffset + offset + length);
-  const model = buildModel(m.spec, m.inputShape, 0);
-  setWeights(
-    model,
-    m.weights.map((w) => ({ name: w.name, shape: w.shape, values: new Float32Array(bytes(w.offset, w.length)) })),
-  );
-  return {
-    spec: m.spec,
-    model,
-    masks: new Map(m.masks.map((x) => [x.name, new Uint8Array(bytes(x.offset, x.length))])),
-    quantized: new Map(
-      m.quantized.map((q) => [
-        q.name,
-        {
-          scheme: q.scheme,
-          bits: q.bits,
-          shape: q.shape,
-          channelAxis: q.channelAxis,
-          levels: q.levels,
-          codebook: new Float32Array(bytes(...q.codebook)),
-          codes: new Uint16Array(bytes(...q.codes)),
-          params: new Float32Array(bytes(...q.params)),
-          zeroCodes: Int32Array.from(q.zeroCodes),
-        },
-      ]),
-    ),
-    activations: new Map(m.activations),
-    huffman: m.huffman,
-    indexBits: m.indexBits,
-    history: m.history,
-    trainSeconds: m.trainSeconds,
-  };
+  let model: PipelineState['model'] | undefined;
+  try {
+    model = buildModel(m.spec, m.inputShape, 0);
+    setWeights(
+      model,
+      m.weights.map((w) => ({ name: w.name, shape: w.shape, values: new Float32Array(bytes(w.offset, w.length)) })),
+    );
+    return {
+      spec: m.spec,
+      model,
+      masks: new Map(m.masks.map((x) => [x.name, new Uint8Array(bytes(x.offset, x.length))])),
+      quantized: new Map(
+        m.quantized.map((q) => [
+          q.name,
+          {
+            scheme: q.scheme,
+            bits: q.bits,
+            shape: q.shape,
+            channelAxis: q.channelAxis,
+            levels: q.levels,
+            codebook: new Float32Array(bytes(...q.codebook)),
+            codes: new Uint16Array(bytes(...q.codes)),
+            params: new Float32Array(bytes(...q.params)),
+            zeroCodes: Int32Array.from(q.zeroCodes),
+          },
+        ]),
+      ),
+      activations: new Map(m.activations),
+      huffman: m.huffman,
+      indexBits: m.indexBits,
+      history: m.history,
+      trainSeconds: m.trainSeconds,
+    };
+  } catch {
+    // A manifest that passed its checksum but does not fit the model (shapes, a typed array's
+    // alignment): written by a Squash with another layout. Computed again, like damage.
+    model?.dispose();
+    return discard(dir);
+  }
 }

@@ -48,7 +48,13 @@ export function startHeartbeat(
   intervalMs = 5000,
 ): { add(id: string): void; remove(id: string): void; stop(): void; ids(): string[] } {
   const running = new Set<string>();
-  const timer = setInterval(() => beat([...running]), intervalMs);
+  const timer = setInterval(() => {
+    // A missed beat is harmless (the run is stale only after a minute of them); a full disk or a
+    // locked database shows up, with its message, at the next write the work itself does.
+    try {
+      beat([...running]);
+    } catch {}
+  }, intervalMs);
   timer.unref();
   return {
     add: (id) => void running.add(id),

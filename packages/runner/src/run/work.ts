@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { isEnvironmentError } from '@squash/core';
 import { getWeights, modelRegistry, resolveModelSpec } from '@squash/trainer';
 import type { Baseline } from '../baseline.js';
 import { writeTrialArtifact } from '../pipeline/artifact.js';
@@ -75,7 +76,15 @@ export async function workLoop(trials: Trial[], env: WorkEnv): Promise<void> {
         seconds: (performance.now() - t0) / 1000,
       });
     } catch (e) {
-      env.store.setStatus(claim.runId, 'FAILED', (e as Error).stack ?? String(e));
+      // A full disk or an unusable database fails every later trial too: the sweep stops with it
+      // (a row that cannot be written now stays RUNNING; the next run marks it KILLED and redoes it).
+      const stop = isEnvironmentError(e);
+      try {
+        env.store.setStatus(claim.runId, 'FAILED', (e as Error).stack ?? String(e));
+      } catch (recording) {
+        if (!stop) throw recording;
+      }
+      if (stop) throw e;
       env.emit({
         type: 'trial',
         trialId: trial.id,

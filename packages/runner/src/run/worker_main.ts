@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { selectBackend } from '@squash/backend';
+import { InternalError, SquashError } from '@squash/core';
 import type { WorkerInit } from '../execute.js';
 import { SqliteStore } from '@squash/store';
 import { ensureBaselines } from './baselines.js';
@@ -64,7 +65,10 @@ process.once('message', (init: WorkerInit) => {
     process.off('disconnect', onDisconnect);
     process.send!({ type: 'worker-done' }, () => process.exit(0));
   })().catch((e: unknown) => {
-    process.stderr.write(`squash worker ${process.pid}: ${(e as Error).stack ?? String(e)}\n`);
+    // A Squash error (a full disk) is a message for the user; anything else is a bug: its stack.
+    const text =
+      e instanceof SquashError && !(e instanceof InternalError) ? e.describe() : ((e as Error).stack ?? String(e));
+    process.stderr.write(`squash worker ${process.pid}: ${text}\n`);
     process.exit(1);
   });
 });

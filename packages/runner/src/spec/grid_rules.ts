@@ -7,14 +7,24 @@ import type { LayerOverride, WrittenExperiment } from './types.js';
 
 type At = (path: PathSegment[], key?: string) => SourceLocation;
 
-/** `*` matches any run of characters; everything else literally. */
+/**
+ * `*` matches any run of characters; everything else literally. Matched piece by piece (leftmost
+ * is enough when `*` is the only wildcard), not through a RegExp a long pattern would overflow.
+ */
 export function matchesLayer(pattern: string, layer: string): boolean {
-  return new RegExp(
-    `^${pattern
-      .split('*')
-      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  ).test(layer);
+  const parts = pattern.split('*');
+  if (parts.length === 1) return pattern === layer;
+  const first = parts[0]!;
+  const last = parts.at(-1)!;
+  if (first.length + last.length > layer.length || !layer.startsWith(first) || !layer.endsWith(last)) return false;
+  const end = layer.length - last.length;
+  let at = first.length;
+  for (const part of parts.slice(1, -1)) {
+    const i = layer.indexOf(part, at);
+    if (i < 0 || i + part.length > end) return false;
+    at = i + part.length;
+  }
+  return true;
 }
 
 /** The param a compressor error is about: `retention` of `.retention` / `retention`. */

@@ -74,6 +74,7 @@ describe('parseSpec', () => {
       BASE.replace('prune-weights: { retention: [0.5, 0.2] }', 'quantize-weights: { bits: 17 }'),
       /quantize-weights\.bits: .*17/,
     ],
+    ['a list as a mapping key', 'name: e\n? [a, b]\n: 1\n', /^exp\.yaml:2:3: YAML: a key must be a plain value/],
     [
       'non-integer epochs',
       `${BASE}train: { epochs: 2.5 }\n`,

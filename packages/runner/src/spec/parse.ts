@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
-import { LineCounter, parseDocument } from 'yaml';
-import { ConfigError, didYouMean, SpecError } from '@squash/core';
+import { type Document, LineCounter, parseDocument, visit } from 'yaml';
+import { ConfigError, didYouMean, fileError, SpecError, SquashError } from '@squash/core';
 import { buildExperimentSchema } from './schema.js';
 import { locate, pointerToPath, type PathSegment } from './locate.js';
 import { expandSweeps } from '../grid/expand.js';
 import { rememberCheckedGrid } from '../plan.js';
 import { deepFreeze } from './freeze.js';
+import { checkLimits } from './limits.js';
 import { checkRules } from './rules.js';
 import { normalizeSpec } from './normalize.js';
 import type { Experiment, WrittenExperiment } from './types.js';
@@ -159,6 +160,88 @@ function toConfigError(
   }
 }
 
+/** The yaml package's words for a stack overflow, and the one-line reason a user can act on. */
+const TOO_DEEP = /Maximum call stack size exceeded|too much recursion/i;
+const DEEP_HINT = 'no experiment nests this deep; check the indentation and brackets';
+
+function yamlProblem(message: string): { message: string; hint?: string } {
+  const first = message.split('\n')[0]!;
+  if (TOO_DEEP.test(first)) return { message: 'YAML: nested too deeply to read', hint: DEEP_HINT };
+  return { message: `YAML syntax: ${first}` };
+}
+
+/** The first alias (`*name`, of that name if given) in the document. */
+function aliasOffset(doc: Document, name?: string): number {
+  let offset = 0;
+  visit(doc, {
+    Alias(_, node) {
+      if (name !== undefined && node.source !== name) return undefined;
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
+}
+
+/**
+ * A mapping key that is itself a list or mapping (`? [a, b]: 1`, `{a: 1}: 2`): no experiment key
+ * is one, and converting it would stringify it with a warning on standard error.
+ */
+function collectionKeys(doc: Document, lc: LineCounter, file: string): ConfigError[] {
+  const errors: ConfigError[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key as { range?: [number, number]; items?: unknown } | null;
+      if (!key || typeof key !== 'object' || !('items' in key)) return undefined;
+      const pos = lc.linePos(key.range?.[0] ?? 0);
+      errors.push(
+        new ConfigError('YAML: a key must be a plain value, not a list or mapping', {
+          location: { file, line: pos.line, column: pos.col },
+        }),
+      );
+      return undefined;
+    },
+  });
+  return errors;
+}
+
+/**
+ * The document as plain data, or the reason it cannot be: the yaml package refuses aliases that
+ * expand past its limit (the "billion laughs" guard) with a ReferenceError of its own.
+ */
+function toData(doc: Document, lc: LineCounter, file: string): { data?: unknown; errors: ConfigError[] } {
+  try {
+    return { data: doc.toJS({ maxAliasCount: 100 }) as unknown, errors: [] };
+  } catch (e) {
+    const message = (e as Error).message ?? '';
+    const unresolved = /^Unresolved alias.*: (.*)$/.exec(message);
+    if (unresolved) {
+      const pos = lc.linePos(aliasOffset(doc, unresolved[1]));
+      return {
+        errors: [
+          new ConfigError(`YAML: alias *${unresolved[1]} has no anchor &${unresolved[1]} before it`, {
+            location: { file, line: pos.line, column: pos.col },
+          }),
+        ],
+      };
+    }
+    if (/alias/i.test(message)) {
+      const pos = lc.linePos(aliasOffset(doc));
+      return {
+        errors: [
+          new ConfigError('YAML: aliases expand to too much data (refused as a resource-exhaustion attack)', {
+            location: { file, line: pos.line, column: pos.col },
+            hint: 'write the values out, or use fewer aliases of aliases',
+          }),
+        ],
+      };
+    }
+    if (e instanceof RangeError && TOO_DEEP.test(message))
+      return { errors: [new ConfigError('YAML: nested too deeply to read', { location: { file }, hint: DEEP_HINT })] };
+    throw e;
+  }
+}
+
 /**
  * Text → experiment or every problem at once: YAML syntax, then the JSON Schema, then semantic
  * rules (including expanding every sweep's grid: ranges, zip, exclude, defaults, layer axes — the
@@ -167,7 +250,15 @@ function toConfigError(
  */
 export function parseSpec(text: string, file = '<input>'): ParseResult {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  let doc: Document;
+  try {
+    // logLevel 'error': the yaml package's warnings (a stringified key, an unknown tag) would go to the
+    // terminal; what they warn about fails the schema with a located error instead.
+    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  } catch (e) {
+    if (!(e instanceof RangeError && TOO_DEEP.test(e.message))) throw e;
+    return { errors: [new ConfigError('YAML: nested too deeply to read', { location: { file }, hint: DEEP_HINT })] };
+  }
   if (doc.errors.length) {
     // A broken structure (a tab, an unclosed bracket) makes the parser see bogus duplicate keys:
     // report duplicates only when they are the only problem.
@@ -175,14 +266,18 @@ export function parseSpec(text: string, file = '<input>'): ParseResult {
     return {
       errors: (real.length ? real : doc.errors).map((e) => {
         const pos = lc.linePos(e.pos[0]);
-        return new ConfigError(`YAML syntax: ${e.message.split('\n')[0]}`, {
-          location: { file, line: pos.line, column: pos.col },
-        });
+        const { message, hint } = yamlProblem(e.message);
+        return new ConfigError(message, { location: { file, line: pos.line, column: pos.col }, hint });
       }),
     };
   }
-  const data = doc.toJS() as unknown;
+  const keyErrors = collectionKeys(doc, lc, file);
+  if (keyErrors.length) return { errors: keyErrors };
+  const { data, errors: dataErrors } = toData(doc, lc, file);
+  if (dataErrors.length) return { errors: dataErrors };
   const at = (path: PathSegment[], key?: string) => locate(doc, lc, file, path, key);
+  const limits = checkLimits(data, at);
+  if (limits.length) return { errors: limits };
   const check = validate();
   if (!check(data)) {
     const errors = dropMissingExplainedByTypos(pruneAnyOf(check.errors ?? [])).map((e) => toConfigError(e, at));
@@ -209,9 +304,10 @@ export function loadExperimentFile(file: string): Experiment {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(`cannot read experiment file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-      location: { file },
-    });
+    const mapped = fileError(e, file, 'cannot read experiment file');
+    throw mapped instanceof SquashError
+      ? mapped
+      : new ConfigError(`cannot read experiment file: ${(e as Error).message}`, { location: { file } });
   }
   const { experiment, errors } = parseSpec(text, file);
   if (errors.length || !experiment) throw new SpecError(errors);

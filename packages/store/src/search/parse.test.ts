@@ -150,6 +150,7 @@ const BAD: Array<[string, string | RegExp]> = [
   ['`odd` = 1', /^column 1: unexpected '`'/],
   ['', /^column 1: expected an identifier .* got end of input$/],
   [`${'('.repeat(100)}metrics.a = 1${')'.repeat(100)}`, 'column 65: filter nested more than 64 deep'],
+  [`params.x like '${'%_'.repeat(501)}'`, "column 15: a 'like' pattern of more than 1000 characters"],
   [
     Array.from({ length: 300 }, (_, i) => `metrics.a = ${i}`).join(' or '),
     `column ${Array.from({ length: 256 }, (_, i) => `metrics.a = ${i} or `).join('').length + 1}: more than 256 conditions`,

@@ -18,6 +18,8 @@ import { describeToken, lex, type Token } from './lex.js';
 export const MAX_DEPTH = 64;
 export const MAX_CONDITIONS = 256;
 export const MAX_IN_VALUES = 1000;
+/** SQLite refuses GLOB patterns past 50,000 bytes ("pattern too complex"); each character may take three. */
+export const MAX_PATTERN_LENGTH = 1000;
 
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'like', 'ilike', 'between', 'is', 'null', 'true', 'false']);
 const IDENT_HELP = 'an identifier (metrics.<key>, params.<key>, tags.<key> or attributes.<name>)';
@@ -149,6 +151,8 @@ class Parser {
       const pat = this.next();
       if (pat.t !== 'str')
         throw this.err(pat.col, `expected a quoted pattern after '${tok.text}', got ${describeToken(pat)}`);
+      if ([...pat.value].length > MAX_PATTERN_LENGTH)
+        throw this.err(pat.col, `a '${tok.text}' pattern of more than ${MAX_PATTERN_LENGTH} characters`);
       const textual =
         ident.kind === 'params' ||
         ident.kind === 'tags' ||
