@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, FileError, InternalError, StoreError } from '@squash/core';
+import { ConfigError, FileError, InternalError, SpecError, StoreError } from '@squash/core';
 import { exitCodeFor, toSquashError } from './errors.js';
 
 function top(e: unknown): { code: number; text: string } {
@@ -46,5 +46,17 @@ describe('the error boundary (what reaches the top-level catch)', () => {
     expect(text).toMatch(/^ {4}at /m);
     expect(top('a string thrown').code).toBe(1);
     expect(top(new InternalError('invariant')).text).toMatch(/InternalError: invariant\n {4}at /);
+  });
+
+  it('shows names from files escaped, keeping its own line breaks', () => {
+    const e = new SpecError([
+      new ConfigError("unknown sweep 'evil\x1b]0;pwned\x07\u202e'", { hint: 'sweeps: a, b' }),
+      new ConfigError('duplicate seed 3'),
+    ]);
+    const { code, text } = top(e);
+    expect(code).toBe(2);
+    expect(text).toContain("unknown sweep 'evil\\x1b]0;pwned\\x07\\u202e'");
+    expect(text).not.toContain('\x1b');
+    expect(text.trimEnd().split('\n')).toHaveLength(2);
   });
 });

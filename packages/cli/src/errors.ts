@@ -1,4 +1,5 @@
 import { ConfigError, fileError, InternalError, isSystemError, SquashError } from '@squash/core';
+import { terminalText } from '@squash/reporter';
 import { storeError } from '@squash/store';
 
 /**
@@ -34,6 +35,8 @@ export function exitCodeFor(e: unknown, write: (s: string) => void): number {
     );
     return 1;
   }
-  write(`squash: ${error.describe()}\n`);
+  // Messages quote names from the user's files and databases: shown escaped, line by line, never interpreted.
+  const text = error.describe().split('\n').map(terminalText).join('\n');
+  write(`squash: ${text}\n`);
   return error.exitCode;
 }

@@ -22,7 +22,7 @@ async function results() {
     const model = buildModel(SPEC, [2, 2, 1], 1);
     await saveModel(model, join(baselines, id));
     model.dispose();
-    if (id !== 'unfinished') writeFileSync(join(baselines, id, 'baseline.json'), '{"history": []}');
+    if (id !== 'unfinished') writeFileSync(join(baselines, id, 'baseline.json'), '{"history": [], "backend": "cpu"}');
   }
   writeFileSync(join(baselines, 'garbled', 'model.json'), '{"modelTopology": ');
   writeFileSync(join(baselines, 'truncated', 'weights.bin'), 'xx');

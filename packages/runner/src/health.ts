@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { join } from 'node:path';
 import { type Finding, pidExists, STALE_AFTER_SECONDS } from '@squash/store';
 import { checkSavedModel } from '@squash/trainer';
+import { checkCachedBaseline } from './baseline.js';
 import { checkState } from './pipeline/state_cache.js';
 
 /**
@@ -35,19 +36,17 @@ function strayTemp(path: string): string | undefined {
 }
 
 /**
- * What is wrong with a cached baseline: its model files, or its record, written just after them
- * (so a young entry without one is a baseline being saved right now).
+ * What is wrong with a cached baseline: its model files (against their manifest), then its record
+ * and the sizes and hashes it holds (written just after the model, so a young entry without one is
+ * a baseline being saved right now).
  */
 function checkBaseline(dir: string): string | undefined {
   const problem = checkSavedModel(dir);
   if (problem) return problem;
-  try {
-    JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8'));
-    return undefined;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return 'baseline.json does not parse';
-    return ageMs(dir) < SETTLE_MS ? undefined : 'baseline.json is missing (training stopped while saving it)';
-  }
+  const check = checkCachedBaseline(dir);
+  if (check.state === 'damaged') return check.problem;
+  if (check.state === 'ok') return undefined;
+  return ageMs(dir) < SETTLE_MS ? undefined : 'baseline.json is missing (training stopped while saving it)';
 }
 
 export function checkFiles(dirs: FileDirs, { repair = false }: { repair?: boolean } = {}): Finding[] {
