@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Finding, pidExists, STALE_AFTER_SECONDS } from '@squash/store';
 import { checkSavedModel } from '@squash/trainer';
