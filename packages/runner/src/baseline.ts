@@ -11,6 +11,7 @@ import {
   saveModel,
   train,
   type EpochLog,
+  type TrainOptions,
 } from '@squash/trainer';
 import type { BaselineConfig } from './spec/types.js';
 
@@ -42,7 +43,7 @@ export async function obtainBaseline(
   data: Dataset,
   cacheDir: string,
   backend: string,
-  onEpoch?: (e: EpochLog) => void,
+  hooks: Pick<TrainOptions, 'onEpoch' | 'checkStop'> = {},
 ): Promise<Baseline> {
   const dir = join(cacheDir, 'baselines', id);
   const infoFile = join(dir, 'baseline.json');
@@ -69,7 +70,7 @@ export async function obtainBaseline(
   }
   const model = buildModel(resolveModelSpec(config.model), data.inputShape, config.seed);
   const t0 = performance.now();
-  const history = await train(model, data.train, { ...config.train, seed: config.seed, onEpoch });
+  const history = await train(model, data.train, { ...config.train, seed: config.seed, ...hooks });
   const trainSeconds = (performance.now() - t0) / 1000;
   await saveModel(model, dir);
   // Written after the model, so a crash in between leaves no info file and the next run retrains.

@@ -27,6 +27,7 @@ function options(ctx: PipelineContext, p: TrainingParams, defaultRate: number, s
     // The baseline's held-out samples stay held out: fine-tuning never trains on them.
     validationSplit: ctx.train.validationSplit,
     onEpoch: ctx.onEpoch,
+    checkStop: ctx.checkStop,
   };
 }
 

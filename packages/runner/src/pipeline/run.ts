@@ -73,6 +73,7 @@ export async function runPipeline(
     };
   }
   for (let i = start; i < stages.length; i++) {
+    await ctx.checkStop?.();
     await configs[i]!.apply(state, ctx, stages[i]!, i);
     const dir = dirAt(i);
     if (dir) saveState(dir, state, ctx.data.inputShape);

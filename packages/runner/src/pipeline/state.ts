@@ -37,6 +37,8 @@ export interface PipelineContext {
   baselineId: string;
   models: Record<string, ModelSpec>;
   onEpoch?: (log: EpochLog) => void;
+  /** Awaited between training steps and between stages; throws when the run is being stopped. */
+  checkStop?: () => Promise<void>;
 }
 
 export const DEFAULT_INDEX_BITS = 5;

@@ -2,12 +2,11 @@ import { Metric, type MetricInput } from '@squash/contract';
 import { obtainBaseline, type Baseline } from '../baseline.js';
 import type { Trial } from '../spec/types.js';
 import { trialParams, type ProcessEnv } from './context.js';
+import { InterruptedError } from './stop.js';
 
 export interface BaselineEnv extends ProcessEnv {
   cacheDir: string;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The trained baseline of every trial's config, each trained once: a baseline is claimed like a
@@ -27,6 +26,7 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
   const { store, emit } = env;
   const seed = trial.baseline.seed;
   for (;;) {
+    await env.stop.poll();
     const claim = store.claimRun(
       {
         experimentId: env.experimentId,
@@ -41,7 +41,7 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
       env.identity,
     );
     if (!claim.claimed && claim.reason === 'running') {
-      await sleep(2000); // another process is training it; its model lands in the cache
+      await env.stop.sleep(2000); // another process is training it; its model lands in the cache
       continue;
     }
     const onEpoch = claim.claimed
@@ -55,13 +55,14 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
         env.data,
         env.cacheDir,
         env.identity.backend,
-        onEpoch,
+        { onEpoch, checkStop: env.stop.checkpoint },
       );
       emit({ type: 'baseline', seed, cacheHit: b.cacheHit, accuracy: b.accuracy, seconds: b.trainSeconds });
       if (claim.claimed) store.finishRun(claim.runId, baselineRecord(trial, b));
       return b;
     } catch (e) {
-      if (claim.claimed) store.setStatus(claim.runId, 'FAILED', (e as Error).stack ?? String(e));
+      if (claim.claimed && e instanceof InterruptedError) store.setStatus(claim.runId, 'KILLED', e.stop.reason);
+      else if (claim.claimed) store.setStatus(claim.runId, 'FAILED', (e as Error).stack ?? String(e));
       throw e;
     } finally {
       if (claim.claimed) env.heartbeat.remove(claim.runId);

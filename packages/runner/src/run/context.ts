@@ -6,6 +6,7 @@ import { loadDataset, type Dataset, type Split } from '@squash/datasets';
 import type { Experiment, Trial } from '../spec/types.js';
 import type { RunStore, WorkerIdentity } from '@squash/store';
 import type { Emit } from './events.js';
+import type { StopRequest } from './stop.js';
 
 /** Hidden-activation ranges are calibrated on this many training samples (never test data). */
 export const CALIBRATION_SAMPLES = 1000;
@@ -58,7 +59,7 @@ export function startHeartbeat(
   };
 }
 
-/** What every working process holds: its store, identity, heartbeat and the experiment's data. */
+/** What every working process holds: its store, identity, heartbeat, the experiment's data and its stop request. */
 export interface ProcessEnv {
   store: RunStore;
   experimentId: number;
@@ -67,4 +68,5 @@ export interface ProcessEnv {
   heartbeat: ReturnType<typeof startHeartbeat>;
   data: Dataset;
   emit: Emit;
+  stop: StopRequest;
 }
