@@ -49,14 +49,10 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
       : undefined;
     if (claim.claimed) env.heartbeat.add(claim.runId);
     try {
-      const b = await obtainBaseline(
-        trial.baselineId,
-        trial.baseline,
-        env.data,
-        env.cacheDir,
-        env.identity.backend,
-        { onEpoch, checkStop: env.stop.checkpoint },
-      );
+      const b = await obtainBaseline(trial.baselineId, trial.baseline, env.data, env.cacheDir, env.identity.backend, {
+        onEpoch,
+        checkStop: env.stop.checkpoint,
+      });
       emit({ type: 'baseline', seed, cacheHit: b.cacheHit, accuracy: b.accuracy, seconds: b.trainSeconds });
       if (claim.claimed) store.finishRun(claim.runId, baselineRecord(trial, b));
       return b;
