@@ -101,7 +101,8 @@ export async function run(file: string, opts: RunOptions, io: IO): Promise<numbe
       { location: { file } },
     );
   }
-  return stoppable(async (stop) => {
+  // Stoppable while it runs; the report after it is like any other command's output.
+  const { store, summary } = await stoppable(async (stop) => {
     const data = await loadExperimentData(experiment);
     stop.throwIfRequested();
     const store = SqliteStore.open(paths.db);
@@ -117,17 +118,21 @@ export async function run(file: string, opts: RunOptions, io: IO): Promise<numbe
         stop,
         onEvent: eventSink(opts, io),
       });
-      if (!opts.json) {
-        if (!opts.quiet) io.err(`database ${paths.db}\n\n`);
-        printReport(store, await planned(experiment), opts.format, io, { out: opts.out });
-      }
-      return summary.failed ? 1 : 0;
+      return { store, summary };
     } catch (e) {
+      store.close();
       // The progress bar's line is left open on a terminal.
       if (e instanceof InterruptedError && process.stderr.isTTY && !opts.quiet && !opts.json) io.err('\n');
       throw e;
-    } finally {
-      store.close();
     }
   });
+  try {
+    if (!opts.json) {
+      if (!opts.quiet) io.err(`database ${paths.db}\n\n`);
+      printReport(store, await planned(experiment), opts.format, io, { out: opts.out });
+    }
+    return summary.failed ? 1 : 0;
+  } finally {
+    store.close();
+  }
 }
