@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { backendPreference } from '@squash/backend';
+import { backendPreference, selectBackend } from '@squash/backend';
 import { ConfigError } from '@squash/core';
 import { renderTable } from '@squash/reporter';
 import {
@@ -103,6 +103,8 @@ export async function run(file: string, opts: RunOptions, io: IO): Promise<numbe
   }
   // Stoppable while it runs; the report after it is like any other command's output.
   const { store, summary } = await stoppable(async (stop) => {
+    // What can still fail on input (the backend asked for, the data files) fails before the database opens.
+    await selectBackend({ prefer: backend });
     const data = await loadExperimentData(experiment);
     stop.throwIfRequested();
     const store = SqliteStore.open(paths.db);
