@@ -1,4 +1,5 @@
-import { InterruptedError, type Stop, StopRequest } from '@squash/runner';
+// The stop entry, not the runner's: every command loads this, and the read commands load no TensorFlow.js.
+import { InterruptedError, type Stop, StopRequest } from '@squash/runner/stop';
 
 /** A closed standard output or error (`squash … | head`): what SIGPIPE means, which Node ignores. */
 const CLOSED_OUTPUT: Stop = { reason: 'the output was closed', exitCode: 141 };
