@@ -5,7 +5,9 @@
  */
 import type { CommandUnknownOpts, Help, Option } from '@commander-js/extra-typings';
 
-export const EXIT_CODES = 'Exit codes: 0 success, 1 failed trials or internal error, 2 bad input (file, flags, data).';
+export const EXIT_CODES =
+  'Exit codes: 0 success, 1 failed trials or internal error, 2 bad input (file, flags, data); ' +
+  'stopped by a signal, 128 + its number (SIGINT/Ctrl-C 130, SIGHUP 129, SIGTERM 143); output closed, 141.';
 
 /** `[--db <path>]`, `[--format terminal|markdown|csv]`, `[--force]`. */
 function optionSynopsis(o: Option): string {

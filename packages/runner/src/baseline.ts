@@ -12,6 +12,7 @@ import {
   saveModel,
   train,
   type EpochLog,
+  type TrainOptions,
 } from '@squash/trainer';
 import { type LockHolder, type LockOptions, tryLock } from './cache_lock.js';
 import type { BaselineConfig } from './spec/types.js';
@@ -53,6 +54,8 @@ export interface ObtainOptions {
   /** Training starts here (a cache miss, this process holding the entry's lock). */
   onTrainStart?: () => void;
   onEpoch?: (e: EpochLog) => void;
+  /** Awaited between training steps and while waiting for another process; throws when the run is being stopped. */
+  checkStop?: TrainOptions['checkStop'];
   /** Another process holds the lock: this one waits for its model (called once per holder). */
   onWait?: (holder: LockHolder | undefined) => void;
   /** A damaged cache entry is retrained: what was wrong with it. */
@@ -157,6 +160,7 @@ export async function obtainBaseline(
       const who = lock.heldBy ? `${lock.heldBy.host}:${lock.heldBy.pid}` : '?';
       if (who !== waitingFor) opts.onWait?.(lock.heldBy);
       waitingFor = who;
+      await opts.checkStop?.();
       await sleep(opts.pollMs ?? 1000);
       continue;
     }
@@ -183,7 +187,12 @@ async function trainAndSave(
   opts.onTrainStart?.();
   const model = buildModel(resolveModelSpec(config.model), data.inputShape, config.seed);
   const t0 = performance.now();
-  const history = await train(model, data.train, { ...config.train, seed: config.seed, onEpoch: opts.onEpoch });
+  const history = await train(model, data.train, {
+    ...config.train,
+    seed: config.seed,
+    onEpoch: opts.onEpoch,
+    checkStop: opts.checkStop,
+  });
   const trainSeconds = (performance.now() - t0) / 1000;
   await saveModel(model, dir);
   const files = Object.fromEntries(

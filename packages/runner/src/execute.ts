@@ -1,17 +1,18 @@
-import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { selectBackend, type BackendPreference } from '@squash/backend';
+import type { Dataset } from '@squash/datasets';
+import type { RunStore } from '@squash/store';
 import { planTrials, trialLabel } from './plan.js';
 import { ensureBaselines } from './run/baselines.js';
 import { loadExperimentData, startHeartbeat, workerIdentity } from './run/context.js';
 import type { Emit, RunEvent, RunSummary } from './run/events.js';
+import { InterruptedError, StopRequest } from './run/stop.js';
 import { workLoop } from './run/work.js';
-import type { Experiment, Trial } from './spec/types.js';
-import type { RunStore } from '@squash/store';
+import { superviseWorkers } from './run/workers.js';
+import type { Experiment } from './spec/types.js';
 
-export { CALIBRATION_SAMPLES } from './run/context.js';
+export { CALIBRATION_SAMPLES, loadExperimentData } from './run/context.js';
 export type { RunEvent, RunSummary } from './run/events.js';
 
 export interface RunOptions {
@@ -28,24 +29,31 @@ export interface RunOptions {
   force?: boolean;
   /** Stop starting trials after the first failure (the default goes on). */
   failFast?: boolean;
-  /** Lets the caller mark the run in progress KILLED on a signal. */
-  current?: { runId?: string };
+  /** The experiment's data, already loaded and checked (`loadExperimentData`); loaded here when absent. */
+  data?: Dataset;
+  /**
+   * Ends the run early (the CLI requests it on SIGINT/SIGTERM/SIGHUP): no trial starts after it, the
+   * trials in progress end KILLED with its reason, and runExperiment throws InterruptedError.
+   */
+  stop?: StopRequest;
 }
-
-const WORKER = fileURLToPath(new URL('./run/worker_main.js', import.meta.url));
 
 /**
  * Runs every trial of an experiment that is not already FINISHED: baselines first (each trained
  * once, cached), then the trials, in this process or in `jobs` worker processes that claim trials
- * from the database. A failing trial is stored FAILED and the rest go on.
+ * from the database. A failing trial is stored FAILED and the rest go on. Nothing is written
+ * before the input (data files included) has been checked.
  */
 export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<RunSummary> {
   const { store } = opts;
+  const stop = opts.stop ?? new StopRequest();
   const emit: Emit = opts.onEvent ?? (() => {});
   const jobs = Math.max(1, opts.jobs ?? 1);
   const backend = await selectBackend({ prefer: opts.backend });
   const identity = workerIdentity(backend.name, randomUUID());
   const trials = planTrials(exp);
+  const data = opts.data ?? (await loadExperimentData(exp));
+  stop.throwIfRequested();
   const experimentId = store.ensureExperiment(exp.name, exp.description);
   const sweepId = store.recordSweep(experimentId, exp.text ?? JSON.stringify(exp), exp.file);
   const before = store.latestByTrial(exp.name);
@@ -85,27 +93,20 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
     };
     const heartbeat = startHeartbeat((ids) => store.heartbeat(ids));
     const artifactDir = opts.artifactDir ?? join(dirname(opts.cacheDir), 'artifacts');
+    const env = { store, experimentId, sweepId, identity, heartbeat, data, stop };
     try {
-      const data = await loadExperimentData(exp);
-      const baselines = await ensureBaselines(pending, {
-        store,
-        experimentId,
-        sweepId,
-        identity,
-        heartbeat,
-        data,
-        cacheDir: opts.cacheDir,
-        emit,
-      });
+      const baselines = await ensureBaselines(pending, { ...env, cacheDir: opts.cacheDir, emit });
       // This process is one of the `jobs` workers: it already holds the data and baselines.
       const helpers =
         jobs > 1
-          ? runWorkers(
+          ? superviseWorkers(
               jobs - 1,
               {
                 exp,
-                trials,
+                trials: pending,
                 db: store.path,
+                experimentId,
+                sweepId,
                 cacheDir: opts.cacheDir,
                 artifactDir,
                 backend: opts.backend,
@@ -113,27 +114,30 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
                 force: !!opts.force,
                 failFast: !!opts.failFast,
               },
-              count,
+              { store, emit: count, stop },
             )
           : Promise.resolve();
       const own = workLoop(pending, {
+        ...env,
         exp,
-        store,
-        experimentId,
-        sweepId,
-        identity,
-        heartbeat,
-        data,
         baselines,
         artifactDir,
         stateCacheDir: join(opts.cacheDir, 'states'),
         force: !!opts.force,
         failFast: !!opts.failFast,
         emit: count,
-        current: opts.current ?? {},
+      }).catch((e: unknown) => {
+        // This process failed: its workers stop too, and the error is what the run ends with.
+        if (!(e instanceof InterruptedError)) stop.request({ reason: 'the squash run process failed', exitCode: 1 });
+        throw e;
       });
-      await Promise.all([own, helpers]);
+      // Workers are always awaited, whatever this process's own loop did: none outlives the run.
+      const [ownEnd, helpersEnd] = await Promise.allSettled([own, helpers]);
       for (const b of baselines.values()) b.model.dispose();
+      for (const end of [ownEnd, helpersEnd]) {
+        if (end.status === 'rejected' && !(end.reason instanceof InterruptedError)) throw end.reason;
+      }
+      stop.throwIfRequested();
     } finally {
       heartbeat.stop();
     }
@@ -148,45 +152,4 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
   }
   emit({ type: 'done', ...summary });
   return summary;
-}
-
-export interface WorkerInit {
-  exp: Experiment;
-  /** The plan, as this process computed it: workers do not plan again. */
-  trials: Trial[];
-  db: string;
-  cacheDir: string;
-  artifactDir: string;
-  backend?: BackendPreference;
-  invocation: string;
-  force: boolean;
-  failFast: boolean;
-}
-
-/** Forks `count` workers that claim trials from the database; relays their events; forwards Ctrl-C. */
-async function runWorkers(count: number, init: WorkerInit, emit: Emit): Promise<void> {
-  const children = Array.from({ length: count }, () =>
-    fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
-  );
-  const forward = () => children.forEach((c) => c.connected && c.kill('SIGINT'));
-  process.on('SIGINT', forward);
-  try {
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolveChild, reject) => {
-            child.on('message', (m: { type: string }) => m.type !== 'worker-done' && emit(m as RunEvent));
-            child.on('error', reject);
-            child.on('exit', (code, signal) =>
-              code === 0
-                ? resolveChild()
-                : reject(new Error(`worker ${child.pid} exited with ${signal ?? `code ${code}`}`)),
-            );
-            child.send(init);
-          }),
-      ),
-    );
-  } finally {
-    process.off('SIGINT', forward);
-  }
 }

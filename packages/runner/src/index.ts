@@ -1,5 +1,13 @@
 export * from './spec/index.js';
-export { runExperiment, CALIBRATION_SAMPLES, type RunEvent, type RunOptions, type RunSummary } from './execute.js';
+export {
+  runExperiment,
+  loadExperimentData,
+  CALIBRATION_SAMPLES,
+  type RunEvent,
+  type RunOptions,
+  type RunSummary,
+} from './execute.js';
+export { InterruptedError, StopRequest, type Stop } from './run/stop.js';
 export { stageRegistry, compressorStage, defineStage, type StageConfig } from './stages/registry.js';
 export type { TrainingPlace } from './run/events.js';
 /** For `squash doctor`: whether a cached baseline holds what was saved. */

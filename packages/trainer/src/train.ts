@@ -14,6 +14,11 @@ export interface TrainOptions {
   validationSplit?: number;
   /** Called after each epoch; `val*` only when a validation split is set. */
   onEpoch?: (e: EpochLog) => void;
+  /**
+   * Awaited after every step. Training keeps the event loop busy, so this is where the caller lets
+   * it run (signals, IPC) and stops training by throwing (the process is ending: nothing is freed).
+   */
+  checkStop?: () => Promise<void>;
 }
 
 export interface EpochLog {
@@ -148,6 +153,7 @@ async function fitLoop(
       lossSum += (await loss.data())[0]! * n;
       correct += (await hits.data())[0]!;
       tf.dispose([loss, hits]);
+      await opts.checkStop?.();
     }
     const seconds = (performance.now() - t0) / 1000;
     const log: EpochLog = {

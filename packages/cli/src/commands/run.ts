@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
-import { backendPreference } from '@squash/backend';
+import { backendPreference, selectBackend } from '@squash/backend';
 import { ConfigError } from '@squash/core';
 import { renderTable } from '@squash/reporter';
 import {
   type Experiment,
+  InterruptedError,
+  loadExperimentData,
   loadExperimentFile,
   planTrials,
   type RunEvent,
@@ -16,6 +18,7 @@ import { CONFIRM_ABOVE } from '../options.js';
 import type { TableFormat } from '../output.js';
 import { progressBar, progressLine } from '../progress.js';
 import { planned, printReport } from '../report_print.js';
+import { stoppable } from '../signals.js';
 import { stoppedSweep } from '../stopped.js';
 
 export interface RunOptions {
@@ -82,9 +85,10 @@ function dryRun(exp: Experiment, db: string, io: IO): number {
 }
 
 /**
- * `squash run <file>`. Validates everything before opening the database (a bad file writes
- * nothing), runs, then prints the table. Ctrl-C marks the trial in progress KILLED so the next run
- * does it again. Exit 1 when a trial failed.
+ * `squash run <file>`. Checks everything, the data files included, before opening the database (bad
+ * input writes nothing), runs, then prints the table. SIGINT, SIGTERM and SIGHUP stop the run: the
+ * trials in progress end KILLED, the next run does them again (InterruptedError, exit 128 + n).
+ * Exit 1 when a trial failed.
  */
 export async function run(file: string, opts: RunOptions, io: IO): Promise<number> {
   const backend = backendPreference(opts.backend);
@@ -98,35 +102,42 @@ export async function run(file: string, opts: RunOptions, io: IO): Promise<numbe
       { location: { file } },
     );
   }
-  const store = SqliteStore.open(paths.db);
-  const current: { runId?: string } = {};
-  const onSigint = () => {
-    if (current.runId) store.setStatus(current.runId, 'KILLED', 'interrupted (SIGINT)');
-    store.close();
-    io.err('\nsquash: interrupted; finished trials are stored, rerun to continue\n');
-    process.exit(130);
-  };
-  process.once('SIGINT', onSigint);
+  // Stoppable while it runs; the report after it is like any other command's output.
+  const { store, summary } = await stoppable(async (stop) => {
+    // What can still fail on input (the backend asked for, the data files) fails before the database opens.
+    await selectBackend({ prefer: backend });
+    const data = await loadExperimentData(experiment);
+    stop.throwIfRequested();
+    const store = SqliteStore.open(paths.db);
+    try {
+      const summary = await runExperiment(experiment, {
+        store,
+        cacheDir: paths.cacheDir,
+        backend,
+        jobs: opts.jobs,
+        force: !!opts.force,
+        failFast: !!opts.failFast,
+        data,
+        stop,
+        onEvent: eventSink(opts, io),
+      });
+      return { store, summary };
+    } catch (e) {
+      // The progress bar's line is left open on a terminal.
+      if (e instanceof InterruptedError && process.stderr.isTTY && !opts.quiet && !opts.json) io.err('\n');
+      // A full disk or an unusable database: say what is stored and the command that does the rest.
+      const error = stoppedSweep(e, store, experiment, { file, db: opts.db });
+      store.close();
+      throw error;
+    }
+  });
   try {
-    const summary = await runExperiment(experiment, {
-      store,
-      cacheDir: paths.cacheDir,
-      backend,
-      jobs: opts.jobs,
-      force: !!opts.force,
-      failFast: !!opts.failFast,
-      current,
-      onEvent: eventSink(opts, io),
-    });
     if (!opts.json) {
       if (!opts.quiet) io.err(`database ${paths.db}\n\n`);
       printReport(store, await planned(experiment), opts.format, io, { out: opts.out });
     }
     return summary.failed ? 1 : 0;
-  } catch (e) {
-    throw stoppedSweep(e, store, experiment, { file, db: opts.db });
   } finally {
-    process.off('SIGINT', onSigint);
     store.close();
   }
 }

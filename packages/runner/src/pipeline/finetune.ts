@@ -40,6 +40,7 @@ function options(
     // The baseline's held-out samples stay held out: fine-tuning never trains on them.
     validationSplit: ctx.train.validationSplit,
     onEpoch: onEpoch && ((log) => onEpoch(log, { epochs: p.epochs, ...round })),
+    checkStop: ctx.checkStop,
   };
 }
 

@@ -81,6 +81,7 @@ export async function runPipeline(
     };
   }
   for (let i = start; i < stages.length; i++) {
+    await ctx.checkStop?.();
     const name = stages[i]!.compressor;
     ctx.onStage?.(name, i + 1, stages.length);
     const onEpoch = ctx.onEpoch;

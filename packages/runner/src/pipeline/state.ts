@@ -41,6 +41,8 @@ export interface PipelineContext {
   onEpoch?: (log: EpochLog, place: TrainingPlace) => void;
   /** A stage starts (not called for stages restored from the state cache). */
   onStage?: (stage: string, stageIndex: number, stages: number) => void;
+  /** Awaited between training steps and between stages; throws when the run is being stopped. */
+  checkStop?: () => Promise<void>;
 }
 
 export const DEFAULT_INDEX_BITS = 5;

@@ -3,12 +3,11 @@ import { Metric, type MetricInput } from '@squash/contract';
 import { obtainBaseline, type Baseline } from '../baseline.js';
 import type { Trial } from '../spec/types.js';
 import { trialParams, type ProcessEnv } from './context.js';
+import { InterruptedError } from './stop.js';
 
 export interface BaselineEnv extends ProcessEnv {
   cacheDir: string;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The trained baseline of every trial's config, each trained once: a baseline is claimed like a
@@ -30,6 +29,7 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
   const seed = trial.baseline.seed;
   let waiting = false;
   for (;;) {
+    await env.stop.poll();
     const claim = store.claimRun(
       {
         experimentId: env.experimentId,
@@ -47,7 +47,7 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
       // Another process of this experiment is training it; its model lands in the cache.
       if (!waiting) emit({ type: 'baseline-wait', seed, baselineId: trial.baselineId });
       waiting = true;
-      await sleep(2000);
+      await env.stop.sleep(2000);
       continue;
     }
     if (claim.claimed) env.heartbeat.add(claim.runId);
@@ -59,6 +59,7 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
         backend: env.identity.backend,
         onTrainStart: () => emit({ type: 'baseline-start', seed, baselineId, epochs }),
         onEpoch: (log) => emit({ type: 'epoch', seed, log, epochs }),
+        checkStop: env.stop.checkpoint,
         onWait: (h) => emit({ type: 'baseline-wait', seed, baselineId, holder: h && `${h.host}:${h.pid}` }),
         onDamaged: (problem) =>
           emit({
@@ -70,7 +71,8 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
       if (claim.claimed) store.finishRun(claim.runId, baselineRecord(trial, b));
       return b;
     } catch (e) {
-      if (claim.claimed) store.setStatus(claim.runId, 'FAILED', (e as Error).stack ?? String(e));
+      if (claim.claimed && e instanceof InterruptedError) store.setStatus(claim.runId, 'KILLED', e.stop.reason);
+      else if (claim.claimed) store.setStatus(claim.runId, 'FAILED', (e as Error).stack ?? String(e));
       throw e;
     } finally {
       if (claim.claimed) env.heartbeat.remove(claim.runId);

@@ -1,11 +1,13 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
-import { SQUASH_VERSION, type ParamValue } from '@squash/core';
+import { ConfigError, SQUASH_VERSION, type ParamValue } from '@squash/core';
 import { loadDataset, type Dataset, type Split } from '@squash/datasets';
+import { planLayers, resolveModelSpec, type ModelSpec } from '@squash/trainer/specs';
 import type { Experiment, Trial } from '../spec/types.js';
 import type { RunStore, WorkerIdentity } from '@squash/store';
 import type { Emit } from './events.js';
+import type { StopRequest } from './stop.js';
 
 /** Hidden-activation ranges are calibrated on this many training samples (never test data). */
 export const CALIBRATION_SAMPLES = 1000;
@@ -14,8 +16,43 @@ export function workerIdentity(backend: string, invocation: string = randomUUID(
   return { host: hostname(), pid: process.pid, invocation, version: SQUASH_VERSION, backend };
 }
 
-export function loadExperimentData(exp: Experiment): Promise<Dataset> {
-  return loadDataset(exp.dataset, { baseDir: exp.file ? dirname(resolve(exp.file)) : process.cwd() });
+/**
+ * The experiment's data, loaded and checked (the dataset's own checks: files, magic, counts), and
+ * checked against every model the experiment trains: all of it can fail on input, so the runner
+ * does it before it writes anything.
+ */
+export async function loadExperimentData(exp: Experiment): Promise<Dataset> {
+  const data = await loadDataset(exp.dataset, { baseDir: exp.file ? dirname(resolve(exp.file)) : process.cwd() });
+  checkModelFits(resolveModelSpec(exp.model), 'model', data, exp.file);
+  for (const [name, spec] of Object.entries(exp.models)) checkModelFits(spec, `models.${name}`, data, exp.file);
+  return data;
+}
+
+/** A model fits a dataset when its layers take the inputs' shape and it outputs a value per class. */
+function checkModelFits(spec: ModelSpec, path: string, data: Dataset, file: string | undefined): void {
+  let out: number[];
+  try {
+    out = planLayers(spec, data.inputShape).at(-1)?.outShape ?? data.inputShape;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const at = e.location?.path?.replace(/^model/, path) ?? path;
+    throw new ConfigError(`${e.message} (on ${data.name}'s [${data.inputShape.join(', ')}] inputs)`, {
+      location: { file, path: at },
+      hint: e.hint,
+    });
+  }
+  // More outputs than classes only leaves some unused; fewer cannot classify.
+  if (out.length === 1 && out[0]! >= data.numClasses) return;
+  throw new ConfigError(
+    `model '${spec.name}' outputs [${out.join(', ')}] per sample on ${data.name}'s [${data.inputShape.join(', ')}] inputs; a classifier of its ${data.numClasses} classes needs ${data.numClasses} outputs`,
+    {
+      location: { file, path },
+      hint:
+        out.length > 1
+          ? 'add a flatten layer before the first dense layer'
+          : `give the last layer ${data.numClasses} units`,
+    },
+  );
 }
 
 export function head(split: Split, n: number): Split {
@@ -64,7 +101,7 @@ export function startHeartbeat(
   };
 }
 
-/** What every working process holds: its store, identity, heartbeat and the experiment's data. */
+/** What every working process holds: its store, identity, heartbeat, the experiment's data and its stop request. */
 export interface ProcessEnv {
   store: RunStore;
   experimentId: number;
@@ -73,4 +110,5 @@ export interface ProcessEnv {
   heartbeat: ReturnType<typeof startHeartbeat>;
   data: Dataset;
   emit: Emit;
+  stop: StopRequest;
 }

@@ -9,6 +9,7 @@ import { trialLabel } from '../plan.js';
 import type { Experiment, Trial } from '../spec/types.js';
 import { trialMetrics } from '../trial_metrics.js';
 import { CALIBRATION_SAMPLES, head, trialParams, type ProcessEnv } from './context.js';
+import { InterruptedError } from './stop.js';
 
 export interface WorkEnv extends ProcessEnv {
   exp: Experiment;
@@ -19,18 +20,18 @@ export interface WorkEnv extends ProcessEnv {
   force: boolean;
   /** Stop claiming new trials once one has failed. */
   failFast?: boolean;
-  /** The run in progress, so a signal handler can mark it KILLED. */
-  current: { runId?: string };
 }
 
 /**
  * Claims and runs trials in plan order until none is left for this process. Every process of an
  * invocation (and any other invocation on the same database) runs this same loop; the claim
- * makes each trial run once.
+ * makes each trial run once. A stop request ends it with InterruptedError, the trial in progress
+ * marked KILLED with the reason.
  */
 export async function workLoop(trials: Trial[], env: WorkEnv): Promise<void> {
   const calibration = head(env.data.train, CALIBRATION_SAMPLES);
   for (const [i, trial] of trials.entries()) {
+    await env.stop.poll();
     // With --fail-fast a failure in any process of this invocation stops everyone's claiming.
     if (env.failFast && env.store.invocationFailed(env.identity.invocation)) return;
     const label = trialLabel(trial.stages);
@@ -49,7 +50,6 @@ export async function workLoop(trials: Trial[], env: WorkEnv): Promise<void> {
       env.identity,
     );
     if (!claim.claimed) continue;
-    env.current.runId = claim.runId;
     if (env.exp.tags && Object.keys(env.exp.tags).length) env.store.setTags(claim.runId, env.exp.tags);
     env.heartbeat.add(claim.runId);
     env.emit({
@@ -76,28 +76,30 @@ export async function workLoop(trials: Trial[], env: WorkEnv): Promise<void> {
         seconds: (performance.now() - t0) / 1000,
       });
     } catch (e) {
+      const stopped = e instanceof InterruptedError;
+      const status = stopped ? 'KILLED' : 'FAILED';
       // A full disk or an unusable database fails every later trial too: the sweep stops with it
       // (a row that cannot be written now stays RUNNING; the next run marks it KILLED and redoes it).
-      const stop = isEnvironmentError(e);
+      const fatal = !stopped && isEnvironmentError(e);
       try {
-        env.store.setStatus(claim.runId, 'FAILED', (e as Error).stack ?? String(e));
+        env.store.setStatus(claim.runId, status, stopped ? e.stop.reason : ((e as Error).stack ?? String(e)));
       } catch (recording) {
-        if (!stop) throw recording;
+        if (!fatal) throw recording;
       }
-      if (stop) throw e;
+      if (fatal) throw e;
       env.emit({
         type: 'trial',
         trialId: trial.id,
         sweep: trial.sweep,
         label,
-        status: 'FAILED',
-        error: (e as Error).message,
+        status,
+        error: stopped ? e.stop.reason : (e as Error).message,
         index: i + 1,
         total: trials.length,
       });
+      if (stopped) throw e;
     } finally {
       env.heartbeat.remove(claim.runId);
-      env.current.runId = undefined;
     }
   }
 }
@@ -126,6 +128,7 @@ async function runTrial(
       env.emit({ type: 'epoch', seed: trial.baseline.seed, log, label, trialId: trial.id, ...place }),
     onStage: (stage, stageIndex, stages) =>
       env.emit({ type: 'stage', trialId: trial.id, label, stage, stageIndex, stages }),
+    checkStop: env.stop.checkpoint,
   };
   const baselineSpec = resolveModelSpec(trial.baseline.model);
   const { state, evaluation, validation, cachedStages } = await runPipeline(
