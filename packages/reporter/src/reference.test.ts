@@ -1,28 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { RunView } from '@squash/contract';
+import { runView } from './__tests__/run_view.js';
 import { referenceTable, renderCsv, renderMarkdown } from './index.js';
 
-const run = (over: Partial<RunView>): RunView => ({
-  id: 'r',
-  experiment: 'e',
-  trialId: 't',
-  sweep: 's',
-  label: 'l',
-  isBaseline: false,
-  status: 'FINISHED',
-  seed: 1,
-  attempt: 1,
-  squashVersion: null,
-  backend: 'wasm',
-  startedAt: null,
-  endedAt: null,
-  error: null,
-  params: {},
-  metrics: {},
-  artifacts: {},
-  tags: {},
-  ...over,
-});
+const run = runView;
 
 describe('referenceTable', () => {
   it('puts published and measured side by side, averaging matching runs and ignoring others', () => {

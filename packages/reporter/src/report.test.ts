@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunView } from '@squash/contract';
+import { runView } from './__tests__/run_view.js';
 import {
   comparisonTable,
   hideConstantColumns,
@@ -11,29 +12,7 @@ import {
   type Table,
 } from './index.js';
 
-function run(over: Partial<RunView>): RunView {
-  return {
-    id: 'r',
-    experiment: 'e',
-    trialId: 't',
-    sweep: 's',
-    label: 'l',
-    isBaseline: false,
-    status: 'FINISHED',
-    seed: 1,
-    attempt: 1,
-    squashVersion: null,
-    backend: 'wasm',
-    startedAt: null,
-    endedAt: null,
-    error: null,
-    params: {},
-    metrics: {},
-    artifacts: {},
-    tags: {},
-    ...over,
-  };
-}
+const run = runView;
 
 const m = (accuracy: number, artifact_bytes: number) => ({
   accuracy,
