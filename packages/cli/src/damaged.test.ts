@@ -15,8 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from './cli.js';
-import { exitCodeFor } from './errors.js';
+import { squashInProcess } from './__tests__/in_process.js';
 
 /**
  * Damaged, foreign and unwritable databases, damaged caches, stray temp files and a full disk,
@@ -43,16 +42,7 @@ sweeps:
       - quantize-weights: { bits: [8, 4] }
 `;
 
-async function squash(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s) };
-  try {
-    return { code: await main(argv, io), out, err };
-  } catch (e) {
-    return { code: exitCodeFor(e, io.err), out, err };
-  }
-}
+const squash = squashInProcess;
 
 /** The real executable, as another user when `uid` is given (root's permissions ignore chmod). */
 function spawnSquash(args: string[], opts: { cwd?: string; uid?: number } = {}) {

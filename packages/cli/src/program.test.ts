@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { main } from './cli.js';
-import { exitCodeFor } from './errors.js';
+import { squashInProcess } from './__tests__/in_process.js';
 
-/** `squash …` in this process, through the same top-level handler as bin.ts. */
-async function squash(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s) };
-  try {
-    return { code: await main(argv, io), out, err };
-  } catch (e) {
-    return { code: exitCodeFor(e, io.err), out, err };
-  }
-}
+const squash = squashInProcess;
 
 describe('usage errors come from the declaration: exit 2, one line, no stack', () => {
   it.each([

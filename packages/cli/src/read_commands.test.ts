@@ -3,20 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '@squash/store';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from './cli.js';
-import { exitCodeFor } from './errors.js';
+import { squashInProcess } from './__tests__/in_process.js';
 
-/** `squash …` in this process, through the same top-level handler as bin.ts. */
-async function squash(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s) };
-  try {
-    return { code: await main(argv, io), out, err };
-  } catch (e) {
-    return { code: exitCodeFor(e, io.err), out, err };
-  }
-}
+const squash = squashInProcess;
 
 /** Escape sequences, a hyperlink, a bidi override and a formula: what a hostile file could name things. */
 const EVIL = '\x1b[31m\x1b]8;;https://evil.example\x07click\x1b]8;;\x07\u202e\u009b2J\r\b=HYPERLINK("x")';

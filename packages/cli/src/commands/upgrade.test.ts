@@ -4,19 +4,9 @@ import { join } from 'node:path';
 import { MIGRATIONS, SqliteStore } from '@squash/store';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { main } from '../cli.js';
-import { exitCodeFor } from '../errors.js';
+import { squashInProcess } from '../__tests__/in_process.js';
 
-async function squash(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s) };
-  try {
-    return { code: await main(argv, io), out, err };
-  } catch (e) {
-    return { code: exitCodeFor(e, io.err), out, err };
-  }
-}
+const squash = squashInProcess;
 
 /** A database whose migration record is empty: what Squash before its first migration would leave. */
 function databaseBeforeEveryMigration(path: string): void {
