@@ -5,7 +5,8 @@ export type Schema = Record<string, unknown>;
 /** One value of a param, with its type, bounds and choices. */
 export function scalarSchema(p: ParamSpec): Schema {
   const s: Schema = { type: p.type, description: p.description };
-  for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'enum'] as const) if (p[k] !== undefined) s[k] = p[k];
+  for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'enum', 'default'] as const)
+    if (p[k] !== undefined) s[k] = p[k];
   return s;
 }
 
@@ -62,7 +63,8 @@ export function axisSchema(p: ParamSpec): Schema {
   const one = scalarSchema(p);
   const branches: Schema[] = [one, { type: 'array', minItems: 1, items: one }];
   if (p.type === 'number' || p.type === 'integer') branches.push(exprSchema(p.type));
-  return { anyOf: branches, description: p.description };
+  // `default` beside the description: what an editor offers, and what omitting the param means.
+  return { anyOf: branches, description: p.description, ...(p.default !== undefined ? { default: p.default } : {}) };
 }
 
 /** `layers:` of a compressor: per-layer overrides, or `each` for a layer axis. */
