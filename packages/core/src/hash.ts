@@ -37,6 +37,11 @@ function encode(v: unknown, path: string): string {
   }
 }
 
+/** SHA-256 of bytes, hex (content checks of cached files). */
+export function sha256Hex(bytes: string | Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 /** SHA-256 of the canonical JSON, hex; `length` trims it for ids. */
 export function stableHash(value: unknown, length = 16): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, length);

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { sha256Hex, writeFileAtomic } from '@squash/core';
 import type { Dataset } from '@squash/datasets';
 import {
   buildModel,
@@ -65,7 +65,7 @@ export interface ObtainOptions {
   lock?: LockOptions;
 }
 
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const sha256 = (path: string) => sha256Hex(readFileSync(path));
 
 /**
  * Whether a cache entry holds what its info file says: absent (never completed), damaged (with
@@ -200,9 +200,7 @@ async function trainAndSave(
   );
   const info: BaselineInfo = { config, history, trainSeconds, backend: opts.backend, files };
   // Written after the model and renamed into place, so an entry with an info file is complete.
-  const tmp = join(dir, `${INFO_FILE}.tmp-${process.pid}`);
-  writeFileSync(tmp, JSON.stringify(info, null, 2));
-  renameSync(tmp, join(dir, INFO_FILE));
+  writeFileAtomic(join(dir, INFO_FILE), JSON.stringify(info, null, 2), 'caching the trained baseline');
   const ev = evaluate(model, data.test);
   return {
     id,

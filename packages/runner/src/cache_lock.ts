@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { pidExists } from '@squash/store';
 
 /**
  * A lock file in the shared cache dir, so processes of any experiment that need the same cache
@@ -45,15 +46,6 @@ function releaseAllOnExit(): void {
   });
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function readHolder(path: string): { holder?: LockHolder; mtimeMs: number } | undefined {
   try {
     const mtimeMs = statSync(path).mtimeMs;
@@ -72,7 +64,7 @@ function isStale(found: { holder?: LockHolder; mtimeMs: number }, staleMs: numbe
   const h = found.holder;
   if (!h || h.host !== hostname()) return false;
   // Containers reuse pids: a lock of this pid that this process does not hold was left by an earlier one.
-  return h.pid === process.pid ? !held.has(h.token) : !pidAlive(h.pid);
+  return h.pid === process.pid ? !held.has(h.token) : !pidExists(h.pid);
 }
 
 function createExclusive(path: string, content: string): boolean {

@@ -1,5 +1,3 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import {
   bestIndexBits,
   measureEncodings,
@@ -8,7 +6,7 @@ import {
   type EncodingSizes,
 } from '@squash/compressors';
 import { countNonzero } from '@squash/contract';
-import { fileError } from '@squash/core';
+import { writeFileAtomic } from '@squash/core';
 import {
   evaluate,
   getWeights,
@@ -67,24 +65,6 @@ function indexBitsOf(layers: ArtifactLayer[]): Map<string, number> {
 }
 
 /**
- * Writes a whole file or none: a temp file beside it, renamed into place. On any failure (a full
- * disk) the temp file is removed; only a process killed mid-write leaves one (`squash doctor`).
- */
-function writeAtomically(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      rmSync(tmp, { force: true });
-    } catch {} // the failure above is the one to report
-    throw fileError(e, path, 'writing the compressed model');
-  }
-}
-
-/**
  * Writes the trial's compressed model as one `.sqz` file (atomically), measures every tensor's
  * encodings for real (dense → sparse → quantized → Huffman), then loads the file back into a new
  * tfjs model and evaluates it, so the recorded size is of a file proven to work.
@@ -100,7 +80,7 @@ export function writeTrialArtifact(state: PipelineState, ctx: PipelineContext, p
   const encoded = artifactLayers(state);
   const indexBits = indexBitsOf(encoded);
   const written = writeArtifact(info, encoded);
-  writeAtomically(path, written.bytes);
+  writeFileAtomic(path, written.bytes, 'writing the compressed model');
 
   const sections = new Map(written.layers.map((l) => [l.name, l.section]));
   const layers: LayerSize[] = weights.map((w) => {

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QuantizedTensor } from '@squash/compressors';
 import type { ActivationQuant } from '@squash/contract';
-import { fileError, type WeightTensor } from '@squash/core';
+import { fileError, sha256Hex, type WeightTensor } from '@squash/core';
 import { buildModel, getWeights, setWeights } from '@squash/trainer';
 import type { PipelineState } from './state.js';
 
@@ -94,7 +93,7 @@ export function saveState(dir: string, state: PipelineState, inputShape: number[
   const manifest: Manifest = {
     format: FORMAT,
     binBytes: bin.length,
-    binSha256: sha256(bin),
+    binSha256: sha256Hex(bin),
     spec: state.spec,
     inputShape,
     weights,
@@ -130,8 +129,6 @@ function removeQuietly(path: string): void {
   } catch {}
 }
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
 type Checked = { manifest: Manifest; bin: Buffer } | { problem: string };
 
 /** Reads an entry and checks it against its own record: sizes, checksum, every section in bounds. */
@@ -148,7 +145,7 @@ function readEntry(dir: string): Checked {
     return { problem: `not of this Squash's format (${FORMAT})` };
   if (bin.length !== manifest.binBytes)
     return { problem: `state.bin has ${bin.length} bytes, its manifest says ${manifest.binBytes}` };
-  if (sha256(bin) !== manifest.binSha256) return { problem: 'state.bin does not match its checksum' };
+  if (sha256Hex(bin) !== manifest.binSha256) return { problem: 'state.bin does not match its checksum' };
   const inBounds = ([offset, length]: readonly number[]) =>
     Number.isInteger(offset) &&
     Number.isInteger(length) &&
