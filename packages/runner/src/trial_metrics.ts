@@ -36,7 +36,7 @@ export function trialMetrics(o: TrialOutcome): MetricInput[] {
   // MACs per sample: each kept kernel weight once per position it is applied at (outH·outW for a
   // convolution, once for a dense layer); sparse kernels skip their zeros.
   const baseMacs = layerCosts(o.baselineSpec, o.inputShape).reduce((n, l) => n + l.macs, 0);
-  const positions = new Map(layerCosts(state.spec, o.inputShape).map((l) => [`${l.name}/kernel`, l.positions]));
+  const positions = new Map(layerCosts(state.spec, o.inputShape).map((l) => [l.weight, l.positions]));
   const keptMacs = kernels.reduce((n, l) => n + l.kept * positions.get(l.name)!, 0);
   const sameShape =
     baseKernels.every((k) => current.get(k.name)?.total === k.values.length) && kernels.length === baseKernels.length;

@@ -137,7 +137,7 @@ describe('conv models', () => {
     ]);
     expect(problems([{ type: 'conv2d', filters: 2, kernelSize: 3, padding: 'full', units: 3 }])).toEqual([
       "model.layers[0].padding: unknown padding 'full'; expected one of valid, same",
-      "model.layers[0].units: unknown field 'units' for a conv2d layer; expected one of filters, kernelSize, strides, padding, activation",
+      "model.layers[0].units: unknown field 'units' for a conv2d layer; expected one of filters, kernelSize, strides, padding, activation, useBias",
     ]);
     expect(problems([{ type: 'flatten' }, { type: 'conv2d', filters: 2, kernelSize: 3 }])).toEqual([
       'model.layers[1]: conv2d cannot follow a flatten layer: convolutions and pools come first',

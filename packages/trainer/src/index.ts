@@ -1,22 +1,5 @@
-export { buildModel, resolveModelSpec, modelRegistry, type ModelSpec, type LayerSpec } from './models.js';
-export {
-  LAYER_FIELDS,
-  LAYER_TYPES,
-  ACTIVATIONS,
-  modelSpecProblems,
-  modelSpecErrors,
-  assertModelSpec,
-  planLayers,
-  weightLayerNames,
-  layerCosts,
-  type LayerField,
-  type LayerType,
-  type ModelProblem,
-  type PlannedLayer,
-  type LayerCost,
-  type Size2,
-  type Activation,
-} from './layer_spec.js';
+export { buildModel } from './models.js';
+export * from './specs.js';
 export { getWeights, setWeights, isKernel } from './weights.js';
 export { saveModel, loadModel, modelExists, checkSavedModel } from './io.js';
 export {

@@ -1,68 +1,168 @@
 import { ConfigError, SpecError } from '@squash/core';
 
-export const ACTIVATIONS = ['relu', 'softmax', 'linear', 'tanh', 'sigmoid'] as const;
+/** Activation functions a layer may apply (tfjs-layers' names). */
+export const ACTIVATIONS = [
+  'relu',
+  'relu6',
+  'elu',
+  'selu',
+  'softmax',
+  'linear',
+  'tanh',
+  'sigmoid',
+  'hardSigmoid',
+  'softplus',
+  'softsign',
+  'swish',
+] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 export const PADDINGS = ['valid', 'same'] as const;
+export type Padding = (typeof PADDINGS)[number];
 /** A square size (5) or [height, width] ([5, 3]). */
 export type Size2 = number | [number, number];
+/** Zero padding: n on every side, [height, width] (symmetric), or [[top, bottom], [left, right]]. */
+export type Pad2 = number | [number, number] | [[number, number], [number, number]];
 
-/** One layer of a declarative model. Only what the supported models need; each field is checked. */
-export type LayerSpec =
-  | { type: 'flatten' }
-  | { type: 'dense'; units: number; activation?: Activation }
-  | {
-      type: 'conv2d';
-      filters: number;
-      kernelSize: Size2;
-      strides?: Size2;
-      padding?: 'valid' | 'same';
-      activation?: Activation;
-    }
-  | { type: 'maxPool2d'; poolSize: Size2; strides?: Size2 };
+/** What every layer may carry: a name (graph form and stage matching) and the layers it reads. */
+export interface LayerCommon {
+  /** Default: `<kind>_<n>` (`conv_1`, `dense_2`, …). `input` names the model's input. */
+  name?: string;
+  /** Graph form: the layers (or `input`) whose outputs this layer reads; default the previous layer. */
+  inputs?: string[];
+}
+
+interface ConvFields {
+  kernelSize: Size2;
+  strides?: Size2;
+  padding?: Padding;
+  activation?: Activation;
+  useBias?: boolean;
+}
+
+/** One layer of a declarative model; each field is checked against LAYER_FIELDS. */
+export type LayerSpec = LayerCommon &
+  (
+    | { type: 'flatten' }
+    | { type: 'dense'; units: number; activation?: Activation; useBias?: boolean }
+    | ({ type: 'conv2d'; filters: number } & ConvFields)
+    | ({ type: 'depthwiseConv2d'; depthMultiplier?: number } & ConvFields)
+    | ({ type: 'separableConv2d'; filters: number; depthMultiplier?: number } & ConvFields)
+    | { type: 'maxPool2d'; poolSize: Size2; strides?: Size2; padding?: Padding }
+    | { type: 'avgPool2d'; poolSize: Size2; strides?: Size2; padding?: Padding }
+    | { type: 'globalAvgPool2d' }
+    | { type: 'globalMaxPool2d' }
+    | { type: 'batchNorm'; epsilon?: number; momentum?: number; center?: boolean; scale?: boolean }
+    | { type: 'dropout'; rate: number }
+    | { type: 'activation'; activation: Activation }
+    | { type: 'add' }
+    | { type: 'concatenate' }
+    | { type: 'zeroPadding2d'; pad: Pad2 }
+    | { type: 'reshape'; targetShape: number[] }
+  );
 
 export type LayerType = LayerSpec['type'];
 
 export interface ModelSpec {
   name: string;
   layers: LayerSpec[];
+  /**
+   * The per-sample shape the model's first layer expects ([28, 28, 1]); models read from files
+   * declare it. Data of another shape with as many values is reshaped to it.
+   */
+  inputShape?: number[];
 }
 
 /** How one field of a layer is written; the runner's JSON Schema is generated from this table. */
 export interface LayerField {
-  kind: 'positiveInt' | 'size2' | 'enum';
+  kind:
+    | 'positiveInt'
+    | 'size2'
+    | 'enum'
+    | 'boolean'
+    | 'fraction'
+    | 'positiveNumber'
+    | 'unitInterval'
+    | 'pad2'
+    | 'shape';
   values?: readonly string[];
   required?: boolean;
   description: string;
   /** What an omitted field means, when it is one fixed value (tfjs' own default for the layer). */
-  default?: string | number;
+  default?: string | number | boolean;
 }
+
+const activation: LayerField = { kind: 'enum', values: ACTIVATIONS, default: 'linear', description: 'default linear' };
+const useBias: LayerField = { kind: 'boolean', default: true, description: 'add a bias (default true)' };
+const kernelSize: LayerField = { kind: 'size2', required: true, description: 'n or [height, width]' };
+const strides: LayerField = { kind: 'size2', default: 1, description: 'n or [height, width] (default 1)' };
+const padding: LayerField = {
+  kind: 'enum',
+  values: PADDINGS,
+  default: 'valid',
+  description: "'valid' (no padding, default) or 'same'",
+};
+const depthMultiplier: LayerField = {
+  kind: 'positiveInt',
+  default: 1,
+  description: 'output channels per input channel (default 1)',
+};
+const pool: Record<string, LayerField> = {
+  poolSize: { kind: 'size2', required: true, description: 'n or [height, width]' },
+  strides: { kind: 'size2', description: 'n or [height, width] (default poolSize)' },
+  padding,
+};
 
 /** Every layer type and its fields: the single source for validation, the schema and the docs. */
 export const LAYER_FIELDS: Record<LayerType, Record<string, LayerField>> = {
   flatten: {},
-  dense: {
-    units: { kind: 'positiveInt', required: true, description: 'output units' },
-    activation: { kind: 'enum', values: ACTIVATIONS, default: 'linear', description: 'default linear' },
-  },
+  dense: { units: { kind: 'positiveInt', required: true, description: 'output units' }, activation, useBias },
   conv2d: {
     filters: { kind: 'positiveInt', required: true, description: 'output channels' },
-    kernelSize: { kind: 'size2', required: true, description: 'n or [height, width]' },
-    strides: { kind: 'size2', default: 1, description: 'n or [height, width] (default 1)' },
-    padding: {
-      kind: 'enum',
-      values: PADDINGS,
-      default: 'valid',
-      description: "'valid' (no padding, default) or 'same'",
-    },
-    activation: { kind: 'enum', values: ACTIVATIONS, default: 'linear', description: 'default linear' },
+    kernelSize,
+    strides,
+    padding,
+    activation,
+    useBias,
   },
-  maxPool2d: {
-    poolSize: { kind: 'size2', required: true, description: 'n or [height, width]' },
-    strides: { kind: 'size2', description: 'n or [height, width] (default poolSize)' },
+  depthwiseConv2d: { kernelSize, strides, padding, depthMultiplier, activation, useBias },
+  separableConv2d: {
+    filters: { kind: 'positiveInt', required: true, description: 'output channels' },
+    kernelSize,
+    strides,
+    padding,
+    depthMultiplier,
+    activation,
+    useBias,
+  },
+  maxPool2d: pool,
+  avgPool2d: pool,
+  globalAvgPool2d: {},
+  globalMaxPool2d: {},
+  batchNorm: {
+    epsilon: { kind: 'positiveNumber', default: 0.001, description: 'added to the variance (default 0.001)' },
+    momentum: { kind: 'unitInterval', default: 0.99, description: 'moving-average momentum (default 0.99)' },
+    center: { kind: 'boolean', default: true, description: 'learn an offset beta (default true)' },
+    scale: { kind: 'boolean', default: true, description: 'learn a scale gamma (default true)' },
+  },
+  dropout: { rate: { kind: 'fraction', required: true, description: 'fraction of inputs dropped in training' } },
+  activation: { activation: { ...activation, required: true, default: undefined, description: 'the function' } },
+  add: {},
+  concatenate: {},
+  zeroPadding2d: {
+    pad: { kind: 'pad2', required: true, description: 'n, [height, width] or [[top, bottom], [left, right]]' },
+  },
+  reshape: {
+    targetShape: { kind: 'shape', required: true, description: 'per-sample shape; one entry may be -1' },
   },
 };
 
 export const LAYER_TYPES = Object.keys(LAYER_FIELDS) as LayerType[];
+
+/** Layers that combine several inputs; every other layer reads exactly one. */
+export const MERGE_LAYERS: readonly LayerType[] = ['add', 'concatenate'];
+
+/** The name the graph gives the model's input. */
+export const INPUT = 'input';
 
 /** Whether a written field value is its declared default (a square size2 `[d, d]` is `d`). */
 function isDefault(field: LayerField, v: unknown): boolean {
@@ -97,37 +197,80 @@ export interface ModelProblem {
 }
 
 const isPositiveInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1;
-const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v)));
+const isNonNegInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+export const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v)));
 
 function fieldProblem(type: string, name: string, f: LayerField, v: unknown): string | undefined {
+  const ok = (cond: boolean, expected: string) =>
+    cond ? undefined : `${type} ${name} must be ${expected}, got ${show(v)}`;
   switch (f.kind) {
     case 'positiveInt':
-      return isPositiveInt(v) ? undefined : `${type} ${name} must be a positive integer, got ${show(v)}`;
+      return ok(isPositiveInt(v), 'a positive integer');
     case 'size2':
-      return isPositiveInt(v) || (Array.isArray(v) && v.length === 2 && v.every(isPositiveInt))
-        ? undefined
-        : `${type} ${name} must be a positive integer or [height, width] of positive integers, got ${show(v)}`;
+      return ok(
+        isPositiveInt(v) || (Array.isArray(v) && v.length === 2 && v.every(isPositiveInt)),
+        'a positive integer or [height, width] of positive integers',
+      );
     case 'enum':
       return f.values!.includes(v as string)
         ? undefined
         : `unknown ${name} ${show(v)}; expected one of ${f.values!.join(', ')}`;
+    case 'boolean':
+      return ok(typeof v === 'boolean', 'true or false');
+    case 'fraction':
+      return ok(isNumber(v) && v >= 0 && v < 1, 'a number in [0, 1)');
+    case 'unitInterval':
+      return ok(isNumber(v) && v >= 0 && v <= 1, 'a number in [0, 1]');
+    case 'positiveNumber':
+      return ok(isNumber(v) && v > 0, 'a positive number');
+    case 'pad2':
+      return ok(
+        isNonNegInt(v) ||
+          (Array.isArray(v) &&
+            v.length === 2 &&
+            (v.every(isNonNegInt) || v.every((p) => Array.isArray(p) && p.length === 2 && p.every(isNonNegInt)))),
+        'n, [height, width] or [[top, bottom], [left, right]] of non-negative integers',
+      );
+    case 'shape':
+      return ok(
+        Array.isArray(v) &&
+          v.length >= 1 &&
+          v.every((d) => isPositiveInt(d) || d === -1) &&
+          v.filter((d) => d === -1).length <= 1,
+        'a list of positive integers (one may be -1)',
+      );
   }
 }
 
-const SPATIAL = new Set(['conv2d', 'maxPool2d']);
+/** Layers that need an image ([height, width, channels]) input. */
+export const SPATIAL: readonly LayerType[] = [
+  'conv2d',
+  'depthwiseConv2d',
+  'separableConv2d',
+  'maxPool2d',
+  'avgPool2d',
+  'globalAvgPool2d',
+  'globalMaxPool2d',
+  'zeroPadding2d',
+];
+/** What a layer's output is, as far as order checks can tell without the input shape. */
+type Form = 'image' | 'flat' | 'unknown';
+const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /**
  * Every problem with a model spec, without knowing the input shape: layer types, fields (unknown,
- * missing, wrong value) and order (convolutions and pools come before flatten/dense; a dense
- * layer after them needs a flatten first).
+ * missing, wrong value), names and inputs of the graph form, and order (a convolution or pool
+ * cannot read a flattened vector; a dense layer after them needs a flatten first). Shapes are
+ * checked by `planLayers` once the data's shape is known.
  */
 export function modelSpecProblems(spec: ModelSpec): ModelProblem[] {
   const problems: ModelProblem[] = [];
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) {
     return [{ path: ['layers'], message: 'a model needs a non-empty list of layers' }];
   }
-  let flatSeen: string | undefined; // a flatten or dense layer: spatial layers may no longer follow
-  let spatialOpen: string | undefined; // a conv/pool output not yet flattened
+  const forms = new Map<string, { form: Form; type: string }>([[INPUT, { form: 'unknown', type: 'input' }]]);
+  let previous: string = INPUT;
   spec.layers.forEach((l, i) => {
     const at = (...rest: Array<string | number>) => ['layers', i, ...rest];
     const type = (l as { type?: unknown })?.type;
@@ -140,7 +283,7 @@ export function modelSpecProblems(spec: ModelSpec): ModelProblem[] {
     }
     const fields = LAYER_FIELDS[type as LayerType];
     for (const [name, v] of Object.entries(l)) {
-      if (name === 'type') continue;
+      if (name === 'type' || name === 'name' || name === 'inputs') continue;
       const f = fields[name];
       if (!f) {
         const known = Object.keys(fields);
@@ -155,24 +298,62 @@ export function modelSpecProblems(spec: ModelSpec): ModelProblem[] {
       if (p) problems.push({ path: at(name), message: p });
     }
     for (const [name, f] of Object.entries(fields)) {
-      if (f.required && (l as Record<string, unknown>)[name] === undefined) {
+      if (f.required && (l as unknown as Record<string, unknown>)[name] === undefined) {
         problems.push({ path: at(), message: `${type} needs '${name}' (${f.description})` });
       }
     }
-    if (SPATIAL.has(type)) {
-      if (flatSeen)
+    const own = l.name;
+    if (own !== undefined && (typeof own !== 'string' || !NAME_PATTERN.test(own) || own === INPUT)) {
+      problems.push({
+        path: at('name'),
+        message: `layer name ${show(own)} must be letters, digits, '_', '.', '-' (not starting with a digit) and not '${INPUT}'`,
+      });
+    } else if (own !== undefined && forms.has(own)) {
+      problems.push({ path: at('name'), message: `layer name '${own}' is used twice` });
+    }
+    const inputs = l.inputs ?? [previous];
+    if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((n) => typeof n === 'string')) {
+      problems.push({ path: at('inputs'), message: `inputs must be a non-empty list of layer names or '${INPUT}'` });
+      return;
+    }
+    const merge = MERGE_LAYERS.includes(type as LayerType);
+    if (merge ? inputs.length < 2 : inputs.length !== 1) {
+      problems.push({
+        path: at('inputs'),
+        message: merge
+          ? `${type} reads two or more layers, got ${inputs.length}`
+          : `${type} reads one layer, got ${inputs.length} (${inputs.join(', ')})`,
+      });
+    }
+    const read = inputs.map((n) => {
+      const f = forms.get(n);
+      if (!f)
+        problems.push({
+          path: at('inputs'),
+          message: `no layer named '${n}' before this one; inputs name earlier layers or '${INPUT}'`,
+        });
+      return f;
+    });
+    const from = read.find((f) => f && f.form !== 'unknown') ?? read[0];
+    let form: Form = from?.form ?? 'unknown';
+    if (SPATIAL.includes(type as LayerType)) {
+      if (form === 'flat')
         problems.push({
           path: at(),
-          message: `${type} cannot follow a ${flatSeen} layer: convolutions and pools come first`,
+          message: `${type} cannot follow a ${from!.type} layer: convolutions and pools come first`,
         });
-      spatialOpen = type;
-    } else {
-      if (type === 'dense' && spatialOpen) {
-        problems.push({ path: at(), message: `dense after ${spatialOpen} needs a { type: flatten } layer first` });
-      }
-      spatialOpen = undefined;
-      flatSeen ??= type;
-    }
+      form = type.startsWith('global') ? 'flat' : 'image';
+    } else if (type === 'dense') {
+      if (form === 'image')
+        problems.push({ path: at(), message: `dense after ${from!.type} needs a { type: flatten } layer first` });
+      form = 'flat';
+    } else if (type === 'flatten') form = 'flat';
+    else if (type === 'reshape') form = 'unknown';
+    const name = typeof own === 'string' ? own : `#${i}`;
+    // Messages name the layer that made the output flat or spatial, not a dropout or activation after it.
+    const setsForm = SPATIAL.includes(type as LayerType) || ['dense', 'flatten', 'reshape'].includes(type);
+    forms.set(name, { form, type: setsForm || !from ? type : from.type });
+    previous = name;
   });
   return problems;
 }
@@ -185,7 +366,7 @@ export function modelSpecErrors(spec: ModelSpec, prefix = 'model'): ConfigError[
   );
 }
 
-function formatPath(path: Array<string | number>): string {
+export function formatPath(path: Array<string | number>): string {
   return path.reduce<string>((s, seg) => (typeof seg === 'number' ? `${s}[${seg}]` : s ? `${s}.${seg}` : seg), '');
 }
 
@@ -194,135 +375,4 @@ export function assertModelSpec(spec: ModelSpec, prefix = 'model'): void {
   const errors = modelSpecErrors(spec, prefix);
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new SpecError(errors);
-}
-
-const pair = (s: Size2): [number, number] => (typeof s === 'number' ? [s, s] : [s[0], s[1]]);
-
-/** One layer of the built model, in order; `specIndex` is −1 for the inserted input reshape. */
-export interface PlannedLayer {
-  name: string;
-  type: LayerType | 'reshape';
-  specIndex: number;
-  inShape: number[];
-  outShape: number[];
-  /** Weighted layers: the kernel's shape ([in, units] or [kh, kw, in, filters]). */
-  kernelShape?: number[];
-  spec?: LayerSpec;
-}
-
-/**
- * The layers `buildModel` creates, with names and per-sample shapes. Names are fixed so weight
- * names match across processes: `conv_1…`, `dense_1…` (a dense layer keeps its number whether or
- * not convolutions come first), `maxpool_1…`, `flatten_1…`. A [height, width] input gets a
- * `reshape_1` to [height, width, 1] before the first convolution or pool, so datasets stay flat
- * images. Sizes that do not fit the input are ConfigErrors located at the layer.
- */
-export function planLayers(spec: ModelSpec, inputShape: number[]): PlannedLayer[] {
-  const counts: Record<string, number> = {};
-  const next = (prefix: string) => `${prefix}_${(counts[prefix] = (counts[prefix] ?? 0) + 1)}`;
-  const out: PlannedLayer[] = [];
-  let shape = [...inputShape];
-  spec.layers.forEach((l, i) => {
-    const where = { location: { path: `model.layers[${i}]` } };
-    if (l.type === 'conv2d' || l.type === 'maxPool2d') {
-      if (shape.length === 2) {
-        out.push({ name: next('reshape'), type: 'reshape', specIndex: -1, inShape: shape, outShape: [...shape, 1] });
-        shape = [...shape, 1];
-      }
-      if (shape.length !== 3) {
-        throw new ConfigError(
-          `${l.type} needs image input [height, width] or [height, width, channels], got [${shape.join(', ')}]`,
-          where,
-        );
-      }
-      const [h, w, c] = shape as [number, number, number];
-      const [kh, kw] = pair(l.type === 'conv2d' ? l.kernelSize : l.poolSize);
-      const [sh, sw] = pair(l.strides ?? (l.type === 'conv2d' ? 1 : l.poolSize));
-      const same = l.type === 'conv2d' && l.padding === 'same';
-      if (!same && (kh > h || kw > w)) {
-        throw new ConfigError(`${l.type} window ${kh}×${kw} is larger than its input ${h}×${w}`, {
-          ...where,
-          hint: "use a smaller size or padding: 'same'",
-        });
-      }
-      const oh = same ? Math.ceil(h / sh) : Math.floor((h - kh) / sh) + 1;
-      const ow = same ? Math.ceil(w / sw) : Math.floor((w - kw) / sw) + 1;
-      if (l.type === 'conv2d') {
-        out.push({
-          name: next('conv'),
-          type: 'conv2d',
-          specIndex: i,
-          inShape: shape,
-          outShape: [oh, ow, l.filters],
-          kernelShape: [kh, kw, c, l.filters],
-          spec: l,
-        });
-      } else {
-        out.push({
-          name: next('maxpool'),
-          type: 'maxPool2d',
-          specIndex: i,
-          inShape: shape,
-          outShape: [oh, ow, c],
-          spec: l,
-        });
-      }
-    } else if (l.type === 'flatten') {
-      out.push({
-        name: next('flatten'),
-        type: 'flatten',
-        specIndex: i,
-        inShape: shape,
-        outShape: [shape.reduce((a, b) => a * b, 1)],
-        spec: l,
-      });
-    } else {
-      const inUnits = shape[shape.length - 1]!;
-      out.push({
-        name: next('dense'),
-        type: 'dense',
-        specIndex: i,
-        inShape: shape,
-        outShape: [...shape.slice(0, -1), l.units],
-        kernelShape: [inUnits, l.units],
-        spec: l,
-      });
-    }
-    shape = out[out.length - 1]!.outShape;
-  });
-  return out;
-}
-
-/** The weight layers' names in order (`conv_1`, `conv_2`, `dense_1`, …) — what stages match on. */
-export function weightLayerNames(spec: ModelSpec): string[] {
-  let conv = 0;
-  let dense = 0;
-  return spec.layers.flatMap((l) =>
-    l.type === 'conv2d' ? [`conv_${++conv}`] : l.type === 'dense' ? [`dense_${++dense}`] : [],
-  );
-}
-
-/** Parameters and multiply-accumulates per sample of one weight layer. */
-export interface LayerCost {
-  name: string;
-  /** Kernel + bias parameters. */
-  params: number;
-  /** Kernel elements. */
-  kernel: number;
-  /** Positions the kernel is applied at per sample: outH·outW for a convolution, 1 for a dense layer on a vector. */
-  positions: number;
-  /** kernel · positions: a conv's outH·outW·kh·kw·in·out, a dense layer's in·out. */
-  macs: number;
-}
-
-/** Per weight layer: parameters and MACs per sample (a pruned kernel's MACs: its nonzeros · positions). */
-export function layerCosts(spec: ModelSpec, inputShape: number[]): LayerCost[] {
-  return planLayers(spec, inputShape)
-    .filter((p) => p.kernelShape)
-    .map((p) => {
-      const kernel = p.kernelShape!.reduce((a, b) => a * b, 1);
-      const units = p.kernelShape![p.kernelShape!.length - 1]!;
-      const positions = p.outShape.slice(0, -1).reduce((a, b) => a * b, 1);
-      return { name: p.name, params: kernel + units, kernel, positions, macs: kernel * positions };
-    });
 }

@@ -1,22 +1,33 @@
-// Model specs alone — presets, layer table, checks — for reading experiment files without loading
-// TensorFlow.js (`squash report file.yaml`, `squash run --dry-run`).
+// Model specs alone — presets, layer table, checks, graph planning — for reading experiment files
+// without loading TensorFlow.js (`squash report file.yaml`, `squash run --dry-run`).
 export { modelRegistry, resolveModelSpec } from './model_specs.js';
 export {
   LAYER_FIELDS,
   LAYER_TYPES,
   ACTIVATIONS,
+  INPUT,
+  MERGE_LAYERS,
   modelSpecProblems,
   canonicalModelSpec,
   modelSpecErrors,
   assertModelSpec,
-  planLayers,
-  weightLayerNames,
-  layerCosts,
+  formatPath,
   type ModelSpec,
   type LayerSpec,
   type LayerField,
   type LayerType,
+  type ModelProblem,
+  type Activation,
+  type Size2,
+  type Pad2,
+} from './layer_spec.js';
+export {
+  planLayers,
+  weightLayerNames,
+  layerCosts,
+  activationPoints,
+  WEIGHT_LAYERS,
   type PlannedLayer,
   type LayerCost,
-  type ModelProblem,
-} from './layer_spec.js';
+  type WeightSlot,
+} from './layer_graph.js';

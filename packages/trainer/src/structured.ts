@@ -1,5 +1,6 @@
 import type { WeightTensor } from '@squash/core';
-import { weightLayerNames, type LayerSpec, type ModelSpec } from './layer_spec.js';
+import type { LayerSpec, ModelSpec } from './layer_spec.js';
+import { weightLayerNames } from './layer_graph.js';
 
 /**
  * Entries `keep` along the middle axis of a row-major tensor seen as [outer, units, inner]:
