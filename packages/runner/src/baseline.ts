@@ -10,10 +10,12 @@ import {
   modelExists,
   resolveModelSpec,
   saveModel,
+  setWeights,
   train,
   type EpochLog,
   type TrainOptions,
 } from '@squash/trainer';
+import { sourceWeights } from './model_source.js';
 import { type LockHolder, type LockOptions, tryLock } from './cache_lock.js';
 import type { BaselineConfig } from './spec/types.js';
 
@@ -185,7 +187,10 @@ async function trainAndSave(
   opts: ObtainOptions,
 ): Promise<Baseline> {
   opts.onTrainStart?.();
-  const model = buildModel(resolveModelSpec(config.model), data.inputShape, config.seed);
+  const spec = resolveModelSpec(config.model);
+  const model = buildModel(spec, data.inputShape, config.seed);
+  // A file model starts from its own weights: with no epochs, it is the baseline as it is.
+  if (spec.source && spec.source.init !== 'random') setWeights(model, sourceWeights(spec.source));
   const t0 = performance.now();
   const history = await train(model, data.train, {
     ...config.train,

@@ -62,9 +62,23 @@ export type LayerSpec = LayerCommon &
 
 export type LayerType = LayerSpec['type'];
 
+/** Where a model read from a TensorFlow.js Layers file came from. */
+export interface ModelSource {
+  /** model.json as the experiment wrote it (relative to the experiment file). */
+  path: string;
+  /** Its absolute path when the experiment was read (not part of ids: the content is). */
+  file: string;
+  /** Content hash of model.json and its weight shards. */
+  sha256: string;
+  /** The baseline starts from the file's weights (default), or from fresh seeded ones. */
+  init?: 'file' | 'random';
+}
+
 export interface ModelSpec {
   name: string;
   layers: LayerSpec[];
+  /** Set for a model read from a file: its layers are the file's, its weights the baseline's start. */
+  source?: ModelSource;
   /**
    * The per-sample shape the model's first layer expects ([28, 28, 1]); models read from files
    * declare it. Data of another shape with as many values is reshaped to it.
@@ -176,6 +190,9 @@ function isDefault(field: LayerField, v: unknown): boolean {
  * default or omitting it is one model (and a spec that writes none hashes as it always did).
  */
 export function canonicalModelSpec(spec: ModelSpec): ModelSpec {
+  // A file model is its content: the layers are read from it, and where it lies does not matter.
+  if (spec.source)
+    return { source: { sha256: spec.source.sha256, init: spec.source.init ?? 'file' } } as unknown as ModelSpec;
   return {
     ...spec,
     layers: spec.layers.map((layer) => {

@@ -13,6 +13,7 @@ export {
   assertModelSpec,
   formatPath,
   type ModelSpec,
+  type ModelSource,
   type LayerSpec,
   type LayerField,
   type LayerType,

@@ -65,6 +65,9 @@ export function head(split: Split, n: number): Split {
 export function trialParams(trial: Trial): Record<string, ParamValue> {
   const params: Record<string, ParamValue> = {
     model: typeof trial.baseline.model === 'string' ? trial.baseline.model : trial.baseline.model.name,
+    ...(typeof trial.baseline.model === 'object' && trial.baseline.model.source
+      ? { model_file: trial.baseline.model.source.path, model_sha256: trial.baseline.model.source.sha256 }
+      : {}),
     dataset: trial.baseline.dataset.name,
     seed: trial.baseline.seed,
     epochs: trial.baseline.train.epochs,

@@ -3,7 +3,7 @@ import type { GridAxis } from '../grid/axes.js';
 import type { ExpandedSweep } from '../grid/expand.js';
 import { validateStage } from '../stages/registry.js';
 import type { PathSegment } from './locate.js';
-import type { LayerOverride, WrittenExperiment } from './types.js';
+import type { LayerOverride, ReadExperiment } from './types.js';
 
 type At = (path: PathSegment[], key?: string) => SourceLocation;
 
@@ -52,7 +52,7 @@ function stageCombos(x: ExpandedSweep, stage: number): Array<Record<string, Para
  * checks, so a cross-param rule (bits for a scheme) is checked per point; so does every layer
  * override merged with it, and each override must match a layer.
  */
-function checkPoints(w: WrittenExperiment, x: ExpandedSweep, i: number, at: At, errors: ConfigError[]): void {
+function checkPoints(w: ReadExperiment, x: ExpandedSweep, i: number, at: At, errors: ConfigError[]): void {
   w.sweeps[i]!.stages.forEach((stage, j) => {
     const name = Object.keys(stage)[0]!;
     const stagePath: PathSegment[] = ['sweeps', i, 'stages', j, name];
@@ -97,7 +97,7 @@ function checkPoints(w: WrittenExperiment, x: ExpandedSweep, i: number, at: At, 
  * `expandSweeps`, the same grid `planTrials` uses), each located, then checks each point. A grid
  * that expands to nothing is an error.
  */
-export function gridRule(w: WrittenExperiment, at: At, errors: ConfigError[], grid: ExpandedSweep[]): void {
+export function gridRule(w: ReadExperiment, at: At, errors: ConfigError[], grid: ExpandedSweep[]): void {
   grid.forEach((x, i) => {
     for (const p of x.problems) errors.push(new ConfigError(p.message, { location: at(p.path, p.key), hint: p.hint }));
     if (x.points.length) checkPoints(w, x, i, at, errors);

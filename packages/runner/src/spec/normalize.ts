@@ -1,4 +1,4 @@
-import { TRAIN_DEFAULTS, type Experiment, type WrittenExperiment } from './types.js';
+import { TRAIN_DEFAULTS, type Experiment, type ReadExperiment, type WrittenExperiment } from './types.js';
 
 /** `seeds:` as written, else `repeats: N` as seeds 1…N, else one seed (1). */
 export function seedsOf(w: Pick<WrittenExperiment, 'seeds' | 'repeats'>): number[] {
@@ -11,17 +11,21 @@ export function seedsOf(w: Pick<WrittenExperiment, 'seeds' | 'repeats'>): number
  * Fills in defaults; the result is what trial ids are computed from. Sweeps stay as written
  * (ranges, zip, exclude, `layers: each`): `planTrials` expands them, with `defaults:` merged in.
  */
-export function normalizeSpec(w: WrittenExperiment): Experiment {
+export function normalizeSpec(w: ReadExperiment): Experiment {
+  const models = w.models ?? {};
+  const model = typeof w.model === 'string' && models[w.model] ? { ...models[w.model]!, name: w.model } : w.model;
+  // A model from a file is the baseline as it is; train.epochs trains it further.
+  const fromFile = typeof model === 'object' && model.source !== undefined;
   return {
     name: w.name,
     description: w.description ?? '',
     tags: Object.fromEntries(Object.entries(w.tags ?? {}).map(([k, v]) => [k, String(v)])),
     reference: w.reference,
     // A named model from `models:` is inlined, so trial ids hash the architecture itself.
-    model: typeof w.model === 'string' && w.models?.[w.model] ? { ...w.models[w.model]!, name: w.model } : w.model,
-    models: w.models ?? {},
+    model,
+    models,
     dataset: w.dataset,
-    train: { ...TRAIN_DEFAULTS, ...w.train },
+    train: { ...TRAIN_DEFAULTS, ...(fromFile ? { epochs: 0 } : {}), ...w.train },
     seeds: seedsOf(w),
     defaults: w.defaults ?? {},
     sweeps: w.sweeps,

@@ -10,6 +10,7 @@ import { deepFreeze } from './freeze.js';
 import { checkLimits } from './limits.js';
 import { checkRules } from './rules.js';
 import { normalizeSpec } from './normalize.js';
+import { resolveModelFiles } from './model_files.js';
 import type { Experiment, WrittenExperiment } from './types.js';
 
 export interface ParseResult {
@@ -280,10 +281,14 @@ export function parseSpec(text: string, file = '<input>'): ParseResult {
   if (limits.length) return { errors: limits };
   const check = validate();
   if (!check(data)) {
-    const errors = dropMissingExplainedByTypos(pruneAnyOf(check.errors ?? [])).map((e) => toConfigError(e, at));
+    // An `if` error only says a `then`/`else` branch failed; that branch's own errors say how.
+    const errors = dropMissingExplainedByTypos(pruneAnyOf((check.errors ?? []).filter((e) => e.keyword !== 'if'))).map(
+      (e) => toConfigError(e, at),
+    );
     return { errors: dedupe(errors) };
   }
-  const written = data as WrittenExperiment;
+  const { written, errors: modelErrors } = resolveModelFiles(data as WrittenExperiment, file, at);
+  if (modelErrors.length) return { errors: modelErrors };
   const grid = expandSweeps(written);
   const errors = checkRules(written, at, grid);
   if (errors.length) return { errors };

@@ -5,13 +5,13 @@ import { findModel } from '../grid/layers.js';
 import { modelParamOf, stageNames, stageRegistry } from '../stages/registry.js';
 import { gridRule } from './grid_rules.js';
 import type { PathSegment } from './locate.js';
-import type { WrittenExperiment } from './types.js';
+import type { ReadExperiment } from './types.js';
 
 export { matchesLayer } from './grid_rules.js';
 
 type At = (path: PathSegment[], key?: string) => SourceLocation;
 /** A named check; `grid` is every sweep expanded (`expandSweeps`), done once for all rules and for planning. */
-type Rule = (w: WrittenExperiment, at: At, errors: ConfigError[], grid: ExpandedSweep[]) => void;
+type Rule = (w: ReadExperiment, at: At, errors: ConfigError[], grid: ExpandedSweep[]) => void;
 
 /** Sweep names identify rows in reports, so two sweeps may not share one. */
 const uniqueSweepNames: Rule = (w, at, errors) => {
@@ -79,8 +79,9 @@ const inlineModels: Rule = (w, at, errors) => {
     for (const p of modelSpecProblems(spec))
       errors.push(new ConfigError(p.message, { location: at([...path, ...p.path], p.key) }));
   };
-  if (typeof w.model === 'object' && w.model) check(w.model, ['model']);
-  for (const [name, spec] of Object.entries(w.models ?? {})) check(spec, ['models', name]);
+  // A model read from a file was checked against the file itself (its errors name model.json).
+  if (typeof w.model === 'object' && w.model && !w.model.source) check(w.model, ['model']);
+  for (const [name, spec] of Object.entries(w.models ?? {})) if (!spec.source) check(spec, ['models', name]);
 };
 
 /** Stages that replace the model (a student, fewer units) must come before stages that transform its weights. */
@@ -128,7 +129,7 @@ const RULES: Rule[] = [
   topologyFirst,
 ];
 
-export function checkRules(w: WrittenExperiment, at: At, grid: ExpandedSweep[]): ConfigError[] {
+export function checkRules(w: ReadExperiment, at: At, grid: ExpandedSweep[]): ConfigError[] {
   const errors: ConfigError[] = [];
   for (const rule of RULES) rule(w, at, errors, grid);
   const seen = new Set<string>();

@@ -89,18 +89,30 @@ function stageSchema(): Schema {
 }
 
 const positiveInt = { type: 'integer', minimum: 1 };
+const nonNegativeInt = { type: 'integer', minimum: 0 };
+const pairOf = (items: Schema): Schema => ({ type: 'array', minItems: 2, maxItems: 2, items });
 
 function layerFieldSchema(f: LayerField): Schema {
+  const description = f.description;
   switch (f.kind) {
     case 'positiveInt':
-      return { ...positiveInt, description: f.description };
+      return { ...positiveInt, description };
     case 'size2':
-      return {
-        description: f.description,
-        anyOf: [positiveInt, { type: 'array', minItems: 2, maxItems: 2, items: positiveInt }],
-      };
+      return { description, anyOf: [positiveInt, pairOf(positiveInt)] };
     case 'enum':
-      return { enum: [...f.values!], description: f.description };
+      return { enum: [...f.values!], description };
+    case 'boolean':
+      return { type: 'boolean', description };
+    case 'fraction':
+      return { type: 'number', minimum: 0, exclusiveMaximum: 1, description };
+    case 'unitInterval':
+      return { type: 'number', minimum: 0, maximum: 1, description };
+    case 'positiveNumber':
+      return { type: 'number', exclusiveMinimum: 0, description };
+    case 'pad2':
+      return { description, anyOf: [nonNegativeInt, pairOf(nonNegativeInt), pairOf(pairOf(nonNegativeInt))] };
+    case 'shape':
+      return { type: 'array', minItems: 1, items: { type: 'integer', minimum: -1, not: { const: 0 } }, description };
   }
 }
 
@@ -110,7 +122,16 @@ function layerFieldSchema(f: LayerField): Schema {
  * checked by the `inlineModels` rule with the trainer's own validation.
  */
 function layerSchema(): Schema {
-  const properties: Record<string, Schema> = { type: { enum: [...LAYER_TYPES] } };
+  const properties: Record<string, Schema> = {
+    type: { enum: [...LAYER_TYPES] },
+    name: { type: 'string', minLength: 1, description: 'the layer name (default <kind>_<n>: conv_1, dense_2, …)' },
+    inputs: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', minLength: 1 },
+      description: "graph form: the layers (or 'input') this layer reads; default the layer before it",
+    },
+  };
   // Field → its description → the layer types that describe it so ("dense, conv2d: default linear").
   const described = new Map<string, Map<string, string[]>>();
   for (const [type, fields] of Object.entries(LAYER_FIELDS)) {
@@ -148,9 +169,36 @@ const INLINE_MODEL: Schema = {
   required: ['name', 'layers'],
   properties: {
     name: { type: 'string' },
+    inputShape: {
+      type: 'array',
+      minItems: 1,
+      items: positiveInt,
+      description: 'per-sample input shape the first layer expects (default: the dataset’s)',
+    },
     layers: { type: 'array', minItems: 1, items: layerSchema() },
   },
 };
+
+const FILE_MODEL: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['path'],
+  properties: {
+    path: {
+      type: 'string',
+      minLength: 1,
+      description: 'a TensorFlow.js Layers model.json (weights beside it), relative to the experiment file',
+    },
+    name: { type: 'string', minLength: 1, description: 'the name runs record (default: the directory name)' },
+    init: {
+      enum: ['file', 'random'],
+      description: "the baseline starts from the file's weights (file, default) or from fresh ones (random; needs train.epochs)",
+    },
+  },
+};
+
+/** A model written out: `{path}` is a file, anything else an inline `{name, layers}`. */
+const MODEL_OBJECT: Schema = { type: 'object', if: { required: ['path'] }, then: FILE_MODEL, else: INLINE_MODEL };
 
 /**
  * The JSON Schema of an experiment file, built from the registries so a new compressor, model or
@@ -173,13 +221,14 @@ export function buildExperimentSchema(): Schema {
       },
       description: { type: 'string' },
       model: {
-        description: `A named model (${modelRegistry.names().join(', ')}, or one from \`models:\`) or an inline {name, layers}.`,
-        anyOf: [{ type: 'string', minLength: 1 }, INLINE_MODEL],
+        description: `A named model (${modelRegistry.names().join(', ')}, or one from \`models:\`), an inline {name, layers}, or a TensorFlow.js Layers file {path}.`,
+        anyOf: [{ type: 'string', minLength: 1 }, MODEL_OBJECT],
       },
       models: {
         type: 'object',
-        description: 'Extra named models for this experiment (e.g. distillation students), each {name, layers}.',
-        additionalProperties: INLINE_MODEL,
+        description:
+          'Extra named models for this experiment (e.g. distillation students), each {name, layers} or a file {path}.',
+        additionalProperties: MODEL_OBJECT,
       },
       dataset: {
         type: 'object',

@@ -2,6 +2,7 @@ import type { ParamValue, Reference } from '@squash/contract';
 export type { Reference };
 import type { DatasetSpec } from '@squash/datasets';
 import type { ModelSpec } from '@squash/trainer/specs';
+import type { WrittenModelFile } from './model_files.js';
 
 /** Training settings of the baseline model. */
 export interface TrainSpec {
@@ -67,8 +68,9 @@ export interface WrittenExperiment {
   description?: string;
   tags?: Record<string, string | number | boolean>;
   reference?: Reference;
-  model: string | ModelSpec;
-  models?: Record<string, ModelSpec>;
+  /** A named model, an inline spec, or a TensorFlow.js Layers file (read into a spec by `resolveModelFiles`). */
+  model: string | ModelSpec | WrittenModelFile;
+  models?: Record<string, ModelSpec | WrittenModelFile>;
   dataset: DatasetSpec;
   train?: Partial<TrainSpec>;
   seeds?: number[];
@@ -77,6 +79,12 @@ export interface WrittenExperiment {
   defaults?: StageDefaults;
   sweeps: WrittenSweep[];
 }
+
+/** The written experiment with its model files read: every model is a name or a spec. */
+export type ReadExperiment = Omit<WrittenExperiment, 'model' | 'models'> & {
+  model: string | ModelSpec;
+  models?: Record<string, ModelSpec>;
+};
 
 /** The normalised experiment: defaults filled in. */
 export interface Experiment {

@@ -30,13 +30,16 @@ export const distillConfig = defineStage({
   transformsWeights: false,
   modelParam: 'student',
   async apply(state, ctx, stage, index) {
-    const [{ buildModel }, { runFinetune }] = await Promise.all([
+    const [{ buildModel, setWeights }, { runFinetune }, { sourceWeights }] = await Promise.all([
       import('@squash/trainer'),
       import('../pipeline/finetune.js'),
+      import('../model_source.js'),
     ]);
     const p = stage.params as unknown as TrainingParams & { student: string; temperature: number; alpha: number };
     const spec = ctx.resolveModel(p.student);
     const student = buildModel(spec, ctx.data.inputShape, ctx.seed);
+    // A student read from a file starts from its weights (init: random, from fresh ones).
+    if (spec.source && spec.source.init !== 'random') setWeights(student, sourceWeights(spec.source));
     state.model.dispose();
     state.model = student;
     state.spec = spec;
