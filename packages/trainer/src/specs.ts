@@ -32,3 +32,4 @@ export {
   type LayerCost,
   type WeightSlot,
 } from './layer_graph.js';
+export { readModelFile, MODEL_FILE_LAYER_CLASSES, type ModelFile, type ModelFileEntry } from './model_file/index.js';
