@@ -293,3 +293,148 @@ describe('Keras 3 files converted by tensorflowjs_converter', () => {
     });
   });
 });
+
+describe('Keras 2 files converted by tensorflowjs_converter', () => {
+  it('reads a functional MobileNet-style model from .h5 (BN axis [3], ReLU 6.0, padding pairs, reshape head)', () => {
+    const input = tf.input({ shape: [8, 8, 3], name: 'input_1' });
+    const apply = (l: tf.layers.Layer, x: tf.SymbolicTensor) => l.apply(x) as tf.SymbolicTensor;
+    let x = apply(
+      tf.layers.zeroPadding2d({
+        name: 'conv1_pad',
+        padding: [
+          [0, 1],
+          [0, 1],
+        ],
+      }),
+      input,
+    );
+    x = apply(tf.layers.conv2d({ name: 'conv1', filters: 4, kernelSize: 3, strides: 2, useBias: false }), x);
+    x = apply(tf.layers.batchNormalization({ name: 'conv1_bn' }), x);
+    x = apply(tf.layers.reLU({ name: 'conv1_relu', maxValue: 6 }), x);
+    x = apply(tf.layers.depthwiseConv2d({ name: 'conv_dw_1', kernelSize: 3, padding: 'same', useBias: false }), x);
+    x = apply(tf.layers.globalAveragePooling2d({ name: 'global_average_pooling2d' }), x);
+    x = apply(tf.layers.reshape({ name: 'reshape_1', targetShape: [1, 1, 4] }), x);
+    x = apply(tf.layers.dropout({ name: 'dropout', rate: 0.001 }), x);
+    x = apply(tf.layers.conv2d({ name: 'conv_preds', filters: 3, kernelSize: 1, padding: 'same' }), x);
+    x = apply(tf.layers.reshape({ name: 'reshape_2', targetShape: [3] }), x);
+    const out = apply(tf.layers.activation({ name: 'predictions', activation: 'softmax' }), x);
+    const stock = tf.model({ inputs: input, outputs: out });
+    randomizeWeights(stock, 21);
+
+    const conv2 = {
+      data_format: 'channels_last',
+      dilation_rate: [1, 1],
+      groups: 1,
+      kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
+    };
+    const names = [
+      'input_1',
+      'conv1_pad',
+      'conv1',
+      'conv1_bn',
+      'conv1_relu',
+      'conv_dw_1',
+      'global_average_pooling2d',
+      'reshape_1',
+      'dropout',
+      'conv_preds',
+      'reshape_2',
+      'predictions',
+    ];
+    const configs: Array<[string, Config]> = [
+      ['InputLayer', { batch_input_shape: [null, 8, 8, 3], dtype: 'float32', sparse: false, ragged: false }],
+      [
+        'ZeroPadding2D',
+        {
+          padding: [
+            [0, 1],
+            [0, 1],
+          ],
+          data_format: 'channels_last',
+        },
+      ],
+      [
+        'Conv2D',
+        {
+          ...conv2,
+          filters: 4,
+          kernel_size: [3, 3],
+          strides: [2, 2],
+          padding: 'valid',
+          activation: 'linear',
+          use_bias: false,
+        },
+      ],
+      ['BatchNormalization', { axis: [3], momentum: 0.99, epsilon: 0.001, center: true, scale: true }],
+      ['ReLU', { max_value: 6.0, negative_slope: 0.0, threshold: 0.0 }],
+      [
+        'DepthwiseConv2D',
+        {
+          ...conv2,
+          kernel_size: [3, 3],
+          strides: [1, 1],
+          padding: 'same',
+          depth_multiplier: 1,
+          activation: 'linear',
+          use_bias: false,
+        },
+      ],
+      ['GlobalAveragePooling2D', { data_format: 'channels_last', keepdims: false }],
+      ['Reshape', { target_shape: [1, 1, 4] }],
+      ['Dropout', { rate: 0.001, noise_shape: null, seed: null }],
+      [
+        'Conv2D',
+        {
+          ...conv2,
+          filters: 3,
+          kernel_size: [1, 1],
+          strides: [1, 1],
+          padding: 'same',
+          activation: 'linear',
+          use_bias: true,
+        },
+      ],
+      ['Reshape', { target_shape: [3] }],
+      ['Activation', { activation: 'softmax' }],
+    ];
+    const modelConfig = {
+      class_name: 'Functional',
+      config: {
+        name: 'mobilenet_1.00_8',
+        layers: configs.map(([className, config], i) => ({
+          class_name: className,
+          config: { name: names[i], trainable: true, dtype: 'float32', ...config },
+          name: names[i],
+          inbound_nodes: i === 0 ? [] : [[[names[i - 1], 0, 0, {}]]],
+        })),
+        input_layers: [['input_1', 0, 0]],
+        output_layers: [['predictions', 0, 0]],
+      },
+    };
+    // The converter drops the `:0` TensorFlow adds; a name that kept it is read as well.
+    const weights = getWeights(stock).map((w) => ({ ...w, as: w.name === 'conv_preds/bias' ? `${w.name}:0` : w.name }));
+    const { weightsManifest, shards } = manifest(weights);
+    const path = writeModel(
+      tempDir(),
+      {
+        format: 'layers-model',
+        generatedBy: 'keras v2.15.0',
+        convertedBy: 'TensorFlow.js Converter v4.22.0',
+        modelTopology: {
+          keras_version: '2.15.0',
+          backend: 'tensorflow',
+          model_config: modelConfig,
+          training_config: {},
+        },
+        weightsManifest,
+      },
+      shards,
+    );
+    const file = expectSameOutputs(path, stock);
+    expect(file.spec.layers.find((l) => l.name === 'conv1_relu')).toMatchObject({
+      type: 'activation',
+      activation: 'relu6',
+    });
+    expect(file.spec.layers.find((l) => l.name === 'conv1')).toMatchObject({ strides: 2, useBias: false });
+  });
+});
