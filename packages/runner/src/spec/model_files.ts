@@ -71,7 +71,7 @@ export function resolveModelFiles(
     written: {
       ...w,
       model: (model ?? w.model) as string | ModelSpec,
-      ...(w.models ? { models: models as Record<string, ModelSpec> } : {}),
+      models: w.models ? (models as Record<string, ModelSpec>) : undefined,
     },
     errors,
   };

@@ -192,7 +192,8 @@ const FILE_MODEL: Schema = {
     name: { type: 'string', minLength: 1, description: 'the name runs record (default: the directory name)' },
     init: {
       enum: ['file', 'random'],
-      description: "the baseline starts from the file's weights (file, default) or from fresh ones (random; needs train.epochs)",
+      description:
+        "the baseline starts from the file's weights (file, default) or from fresh ones (random; needs train.epochs)",
     },
   },
 };
