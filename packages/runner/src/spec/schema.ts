@@ -199,6 +199,7 @@ const FILE_MODEL: Schema = {
 };
 
 /** A model written out: `{path}` is a file, anything else an inline `{name, layers}`. */
+// biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, never awaited.
 const MODEL_OBJECT: Schema = { type: 'object', if: { required: ['path'] }, then: FILE_MODEL, else: INLINE_MODEL };
 
 /**
