@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { createRng } from '@squash/core';
 import type { LayerType } from './layer_spec.js';
 import { activationPoints } from './layer_graph.js';
 
@@ -23,6 +24,96 @@ export interface ForwardOptions {
    * separate ops, so each caller keeps the one its recorded numbers came from.
    */
   fuse?: boolean;
+  /** Training semantics (batch norm on the batch's moments, dropout on); omitted: inference. */
+  training?: TrainingPass;
+}
+
+/**
+ * One training step's forward pass. Dropout's mask is a function of (seed, step, layer name), so a
+ * run replays exactly and each step drops differently.
+ */
+export interface TrainingPass {
+  seed: number;
+  step: number;
+  /**
+   * Where the pass leaves each batch-norm layer's batch moments. The moving averages move after the
+   * optimizer step and outside the gradient (tfjs-layers moves them inside `call`), so the caller
+   * applies these with `updateMovingStats` once the step is done; omitted, they are not kept.
+   */
+  moments?: BatchMoments[];
+}
+
+/** A batch-norm layer's moments over one batch (kept tensors) and the moving averages they move. */
+export interface BatchMoments {
+  layer: string;
+  mean: tf.Tensor;
+  variance: tf.Tensor;
+  movingMean: tf.Variable;
+  movingVariance: tf.Variable;
+  momentum: number;
+}
+
+/**
+ * Moves each moving mean and variance toward its batch moments as tfjs-layers' BatchNormalization
+ * does (moving ← moving − (moving − batch)·(1 − momentum)), then disposes the moments.
+ */
+export function updateMovingStats(moments: BatchMoments[]): void {
+  tf.tidy(() => {
+    for (const m of moments) {
+      for (const [moving, batch] of [
+        [m.movingMean, m.mean],
+        [m.movingVariance, m.variance],
+      ] as const) {
+        moving.assign(tf.sub(moving, tf.mul(tf.sub(moving, batch), 1 - m.momentum)));
+      }
+    }
+  });
+  tf.dispose(moments.flatMap((m) => [m.mean, m.variance]));
+}
+
+/** A 32-bit seed for one layer's dropout mask at one step (FNV-1a over seed, step and name). */
+function maskSeed(seed: number, step: number, layer: string): number {
+  let h = 2166136261;
+  const mix = (v: number) => (h = Math.imul(h ^ (v & 0xffffffff), 16777619));
+  mix(seed);
+  mix(Math.floor(seed / 2 ** 32));
+  mix(step);
+  for (let i = 0; i < layer.length; i++) mix(layer.charCodeAt(i));
+  return h | 0;
+}
+
+/**
+ * Inverted dropout as tfjs computes it (x · floor(u + keep) / keep, u uniform in [0, 1)): kept
+ * values scaled by 1/(1 − rate), dropped ones 0. The uniforms come from squash's seeded generator,
+ * not tfjs' global one, so the mask is the same on every backend and in every process.
+ */
+function dropout(h: tf.Tensor, rate: number, pass: TrainingPass, layer: string): tf.Tensor {
+  const rng = createRng(maskSeed(pass.seed, pass.step, layer));
+  const scale = Math.fround(1 / Math.fround(1 - rate));
+  const mask = new Float32Array(h.size);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() >= rate ? scale : 0;
+  return tf.mul(h, tf.tensor(mask, h.shape));
+}
+
+/**
+ * Batch normalization in training, as tfjs-layers' normalizeBatchInTraining: the batch's mean and
+ * (biased) variance over every axis but the channels, gradients flowing through both.
+ */
+function batchNormTraining(h: tf.Tensor, v: LayerView, pass: TrainingPass): tf.Tensor {
+  const { gamma, beta, moving_mean: movingMean, moving_variance: movingVariance } = v.w;
+  const { mean, variance } = tf.moments(
+    h,
+    Array.from({ length: h.rank - 1 }, (_, i) => i),
+  );
+  pass.moments?.push({
+    layer: v.name,
+    mean: tf.keep(mean),
+    variance: tf.keep(variance),
+    movingMean: movingMean!,
+    movingVariance: movingVariance!,
+    momentum: v.config.momentum as number,
+  });
+  return tf.batchNorm(h, mean, variance, beta, gamma, v.config.epsilon as number);
 }
 
 /** The tfjs layer classes `buildModel` creates, as layer types (`activationPoints` reads the graph in these). */
@@ -210,7 +301,7 @@ interface PoolConfig {
   padding: 'valid' | 'same';
 }
 
-/** One layer's output from its inputs (inference). */
+/** One layer's output from its inputs (inference, or training with `opts.training`). */
 function layerOutput(v: LayerView, ins: tf.Tensor[], opts: ForwardOptions, fuse: boolean, last: boolean): tf.Tensor {
   const h = ins[0]!;
   const kernel = (role: string) =>
@@ -245,11 +336,15 @@ function layerOutput(v: LayerView, ins: tf.Tensor[], opts: ForwardOptions, fuse:
         act,
       );
     case 'BatchNormalization': {
+      if (opts.training) return batchNormTraining(h, v, opts.training);
       const { gamma, beta, moving_mean: mean, moving_variance: variance } = v.w;
       return tf.batchNorm(h, mean!, variance!, beta, gamma, v.config.epsilon as number);
     }
-    case 'Dropout':
-      return h;
+    case 'Dropout': {
+      const rate = v.config.rate as number;
+      // tfjs-layers' Dropout is the identity unless 0 < rate < 1.
+      return opts.training && rate > 0 && rate < 1 ? dropout(h, rate, opts.training, v.name) : h;
+    }
     case 'Activation':
       return activate(opts.logits && last && v.activation === 'softmax' ? 'linear' : v.activation, h);
     case 'Add':
@@ -275,7 +370,9 @@ function layerOutput(v: LayerView, ins: tf.Tensor[], opts: ForwardOptions, fuse:
  * fine-tuning and activation calibration share — so a caller can swap a kernel (fake-quantized,
  * shared weights), see or change hidden activations, or stop before the softmax, none of which
  * `model.apply` allows. Walks sequential and functional models alike; with the default `fuse` it
- * computes exactly what `model.predict` does.
+ * computes exactly what `model.predict` does. With `training` it computes what
+ * `model.apply(x, {training: true})` does, except that batch norm's moving averages move only when
+ * the caller applies `training.moments` (`updateMovingStats`) and dropout draws its own masks.
  */
 export function forward(model: tf.LayersModel, x: tf.Tensor, opts: ForwardOptions = {}): tf.Tensor {
   const fuse = opts.fuse ?? true;

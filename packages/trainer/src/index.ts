@@ -15,11 +15,14 @@ export {
 export { evaluate, collectActivations, type EvaluateOptions, type Evaluation } from './evaluate.js';
 export {
   forward,
+  updateMovingStats,
   valuesHook,
   variablesByName,
   type ActivationHook,
+  type BatchMoments,
   type ForwardOptions,
   type KernelFn,
+  type TrainingPass,
 } from './forward.js';
 export { steKernel, steActivation, sharedWeights, type SharedWeights } from './ste.js';
 export { removeUnits } from './structured.js';

@@ -3,7 +3,15 @@ import { createRng } from '@squash/core';
 import { createAdam } from '@squash/backend';
 import type { Split } from '@squash/datasets';
 import { evaluate } from './evaluate.js';
-import { forward, variablesByName, type ActivationHook, type KernelFn } from './forward.js';
+import {
+  forward,
+  updateMovingStats,
+  variablesByName,
+  type ActivationHook,
+  type BatchMoments,
+  type KernelFn,
+  type TrainingPass,
+} from './forward.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -85,8 +93,11 @@ export function distillationLoss(
   });
 }
 
-/** One step's loss and the batch's predictions (probabilities or logits: argmax is the same). */
-type StepLoss = (x: tf.Tensor, y: tf.Tensor1D) => { loss: tf.Scalar; scores: tf.Tensor };
+/**
+ * One step's loss and the batch's predictions (probabilities or logits: argmax is the same), from
+ * the model's forward pass in training mode (`training`).
+ */
+type StepLoss = (x: tf.Tensor, y: tf.Tensor1D, training: TrainingPass) => { loss: tf.Scalar; scores: tf.Tensor };
 
 /**
  * The shared loop: Adam, a seeded shuffle per epoch, batches built in JS. Our own loop instead of
@@ -111,7 +122,7 @@ async function fitLoop(
   const byName = variablesByName(model);
   const masks = [...(opts.masks ?? new Map())].map(([name, m]) => {
     const v = byName.get(name);
-    if (!v) throw new Error(`fine-tune: mask for unknown weight ${name}`);
+    if (!v) throw new Error(`fine-tune: mask for ${name}, which is not a trainable weight of the model`);
     return { v, m: tf.tensor(Float32Array.from(m), v.shape) };
   });
   const applyMasks = () => tf.tidy(() => masks.forEach(({ v, m }) => v.assign(tf.mul(v, m))));
@@ -131,13 +142,15 @@ async function fitLoop(
         xb.set(trainSet.x.subarray(k * per, (k + 1) * per), i * per);
         yb[i] = trainSet.y[k]!;
       }
+      const moments: BatchMoments[] = [];
+      const training: TrainingPass = { seed: opts.seed, step: step + 1, moments };
       const [loss, hits] = tf.tidy(() => {
         const x = tf.tensor(xb.subarray(0, n * per), [n, ...inputShape]);
         const y = tf.tensor1d(yb.subarray(0, n), 'int32');
         let h: tf.Tensor | undefined;
         const cost = optimizer.minimize(
           () => {
-            const { loss: l, scores } = stepLoss(x, y);
+            const { loss: l, scores } = stepLoss(x, y, training);
             // Kept out of the gradient scope, which disposes everything else it creates.
             h = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(scores, -1), y), 'int32')));
             return l;
@@ -148,6 +161,8 @@ async function fitLoop(
         return [cost, h!];
       });
       applyMasks();
+      // Batch norm's moving averages are not trained: they follow the batches, after the step.
+      updateMovingStats(moments);
       opts.afterStep?.(++step);
       // Reading back per batch keeps memory flat and costs little next to the step itself.
       lossSum += (await loss.data())[0]! * n;
@@ -184,8 +199,8 @@ export async function train(model: tf.LayersModel, data: Split, opts: TrainOptio
     model,
     data,
     opts,
-    (x, y) => {
-      const probs = forward(model, x);
+    (x, y, training) => {
+      const probs = forward(model, x, { training });
       return { loss: sparseCategoricalCrossEntropy(y, probs), scores: probs };
     },
     trainableVariables(model),
@@ -203,13 +218,14 @@ export async function fineTune(model: tf.LayersModel, data: Split, opts: FineTun
     model,
     data,
     opts,
-    (x, y) => {
+    (x, y, training) => {
       if (distill) {
-        const logits = forward(model, x, { ...constrained, logits: true });
+        const logits = forward(model, x, { ...constrained, logits: true, training });
+        // The teacher is a trained model being read, not trained: inference semantics.
         const teacher = forward(distill.teacher, x, { logits: true, fuse: false });
         return { loss: distillationLoss(y, logits, teacher, distill.temperature, distill.alpha), scores: logits };
       }
-      const probs = forward(model, x, constrained);
+      const probs = forward(model, x, { ...constrained, training });
       return { loss: sparseCategoricalCrossEntropy(y, probs), scores: probs };
     },
     opts.variables ?? trainableVariables(model),
