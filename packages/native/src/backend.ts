@@ -2,6 +2,7 @@ import { loadAddon, type Addon } from './addon.js';
 import { recycleBuffers } from './buffers.js';
 import type { CpuBackend, KernelArgs, KernelFunc, NativeKernel, Tf } from './kernels/common.js';
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput, fusedConv2D } from './kernels/conv.js';
+import { depthwiseConv2DBackpropFilter } from './kernels/depthwise.js';
 import { batchMatMul, fusedMatMul } from './kernels/mat_mul.js';
 import { maxPool, maxPoolGrad } from './kernels/pool.js';
 import { sum } from './kernels/sum.js';
@@ -17,6 +18,7 @@ export const NATIVE_KERNELS: Record<string, NativeKernel> = {
   FusedConv2D: fusedConv2D,
   Conv2DBackpropInput: conv2DBackpropInput,
   Conv2DBackpropFilter: conv2DBackpropFilter,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseConv2DBackpropFilter,
   MaxPool: maxPool,
   MaxPoolGrad: maxPoolGrad,
   Sum: sum,

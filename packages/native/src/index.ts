@@ -1,3 +1,9 @@
 export { loadAddon, type Addon, type AddonLoad } from './addon.js';
 export { registerNativeBackend, NATIVE_BACKEND, NATIVE_KERNELS, type NativeRegistration } from './backend.js';
 export { createAdam } from './adam.js';
+export {
+  depthwiseDims,
+  depthwiseConv2dBackpropFilterImpl,
+  depthwiseConv2dBackpropInputImpl,
+  type DepthwiseDims,
+} from './kernels/depthwise.js';

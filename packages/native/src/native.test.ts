@@ -197,6 +197,28 @@ describe.skipIf(!available)('native backend vs cpu', () => {
     },
   );
 
+  const depthwise = [
+    { x: [2, 5, 5, 3], w: [3, 3, 3, 1], s: 1, pad: 'same' as const },
+    { x: [2, 6, 7, 3], w: [3, 3, 3, 2], s: 2, pad: 'same' as const },
+    { x: [3, 7, 5, 2], w: [2, 3, 2, 3], s: [2, 1] as [number, number], pad: 'valid' as const },
+    { x: [4, 14, 14, 16], w: [3, 3, 16, 1], s: 1, pad: 'same' as const },
+  ];
+  it.each(depthwise)(
+    'DepthwiseConv2dNativeBackpropFilter: x $x filter $w strides $s pad $pad, identical to cpu',
+    (c) => {
+      const x = rand(c.x),
+        w = rand(c.w);
+      const [got, ref] = both([x, w], (a, b) =>
+        tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+          tf.sum(tf.square(tf.depthwiseConv2d(p as tf.Tensor4D, q as tf.Tensor4D, c.s, c.pad))),
+        )([a!, b!]),
+      );
+      // cpu's float64 sums in cpu's order: every element is the same float.
+      got.forEach((g, k) => expect(Array.from(g), `gradient ${k}`).toEqual(Array.from(ref[k]!)));
+      expect(ref[1]!.some((v) => v !== 0)).toBe(true);
+    },
+  );
+
   it.each([
     [[7, 3], [0]],
     [
