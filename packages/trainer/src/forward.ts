@@ -101,9 +101,9 @@ function dropout(h: tf.Tensor, rate: number, pass: TrainingPass, layer: string):
  */
 function batchNormTraining(h: tf.Tensor, v: LayerView, pass: TrainingPass): tf.Tensor {
   const { gamma, beta, moving_mean: movingMean, moving_variance: movingVariance } = v.w;
-  // tf.moments over every axis but the last, computed on a [values, channels] view: the same sums
-  // in the same order, with channel vectors that tfjs' cpu backend (and so native) broadcasts in a
-  // flat loop; moments' [1, 1, 1, C] means take its per-element index path, ~10× slower.
+  // tf.moments over every axis but the last, computed on a [values, channels] view: the same sums,
+  // with channel vectors that tfjs' cpu backend (and so native) broadcasts in a flat loop, where
+  // moments' [1, 1, 1, C] means take its per-element index path, ~10× slower.
   const flat = tf.reshape(h, [-1, h.shape[h.rank - 1]!]);
   const mean = tf.mean(flat, 0);
   const variance = tf.mean(tf.square(tf.sub(flat, mean)), 0);

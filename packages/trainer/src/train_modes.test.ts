@@ -249,6 +249,35 @@ describe('fine-tuning depthwise and separable kernels', () => {
 });
 
 describe('training-mode forward without a training loop', () => {
+  it("normalizes each channel with the batch's own moments, without gamma and beta too", async () => {
+    await use(main);
+    const spec: ModelSpec = {
+      name: 'bn-only',
+      layers: [
+        { type: 'reshape', targetShape: [4, 5, 3] },
+        { type: 'batchNorm', center: false, scale: false },
+      ],
+    };
+    const m = buildModel(spec, [60], 1);
+    expect(getWeights(m).map((w) => w.name)).toEqual(['bn_1/moving_mean', 'bn_1/moving_variance']);
+    // Channels with means 3, −1, 10 and spreads 1, 2, 5, far from the initial moving stats (0, 1).
+    const x = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([16, 4, 5, 3], 0, 1, 'float32', 4), [1, 2, 5]), [3, -1, 10]));
+    const moments: BatchMoments[] = [];
+    const y = forward(m, tf.reshape(x, [16, 60]), { training: { seed: 1, step: 1, moments } });
+    const { mean, variance } = tf.moments(y, [0, 1, 2]);
+    const batch = tf.moments(x, [0, 1, 2]);
+    const batchMean = batch.mean.dataSync(),
+      batchVariance = batch.variance.dataSync();
+    mean.dataSync().forEach((v) => expect(Math.abs(v)).toBeLessThan(1e-5));
+    // Var(x̂) = σ²/(σ² + ε) with ε = 0.001 and σ² the batch's (biased) variance.
+    variance.dataSync().forEach((v, i) => expect(v).toBeCloseTo(batchVariance[i]! / (batchVariance[i]! + 0.001), 5));
+    updateMovingStats(moments);
+    // One step at momentum 0.99 from 0: 1 % of the batch mean.
+    const moved = weightsOf(m).get('bn_1/moving_mean')!;
+    moved.forEach((v, i) => expect(v).toBeCloseTo(0.01 * batchMean[i]!, 6));
+    m.dispose();
+  });
+
   it('keeps the batch moments only when asked, and updateMovingStats disposes them', async () => {
     await use(main);
     const m = buildModel(residual(), data.inputShape, 5);
