@@ -150,7 +150,7 @@ describe('conv models', () => {
       ]),
     ).toEqual(['model.layers[2]: dense after maxPool2d needs a { type: flatten } layer first']);
     expect(problems([{ type: 'conv' }])).toEqual([
-      "model.layers[0]: unknown layer type 'conv'; expected one of flatten, dense, conv2d, maxPool2d",
+      "model.layers[0]: unknown layer type 'conv'; expected one of flatten, dense, conv2d, depthwiseConv2d, separableConv2d, maxPool2d, avgPool2d, globalAvgPool2d, globalMaxPool2d, batchNorm, dropout, activation, add, concatenate, zeroPadding2d, reshape",
     ]);
     // Shapes are checked against the input when the model is built.
     const big = {
