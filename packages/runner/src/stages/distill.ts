@@ -30,9 +30,10 @@ export const distillConfig = defineStage({
   transformsWeights: false,
   modelParam: 'student',
   async apply(state, ctx, stage, index) {
-    const [{ buildModel }, { runFinetune }] = await Promise.all([
+    const [{ buildModel, getWeights }, { runFinetune }, { foldedModel }] = await Promise.all([
       import('@squash/trainer'),
       import('../pipeline/finetune.js'),
+      import('../pipeline/fold.js'),
     ]);
     const p = stage.params as unknown as TrainingParams & { student: string; temperature: number; alpha: number };
     const spec = ctx.resolveModel(p.student);
@@ -46,5 +47,10 @@ export const distillConfig = defineStage({
     await runFinetune(state, ctx, { ...p, learningRate: p.learningRate ?? ctx.train.learningRate }, seedOffset(index), {
       distill: { teacher: ctx.teacher, temperature: p.temperature, alpha: p.alpha },
     });
+    // The trained student's batch norms fold like the baseline's did: later stages see it as deployed.
+    const folded = foldedModel(state.spec, getWeights(state.model), ctx.data.inputShape, ctx.seed);
+    state.model.dispose();
+    state.model = folded.model;
+    state.spec = folded.spec;
   },
 });
