@@ -217,6 +217,23 @@ describe('a residual graph model through the pipeline (batch norm, depthwise, se
     expect(writeTrialArtifact(again.state, ctx, join(tempDir(), 'cached.sqz')).reloaded).toEqual(again.evaluation);
   });
 
+  it('a distilled student with batch norms is folded like the baseline', async () => {
+    const student: ModelSpec = {
+      name: 'student',
+      layers: [
+        { type: 'conv2d', filters: 4, kernelSize: 3, strides: 2 },
+        { type: 'batchNorm' },
+        { type: 'activation', activation: 'relu' },
+        { type: 'flatten' },
+        { type: 'dense', units: 10, activation: 'softmax' },
+      ],
+    };
+    const ctx = { ...context(), resolveModel: () => student };
+    const { state } = await runPipeline(baseline, RESIDUAL, [stage('distill', { student: 'student', epochs: 1 })], ctx);
+    expect(state.spec.layers.map((l) => l.name)).toEqual(['conv_1', 'act_1', 'flatten_1', 'dense_1']);
+    expect(writeTrialArtifact(state, ctx, join(tempDir(), 'student.sqz')).reloaded.accuracy).toBeGreaterThan(0.3);
+  });
+
   it('prune-units on the first conv of the residual block: a smaller model that evaluates and reloads from its .sqz', async () => {
     const ctx = context();
     const { state, evaluation } = await runPipeline(
