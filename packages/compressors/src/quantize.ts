@@ -35,7 +35,7 @@ export const quantizeWeightsConfig = createWeightCompressor({
       enum: ['tensor', 'channel'],
       default: 'tensor',
       description:
-        'one codebook per tensor, or per output channel (last axis) of every tensor of rank >= 2 (default tensor)',
+        'one codebook per tensor, or per output channel of every tensor of rank >= 2 (default tensor): the last axis of dense and conv kernels, the C·M channels of a depthwise kernel',
     },
   },
   rule(p, path) {
@@ -62,8 +62,9 @@ export const quantizeWeightsConfig = createWeightCompressor({
     const quantized = tensors.map((t, i) => {
       const mask = ctx.masks?.[i];
       // A rank-1 tensor's "channels" would be single weights, each its own codebook: per tensor.
-      const channelAxis = perChannel && t.shape.length >= 2 ? OUTPUT_AXIS : null;
-      return quantizeTensor(t.values, t.shape, { scheme, bits: p.bits as number, channelAxis, mask });
+      const channelAxis = perChannel && t.shape.length >= 2 ? (t.channelAxis ?? OUTPUT_AXIS) : null;
+      const channelSpan = channelAxis === null ? 1 : (t.channelSpan ?? 1);
+      return quantizeTensor(t.values, t.shape, { scheme, bits: p.bits as number, channelAxis, channelSpan, mask });
     });
     const out = tensors.map((t, i) => {
       const values = dequantize(quantized[i]);

@@ -18,6 +18,11 @@ export interface QuantizedTensor {
   shape: number[];
   /** null: one codebook for the tensor; else the axis whose index picks the channel's codebook. */
   channelAxis: number | null;
+  /**
+   * How many axes from `channelAxis` on pick the codebook, their indices flattened (absent: 1).
+   * A depthwise kernel [kh, kw, C, M] has axis 2, span 2: one codebook per output channel c·M + m.
+   */
+  channelSpan?: number;
   /** Symbols per channel codebook. */
   levels: number;
   /** channels × levels values; channel c's symbol k decodes to codebook[c * levels + k]. */
@@ -34,5 +39,8 @@ export interface QuantizedTensor {
   zeroCodes: Int32Array;
 }
 
-/** Output channels of a weight tensor: the last axis for dense [in, out] and conv [h, w, in, out]. */
+/**
+ * Output channels of a weight tensor that does not say where its own lie (`WeightTensor.channelAxis`):
+ * the last axis, as for dense [in, out] and conv [h, w, in, out].
+ */
 export const OUTPUT_AXIS = -1;

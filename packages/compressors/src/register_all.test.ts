@@ -114,6 +114,12 @@ describe('registered compressors', () => {
     expect(ch.tensors[0].values).toEqual(f32([0, -2, 1.5, 0]));
     expect(ch.quantized!.map((t) => t.channelAxis)).toEqual([1, null]); // the rank-1 bias: per tensor
     expect(Array.from(ch.quantized![0].params)).toEqual([1.5, 2]);
+    // A tensor that says where its channels lie: a depthwise kernel [1, 1, 2, 2], channels i mod 4.
+    const dw = { name: 'dw/depthwise_kernel', shape: [1, 1, 2, 2], values: f32([1, -2, 4, 0.5]) };
+    const dq = q.apply([{ ...dw, channelAxis: 2, channelSpan: 2 }], { bits: 2, granularity: 'channel' });
+    expect(Array.from(dq.quantized![0].params)).toEqual([1, 2, 4, 0.5]);
+    expect(dq.tensors[0]).toMatchObject({ channelAxis: 2, channelSpan: 2 });
+    expect(Array.from(q.apply([dw], { bits: 2, granularity: 'channel' }).quantized![0].params)).toEqual([4, 2]);
     // binary under a mask: pruned weights stay 0, the zero symbol costs a second bit
     const masks = [new Uint8Array([1, 1, 1, 0]), undefined];
     const input = tensors();

@@ -25,6 +25,15 @@ describe('unitNorms', () => {
     expect(Array.from(unitNorms(conv, [1, 2, 1, 2], -1, 'l2'))).toEqual([Math.sqrt(5), Math.sqrt(8)]);
   });
 
+  it('a depthwise kernel [kh, kw, C, M]: span 2 from axis 2 gives its C·M output channels (i mod C·M)', () => {
+    // [2, 1, 2, 2]: element i belongs to channel i mod 4
+    const dw = f32([1, -2, 3, 0, -1, 2, 0, 4]);
+    expect(Array.from(unitNorms(dw, [2, 1, 2, 2], 2, 'l1', 2))).toEqual([2, 4, 3, 4]);
+    expect(Array.from(unitNorms(dw, [2, 1, 2, 2], -2, 'l2', 2))).toEqual([Math.sqrt(2), Math.sqrt(8), 3, 4]);
+    // One axis: the C input channels, each summing its M filters.
+    expect(Array.from(unitNorms(dw, [2, 1, 2, 2], 2, 'l1'))).toEqual([6, 7]);
+  });
+
   it('property: per-unit norms add up to the tensor norm, whatever the axis', () => {
     const rng = createRng(4);
     for (let trial = 0; trial < 30; trial++) {

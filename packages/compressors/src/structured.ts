@@ -1,25 +1,26 @@
 import type { ParamSpec, StructureCompressor } from './compressor.js';
 import { validateParams } from './params.js';
-import { normaliseAxis } from './quant/common.js';
+import { layoutOf } from './quant/common.js';
 
 /**
  * The norm of every slice along `axis`: for a dense kernel [in, out] and axis −1, the norm of
  * each output unit's incoming weights (a column); for a conv kernel [h, w, in, out], of each
- * filter. Structured pruning ranks units by it (Li et al. 2017, "Pruning Filters for Efficient
- * ConvNets", use L1; L2 is the other common choice). Summed in float64. Negative axes count from
- * the end.
+ * filter; with `span` > 1 the channel is indexed by that many axes from `axis` on, flattened (a
+ * depthwise kernel [kh, kw, C, M]: axis 2, span 2, its C·M output channels). Structured pruning
+ * ranks units by it (Li et al. 2017, "Pruning Filters for Efficient ConvNets", use L1; L2 is the
+ * other common choice). Summed in float64. Negative axes count from the end.
  */
-export function unitNorms(values: Float32Array, shape: number[], axis: number, norm: 'l1' | 'l2'): Float64Array {
+export function unitNorms(
+  values: Float32Array,
+  shape: number[],
+  axis: number,
+  norm: 'l1' | 'l2',
+  span = 1,
+): Float64Array {
   if (norm !== 'l1' && norm !== 'l2')
     throw new RangeError(`unitNorms: norm must be 'l1' or 'l2', got '${String(norm)}'`);
-  const a = normaliseAxis(shape, axis, 'unitNorms');
-  if (a === null) throw new RangeError('unitNorms: axis must be an integer, got null');
-  const size = shape.reduce((p, d) => p * d, 1);
-  if (size !== values.length)
-    throw new RangeError(`unitNorms: shape [${shape.join(', ')}] has ${size} elements but values has ${values.length}`);
-  const units = shape[a];
-  const inner = shape.slice(a + 1).reduce((p, d) => p * d, 1);
-  const outer = shape.slice(0, a).reduce((p, d) => p * d, 1);
+  if (axis === null) throw new RangeError('unitNorms: axis must be an integer, got null');
+  const { outer, channels: units, inner } = layoutOf(shape, axis, values.length, 'unitNorms', span);
   const out = new Float64Array(units);
   let i = 0;
   for (let o = 0; o < outer; o++) {

@@ -31,9 +31,9 @@ export function createWeightCompressor(def: {
   return c;
 }
 
-/** A copy of `t` (name and shape) holding `values`. */
+/** A copy of `t` (name, shape and where its channels lie) holding `values`. */
 export const withValues = (t: WeightTensor, values: Float32Array): WeightTensor => ({
-  name: t.name,
+  ...t,
   shape: [...t.shape],
   values,
 });

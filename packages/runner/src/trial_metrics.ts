@@ -1,6 +1,6 @@
 import { LayerField, type LayerFieldKey, layerMetricKey, Metric, type MetricInput } from '@squash/contract';
 import type { WeightTensor } from '@squash/core';
-import { isKernel, layerCosts, type Evaluation, type ModelSpec } from '@squash/trainer';
+import { foldBatchNorm, getWeights, isKernel, layerCosts, type Evaluation, type ModelSpec } from '@squash/trainer';
 import type { ArtifactResult } from './pipeline/artifact.js';
 import type { PipelineState } from './pipeline/state.js';
 
@@ -24,10 +24,12 @@ export interface TrialOutcome {
  */
 export function trialMetrics(o: TrialOutcome): MetricInput[] {
   const { evaluation: ev, state, artifact } = o;
-  const baseKernels = o.baselineWeights.filter(isKernel);
+  // The pipeline starts from the baseline with its batch norms folded: kernels compare with those.
+  // Sizes and parameter counts are of the baseline as trained, batch norms included.
+  const baseKernels = foldBatchNorm(o.baselineSpec, o.baselineWeights, o.inputShape).weights.filter(isKernel);
   const baseKernelCount = baseKernels.reduce((n, k) => n + k.values.length, 0);
   const baseParams = o.baselineWeights.reduce((n, w) => n + w.values.length, 0);
-  const kernels = artifact.layers.filter((l) => l.name.endsWith('/kernel'));
+  const kernels = artifact.layers.filter(isKernel);
   const keptKernel = kernels.reduce((n, l) => n + l.kept, 0);
   const keptParams = artifact.layers.reduce((n, l) => n + l.kept, 0);
 
@@ -67,8 +69,9 @@ export function trialMetrics(o: TrialOutcome): MetricInput[] {
   ];
   if (sameShape) {
     let changed = 0;
+    const weights = new Map(getWeights(state.model).map((w) => [w.name, w.values]));
     for (const k of baseKernels) {
-      const now = o.state.model.getLayer(k.name.split('/')[0]!).getWeights()[0]!.dataSync();
+      const now = weights.get(k.name)!;
       for (let i = 0; i < now.length; i++) if (now[i] !== k.values[i]) changed++;
     }
     metrics.push({ key: Metric.weightsChangedFraction, value: changed / baseKernelCount });

@@ -1,6 +1,7 @@
 export { buildModel } from './models.js';
 export * from './specs.js';
-export { getWeights, setWeights, isKernel } from './weights.js';
+export { getWeights, setWeights, isKernel, roleOf, KERNEL_ROLES } from './weights.js';
+export { foldBatchNorm, type FoldResult } from './fold.js';
 export { saveModel, loadModel, modelExists, checkSavedModel } from './io.js';
 export {
   train,
@@ -25,5 +26,5 @@ export {
   type TrainingPass,
 } from './forward.js';
 export { steKernel, steActivation, sharedWeights, type SharedWeights } from './ste.js';
-export { removeUnits } from './structured.js';
+export { removeUnits, unitLayers, describeTie, type UnitTie } from './structured.js';
 export { modelFromArtifact, loadArtifactModel, activationHookFor, type ArtifactModelInfo } from './artifact_model.js';

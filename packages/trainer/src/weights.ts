@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WeightTensor } from '@squash/core';
+import { KERNEL_ROLES } from './kernel_roles.js';
+
+export { KERNEL_ROLES, isKernel, roleOf } from './kernel_roles.js';
 
 /**
  * Weight tensors named `<layer>/<role>` (`dense_1/kernel`). tfjs makes variable names unique per
@@ -14,6 +17,7 @@ export function getWeights(model: tf.LayersModel): WeightTensor[] {
         name: `${layer.name}/${role}`,
         shape: [...w.shape] as number[],
         values: w.read().dataSync().slice() as Float32Array,
+        ...(Object.hasOwn(KERNEL_ROLES, role) ? KERNEL_ROLES[role] : {}),
       });
     }
   }
@@ -40,9 +44,4 @@ export function setWeights(model: tf.LayersModel, tensors: WeightTensor[]): void
     }
   }
   if (byName.size) throw new Error(`setWeights: no such weights in the model: ${[...byName.keys()].join(', ')}`);
-}
-
-/** Kernels only: the tensors compression applies to by default (biases stay float). */
-export function isKernel(t: WeightTensor): boolean {
-  return t.name.endsWith('/kernel');
 }

@@ -1,6 +1,7 @@
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, createRng } from '@squash/core';
+import { dequantize as quantDequantize, quantizeTensor } from '../quant/index.js';
 import type { QuantizedTensor } from '../quantized_tensor.js';
 import { ArtifactError, type ArtifactLayer, readArtifact, writeArtifact } from './artifact.js';
 import {
@@ -102,6 +103,26 @@ describe('writeArtifact / readArtifact round trips', () => {
     ]);
     expect(header.layers[0].codebook).toBe('full');
     expect(bits(read.tensors[0].values)).toEqual(bits(dequantize(q)));
+  });
+
+  it('a depthwise kernel with one codebook per C·M output channel (channelSpan 2): format 3, exact', () => {
+    const shape = [3, 3, 4, 2];
+    const w = new Float32Array(72).map(() => rng.normal());
+    const mask = randomMask(rng, 72, 0.5);
+    for (const scheme of ['asymmetric', 'kmeans'] as const) {
+      const q = quantizeTensor(w, shape, { scheme, bits: 3, channelAxis: 2, channelSpan: 2, mask });
+      expect(q.codebook.length).toBe(8 * q.levels);
+      const { read, header, written } = roundTrip([
+        { name: 'dw', shape, encoding: { kind: 'quantized', q, mask, indexBits: 3, huffman: true } },
+      ]);
+      expect(header.layers[0]).toMatchObject({ channelAxis: 2, channelSpan: 2 });
+      expect(new DataView(written.bytes.buffer).getUint16(4, true)).toBe(3);
+      expect(bits(read.tensors[0].values)).toEqual(bits(quantDequantize(q).map((v, i) => (mask[i] ? v : 0))));
+    }
+    // One axis writes no span.
+    const one = quantizeTensor(w, shape, { scheme: 'symmetric', bits: 3, channelAxis: -1 });
+    const { header } = roundTrip([{ name: 'dw', shape, encoding: { kind: 'quantized', q: one } }]);
+    expect(header.layers[0].channelSpan).toBeUndefined();
   });
 
   it('params storage is smaller than the full codebook: 4 bytes per channel for symmetric', () => {
@@ -209,7 +230,7 @@ describe('readArtifact on bad files', () => {
           b[4] = 9;
           return b;
         })(),
-        /expected format version 1 or 2, found 9/,
+        /expected format version 1, 2 or 3, found 9/,
       ],
       [good.bytes.subarray(0, 40), /expected a \d+-byte header after byte 10, but the file has only 40 bytes/],
       [
@@ -255,6 +276,30 @@ describe('readArtifact on bad files', () => {
           h.layers[0].codebook = 'params';
         }),
         /codebook: expected one of "full", found "params"/,
+      ],
+      [
+        withHeader((h) => {
+          h.layers[0].channelSpan = 2;
+        }),
+        /layers\[0\]\.channelSpan: expected none \(channelAxis 1 is the last axis\), found 2/,
+      ],
+      [
+        withHeader((h) => {
+          h.layers[0].channelAxis = 0;
+          h.layers[0].channelSpan = 3;
+        }),
+        /layers\[0\]\.channelSpan: expected an integer in \[2, 2\], found 3/,
+      ],
+      [
+        (() => {
+          const b = withHeader((h) => {
+            h.layers[0].channelAxis = 0;
+            h.layers[0].channelSpan = 2;
+          });
+          b[4] = 2;
+          return b;
+        })(),
+        /layers\[0\]\.channelSpan: expected none \(a version 2 file has none\), found 2/,
       ],
     ];
     for (const [bytes, message] of cases) expect(() => readArtifact(bytes), String(message)).toThrow(message);

@@ -5,7 +5,7 @@
  * the details of each section):
  *
  *   offset 0   4 bytes  magic "SQZ1"
- *   offset 4   u16      format version (2; version 1 files, whose header is not deflated, still read)
+ *   offset 4   u16      format version (3; versions 1, whose header is not deflated, and 2 still read)
  *   offset 6   u32      H = byte length of the header
  *   offset 10  H bytes  raw DEFLATE (RFC 1951) of the UTF-8 JSON {model, layers: [{name, shape,
  *                         encoding, …metadata, byteOffset, byteLength, parts: {part: bytes, …}}]}
@@ -36,10 +36,13 @@ export type { ArtifactLayer, LayerBytes, LayerEncoding } from './sections.js';
 
 export const ARTIFACT_MAGIC = 'SQZ1';
 /**
- * 2: the JSON header is raw-DEFLATEd (LeNet-300-100's 1.5 KB header becomes ~0.5 KB: 4 % of a
- * Deep Compression artifact, which the paper's 27 KB does not have room for). 1: plain JSON.
+ * 3: a quantized layer may index its channels by several axes (`channelSpan`: a depthwise
+ * kernel's C·M output channels). 2: the JSON header is raw-DEFLATEd (LeNet-300-100's 1.5 KB header
+ * becomes ~0.5 KB: 4 % of a Deep Compression artifact, which the paper's 27 KB does not have room
+ * for). 1: plain JSON.
  */
-export const ARTIFACT_VERSION = 2;
+export const ARTIFACT_VERSION = 3;
+const READABLE_VERSIONS = [1, 2, 3];
 const PREAMBLE = 10;
 /** Largest tensor a header may declare (2^31 − 1 elements), so a corrupt shape cannot ask for 100 GB. */
 const MAX_ELEMENTS = 2 ** 31 - 1;
@@ -136,7 +139,7 @@ function expectOneOf<T>(v: unknown, what: string, options: readonly T[]): T {
 }
 
 /** Validates one header entry's metadata, so decodeSection can trust its types and ranges. */
-function parseMeta(e: Record<string, unknown>, where: string, rank: number): SectionMeta {
+function parseMeta(e: Record<string, unknown>, where: string, rank: number, version: number): SectionMeta {
   const encoding = expectOneOf<EncodingKind>(e.encoding, `${where}.encoding`, [
     'float32',
     'sparse-float32',
@@ -154,13 +157,32 @@ function parseMeta(e: Record<string, unknown>, where: string, rank: number): Sec
   }
   const sparse = e.indexBits !== null;
   const scheme = expectOneOf(e.scheme, `${where}.scheme`, QUANT_SCHEMES);
+  const channelAxis = e.channelAxis === null ? null : expectInt(e.channelAxis, `${where}.channelAxis`, 0, rank - 1);
+  // Absent: one axis. Versions before 3 have no spans; a span needs axes to run over.
+  let channelSpan: number | undefined;
+  if (e.channelSpan !== undefined) {
+    const why =
+      version < 3
+        ? `a version ${version} file has none`
+        : channelAxis === null
+          ? 'there is no channelAxis'
+          : channelAxis === rank - 1
+            ? `channelAxis ${channelAxis} is the last axis`
+            : undefined;
+    if (why)
+      throw new ArtifactError(
+        `artifact header: ${where}.channelSpan: expected none (${why}), found ${JSON.stringify(e.channelSpan)}`,
+      );
+    channelSpan = expectInt(e.channelSpan, `${where}.channelSpan`, 2, rank - channelAxis!);
+  }
   return {
     encoding,
     huffman,
     scheme,
     bits: expectInt(e.bits, `${where}.bits`, 0, 16),
     levels: expectInt(e.levels, `${where}.levels`, 1, 65536),
-    channelAxis: e.channelAxis === null ? null : expectInt(e.channelAxis, `${where}.channelAxis`, 0, rank - 1),
+    channelAxis,
+    ...(channelSpan === undefined ? {} : { channelSpan }),
     codebook: expectOneOf(
       e.codebook,
       `${where}.codebook`,
@@ -171,7 +193,12 @@ function parseMeta(e: Record<string, unknown>, where: string, rank: number): Sec
   };
 }
 
-function parseHeader(bytes: Uint8Array): { model: unknown; layers: Record<string, unknown>[]; dataStart: number } {
+function parseHeader(bytes: Uint8Array): {
+  model: unknown;
+  layers: Record<string, unknown>[];
+  dataStart: number;
+  version: number;
+} {
   if (bytes.length < PREAMBLE) {
     throw new ArtifactError(
       `artifact: expected at least ${PREAMBLE} bytes (magic, version, header length), found ${bytes.length}`,
@@ -185,8 +212,10 @@ function parseHeader(bytes: Uint8Array): { model: unknown; layers: Record<string
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(4, true);
-  if (version !== 1 && version !== ARTIFACT_VERSION) {
-    throw new ArtifactError(`artifact: expected format version 1 or ${ARTIFACT_VERSION}, found ${version}`);
+  if (!READABLE_VERSIONS.includes(version)) {
+    throw new ArtifactError(
+      `artifact: expected format version ${READABLE_VERSIONS.slice(0, -1).join(', ')} or ${ARTIFACT_VERSION}, found ${version}`,
+    );
   }
   const length = view.getUint32(6, true);
   if (PREAMBLE + length > bytes.length) {
@@ -213,11 +242,16 @@ function parseHeader(bytes: Uint8Array): { model: unknown; layers: Record<string
   ) {
     throw new ArtifactError('artifact header: expected an object with a "layers" array of objects');
   }
-  return { model: h.model ?? null, layers: h.layers as Record<string, unknown>[], dataStart: PREAMBLE + length };
+  return {
+    model: h.model ?? null,
+    layers: h.layers as Record<string, unknown>[],
+    dataStart: PREAMBLE + length,
+    version,
+  };
 }
 
 export function readArtifact(bytes: Uint8Array): { model: unknown; tensors: WeightTensor[]; layers: LayerBytes[] } {
-  const { model, layers, dataStart } = parseHeader(bytes);
+  const { model, layers, dataStart, version } = parseHeader(bytes);
   const tensors: WeightTensor[] = [];
   const sizes: LayerBytes[] = [];
   let dataEnd = dataStart;
@@ -235,7 +269,7 @@ export function readArtifact(bytes: Uint8Array): { model: unknown; tensors: Weig
     const n = shape.reduce((a, b) => a * b, 1);
     if (n > MAX_ELEMENTS)
       throw new ArtifactError(`artifact header: ${where}.shape: expected at most ${MAX_ELEMENTS} elements, found ${n}`);
-    const meta = parseMeta(e, where, shape.length);
+    const meta = parseMeta(e, where, shape.length, version);
     const offset = expectInt(e.byteOffset, `${where}.byteOffset`, 0);
     const length = expectInt(e.byteLength, `${where}.byteLength`, 0);
     const start = dataStart + offset;

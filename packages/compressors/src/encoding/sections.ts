@@ -42,6 +42,8 @@ export type SectionMeta =
       levels: number;
       /** Non-negative, or null for one codebook per tensor. */
       channelAxis: number | null;
+      /** Axes from channelAxis on that index the channel, flattened; written (format 3) only when > 1. */
+      channelSpan?: number;
       codebook: CodebookStorage;
       huffman: boolean;
       /** Both null for a dense tensor. */
@@ -74,11 +76,13 @@ export interface Channels {
   stride: number;
 }
 
-export function channelsOf(shape: number[], axis: number | null): Channels {
+export function channelsOf(shape: number[], axis: number | null, span = 1): Channels {
   if (axis === null) return { count: 1, stride: 1 };
+  let count = 1;
+  for (let d = axis; d < axis + span; d++) count *= shape[d];
   let stride = 1;
-  for (let d = axis + 1; d < shape.length; d++) stride *= shape[d];
-  return { count: shape[axis], stride };
+  for (let d = axis + span; d < shape.length; d++) stride *= shape[d];
+  return { count, stride };
 }
 
 const channelAt = (ch: Channels, i: number): number => (ch.count === 1 ? 0 : Math.floor(i / ch.stride) % ch.count);
@@ -176,7 +180,13 @@ function checkQuantized(what: string, q: QuantizedTensor, shape: number[], n: nu
       throw new RangeError(`${what}: q.channelAxis must be null or an axis of [${shape}], got ${q.channelAxis}`);
     }
   }
-  const ch = channelsOf(shape, axis);
+  const span = q.channelSpan ?? 1;
+  if (!Number.isInteger(span) || span < 1 || (axis !== null && axis + span > shape.length)) {
+    throw new RangeError(
+      `${what}: q.channelSpan must be an integer in [1, rank − channelAxis] for [${shape}], got ${q.channelSpan}`,
+    );
+  }
+  const ch = channelsOf(shape, axis, span);
   if (q.codebook.length !== ch.count * q.levels) {
     throw new RangeError(
       `${what}: q.codebook must have ${ch.count} channels × ${q.levels} levels, got ${q.codebook.length} values`,
@@ -248,6 +258,7 @@ export function encodeSection(layer: ArtifactLayer): EncodedSection {
     bits: q.bits,
     levels: q.levels,
     channelAxis: axis,
+    ...(axis !== null && (q.channelSpan ?? 1) > 1 ? { channelSpan: q.channelSpan } : {}),
     codebook: storage,
     huffman,
     indexBits,
@@ -317,7 +328,7 @@ export function decodeSection(meta: SectionMeta, shape: number[], parts: Map<str
     return out;
   }
 
-  const ch = channelsOf(shape, meta.channelAxis);
+  const ch = channelsOf(shape, meta.channelAxis, meta.channelSpan);
   const levels = meta.levels;
   const per = floatsPerChannel(meta.codebook, meta.scheme, levels);
   expectBytes(`codebook (${meta.codebook}, ${ch.count} channels)`, part('codebook'), 4 * per * ch.count);

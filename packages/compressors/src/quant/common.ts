@@ -7,11 +7,13 @@
 import type { QuantizedTensor, QuantScheme } from '../quantized_tensor.js';
 
 /**
- * A tensor seen as [outer, channels, inner] around its channel axis: element
+ * A tensor seen as [outer, channels, inner] around its channel axes: element
  * (o·channels + c)·inner + j belongs to channel c. Per tensor is channels = 1, inner = n.
  */
 export interface Layout {
   axis: number | null;
+  /** How many axes from `axis` on index the channel, flattened (a depthwise kernel's C·M: 2). */
+  span: number;
   outer: number;
   channels: number;
   inner: number;
@@ -29,8 +31,17 @@ export function normaliseAxis(shape: readonly number[], channelAxis: number | nu
   return channelAxis < 0 ? channelAxis + rank : channelAxis;
 }
 
-/** Checks that `shape` describes exactly `n` elements and splits it around the channel axis. */
-export function layoutOf(shape: readonly number[], channelAxis: number | null, n: number, fn: string): Layout {
+/**
+ * Checks that `shape` describes exactly `n` elements and splits it around the channel axes:
+ * `span` axes from `channelAxis` on (1: the axis alone).
+ */
+export function layoutOf(
+  shape: readonly number[],
+  channelAxis: number | null,
+  n: number,
+  fn: string,
+  span = 1,
+): Layout {
   let size = 1;
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0)
@@ -39,9 +50,19 @@ export function layoutOf(shape: readonly number[], channelAxis: number | null, n
   }
   if (size !== n) throw new RangeError(`${fn}: shape [${shape.join(', ')}] has ${size} elements but values has ${n}`);
   const axis = normaliseAxis(shape, channelAxis, fn);
-  if (axis === null) return { axis, outer: 1, channels: 1, inner: n };
+  if (axis === null) return { axis, span: 1, outer: 1, channels: 1, inner: n };
+  if (!Number.isInteger(span) || span < 1 || axis + span > shape.length)
+    throw new RangeError(
+      `${fn}: channelSpan must be an integer in [1, ${shape.length - axis}] for axis ${axis} of shape [${shape.join(', ')}], got ${span}`,
+    );
   const prod = (a: readonly number[]) => a.reduce((p, d) => p * d, 1);
-  return { axis, outer: prod(shape.slice(0, axis)), channels: shape[axis], inner: prod(shape.slice(axis + 1)) };
+  return {
+    axis,
+    span,
+    outer: prod(shape.slice(0, axis)),
+    channels: prod(shape.slice(axis, axis + span)),
+    inner: prod(shape.slice(axis + span)),
+  };
 }
 
 /** ceil(log2(levels)): the width of a fixed-length code for `levels` symbols. */
@@ -141,7 +162,7 @@ export function codebookFromParams(
 /** Element i of channel c becomes codebook[c · levels + codes[i]]. */
 export function dequantize(q: QuantizedTensor): Float32Array {
   const n = q.codes.length;
-  const { outer, channels, inner } = layoutOf(q.shape, q.channelAxis, n, 'dequantize');
+  const { outer, channels, inner } = layoutOf(q.shape, q.channelAxis, n, 'dequantize', q.channelSpan);
   if (q.codebook.length !== channels * q.levels) {
     throw new RangeError(
       `dequantize: codebook must hold channels × levels = ${channels * q.levels} values, got ${q.codebook.length}`,

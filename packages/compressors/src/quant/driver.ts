@@ -9,6 +9,8 @@ export interface QuantizeOptions {
   bits: number;
   /** null: one codebook for the tensor; else the axis that indexes channels (−1: the last). */
   channelAxis: number | null;
+  /** How many axes from `channelAxis` on index the channel, flattened (default 1). */
+  channelSpan?: number;
   /** 1 = kept. Masked-out elements decode to exactly 0 and are left out of every statistic. */
   mask?: Uint8Array;
 }
@@ -196,7 +198,7 @@ export function quantizeChannels(
   fit: (kept: Float32Array) => ChannelFit,
 ): QuantizedTensor {
   const n = values.length;
-  const l = layoutOf(shape, opts.channelAxis, n, scheme);
+  const l = layoutOf(shape, opts.channelAxis, n, scheme, opts.channelSpan);
   const mask = opts.mask;
   if (mask && mask.length !== n)
     throw new RangeError(`${scheme}: mask has ${mask.length} elements but values has ${n}`);
@@ -233,5 +235,6 @@ export function quantizeChannels(
       }
     }
   }
-  return { scheme, bits, shape: [...shape], channelAxis: l.axis, levels, codebook, codes, params, zeroCodes };
+  const span = l.span > 1 ? { channelSpan: l.span } : {};
+  return { scheme, bits, shape: [...shape], channelAxis: l.axis, ...span, levels, codebook, codes, params, zeroCodes };
 }

@@ -369,3 +369,39 @@ describe('edge cases', () => {
     expect(mask).toEqual(MASK);
   });
 });
+
+describe('channels over several axes (a depthwise kernel [kh, kw, C, M])', () => {
+  // [1, 2, 2, 2]: kh 1, kw 2, C 2, M 2. Output channel c·M + m of element i is i mod 4:
+  //   ch0 {1, −0.25}, ch1 {−2, 1.5}, ch2 {3, −2.5}, ch3 {−4, 3.5}
+  const DW = new Float32Array([1, -2, 3, -4, -0.25, 1.5, -2.5, 3.5]);
+  const DW_SHAPE = [1, 2, 2, 2];
+  const sym2 = (channelAxis: number, channelSpan?: number) =>
+    quantizeTensor(DW, DW_SHAPE, { scheme: 'symmetric', bits: 2, channelAxis, channelSpan });
+
+  it('span 2 from axis 2: one codebook per C·M output channel, scale max|w| (qmax 1)', () => {
+    // w/s: ch0 [1, −0.25] → [1, 0]; ch1 [−1, 0.75] → [−1, 1]; ch2 [1, −0.83] → [1, −1]; ch3 [−1, 0.875] → [−1, 1]
+    const q = sym2(2, 2);
+    expect(Array.from(q.params)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(dequantize(q))).toEqual([1, -2, 3, -4, 0, 2, -3, 4]);
+    expect(q.channelAxis).toBe(2);
+    expect(q.channelSpan).toBe(2);
+    expect(q.codebook.length).toBe(4 * 3);
+    // −2 normalises to 2 like a single axis does.
+    expect(Array.from(sym2(-2, 2).params)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('one axis: axis 2 gives the C input channels (M filters share one), the last axis the M multipliers', () => {
+    // axis 2: c = ⌊i/2⌋ mod 2 → {1, −2, −0.25, 1.5} max 2, {3, −4, −2.5, 3.5} max 4
+    expect(Array.from(sym2(2).params)).toEqual([2, 4]);
+    expect(sym2(2).channelSpan).toBeUndefined();
+    // last axis: c = i mod 2 → {1, 3, −0.25, −2.5} max 3, {−2, −4, 1.5, 3.5} max 4
+    expect(Array.from(sym2(-1).params)).toEqual([3, 4]);
+  });
+
+  it('rejects a span past the last axis', () => {
+    expect(() => sym2(2, 3)).toThrow(
+      /channelSpan must be an integer in \[1, 2\] for axis 2 of shape \[1, 2, 2, 2\], got 3/,
+    );
+    expect(() => sym2(0, 0)).toThrow(/channelSpan must be an integer in \[1, 4\]/);
+  });
+});

@@ -1,6 +1,15 @@
-import type { WeightTensor } from '@squash/core';
+import { ConfigError } from '@squash/core';
 import { selectUnitsByNorm, unitNorms, type ActivationCompressor, type WeightCompressor } from '@squash/compressors';
-import { buildModel, collectActivations, getWeights, isKernel, removeUnits, setWeights } from '@squash/trainer';
+import {
+  buildModel,
+  collectActivations,
+  describeTie,
+  getWeights,
+  isKernel,
+  removeUnits,
+  setWeights,
+  unitLayers,
+} from '@squash/trainer';
 import type { Stage } from '../spec/types.js';
 import { groupByParams, layerOf, paramsForLayer } from './layers.js';
 import type { PipelineContext, PipelineState } from './state.js';
@@ -43,19 +52,36 @@ export function applyActivationCompressor(
   }
 }
 
-/** Structured pruning: keeps the hidden units with the largest norms and rebuilds a smaller model. */
+/**
+ * Structured pruning: keeps the units (dense units, conv and separable filters) with the largest
+ * norms and rebuilds a smaller model. The output layer keeps its units: they are the classes.
+ * Units whose channels meet another layer's in an add or concatenate (or a reshape) cannot be
+ * removed alone: the stage is refused, naming each such layer and how to skip it.
+ */
 export function applyUnitPruning(state: PipelineState, ctx: PipelineContext, stage: Stage): void {
   const weights = getWeights(state.model);
-  const kernels = weights.filter(isKernel);
+  const byName = new Map(weights.map((w) => [w.name, w]));
   const keep = new Map<string, Int32Array>();
-  // The output layer keeps its units: they are the classes.
-  for (const k of kernels.slice(0, -1)) {
-    const params = paramsForLayer(stage, layerOf(k.name));
-    if (!params) continue;
-    const norms = unitNorms(k.values, k.shape, k.shape.length - 1, params.norm as 'l1' | 'l2');
-    keep.set(layerOf(k.name), selectUnitsByNorm(norms, params.retention as number));
+  const tied: string[] = [];
+  const skips: string[] = [];
+  for (const layer of unitLayers(state.spec, ctx.data.inputShape)) {
+    const params = paramsForLayer(stage, layer.name);
+    if (!params || layer.tie?.type === 'output') continue;
+    if (layer.tie) {
+      tied.push(describeTie(layer, layer.tie));
+      skips.push(`{match: ${layer.name}, skip: true}`);
+      continue;
+    }
+    const k = byName.get(layer.kernel)!;
+    const norms = unitNorms(k.values, k.shape, k.channelAxis ?? -1, params.norm as 'l1' | 'l2', k.channelSpan);
+    keep.set(layer.name, selectUnitsByNorm(norms, params.retention as number));
   }
-  const smaller = removeUnits(state.spec, weights as WeightTensor[], keep);
+  if (tied.length)
+    throw new ConfigError(
+      `${tied.join('; ')}; prune-units cannot prune ${tied.length === 1 ? 'them' : 'those'} alone: ` +
+        `skip ${tied.length === 1 ? 'it' : 'them'} with layers: [${skips.join(', ')}]`,
+    );
+  const smaller = removeUnits(state.spec, weights, keep, ctx.data.inputShape);
   const model = buildModel(smaller.spec, ctx.data.inputShape, ctx.seed);
   setWeights(model, smaller.weights);
   state.model.dispose();

@@ -48,9 +48,16 @@ function options(
 function requantize(q: QuantizedTensor, values: Float32Array, mask: Uint8Array | undefined): QuantizedTensor {
   // A masked binary tensor gains a zero symbol (bits 2), but was asked for 1 bit.
   const bits = q.scheme === 'binary' ? 1 : q.bits;
-  return quantizeTensor(values, q.shape, { scheme: q.scheme, bits, channelAxis: q.channelAxis, mask });
+  return quantizeTensor(values, q.shape, {
+    scheme: q.scheme,
+    bits,
+    channelAxis: q.channelAxis,
+    channelSpan: q.channelSpan,
+    mask,
+  });
 }
 
+/** Each element's index into the flat codebook: its channel's offset plus its code. */
 function channelIndex(q: QuantizedTensor): Int32Array {
   const axis = q.channelAxis;
   const index = new Int32Array(q.codes.length);
@@ -58,8 +65,10 @@ function channelIndex(q: QuantizedTensor): Int32Array {
     index.set(q.codes);
     return index;
   }
-  const stride = q.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const channels = q.shape[axis]!;
+  const span = q.channelSpan ?? 1;
+  const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+  const stride = prod(q.shape.slice(axis + span));
+  const channels = prod(q.shape.slice(axis, axis + span));
   for (let i = 0; i < index.length; i++) index[i] = (Math.floor(i / stride) % channels) * q.levels + q.codes[i]!;
   return index;
 }

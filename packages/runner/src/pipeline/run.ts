@@ -4,14 +4,13 @@ import { SQUASH_VERSION, stableHash } from '@squash/core';
 import { loadState, saveState } from './state_cache.js';
 import {
   activationHookFor,
-  buildModel,
   evaluate,
   getWeights,
-  setWeights,
   splitValidation,
   type Evaluation,
   type ModelSpec,
 } from '@squash/trainer';
+import { foldedModel } from './fold.js';
 import type { Stage } from '../spec/types.js';
 import {
   cachesState,
@@ -66,10 +65,11 @@ export async function runPipeline(
     if (dir && (state = loadState(dir))) start = i + 1;
   }
   if (!state) {
-    const model = buildModel(baselineSpec, ctx.data.inputShape, ctx.seed);
-    setWeights(model, getWeights(baseline));
+    // Batch norms folded into the layers before them, as a deployed model has them: every stage,
+    // the sizes and the artifact see the folded model (the baseline's own accuracy stays unfolded).
+    const { spec, model } = foldedModel(baselineSpec, getWeights(baseline), ctx.data.inputShape, ctx.seed);
     state = {
-      spec: baselineSpec,
+      spec,
       model,
       masks: new Map(),
       quantized: new Map(),

@@ -17,8 +17,11 @@ import type { PipelineState } from './state.js';
  * removed and computed again, never loaded into a model.
  */
 
-/** Bumped when the manifest changes shape; an entry of another format is computed again. */
-const FORMAT = 2;
+/**
+ * Bumped when the manifest changes shape or meaning; an entry of another format is computed again.
+ * 3: states start from the baseline with its batch norms folded; quantized tensors may have a channelSpan.
+ */
+const FORMAT = 3;
 
 interface Manifest {
   format: number;
@@ -83,6 +86,7 @@ export function saveState(dir: string, state: PipelineState, inputShape: number[
     bits: q.bits,
     shape: q.shape,
     channelAxis: q.channelAxis,
+    ...(q.channelSpan ? { channelSpan: q.channelSpan } : {}),
     levels: q.levels,
     codebook: blob.add(q.codebook),
     codes: blob.add(q.codes),
@@ -210,6 +214,7 @@ export function loadState(dir: string): PipelineState | undefined {
             bits: q.bits,
             shape: q.shape,
             channelAxis: q.channelAxis,
+            ...(q.channelSpan ? { channelSpan: q.channelSpan } : {}),
             levels: q.levels,
             codebook: new Float32Array(bytes(...q.codebook)),
             codes: new Uint16Array(bytes(...q.codes)),

@@ -30,11 +30,13 @@ export const distillConfig = defineStage({
   transformsWeights: false,
   modelParam: 'student',
   async apply(state, ctx, stage, index) {
-    const [{ buildModel, setWeights }, { runFinetune }, { sourceWeights }] = await Promise.all([
-      import('@squash/trainer'),
-      import('../pipeline/finetune.js'),
-      import('../model_source.js'),
-    ]);
+    const [{ buildModel, getWeights, setWeights }, { runFinetune }, { foldedModel }, { sourceWeights }] =
+      await Promise.all([
+        import('@squash/trainer'),
+        import('../pipeline/finetune.js'),
+        import('../pipeline/fold.js'),
+        import('../model_source.js'),
+      ]);
     const p = stage.params as unknown as TrainingParams & { student: string; temperature: number; alpha: number };
     const spec = ctx.resolveModel(p.student);
     const student = buildModel(spec, ctx.data.inputShape, ctx.seed);
@@ -49,5 +51,10 @@ export const distillConfig = defineStage({
     await runFinetune(state, ctx, { ...p, learningRate: p.learningRate ?? ctx.train.learningRate }, seedOffset(index), {
       distill: { teacher: ctx.teacher, temperature: p.temperature, alpha: p.alpha },
     });
+    // The trained student's batch norms fold like the baseline's did: later stages see it as deployed.
+    const folded = foldedModel(state.spec, getWeights(state.model), ctx.data.inputShape, ctx.seed);
+    state.model.dispose();
+    state.model = folded.model;
+    state.spec = folded.spec;
   },
 });
