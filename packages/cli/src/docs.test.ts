@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from './cli.js';
 import { buildProgram } from './program.js';
+import { ACTIVATIONS, LAYER_FIELDS, MODEL_FILE_LAYER_CLASSES } from '@squash/trainer/specs';
 
 const README = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
 /** The README's section on the command, up to the next section of the same level. */
@@ -69,5 +70,15 @@ describe('documentation', () => {
     const mentioned = new Set(CLI_SECTION.match(/(?<![\w-])--[a-z][a-z-]*/g));
     expect(mentioned.size).toBeGreaterThan(10);
     for (const flag of mentioned) expect(declared, flag).toContain(flag);
+  });
+
+  it('the README lists every layer type with its fields, every activation, and every class a model file may hold', () => {
+    for (const [type, fields] of Object.entries(LAYER_FIELDS)) {
+      const row = new RegExp(`^\\| \`${type}\`[^\\n]*$`, 'm').exec(README)?.[0];
+      expect(row, `README row for layer type ${type}`).toBeDefined();
+      for (const field of Object.keys(fields)) expect(row, `${type}.${field}`).toContain(`\`${field}\``);
+    }
+    for (const a of ACTIVATIONS) expect(README, `activation ${a}`).toContain(`\`${a}\``);
+    for (const c of MODEL_FILE_LAYER_CLASSES) expect(README, `file layer class ${c}`).toContain(c);
   });
 });
