@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { ConfigError, createRng } from '@squash/core';
+import { ConfigError } from '@squash/core';
 import { selectBackend } from '@squash/backend';
 import { dequantize, readArtifact } from '@squash/compressors';
 import { loadDataset, type Dataset } from '@squash/datasets';
@@ -11,7 +11,6 @@ import {
   getWeights,
   loadArtifactModel,
   planLayers,
-  setWeights,
   train,
   type ModelSpec,
 } from '@squash/trainer';
