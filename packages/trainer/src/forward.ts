@@ -182,6 +182,39 @@ function batchNormTraining(h: tf.Tensor, v: LayerView, pass: TrainingPass): tf.T
   return out;
 }
 
+/**
+ * The mean over each sample's positions per channel, with its gradient (dy / positions to every
+ * position), in plain loops: tfjs' cpu backend (native) spends most of a small CNN's step in
+ * mean's gradient or avgPool's.
+ */
+function globalAveragePool(h: tf.Tensor): tf.Tensor {
+  const [n, height, width, channels] = h.shape as [number, number, number, number];
+  const positions = height * width;
+  const op = tf.customGrad(((x: tf.Tensor) => {
+    const xs = x.dataSync() as Float32Array;
+    const out = new Float32Array(n * channels);
+    for (let s = 0; s < n; s++) {
+      const sums = new Float64Array(channels);
+      const base = s * positions * channels;
+      for (let p = 0; p < positions; p++) for (let c = 0; c < channels; c++) sums[c]! += xs[base + p * channels + c]!;
+      for (let c = 0; c < channels; c++) out[s * channels + c] = sums[c]! / positions;
+    }
+    return {
+      value: tf.tensor(out, [n, channels]),
+      gradFunc: (dy: tf.Tensor) => {
+        const d = dy.dataSync() as Float32Array;
+        const dx = new Float32Array(xs.length);
+        for (let s = 0; s < n; s++)
+          for (let p = 0; p < positions; p++)
+            for (let c = 0; c < channels; c++)
+              dx[(s * positions + p) * channels + c] = d[s * channels + c]! / positions;
+        return [tf.tensor(dx, x.shape)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
+  return op(h);
+}
+
 /** The tfjs layer classes `buildModel` creates, as layer types (`activationPoints` reads the graph in these). */
 const CLASS_TYPES: Record<string, LayerType> = {
   Flatten: 'flatten',
@@ -386,7 +419,8 @@ function layerOutput(v: LayerView, ins: tf.Tensor[], opts: ForwardOptions, fuse:
       return pool(h as tf.Tensor4D, c.poolSize, c.strides, c.padding);
     }
     case 'GlobalAveragePooling2D':
-      return tf.mean(h, [1, 2]);
+      // Inference as tfjs-layers computes it; training through our own op (see globalAveragePool).
+      return opts.training ? globalAveragePool(h) : tf.mean(h, [1, 2]);
     case 'GlobalMaxPooling2D':
       return tf.max(h, [1, 2]);
     case 'Dense':
