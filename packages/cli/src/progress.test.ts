@@ -193,3 +193,18 @@ describe('untrusted strings in progress output', () => {
     expect(controls(text)).toEqual([]);
   });
 });
+
+describe('a baseline read from a model file', () => {
+  it('says it is the file as saved, or trained further from it', () => {
+    const file = 'models/mine/model.json';
+    expect(progressLine({ type: 'baseline-start', seed: 1, baselineId: 'b', epochs: 0, file })).toBe(
+      `  baseline seed 1: ${file} as saved`,
+    );
+    expect(progressLine({ type: 'baseline', seed: 1, cacheHit: false, accuracy: 0.9723, seconds: 0, file })).toBe(
+      '  baseline seed 1: read, test accuracy 97.23%',
+    );
+    expect(progressLine({ type: 'baseline-start', seed: 1, baselineId: 'b', epochs: 2, file })).toBe(
+      `  baseline seed 1: training from ${file}, 2 epochs`,
+    );
+  });
+});

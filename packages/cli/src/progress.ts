@@ -43,15 +43,22 @@ function plainLine(e: RunEvent): string | undefined {
     case 'start':
       return `squash: ${e.experiment}: ${e.trials} trials, ${e.done} already finished; backend ${e.backend} (${e.reason})${e.jobs > 1 ? `; ${e.jobs} worker processes` : ''}`;
     case 'baseline-start':
-      return `  baseline seed ${e.seed}: training, ${e.epochs} epochs`;
+      if (e.file && e.epochs === 0) return `  baseline seed ${e.seed}: ${e.file} as saved`;
+      return `  baseline seed ${e.seed}: training${e.file ? ` from ${e.file}` : ''}, ${e.epochs} epochs`;
     case 'baseline-wait':
       return `  baseline seed ${e.seed}: another process${e.holder ? ` (${e.holder})` : ''} is training it; waiting for its model`;
     case 'epoch':
       return e.trialId === undefined
         ? `  baseline seed ${e.seed} · epoch ${e.log.epoch}/${e.epochs}: ${epochNumbers(e)}`
         : `  ${e.label} · ${epochPlace(e)}: ${epochNumbers(e)}`;
-    case 'baseline':
-      return `  baseline seed ${e.seed}: ${e.cacheHit ? 'cached model reused' : `trained in ${e.seconds.toFixed(1)} s`}, test accuracy ${pct(e.accuracy)}`;
+    case 'baseline': {
+      const how = e.cacheHit
+        ? 'cached model reused'
+        : e.file && !e.seconds
+          ? 'read'
+          : `trained in ${e.seconds.toFixed(1)} s`;
+      return `  baseline seed ${e.seed}: ${how}, test accuracy ${pct(e.accuracy)}`;
+    }
     case 'warning':
       return `squash: warning: ${e.message}`;
     case 'trial':

@@ -53,11 +53,13 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
     if (claim.claimed) env.heartbeat.add(claim.runId);
     const baselineId = trial.baselineId;
     const epochs = trial.baseline.train.epochs;
+    const model = trial.baseline.model;
+    const file = typeof model === 'object' ? model.source?.path : undefined;
     try {
       const b = await obtainBaseline(baselineId, trial.baseline, env.data, {
         cacheDir: env.cacheDir,
         backend: env.identity.backend,
-        onTrainStart: () => emit({ type: 'baseline-start', seed, baselineId, epochs }),
+        onTrainStart: () => emit({ type: 'baseline-start', seed, baselineId, epochs, file }),
         onEpoch: (log) => emit({ type: 'epoch', seed, log, epochs }),
         checkStop: env.stop.checkpoint,
         onWait: (h) => emit({ type: 'baseline-wait', seed, baselineId, holder: h && `${h.host}:${h.pid}` }),
@@ -67,7 +69,7 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
             message: `cached baseline ${join(env.cacheDir, 'baselines', baselineId)} is damaged (${problem}); retraining it`,
           }),
       });
-      emit({ type: 'baseline', seed, cacheHit: b.cacheHit, accuracy: b.accuracy, seconds: b.trainSeconds });
+      emit({ type: 'baseline', seed, cacheHit: b.cacheHit, accuracy: b.accuracy, seconds: b.trainSeconds, file });
       if (claim.claimed) store.finishRun(claim.runId, baselineRecord(trial, b));
       return b;
     } catch (e) {

@@ -24,10 +24,11 @@ export interface TrainingPlace {
 export type RunEvent =
   | { type: 'start'; experiment: string; trials: number; done: number; backend: string; reason: string; jobs: number }
   /** This process trains the baseline of `seed` now (a cache miss). */
-  | { type: 'baseline-start'; seed: number; baselineId: string; epochs: number }
+  | { type: 'baseline-start'; seed: number; baselineId: string; epochs: number; file?: string }
   /** Another process (`holder`: host:pid) is training this baseline; this one waits for its model. */
   | { type: 'baseline-wait'; seed: number; baselineId: string; holder?: string }
-  | { type: 'baseline'; seed: number; cacheHit: boolean; accuracy: number; seconds: number }
+  /** `file`: the model file the baseline is (as saved, or trained further from it). */
+  | { type: 'baseline'; seed: number; cacheHit: boolean; accuracy: number; seconds: number; file?: string }
   /** Something was wrong and handled (a damaged cache entry retrained): worth a line, not a failure. */
   | { type: 'warning'; message: string }
   /** A trial's stage starts (`stageIndex` of `stages`). */
