@@ -141,22 +141,26 @@ function store(rgb: Uint8Array, x: Float32Array, at: number, channels: 1 | 3): v
   }
 }
 
-/** Runs `fn` on 0..n-1 with at most `limit` calls in flight; the first failure stops new calls. */
+/**
+ * Runs `fn` on 0..n-1 with at most `limit` calls in flight. After a failure no new call starts;
+ * the calls in flight finish, and the failure at the lowest index is thrown, so the error a user
+ * sees is the first bad file in order, whatever the timing.
+ */
 async function forEachBounded(n: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  let failed = false;
+  const failures: Array<{ i: number; error: unknown }> = [];
   const worker = async (): Promise<void> => {
-    while (!failed && next < n) {
+    while (failures.length === 0 && next < n) {
       const i = next++;
       try {
         await fn(i);
-      } catch (e) {
-        failed = true;
-        throw e;
+      } catch (error) {
+        failures.push({ i, error });
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
+  if (failures.length > 0) throw failures.reduce((a, b) => (b.i < a.i ? b : a)).error;
 }
 
 // Small images decode in well under a millisecond, so throughput comes from many in flight at

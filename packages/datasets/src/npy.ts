@@ -101,7 +101,9 @@ export function parseNpy(bytes: Uint8Array, source: string, file: string = sourc
   const declared = `the header declares shape (${shape.join(', ')}) of ${dtype.descr} = ${expected} bytes of data`;
   if (actual < expected) throw fail(`truncated: ${declared}, the file has ${actual} after the header`);
   if (actual > expected) throw fail(`trailing data: ${declared}, the file has ${actual} (${actual - expected} extra)`);
-  return { dtype, shape, bytes: bytes.subarray(dataStart, dataStart + expected), source, file };
+  // A plain Uint8Array even when given a Buffer, whose `slice` would be a view rather than a copy.
+  const data = new Uint8Array(bytes.buffer, bytes.byteOffset + dataStart, expected);
+  return { dtype, shape, bytes: data, source, file };
 }
 
 interface Header {
