@@ -1,10 +1,12 @@
 /** Files in the published layouts of NumPy, CIFAR and image folders, written for the tests. */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { zipSync } from 'fflate';
-import sharp from 'sharp';
+import * as writers from '../writers.js';
+
+import { npyBytes } from '../writers.js';
+
+export { npyBytes };
 
 export const FIXTURES = fileURLToPath(new URL('../__fixtures__/', import.meta.url));
 
@@ -23,64 +25,17 @@ export const byteAt = (k: number): number => k % 256;
 export const trainLabel = (i: number): number => i % 3;
 export const testLabel = (i: number): number => (2 * i + 1) % 3;
 
-/**
- * A `.npy` file: magic, version, header length, the dict padded with spaces to a multiple of 64
- * and ended by a newline (as NumPy pads it), then `body` verbatim.
- */
-export function npyBytes(
-  descr: string,
-  shape: number[],
-  body: Uint8Array,
-  opts: { version?: 1 | 2 | 3; fortran?: boolean; header?: string } = {},
-): Uint8Array {
-  const version = opts.version ?? 1;
-  const tuple = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  const dict =
-    opts.header ?? `{'descr': '${descr}', 'fortran_order': ${opts.fortran ? 'True' : 'False'}, 'shape': ${tuple}, }`;
-  const pre = version === 1 ? 10 : 12;
-  const padded = `${dict}${' '.repeat(63 - ((pre + dict.length) % 64))}\n`;
-  const head = new Uint8Array(pre);
-  head.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
-  const v = new DataView(head.buffer);
-  if (version === 1) v.setUint16(8, padded.length, true);
-  else v.setUint32(8, padded.length, true);
-  return Buffer.concat([head, Buffer.from(padded, 'latin1'), body]);
-}
-
 export const f32 = (values: ArrayLike<number>): Uint8Array => new Uint8Array(Float32Array.from(values).buffer);
 export const i64 = (values: number[]): Uint8Array => new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer);
 export const u8 = (values: ArrayLike<number>): Uint8Array => Uint8Array.from(values);
-
-/** A learnable problem: each class a fixed random pattern, each sample it plus noise, values in [0, 1]. */
-export function separable(
-  count: number,
-  width: number,
-  classes: number,
-  seed: number,
-): { x: Float32Array; y: number[] } {
-  let s = seed >>> 0;
-  const rand = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-  const protos = Array.from({ length: classes }, () => Array.from({ length: width }, rand));
-  const x = new Float32Array(count * width);
-  const y = Array.from({ length: count }, (_, i) => i % classes);
-  for (let i = 0; i < count; i++) {
-    for (let p = 0; p < width; p++)
-      x[i * width + p] = Math.min(1, Math.max(0, protos[y[i]!]![p]! + 0.3 * (rand() - 0.5)));
-  }
-  return { x, y };
-}
 
 export interface NpzArrays {
   [name: string]: Uint8Array;
 }
 
 /** An .npz archive of `<name>.npy` entries; level 0 stores them, as np.savez does. */
-export function npzBytes(entries: NpzArrays, level: 0 | 6 = 0): Uint8Array {
-  return zipSync(Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, [v, { level }]])));
-}
+export const npzBytes = (entries: NpzArrays, level: 0 | 6 = 0): Uint8Array =>
+  writers.npzBytes(entries, { compress: level > 0 });
 
 /** The four standard arrays of a small valid dataset: 4×4×3 float32 images, int64 labels 0..2. */
 export function standardArrays(train = 9, test = 3): NpzArrays {
@@ -94,14 +49,7 @@ export function standardArrays(train = 9, test = 3): NpzArrays {
   };
 }
 
-export function writeFiles(dir: string, files: Record<string, Uint8Array | string>): string {
-  for (const [name, bytes] of Object.entries(files)) {
-    const path = join(dir, name);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, bytes);
-  }
-  return dir;
-}
+export const writeFiles = writers.writeTree;
 
 /**
  * One CIFAR binary file: per record the label byte(s), then the 32×32 red plane, green plane and
@@ -127,8 +75,7 @@ export async function imageFile(
   rgb: (y: number, x: number) => [number, number, number],
   format: 'png' | 'jpeg' = 'png',
 ): Promise<Buffer> {
-  const raw = Buffer.alloc(h * w * 3);
+  const raw = new Uint8Array(h * w * 3);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw.set(rgb(y, x), (y * w + x) * 3);
-  const img = sharp(raw, { raw: { width: w, height: h, channels: 3 } });
-  return format === 'png' ? img.png().toBuffer() : img.jpeg({ quality: 95 }).toBuffer();
+  return writers.encodeImage(raw, h, w, 3, format);
 }
