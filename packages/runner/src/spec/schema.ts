@@ -280,7 +280,8 @@ export function buildExperimentSchema(): Schema {
           },
           channelsFirst: {
             type: 'boolean',
-            description: "npz, npy: images are stored (N, C, H, W), PyTorch's order; they are transposed to channels-last.",
+            description:
+              "npz, npy: images are stored (N, C, H, W), PyTorch's order; they are transposed to channels-last.",
           },
           labels: {
             enum: ['fine', 'coarse'],
@@ -300,7 +301,8 @@ export function buildExperimentSchema(): Schema {
           },
           resize: {
             type: 'boolean',
-            description: 'images: false requires every image to have dataset.size instead of resizing it (default true).',
+            description:
+              'images: false requires every image to have dataset.size instead of resizing it (default true).',
           },
         },
       },
