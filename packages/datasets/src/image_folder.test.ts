@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import pngjs from 'pngjs';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from './index.js';
 import { expectDatasetError, tempDir } from './__tests__/fixtures.js';
@@ -9,6 +11,14 @@ const RED: [number, number, number] = [255, 0, 0];
 const BLUE: [number, number, number] = [0, 0, 255];
 /** Each pixel different, so order and layout errors show: value = 10·y + x in R, then fixed G and B. */
 const ramp = (y: number, x: number): [number, number, number] => [10 * y + x, 100, 200];
+
+/** A 16-bit RGB PNG of 4×6 with values that are not multiples of 257 (written by pngjs: sharp writes these as 8-bit). */
+function png16(): Buffer {
+  const options = { width: 6, height: 4, bitDepth: 16, colorType: 2, inputColorType: 2, inputHasAlpha: false } as const;
+  const png = new pngjs.PNG(options);
+  png.data = Buffer.from(Uint16Array.from({ length: 72 }, (_, i) => (i * 9973) % 65536).buffer);
+  return pngjs.PNG.sync.write(png, options);
+}
 
 /** train/cat (2 images), train/dog (1), test/cat, test/dog; all 4×6 (h×w) unless overridden. */
 async function folder(overrides: Record<string, Uint8Array | string> = {}): Promise<string> {
@@ -48,6 +58,50 @@ describe('images: class folders', () => {
     expect(ds.train.x[0]).toBeCloseTo(0.299, 3); // red
     expect(ds.train.x[3 * 6]).toBeCloseTo(0.114, 2); // the second dog image, blue
     expect(ds.test.x[5]).toBeCloseTo(0.299, 3);
+  });
+
+  it('decodes PNG with pngjs to the pixels sharp gives, and resizes it as sharp resizes the file', async () => {
+    const raw = (channels: 1 | 2 | 3 | 4) =>
+      sharp(
+        Uint8Array.from({ length: 4 * 6 * channels }, (_, i) => (i * 37) % 256),
+        {
+          raw: { width: 6, height: 4, channels },
+        },
+      );
+    const files: Record<string, Buffer> = {
+      'train/a/gray.png': await raw(1).png().toBuffer(),
+      'train/a/gray-alpha.png': await raw(2).png().toBuffer(),
+      'train/b/palette.png': await raw(3).png({ palette: true, colours: 16 }).toBuffer(),
+      'train/b/rgba.png': await raw(4).png().toBuffer(),
+      'test/a/rgb.png': await raw(3).png().toBuffer(),
+      'test/b/rgb16.png': png16(),
+    };
+    const dir = writeFiles(tempDir(), files);
+    const bySharp = async (bytes: Buffer, size?: [number, number]) => {
+      let p = sharp(bytes).removeAlpha().toColourspace('srgb');
+      if (size) p = p.resize({ width: size[1], height: size[0], fit: 'fill', kernel: 'linear' });
+      return [...(await p.raw().toBuffer())].map((v) => v / 255);
+    };
+    for (const size of [undefined, [3, 4] as [number, number]]) {
+      const ds = await loadDataset({ name: 'images', path: dir, ...(size ? { size } : {}) });
+      const x = [...ds.train.x, ...ds.test.x];
+      // In the dataset's order: train then test, each by sorted path (gray-alpha.png before gray.png).
+      const sorted = ['train/', 'test/'].flatMap((split) =>
+        Object.keys(files)
+          .filter((f) => f.startsWith(split))
+          .sort(),
+      );
+      const expected = (await Promise.all(sorted.map((f) => bySharp(files[f]!, size)))).flat();
+      expect(x).toHaveLength(expected.length);
+      // 16 to 8 bits: the two decoders round differently, by at most one level.
+      for (let i = 0; i < x.length; i++)
+        expect(Math.abs(x[i]! - expected[i]!), `value ${i}`).toBeLessThanOrEqual(1.001 / 255);
+      const exact = x.slice(0, -(size ? 12 : 24) * 3);
+      expect(
+        exact.every((v, i) => Math.abs(v - expected[i]!) < 1e-6),
+        'the 8-bit images match exactly',
+      ).toBe(true);
+    }
   });
 
   it('reads images in nested folders and skips hidden ones', async () => {
@@ -94,7 +148,7 @@ describe('broken image folders: a DatasetError naming the file and what was expe
   it('a file that is not an image despite its name', async () => {
     await expectDatasetError(
       async () => loadDataset({ name: 'images', path: await folder({ 'train/dog/fake.jpg': 'hello' }) }),
-      'train/dog/fake.jpg: cannot decode the image (Input file contains unsupported image format)',
+      'train/dog/fake.jpg: cannot decode the image (Input buffer contains unsupported image format)',
     );
   });
 
