@@ -137,6 +137,21 @@ describe('broken npz input: a DatasetError naming the file and what was expected
     expect(err.location?.file).toBe(path);
   });
 
+  it('an entry compressed with a method NumPy never writes', async () => {
+    const zip = npzBytes(standardArrays());
+    // The end record (last 22 bytes, no comment) gives the central directory's offset; mark its
+    // first entry, x_train.npy, as LZMA (method 14).
+    const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    const central = view.getUint32(zip.length - 22 + 16, true);
+    expect(view.getUint32(central, true)).toBe(0x02014b50);
+    view.setUint16(central + 10, 14, true);
+    const path = join(writeFiles(tempDir(), { 'data.npz': zip }), 'data.npz');
+    await expectDatasetError(
+      () => loadDataset({ name: 'npz', path }),
+      'data.npz: entry x_train.npy uses zip compression method 14; expected stored (0) or deflated (8)',
+    );
+  });
+
   it('a file that is not a zip', async () => {
     const path = join(writeFiles(tempDir(), { 'data.npz': 'x_train,y_train\n1,2\n' }), 'data.npz');
     await expectDatasetError(() => loadDataset({ name: 'npz', path }), 'data.npz: not a readable zip archive');
