@@ -37,6 +37,12 @@ function expectFile(path: string, what: string): void {
 
 /** The four arrays of an `.npz` archive (a zip of `<name>.npy` entries, stored or deflated). */
 export function readNpz(path: string, names: Record<ArrayRole, string>): NumpyArrays {
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new DatasetError(`${path} is a directory; dataset 'npz' reads one .npz file`, {
+      location: { file: path },
+      hint: "use dataset name 'npy' for a directory of .npy files",
+    });
+  }
   expectFile(path, '.npz file');
   const file = basename(path);
   const bytes = readFileSync(path);
@@ -84,7 +90,13 @@ export function readNpz(path: string, names: Record<ArrayRole, string>): NumpyAr
 
 /** The four arrays as `<name>.npy` files in `dir`. */
 export function readNpyDirectory(dir: string, names: Record<ArrayRole, string>): NumpyArrays {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+  if (existsSync(dir) && statSync(dir).isFile()) {
+    throw new DatasetError(`${dir} is a file; dataset 'npy' reads a directory of four .npy files`, {
+      location: { file: dir },
+      hint: dir.endsWith('.npz') ? "use dataset name 'npz' for an .npz archive" : undefined,
+    });
+  }
+  if (!existsSync(dir)) {
     throw new DatasetError(`dataset directory not found: ${dir}`, {
       location: { file: dir },
       hint: `it must hold ${ARRAY_ROLES.map((r) => `${names[r]}.npy`).join(', ')}`,
