@@ -9,8 +9,7 @@
  * of that, so a CIFAR-sized folder of PNGs loads several times faster. PNG is lossless, so both
  * give the same 8-bit pixels (16-bit samples may round one level apart).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { DatasetError } from '@squash/core';
@@ -135,7 +134,9 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Decodes one file to 8-bit RGB(A), resized when asked; the caller checks the size and converts. */
 async function decode(sharp: Sharp, path: string, root: string, g: Geometry | undefined): Promise<Decoded> {
   try {
-    const bytes = await readFile(path);
+    // Synchronous: per small file it costs less than the thread-pool round trips of readFile, and
+    // the decoding that follows is CPU-bound on this thread anyway (pngjs) or queued (sharp).
+    const bytes = readFileSync(path);
     let input: Parameters<Sharp>[0] = bytes;
     let options: Parameters<Sharp>[1];
     if (PNG_SIGNATURE.every((b, i) => bytes[i] === b)) {
