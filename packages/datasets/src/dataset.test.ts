@@ -3,8 +3,8 @@ import { datasetRegistry, loadDataset } from './index.js';
 import { expectDatasetError } from './__tests__/fixtures.js';
 
 describe('datasetRegistry', () => {
-  it('holds the three builders', () => {
-    expect(datasetRegistry.names().sort()).toEqual(['idx', 'mnist', 'synthetic']);
+  it('holds the seven builders', () => {
+    expect(datasetRegistry.names().sort()).toEqual(['cifar', 'idx', 'images', 'mnist', 'npy', 'npz', 'synthetic']);
     expect(datasetRegistry.get('synthetic').description).toMatch(/FOR FAST TESTS ONLY/);
   });
 
@@ -14,16 +14,16 @@ describe('datasetRegistry', () => {
     // same registry (its own imports still come from the cache).
     const again = './register_all.js?evaluate-again';
     await expect(import(again)).resolves.toBeDefined();
-    expect(datasetRegistry.names()).toHaveLength(3);
+    expect(datasetRegistry.names()).toHaveLength(7);
   });
 });
 
 describe('loadDataset', () => {
   it('rejects an unknown name, listing the known ones', async () => {
     const err = await expectDatasetError(
-      () => loadDataset({ name: 'cifar' }),
-      "unknown dataset 'cifar'",
-      'idx, mnist, synthetic',
+      () => loadDataset({ name: 'cifar10' }),
+      "unknown dataset 'cifar10'",
+      'idx, mnist, npz, npy, cifar, images, synthetic',
     );
     expect(err.location?.path).toBe('dataset.name');
   });

@@ -8,5 +8,10 @@ export {
   type Dataset,
   type DatasetSpec,
   type DatasetBuilder,
+  type NumpyArrayNames,
 } from './dataset.js';
+export { parseNpy, type NpyArray, type NpyDtype } from './npy.js';
+export { readNpz, readNpyDirectory, numpyDataset, ARRAY_ROLES } from './numpy_dataset.js';
+export { loadCifarDirectory } from './cifar.js';
+export { loadImageFolder } from './image_folder.js';
 export { loadIdxDirectory } from './idx_dir.js';

@@ -4,13 +4,20 @@
  * for several entry points to import the package.
  */
 import { datasetRegistry, type DatasetBuilder } from './dataset.js';
+import { cifarBuilder } from './cifar.js';
 import { idxBuilder } from './idx_dir.js';
+import { imagesBuilder } from './image_folder.js';
 import { mnistBuilder } from './mnist.js';
+import { npyBuilder, npzBuilder } from './numpy_dataset.js';
 import { syntheticBuilder } from './synthetic.js';
 
 const builders: Record<string, DatasetBuilder> = {
   idx: idxBuilder,
   mnist: mnistBuilder,
+  npz: npzBuilder,
+  npy: npyBuilder,
+  cifar: cifarBuilder,
+  images: imagesBuilder,
   synthetic: syntheticBuilder,
 };
 

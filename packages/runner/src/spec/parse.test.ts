@@ -58,7 +58,7 @@ describe('parseSpec', () => {
       BASE.replace('article-mlp', 'article-mpl'),
       /exp\.yaml:2:8: model: unknown model 'article-mpl'; did you mean 'article-mlp'\?/,
     ],
-    ['unknown dataset', BASE.replace('mnist', 'cifar'), /exp\.yaml:3:18: dataset\.name: expected one of: .*mnist/],
+    ['unknown dataset', BASE.replace('mnist', 'imagenet'), /exp\.yaml:3:18: dataset\.name: expected one of: .*mnist/],
     [
       'empty grid axis',
       BASE.replace('[0.5, 0.2]', '[]'),
@@ -138,7 +138,7 @@ describe('parseSpec', () => {
   }
 
   it('reports every problem at once', () => {
-    const text = `${BASE.replace('mnist', 'cifar').replace('retention:', 'retentio:')}train: { epochz: 3 }\n`;
+    const text = `${BASE.replace('mnist', 'imagenet').replace('retention:', 'retentio:')}train: { epochz: 3 }\n`;
     const errors = errorsOf(text);
     expect(errors.length).toBe(3);
   });

@@ -236,14 +236,18 @@ export function buildExperimentSchema(): Schema {
         type: 'object',
         additionalProperties: false,
         required: ['name'],
+        description:
+          'The data. Fields after path belong to some kinds only (named first in each description); giving one to another kind is an error.',
         properties: {
           name: {
             enum: datasetRegistry.names(),
-            description: 'mnist: the real MNIST; idx: a directory of IDX files; synthetic: tests only.',
+            description:
+              'mnist: the real MNIST; idx: a directory of IDX files; npz: one NumPy .npz; npy: a directory of four .npy files;' +
+              ' cifar: the CIFAR-10/100 binary batches; images: train/<class>/ and test/<class>/ image folders; synthetic: tests only.',
           },
           path: {
             type: 'string',
-            description: 'idx only: directory with the four standard IDX files, relative to the experiment file.',
+            description: 'idx, npy, cifar, images: the directory; npz: the .npz file. Relative to the experiment file.',
           },
           limits: {
             type: 'object',
@@ -256,6 +260,49 @@ export function buildExperimentSchema(): Schema {
             type: 'object',
             additionalProperties: false,
             properties: { train: positiveInt, test: positiveInt },
+          },
+          arrays: {
+            type: 'object',
+            additionalProperties: false,
+            description: 'npz, npy: the array names in the file(s), when not x_train, y_train, x_test, y_test.',
+            properties: Object.fromEntries(
+              ['x_train', 'y_train', 'x_test', 'y_test'].map((role) => [
+                role,
+                { type: 'string', minLength: 1, description: `the ${role} array's name (default ${role})` },
+              ]),
+            ),
+          },
+          numClasses: {
+            type: 'integer',
+            minimum: 2,
+            maximum: 256,
+            description: 'npz, npy: the class count (default: the largest training label + 1).',
+          },
+          channelsFirst: {
+            type: 'boolean',
+            description:
+              "npz, npy: images are stored (N, C, H, W), PyTorch's order; they are transposed to channels-last.",
+          },
+          labels: {
+            enum: ['fine', 'coarse'],
+            description: 'cifar (CIFAR-100 only): the 100 fine labels (default) or the 20 coarse superclasses.',
+          },
+          size: {
+            type: 'array',
+            minItems: 2,
+            maxItems: 2,
+            items: positiveInt,
+            description:
+              'images: [height, width] every image is resized to (default: every image must have the size of the first).',
+          },
+          channels: {
+            enum: [1, 3],
+            description: 'images: 3 decodes to RGB (default), 1 to grayscale.',
+          },
+          resize: {
+            type: 'boolean',
+            description:
+              'images: false requires every image to have dataset.size instead of resizing it (default true).',
           },
         },
       },
