@@ -10,3 +10,34 @@ export {
   type DatasetBuilder,
 } from './dataset.js';
 export { loadIdxDirectory } from './idx_dir.js';
+export {
+  applyNormalization,
+  canonicalNormalize,
+  channelsOf,
+  normalizationOf,
+  normalizeSplits,
+  type Normalization,
+  type NormalizeSpec,
+  type NormalizeValue,
+} from './normalize.js';
+export {
+  batchAugmenter,
+  blackOf,
+  canonicalAugment,
+  imageLayout,
+  moveSample,
+  sampleMoves,
+  type AugmentSpec,
+  type BatchAugment,
+  type BatchPlace,
+  type ImageLayout,
+  type SampleMoves,
+} from './augment.js';
+export {
+  datasetFingerprint,
+  fileSha256,
+  identifiedByFiles,
+  type DatasetContent,
+  type DatasetFingerprint,
+} from './fingerprint.js';
+export { filesUnder } from './files.js';
