@@ -30,8 +30,12 @@ export function canonicalNormalize(
     const one = Array.isArray(v) && v.length > 0 && v.every((x) => x === v[0]) ? v[0] : v;
     return one === dflt ? undefined : one;
   };
-  const out = { scale: value(s.scale, 1) as number | undefined, mean: value(s.mean, 0), std: value(s.std, 1) };
-  return out.scale === undefined && out.mean === undefined && out.std === undefined ? undefined : out;
+  const out = Object.fromEntries(
+    Object.entries({ scale: value(s.scale, 1), mean: value(s.mean, 0), std: value(s.std, 1) }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  );
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** Channels are the last axis of an image ([h, w, c]); a flat vector or a [h, w] image has one. */
