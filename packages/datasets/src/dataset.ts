@@ -1,4 +1,9 @@
-import { createRegistry, DatasetError } from '@squash/core';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createRegistry, DatasetError, stableHash } from '@squash/core';
+import type { AugmentSpec } from './augment.js';
+import { datasetFiles } from './files.js';
+import { canonicalNormalize, type Normalization, type NormalizeSpec, normalizeSplits } from './normalize.js';
 
 /**
  * One split, row-major and channels-last: `x` holds `count × product(inputShape)` values, `y` the
@@ -21,6 +26,8 @@ export interface Dataset {
   source: string;
   /** The name of each class, by label, when the files name them (CIFAR's label files, image folders). */
   classNames?: string[];
+  /** The normalization applied to both splits (its statistics from the training split), when asked for. */
+  normalization?: Normalization;
 }
 
 /** The arrays of an npy/npz dataset, by role; each maps to the array's name in the file. */
@@ -52,6 +59,15 @@ export interface DatasetSpec {
   channels?: 1 | 3;
   /** images: false checks the declared `size` instead of resizing to it. */
   resize?: boolean;
+  /** Applied by `loadDataset` to both splits, statistics from the training split. */
+  normalize?: NormalizeSpec;
+  /** Training batches only: the trainer applies it (`batchAugmenter`); loading ignores it. */
+  augment?: AugmentSpec;
+  /**
+   * Set when the experiment is read (never written by users): the content of the files `path`
+   * names, which ids hash instead of the path (`datasetFingerprint`).
+   */
+  content?: { sha256: string; files: number; bytes: number };
 }
 
 /**
@@ -79,12 +95,64 @@ function checkKindFields(spec: DatasetSpec): void {
 
 export interface DatasetBuilder {
   description: string;
+  /**
+   * Returns splits the caller owns: `loadDataset` caches them per process and may normalize them
+   * in place, so a builder keeps no copy of its own.
+   */
   load(spec: DatasetSpec, ctx: { baseDir: string }): Promise<Dataset>;
+  /**
+   * How ids name this kind: 'files' (default) by the content of the files under `path`; 'spec' by
+   * the spec alone (data shipped with Squash, or generated).
+   */
+  identity?: 'files' | 'spec';
+  /** The files under `root` (the resolved `path`) this kind reads, for its identity; default every file there. */
+  files?(spec: DatasetSpec, root: string): string[];
+  /** Where the data comes from, for the per-process cache; default the resolved `path`. */
+  source?(spec: DatasetSpec, ctx: { baseDir: string }): string;
 }
 
 export const datasetRegistry = createRegistry<DatasetBuilder>('dataset');
 
-/** Builds the dataset a spec names, then cuts each split to its `limits`. */
+/**
+ * Decoded datasets of this process by source (kind, where, seed, samples, file sizes and times):
+ * every trial, and every limit of the same data, shares one copy. Failures are not cached.
+ */
+const decoded = new Map<string, Promise<Dataset>>();
+/** Normalized datasets by source, limits and normalization. */
+const normalized = new Map<string, Promise<Dataset>>();
+
+/** The cache key of the data a spec decodes to, or undefined when its files cannot be listed (the load will say why). */
+function sourceKey(spec: DatasetSpec, builder: DatasetBuilder, ctx: { baseDir: string }): string | undefined {
+  const where = builder.source?.(spec, ctx) ?? (spec.path !== undefined ? resolve(ctx.baseDir, spec.path) : undefined);
+  let stamps: Array<[string, number, number]> = [];
+  if (spec.path !== undefined && where !== undefined) {
+    try {
+      stamps = datasetFiles(builder, spec, where).map((f) => {
+        const st = statSync(f);
+        return [f, st.size, st.mtimeMs];
+      });
+    } catch {
+      return undefined;
+    }
+  }
+  return stableHash({ name: spec.name, where, seed: spec.seed, samples: spec.samples, stamps });
+}
+
+function cached(cache: Map<string, Promise<Dataset>>, key: string | undefined, make: () => Promise<Dataset>) {
+  if (key === undefined) return make();
+  let p = cache.get(key);
+  if (!p) {
+    p = make();
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+  }
+  return p;
+}
+
+/**
+ * Builds the dataset a spec names (decoded once per process, see `decoded`), cuts each split to
+ * its `limits`, then normalizes both splits with statistics from the (cut) training split.
+ */
 export async function loadDataset(
   spec: DatasetSpec,
   ctx: { baseDir: string } = { baseDir: process.cwd() },
@@ -95,9 +163,24 @@ export async function loadDataset(
     });
   }
   checkKindFields(spec);
-  const ds = await datasetRegistry.get(spec.name).load(spec, ctx);
+  const builder = datasetRegistry.get(spec.name);
+  const key = sourceKey(spec, builder, ctx);
+  const norm = canonicalNormalize(spec.normalize);
+  if (!norm) return limited(await cached(decoded, key, () => builder.load(spec, ctx)), spec);
+  const normKey = key && stableHash({ key, limits: spec.limits, norm });
+  const ds = await cached(normalized, normKey, async () => {
+    const shared = key ? decoded.get(key) : undefined;
+    // Data nobody else holds is normalized where it lies, and not kept unnormalized: one copy in memory.
+    const ds = limited(await (shared ?? builder.load(spec, ctx)), spec);
+    const out = normalizeSplits(ds.train, ds.test, ds.inputShape, spec.normalize!, { inPlace: !shared });
+    return { ...ds, train: out.train, test: out.test, normalization: out.normalization };
+  });
+  return { ...ds };
+}
+
+/** A new object holding views of the splits cut to `limits`: the cached dataset stays whole. */
+function limited(ds: Dataset, spec: DatasetSpec): Dataset {
   const { train, test } = spec.limits ?? {};
-  // A new object, because builders may hand out a cached dataset that other trials also use.
   return {
     ...ds,
     train: limitSplit(ds.train, train, 'train', ds),

@@ -14,14 +14,24 @@ export const IDX_FILES = {
 
 const EXPECTED = Object.values(IDX_FILES).join(', ');
 
-/** Loads and checks the four standard IDX files in `dir`; pixels are scaled to [0, 1]. */
-export function loadIdxDirectory(dir: string, name: string): Dataset {
+function expectDirectory(dir: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new DatasetError(`dataset directory not found: ${dir}`, {
       location: { file: dir },
       hint: `it must hold ${EXPECTED} (each optionally .gz)`,
     });
   }
+}
+
+/** The four files an idx directory is read from (each plain, else .gz), in a fixed order. */
+export function idxFiles(dir: string): string[] {
+  expectDirectory(dir);
+  return Object.values(IDX_FILES).map((base) => findFile(dir, base));
+}
+
+/** Loads and checks the four standard IDX files in `dir`; pixels are scaled to [0, 1]. */
+export function loadIdxDirectory(dir: string, name: string): Dataset {
+  expectDirectory(dir);
   const train = loadSplit(dir, IDX_FILES.trainImages, IDX_FILES.trainLabels);
   const test = loadSplit(dir, IDX_FILES.testImages, IDX_FILES.testLabels);
 
@@ -104,6 +114,7 @@ function maxLabel(y: Uint8Array): number {
 
 export const idxBuilder: DatasetBuilder = {
   description: 'a directory with the four MNIST-layout IDX files (train/t10k images and labels, optionally .gz)',
+  files: (_spec, root) => idxFiles(root),
   async load(spec, ctx) {
     if (spec.path === undefined || spec.path === '') {
       throw new DatasetError(`dataset '${spec.name}' needs a path to a directory holding ${EXPECTED}`, {

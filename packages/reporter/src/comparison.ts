@@ -1,5 +1,6 @@
 import { Metric, type RunView } from '@squash/contract';
 import { configIndices } from './configuration.js';
+import { dataDescription } from './data.js';
 import { configFront, frontRuns } from './pareto.js';
 import { hideConstantColumns, type Cell, type Table } from './table.js';
 
@@ -131,9 +132,11 @@ export function comparisonTable(experiment: string, runs: RunView[], opts: Compa
     backends: [...new Set(runs.map((r) => r.backend ?? ''))],
   };
   const total = population.runs;
+  const data = dataDescription(ordered);
   const table: Table = {
     title:
       `${experiment}: ${population.trials} trials, backend ${population.backends.join('/')}` +
+      (data ? `; data ${data}` : '') +
       (ordered.length < total
         ? `; showing ${ordered.length} of ${total} rows (${front ? 'the Pareto front, then ' : ''}the first in table order)`
         : ''),

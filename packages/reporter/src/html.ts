@@ -1,6 +1,7 @@
 import { Metric, type Reference, type RunView } from '@squash/contract';
 import { reportTable } from './comparison.js';
 import { configIndices } from './configuration.js';
+import { dataDescription } from './data.js';
 import { configFront, frontRuns } from './pareto.js';
 import { referenceTable } from './reference.js';
 import { escapeHtml as esc } from './html/escape.js';
@@ -118,6 +119,7 @@ export function renderHtml(experiment: string, runs: RunView[], opts: HtmlOption
   const front = input.front.size;
   const backends = [...new Set(runs.map((r) => r.backend ?? '?'))].join(', ');
   const seeds = new Set(runs.map((r) => r.seed)).size;
+  const data = dataDescription(runs);
   const summary = `${runs.length} runs (${runs.filter((r) => r.isBaseline).length} baseline) · ${count('FINISHED')} finished · ${count('FAILED')} failed${count('KILLED') ? ` · ${count('KILLED')} killed` : ''} · ${seeds} seed${seeds === 1 ? '' : 's'} · backend ${backends} · ${front} on the Pareto front`;
   return [
     '<!DOCTYPE html>',
@@ -127,6 +129,7 @@ export function renderHtml(experiment: string, runs: RunView[], opts: HtmlOption
     `<title>${esc(title)}</title><style>${CSS}</style></head><body>`,
     `<h1>${esc(title)}</h1>`,
     `<p class="summary">${esc(summary)}${opts.generatedAt ? ` · generated ${esc(opts.generatedAt)}` : ''}</p>`,
+    data ? `<p class="summary">data: ${esc(data)}</p>` : '',
     `<h2>Plots</h2>${plotsHtml(plotsOf(input, opts))}`,
     `<h2>Runs</h2><p class="note">★ marks the runs of configurations on the accuracy / artifact-size Pareto front (seeds averaged); columns equal in every shown row are hidden. Hover a trial for its params.</p>`,
     tableHtml(table, byId),

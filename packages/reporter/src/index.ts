@@ -1,5 +1,6 @@
 export type { Table, Column, Cell } from './table.js';
 export { comparisonTable } from './comparison.js';
+export { dataDescription } from './data.js';
 export { renderTerminal, renderMarkdown, renderCsv, renderTable, REPORT_FORMATS, type ReportFormat } from './render.js';
 export { referenceTable } from './reference.js';
 export { reportTable, paretoPoints, frontRunIds, shownRows, type ComparisonOptions } from './comparison.js';

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { sha256Hex, writeFileAtomic } from '@squash/core';
-import type { Dataset } from '@squash/datasets';
+import { batchAugmenter, type Dataset } from '@squash/datasets';
 import {
   buildModel,
   evaluate,
@@ -195,6 +195,7 @@ async function trainAndSave(
   const history = await train(model, data.train, {
     ...config.train,
     seed: config.seed,
+    augment: batchAugmenter(config.dataset.augment, data.inputShape, data.normalization),
     onEpoch: opts.onEpoch,
     checkStop: opts.checkStop,
   });

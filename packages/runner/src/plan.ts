@@ -6,10 +6,30 @@ import { formatPath } from './spec/locate.js';
 import type { BaselineConfig, Experiment, LayerOverride, Stage, Trial, WrittenSweep } from './spec/types.js';
 import { canonicalModels, canonicalStage, modelsNamedBy } from './stages/registry.js';
 import { canonicalModelSpec, type ModelSpec } from '@squash/trainer/specs';
+import { canonicalAugment, canonicalNormalize, type DatasetSpec } from '@squash/datasets';
 
-/** The baseline as ids hash it: an inline model without the layer fields written at their default. */
-function canonicalBaseline(b: BaselineConfig): BaselineConfig {
-  return typeof b.model === 'string' ? b : { ...b, model: canonicalModelSpec(b.model) };
+/**
+ * The dataset as ids hash it: files read from a path are their content (the same files elsewhere
+ * are the same data), preprocessing without the parts written at their default. A spec with
+ * neither (mnist, synthetic, as every experiment before them) hashes as it always did.
+ */
+export function canonicalDataset(d: DatasetSpec): Record<string, unknown> {
+  const { path, content, normalize, augment, ...rest } = d;
+  return {
+    ...rest,
+    ...(content ? { content: content.sha256 } : { path }),
+    normalize: canonicalNormalize(normalize),
+    augment: canonicalAugment(augment),
+  };
+}
+
+/** The baseline as ids hash it: an inline model without the layer fields written at their default, the canonical dataset. */
+function canonicalBaseline(b: BaselineConfig): Record<string, unknown> {
+  return {
+    ...b,
+    model: typeof b.model === 'string' ? b.model : canonicalModelSpec(b.model),
+    dataset: canonicalDataset(b.dataset),
+  };
 }
 
 /** The baseline id: hash of everything that determines the trained model, plus the Squash version. */

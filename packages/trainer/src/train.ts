@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@squash/core';
 import { createAdam } from '@squash/backend';
-import type { Split } from '@squash/datasets';
+import type { BatchAugment, Split } from '@squash/datasets';
 import { evaluate } from './evaluate.js';
 import {
   forward,
@@ -27,6 +27,11 @@ export interface TrainOptions {
    * it run (signals, IPC) and stops training by throwing (the process is ending: nothing is freed).
    */
   checkStop?: () => Promise<void>;
+  /**
+   * Changes each training batch in place after it is gathered (data augmentation); it sees a copy,
+   * so the split, its validation part and everything evaluated stay as they are.
+   */
+  augment?: BatchAugment;
 }
 
 export interface EpochLog {
@@ -142,6 +147,7 @@ async function fitLoop(
         xb.set(trainSet.x.subarray(k * per, (k + 1) * per), i * per);
         yb[i] = trainSet.y[k]!;
       }
+      opts.augment?.(xb, n, { seed: opts.seed, epoch, step: step + 1, indices: order.subarray(start, start + n) });
       const moments: BatchMoments[] = [];
       const training: TrainingPass = { seed: opts.seed, step: step + 1, moments };
       const [loss, hits] = tf.tidy(() => {

@@ -39,6 +39,7 @@ function options(
     seed: ctx.seed * 7919 + seedOffset,
     // The baseline's held-out samples stay held out: fine-tuning never trains on them.
     validationSplit: ctx.train.validationSplit,
+    augment: ctx.augment,
     onEpoch: onEpoch && ((log) => onEpoch(log, { epochs: p.epochs, ...round })),
     checkStop: ctx.checkStop,
   };

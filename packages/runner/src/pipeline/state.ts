@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { QuantizedTensor } from '@squash/compressors';
 import type { ActivationQuant } from '@squash/contract';
-import type { Dataset, Split } from '@squash/datasets';
+import type { BatchAugment, Dataset, Split } from '@squash/datasets';
 import type { EpochLog, ModelSpec } from '@squash/trainer';
 import type { TrainingPlace } from '../run/events.js';
 import type { TrainSpec } from '../spec/types.js';
@@ -31,6 +31,8 @@ export interface PipelineContext {
   teacher: tf.LayersModel;
   train: TrainSpec;
   seed: number;
+  /** The dataset's training-batch augmentation (undefined: none); every training stage applies it. */
+  augment?: BatchAugment;
   resolveModel(name: string): ModelSpec;
   /** Content-addressed states after training stages (`<cache>/states`); none: no caching. */
   stateCacheDir?: string;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Metric, type MetricInput } from '@squash/contract';
 import { obtainBaseline, type Baseline } from '../baseline.js';
+import type { Dataset } from '@squash/datasets';
 import type { Trial } from '../spec/types.js';
 import { trialParams, type ProcessEnv } from './context.js';
 import { InterruptedError } from './stop.js';
@@ -70,7 +71,7 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
           }),
       });
       emit({ type: 'baseline', seed, cacheHit: b.cacheHit, accuracy: b.accuracy, seconds: b.trainSeconds, file });
-      if (claim.claimed) store.finishRun(claim.runId, baselineRecord(trial, b));
+      if (claim.claimed) store.finishRun(claim.runId, baselineRecord(trial, b, env.data));
       return b;
     } catch (e) {
       if (claim.claimed && e instanceof InterruptedError) store.setStatus(claim.runId, 'KILLED', e.stop.reason);
@@ -82,7 +83,7 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
   }
 }
 
-function baselineRecord(trial: Trial, b: Baseline) {
+function baselineRecord(trial: Trial, b: Baseline, data: Dataset) {
   const curves: MetricInput[] = b.history.flatMap((h) => [
     { key: Metric.trainLoss, value: h.loss, step: h.epoch },
     { key: Metric.trainAccuracy, value: h.accuracy, step: h.epoch },
@@ -95,7 +96,7 @@ function baselineRecord(trial: Trial, b: Baseline) {
   ]);
   const last = b.history.at(-1);
   return {
-    params: { ...trialParams({ ...trial, stages: [] }), cache_hit: b.cacheHit, trained_on: b.trainedOn },
+    params: { ...trialParams({ ...trial, stages: [] }, data), cache_hit: b.cacheHit, trained_on: b.trainedOn },
     metrics: [
       { key: Metric.accuracy, value: b.accuracy },
       { key: Metric.loss, value: b.loss },

@@ -1,8 +1,17 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { dirname, resolve } from 'node:path';
-import { ConfigError, SQUASH_VERSION, type ParamValue } from '@squash/core';
-import { loadDataset, type Dataset, type Split } from '@squash/datasets';
+import { ConfigError, DatasetError, SQUASH_VERSION, type ParamValue } from '@squash/core';
+import {
+  batchAugmenter,
+  canonicalAugment,
+  canonicalNormalize,
+  datasetFingerprint,
+  loadDataset,
+  type Dataset,
+  type DatasetSpec,
+  type Split,
+} from '@squash/datasets';
+import { experimentBaseDir } from '../spec/dataset_files.js';
 import { planLayers, resolveModelSpec, type ModelSpec } from '@squash/trainer/specs';
 import type { Experiment, Trial } from '../spec/types.js';
 import type { RunStore, WorkerIdentity } from '@squash/store';
@@ -22,10 +31,44 @@ export function workerIdentity(backend: string, invocation: string = randomUUID(
  * does it before it writes anything.
  */
 export async function loadExperimentData(exp: Experiment): Promise<Dataset> {
-  const data = await loadDataset(exp.dataset, { baseDir: exp.file ? dirname(resolve(exp.file)) : process.cwd() });
+  const baseDir = experimentBaseDir(exp.file);
+  const data = await located(exp.file, () => loadDataset(exp.dataset, { baseDir }));
+  checkUnchanged(exp, baseDir);
   checkModelFits(resolveModelSpec(exp.model), 'model', data, exp.file);
   for (const [name, spec] of Object.entries(exp.models)) checkModelFits(spec, `models.${name}`, data, exp.file);
+  // Refuses data that is not an image before anything is written, not at the first training step.
+  await located(exp.file, async () => batchAugmenter(exp.dataset.augment, data.inputShape, data.normalization));
   return data;
+}
+
+/** A dataset error located in the experiment file (its `dataset.…` path), as every other input error. */
+async function located<T>(file: string | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof DatasetError && file && !e.location?.file && e.location?.path)
+      throw new DatasetError(e.message, { location: { file, path: e.location.path }, hint: e.hint });
+    throw e;
+  }
+}
+
+/**
+ * The files read are the files the experiment was planned with: edited since, they would give
+ * numbers that belong to another id. Each file is hashed once per process (remembered by size and
+ * mtime), so this costs a stat per file where parsing hashed them.
+ */
+function checkUnchanged(exp: Experiment, baseDir: string): void {
+  const planned = exp.dataset.content;
+  if (!planned) return;
+  const now = datasetFingerprint(exp.dataset, baseDir);
+  if (now && now.sha256 !== planned.sha256)
+    throw new ConfigError(
+      `dataset ${exp.dataset.path} changed since the experiment was read (content ${now.sha256.slice(0, 12)}, planned ${planned.sha256.slice(0, 12)})`,
+      {
+        location: { file: exp.file, path: 'dataset.path' },
+        hint: 'run the experiment again: its ids follow the new content',
+      },
+    );
 }
 
 /** A model fits a dataset when its layers take the inputs' shape and it outputs a value per class. */
@@ -61,14 +104,45 @@ export function head(split: Split, n: number): Split {
   return { x: split.x.subarray(0, count * per), y: split.y.subarray(0, count), count };
 }
 
-/** The params every run records: the baseline's settings and each stage's values. */
-export function trialParams(trial: Trial): Record<string, ParamValue> {
+/** `crop=4,flip,shift=2`; `mean=per-channel,std=0.5`: preprocessing as one queryable param. */
+const spelled = (o: Record<string, unknown> | undefined): string | undefined =>
+  o &&
+  Object.entries(o)
+    .map(([k, v]) => (v === true ? k : `${k}=${typeof v === 'object' && v ? Object.values(v).join(',') : v}`))
+    .join(',');
+
+/** Numbers recorded as text, six significant digits: `0.491400,0.482200,0.446500` → `0.4914,0.4822,0.4465`. */
+const numbers = (xs: number[]) => xs.map((x) => Number(x.toPrecision(6))).join(',');
+
+/**
+ * The dataset's params: its kind (`dataset`, as always), where it was read (`dataset.path`, as
+ * written), its content hash (`dataset.sha256`, what ids hash), the preprocessing asked for and,
+ * with the data, the normalization statistics computed from the training split.
+ */
+export function datasetParams(spec: DatasetSpec, data?: Pick<Dataset, 'normalization'>): Record<string, ParamValue> {
+  const normalize = canonicalNormalize(spec.normalize);
+  const augment = canonicalAugment(spec.augment);
+  const n = data?.normalization;
+  const out: Record<string, ParamValue | undefined> = {
+    dataset: spec.name,
+    'dataset.path': spec.path,
+    'dataset.sha256': spec.content?.sha256,
+    'dataset.normalize': spelled(normalize as Record<string, unknown> | undefined),
+    'dataset.normalize.mean': normalize && n ? numbers(n.mean) : undefined,
+    'dataset.normalize.std': normalize && n ? numbers(n.std) : undefined,
+    'dataset.augment': spelled(augment as Record<string, unknown> | undefined),
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as Record<string, ParamValue>;
+}
+
+/** The params every run records: the baseline's settings and each stage's values (`data`: the normalization computed). */
+export function trialParams(trial: Trial, data?: Pick<Dataset, 'normalization'>): Record<string, ParamValue> {
   const params: Record<string, ParamValue> = {
     model: typeof trial.baseline.model === 'string' ? trial.baseline.model : trial.baseline.model.name,
     ...(typeof trial.baseline.model === 'object' && trial.baseline.model.source
       ? { model_file: trial.baseline.model.source.path, model_sha256: trial.baseline.model.source.sha256 }
       : {}),
-    dataset: trial.baseline.dataset.name,
+    ...datasetParams(trial.baseline.dataset, data),
     seed: trial.baseline.seed,
     epochs: trial.baseline.train.epochs,
     batch_size: trial.baseline.train.batchSize,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { isEnvironmentError } from '@squash/core';
+import { batchAugmenter } from '@squash/datasets';
 import { getWeights, modelRegistry, resolveModelSpec } from '@squash/trainer';
 import type { Baseline } from '../baseline.js';
 import { writeTrialArtifact } from '../pipeline/artifact.js';
@@ -120,6 +121,7 @@ async function runTrial(
     teacher: baseline.model,
     train: trial.baseline.train,
     seed: trial.baseline.seed,
+    augment: batchAugmenter(trial.baseline.dataset.augment, env.data.inputShape, env.data.normalization),
     baselineId: trial.baselineId,
     models: env.exp.models,
     stateCacheDir: env.stateCacheDir,
@@ -151,7 +153,7 @@ async function runTrial(
       seconds: (performance.now() - t0) / 1000,
     });
     env.store.finishRun(runId, {
-      params: { ...trialParams(trial), baseline_run: baseline.id, cache_hit: cachedStages > 0 },
+      params: { ...trialParams(trial, env.data), baseline_run: baseline.id, cache_hit: cachedStages > 0 },
       metrics: [...metrics, { key: 'cached_stages', value: cachedStages }],
       artifacts: [{ kind: 'model', path: artifact.path, bytes: artifact.bytes }],
     });

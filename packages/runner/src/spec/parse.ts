@@ -11,6 +11,7 @@ import { checkLimits } from './limits.js';
 import { checkRules } from './rules.js';
 import { normalizeSpec } from './normalize.js';
 import { resolveModelFiles } from './model_files.js';
+import { resolveDatasetFiles } from './dataset_files.js';
 import type { Experiment, WrittenExperiment } from './types.js';
 
 export interface ParseResult {
@@ -287,8 +288,9 @@ export function parseSpec(text: string, file = '<input>'): ParseResult {
     );
     return { errors: dedupe(errors) };
   }
-  const { written, errors: modelErrors } = resolveModelFiles(data as WrittenExperiment, file, at);
-  if (modelErrors.length) return { errors: modelErrors };
+  const { written: withModels, errors: modelErrors } = resolveModelFiles(data as WrittenExperiment, file, at);
+  const { written, errors: datasetErrors } = resolveDatasetFiles(withModels, file, at);
+  if (modelErrors.length || datasetErrors.length) return { errors: [...modelErrors, ...datasetErrors] };
   const grid = expandSweeps(written);
   const errors = checkRules(written, at, grid);
   if (errors.length) return { errors };

@@ -198,6 +198,59 @@ const FILE_MODEL: Schema = {
   },
 };
 
+const COMPUTED = ['per-channel', 'global'];
+
+/** A mean or std: a number for every channel, one per channel, or computed from the training split. */
+const normalizeValue = (description: string, number: Schema): Schema => ({
+  description,
+  anyOf: [
+    number,
+    { type: 'array', title: 'list of numbers', minItems: 1, items: number },
+    { enum: COMPUTED, title: `'per-channel' or 'global'` },
+  ],
+});
+
+const NORMALIZE_SCHEMA: Schema = {
+  description:
+    "x' = (x · scale − mean) / std per channel (the last axis of [h, w, c] images; one channel otherwise), the same for train and test. 'per-channel' / 'global': mean and std computed from the training split only (never test); or { scale, mean, std } with numbers, lists or those words.",
+  anyOf: [
+    { enum: COMPUTED, title: `'per-channel' or 'global'` },
+    {
+      type: 'object',
+      title: 'mapping { scale, mean, std }',
+      additionalProperties: false,
+      properties: {
+        scale: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 1,
+          description: 'multiplies every value first (e.g. 255 for a model trained on 0–255 pixels)',
+        },
+        mean: normalizeValue('subtracted after scaling (default 0)', { type: 'number' }),
+        std: normalizeValue('divides after the mean (default 1)', { type: 'number', exclusiveMinimum: 0 }),
+      },
+    },
+  ],
+};
+
+const AUGMENT_SCHEMA: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  description:
+    'Training batches only, seeded (same seed, same batches; test, validation and calibration data are never changed); images [h, w] or [h, w, c].',
+  properties: {
+    crop: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['padding'],
+      properties: { padding: { ...nonNegativeInt, description: 'pixels of black added on each side before the crop' } },
+      description: 'pad, then crop back to the size at a random offset',
+    },
+    flip: { type: 'boolean', default: false, description: 'mirror left–right, half the samples' },
+    shift: { ...nonNegativeInt, default: 0, description: 'move by up to this many pixels each way, edges repeated' },
+  },
+};
+
 /** A model written out: `{path}` is a file, anything else an inline `{name, layers}`. */
 // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, never awaited.
 const MODEL_OBJECT: Schema = { type: 'object', if: { required: ['path'] }, then: FILE_MODEL, else: INLINE_MODEL };
@@ -256,6 +309,8 @@ export function buildExperimentSchema(): Schema {
             description: 'Use only the first N samples of each split.',
           },
           seed: { type: 'integer' },
+          normalize: NORMALIZE_SCHEMA,
+          augment: AUGMENT_SCHEMA,
           samples: {
             type: 'object',
             additionalProperties: false,
