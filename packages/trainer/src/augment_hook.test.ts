@@ -28,7 +28,7 @@ async function recorded(hook: BatchAugment | undefined, run: typeof train = trai
     ...OPTS,
     augment: (b, n, at) => {
       hook?.(b, n, at);
-      batches.push({ epoch: at.epoch, x: [...b.subarray(0, n * 784)], indices: [...at.indices] });
+      batches.push({ epoch: at.epoch, x: [...b.subarray(0, n * 784)], indices: Array.from(at.indices) });
     },
   });
   const weights = getWeights(model).map((w) => [...w.values]);
