@@ -135,7 +135,9 @@ function sourceKey(spec: DatasetSpec, builder: DatasetBuilder, ctx: { baseDir: s
       return undefined;
     }
   }
-  return stableHash({ name: spec.name, where, seed: spec.seed, samples: spec.samples, stamps });
+  // How the files are decoded (CIFAR-100's label set, an image size, array names) is part of what was decoded.
+  const decoding = Object.fromEntries(Object.keys(KIND_FIELDS).map((k) => [k, spec[k as keyof DatasetSpec]]));
+  return stableHash({ name: spec.name, where, seed: spec.seed, samples: spec.samples, stamps, decoding });
 }
 
 function cached(cache: Map<string, Promise<Dataset>>, key: string | undefined, make: () => Promise<Dataset>) {
