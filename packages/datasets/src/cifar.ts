@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DatasetError } from '@squash/core';
+import { filesUnder } from './files.js';
 import type { Dataset, DatasetBuilder, DatasetSpec, Split } from './dataset.js';
 import { BYTE_SCALE } from './npy_convert.js';
 
@@ -163,6 +164,23 @@ function readNames(dir: string, v: Variant): string[] | undefined {
   return names;
 }
 
+/** The directory holding the batches: `path`, or the archive's own subdirectory inside it. */
+function batchDir(path: string): string {
+  const inner = ARCHIVE_DIRS.map((d) => join(path, d)).find((d) => existsSync(d) && statSync(d).isDirectory());
+  return inner !== undefined && !readdirSync(path).some((f) => f.endsWith('.bin')) ? inner : path;
+}
+
+/** The files a CIFAR dataset reads (its identity): the batches and the label names, nothing else beside them. */
+function cifarFiles(spec: DatasetSpec, root: string): string[] {
+  try {
+    const dir = batchDir(root);
+    const v = detect(dir, spec);
+    return [...v.train, v.test, v.namesFile].map((f) => join(dir, f)).filter((f) => existsSync(f));
+  } catch {
+    return filesUnder(root); // loading reports what is wrong
+  }
+}
+
 export function loadCifarDirectory(path: string, spec: DatasetSpec): Dataset {
   if (!existsSync(path) || !statSync(path).isDirectory()) {
     throw new DatasetError(`dataset directory not found: ${path}`, {
@@ -170,8 +188,7 @@ export function loadCifarDirectory(path: string, spec: DatasetSpec): Dataset {
       hint: "a cifar dataset is the unpacked binary download's directory (cifar-10-batches-bin or cifar-100-binary)",
     });
   }
-  const inner = ARCHIVE_DIRS.map((d) => join(path, d)).find((d) => existsSync(d) && statSync(d).isDirectory());
-  const dir = inner !== undefined && !readdirSync(path).some((f) => f.endsWith('.bin')) ? inner : path;
+  const dir = batchDir(path);
   const v = detect(dir, spec);
   const classNames = readNames(dir, v);
   const ds: Dataset = {
@@ -189,6 +206,7 @@ export function loadCifarDirectory(path: string, spec: DatasetSpec): Dataset {
 export const cifarBuilder: DatasetBuilder = {
   description:
     'CIFAR-10 or CIFAR-100, binary version: data_batch_1..5.bin + test_batch.bin, or train.bin + test.bin (labels: fine | coarse)',
+  files: cifarFiles,
   async load(spec, ctx) {
     if (spec.path === undefined || spec.path === '') {
       throw new DatasetError(`dataset '${spec.name}' needs a path to the unpacked CIFAR binary directory`, {
