@@ -33,3 +33,17 @@ export {
   type WeightSlot,
 } from './layer_graph.js';
 export { readModelFile, MODEL_FILE_LAYER_CLASSES, type ModelFile, type ModelFileEntry } from './model_file/index.js';
+export {
+  OPTIMIZERS,
+  LR_SCHEDULES,
+  OPTIMIZER_FIELDS,
+  OPTIMIZER_FIELD_NAMES,
+  resolveOptimizerSettings,
+  canonicalOptimizerSettings,
+  optimizerSettingsProblems,
+  parseMilestones,
+  type OptimizerSettings,
+  type OptimizerName,
+  type LrSchedule,
+} from './optim/settings.js';
+export { learningRateAt } from './optim/schedule.js';

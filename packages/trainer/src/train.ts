@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@squash/core';
 import { createAdam } from '@squash/backend';
 import type { BatchAugment, Split } from '@squash/datasets';
+import type { OptimizerSettings } from './optim/settings.js';
 import { evaluate } from './evaluate.js';
 import {
   forward,
@@ -15,8 +16,13 @@ import {
 
 export interface TrainOptions {
   epochs: number;
+  /** Stop after this many optimizer steps instead (Caffe's max_iter); the last epoch is then partial. */
+  iterations?: number;
   batchSize: number;
+  /** The base rate; `optimizer.schedule` varies it per step. */
   learningRate: number;
+  /** Optimizer, schedule, weight decay, clipping, label smoothing (absent fields: their defaults, Adam). */
+  optimizer?: Partial<OptimizerSettings>;
   seed: number;
   /** Fraction of the training split held out (its last samples) to report validation metrics. */
   validationSplit?: number;
