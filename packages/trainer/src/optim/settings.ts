@@ -91,7 +91,7 @@ export const OPTIMIZER_FIELDS: Record<keyof OptimizerSettings, ParamSpec> = {
   labelSmoothing: {
     type: 'number',
     minimum: 0,
-    exclusiveMaximum: 1,
+    maximum: 0.99,
     default: 0,
     description: 'ε: cross-entropy against (1 − ε)·onehot + ε/classes (0 = off)',
   },
