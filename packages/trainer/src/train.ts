@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@squash/core';
-import { createAdam } from '@squash/backend';
 import type { BatchAugment, Split } from '@squash/datasets';
+import { TrainingOptimizer } from './optim/optimizer.js';
+import { learningRateAt } from './optim/schedule.js';
 import type { OptimizerSettings } from './optim/settings.js';
 import { evaluate } from './evaluate.js';
 import {
@@ -78,12 +79,17 @@ export function splitValidation(data: Split, fraction: number): { train: Split; 
   };
 }
 
-/** Keras' sparse categorical cross-entropy on probabilities, clipped like Keras does. */
-export function sparseCategoricalCrossEntropy(labels: tf.Tensor1D, probs: tf.Tensor): tf.Scalar {
+/**
+ * Keras' sparse categorical cross-entropy on probabilities, clipped like Keras does; with label
+ * smoothing ε the target is (1 − ε)·onehot + ε/K (Szegedy et al. 2016).
+ */
+export function sparseCategoricalCrossEntropy(labels: tf.Tensor1D, probs: tf.Tensor, labelSmoothing = 0): tf.Scalar {
   return tf.tidy(() => {
-    const oneHot = tf.oneHot(labels, probs.shape[probs.shape.length - 1]!);
+    const classes = probs.shape[probs.shape.length - 1]!;
+    let target: tf.Tensor = tf.oneHot(labels, classes);
+    if (labelSmoothing > 0) target = tf.add(tf.mul(target, 1 - labelSmoothing), labelSmoothing / classes);
     const logp = tf.log(tf.clipByValue(probs, 1e-7, 1 - 1e-7));
-    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logp), -1))) as tf.Scalar;
+    return tf.neg(tf.mean(tf.sum(tf.mul(target, logp), -1))) as tf.Scalar;
   });
 }
 
@@ -94,12 +100,18 @@ export function distillationLoss(
   teacherLogits: tf.Tensor,
   temperature: number,
   alpha: number,
+  labelSmoothing = 0,
 ): tf.Scalar {
   return tf.tidy(() => {
     const soft = tf.softmax(tf.div(teacherLogits, temperature));
     const logSoftStudent = tf.logSoftmax(tf.div(studentLogits, temperature));
     const kl = tf.mean(tf.sum(tf.mul(soft, tf.sub(tf.log(tf.add(soft, 1e-12)), logSoftStudent)), -1));
-    const hard = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, studentLogits.shape[1]!), studentLogits);
+    const hard = tf.losses.softmaxCrossEntropy(
+      tf.oneHot(labels, studentLogits.shape[1]!),
+      studentLogits,
+      undefined,
+      labelSmoothing,
+    );
     return tf.add(tf.mul(alpha * temperature * temperature, kl), tf.mul(1 - alpha, hard)) as tf.Scalar;
   });
 }
@@ -111,8 +123,9 @@ export function distillationLoss(
 type StepLoss = (x: tf.Tensor, y: tf.Tensor1D, training: TrainingPass) => { loss: tf.Scalar; scores: tf.Tensor };
 
 /**
- * The shared loop: Adam, a seeded shuffle per epoch, batches built in JS. Our own loop instead of
- * `model.fit`, which shuffles with Math.random and would make the same seed train differently.
+ * The shared loop: the optimizer and schedule of `opts.optimizer`, a seeded shuffle per epoch,
+ * batches built in JS. Our own loop instead of `model.fit`, which shuffles with Math.random and
+ * would make the same seed train differently.
  */
 async function fitLoop(
   model: tf.LayersModel,
@@ -124,8 +137,10 @@ async function fitLoop(
   const { train: trainSet, validation } = splitValidation(data, opts.validationSplit ?? 0);
   const per = trainSet.x.length / trainSet.count;
   const inputShape = model.inputs[0]!.shape.slice(1) as number[];
-  // tfjs' Adam; on the native backend its update runs as one fused C++ loop per variable.
-  const optimizer = createAdam(tf, opts.learningRate);
+  const optimizer = new TrainingOptimizer(vars, opts.optimizer);
+  const perEpoch = Math.ceil(trainSet.count / opts.batchSize);
+  const totalSteps = opts.iterations ?? opts.epochs * perEpoch;
+  const epochs = opts.iterations !== undefined ? Math.ceil(opts.iterations / perEpoch) : opts.epochs;
   const rng = createRng(opts.seed);
   const order = Int32Array.from({ length: trainSet.count }, (_, i) => i);
   const xb = new Float32Array(opts.batchSize * per);
@@ -141,12 +156,13 @@ async function fitLoop(
   const logs: EpochLog[] = [];
   let step = 0;
 
-  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+  for (let epoch = 1; epoch <= epochs; epoch++) {
     const t0 = performance.now();
     rng.shuffle(order);
     let lossSum = 0;
     let correct = 0;
-    for (let start = 0; start < trainSet.count; start += opts.batchSize) {
+    let seen = 0;
+    for (let start = 0; start < trainSet.count && step < totalSteps; start += opts.batchSize) {
       const n = Math.min(opts.batchSize, trainSet.count - start);
       for (let i = 0; i < n; i++) {
         const k = order[start + i]!;
@@ -156,21 +172,22 @@ async function fitLoop(
       opts.augment?.(xb, n, { seed: opts.seed, epoch, step: step + 1, indices: order.subarray(start, start + n) });
       const moments: BatchMoments[] = [];
       const training: TrainingPass = { seed: opts.seed, step: step + 1, moments };
+      const lr = learningRateAt(opts.learningRate, opts.optimizer ?? {}, step, totalSteps);
       const [loss, hits] = tf.tidy(() => {
         const x = tf.tensor(xb.subarray(0, n * per), [n, ...inputShape]);
         const y = tf.tensor1d(yb.subarray(0, n), 'int32');
         let h: tf.Tensor | undefined;
-        const cost = optimizer.minimize(
-          () => {
-            const { loss: l, scores } = stepLoss(x, y, training);
-            // Kept out of the gradient scope, which disposes everything else it creates.
-            h = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(scores, -1), y), 'int32')));
-            return l;
-          },
-          true,
-          vars,
-        )!;
-        return [cost, h!];
+        const { value, grads } = tf.variableGrads(() => {
+          const { loss: l, scores } = stepLoss(x, y, training);
+          // Kept out of the gradient scope, which disposes everything else it creates.
+          h = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(scores, -1), y), 'int32')));
+          return l;
+        }, vars);
+        optimizer.step(
+          vars.map((v) => grads[v.name]),
+          lr,
+        );
+        return [value, h!];
       });
       applyMasks();
       // Batch norm's moving averages are not trained: they follow the batches, after the step.
@@ -179,16 +196,17 @@ async function fitLoop(
       // Reading back per batch keeps memory flat and costs little next to the step itself.
       lossSum += (await loss.data())[0]! * n;
       correct += (await hits.data())[0]!;
+      seen += n;
       tf.dispose([loss, hits]);
       await opts.checkStop?.();
     }
     const seconds = (performance.now() - t0) / 1000;
     const log: EpochLog = {
       epoch,
-      loss: lossSum / trainSet.count,
-      accuracy: correct / trainSet.count,
+      loss: lossSum / seen,
+      accuracy: correct / seen,
       seconds,
-      samplesPerSecond: trainSet.count / seconds,
+      samplesPerSecond: seen / seconds,
     };
     if (validation) {
       const v = evaluate(model, validation);
@@ -198,22 +216,22 @@ async function fitLoop(
     logs.push(log);
     opts.onEpoch?.(log);
   }
-  optimizer.dispose();
   tf.dispose(masks.map((m) => m.m));
   return logs;
 }
 
 const trainableVariables = (model: tf.LayersModel) => model.trainableWeights.map((w) => w.read() as tf.Variable);
 
-/** Trains from scratch (the baseline): Adam + sparse categorical cross-entropy. */
+/** Trains from scratch (the baseline): sparse categorical cross-entropy, Adam unless `opts.optimizer` says otherwise. */
 export async function train(model: tf.LayersModel, data: Split, opts: TrainOptions): Promise<EpochLog[]> {
+  const smoothing = opts.optimizer?.labelSmoothing ?? 0;
   return fitLoop(
     model,
     data,
     opts,
     (x, y, training) => {
       const probs = forward(model, x, { training });
-      return { loss: sparseCategoricalCrossEntropy(y, probs), scores: probs };
+      return { loss: sparseCategoricalCrossEntropy(y, probs, smoothing), scores: probs };
     },
     trainableVariables(model),
   );
@@ -226,6 +244,7 @@ export async function train(model: tf.LayersModel, data: Split, opts: TrainOptio
 export async function fineTune(model: tf.LayersModel, data: Split, opts: FineTuneOptions): Promise<EpochLog[]> {
   const constrained = { kernelFor: opts.kernelFor, activationHook: opts.activationHook, fuse: false };
   const distill = opts.distill;
+  const smoothing = opts.optimizer?.labelSmoothing ?? 0;
   return fitLoop(
     model,
     data,
@@ -235,10 +254,13 @@ export async function fineTune(model: tf.LayersModel, data: Split, opts: FineTun
         const logits = forward(model, x, { ...constrained, logits: true, training });
         // The teacher is a trained model being read, not trained: inference semantics.
         const teacher = forward(distill.teacher, x, { logits: true, fuse: false });
-        return { loss: distillationLoss(y, logits, teacher, distill.temperature, distill.alpha), scores: logits };
+        return {
+          loss: distillationLoss(y, logits, teacher, distill.temperature, distill.alpha, smoothing),
+          scores: logits,
+        };
       }
       const probs = forward(model, x, { ...constrained, training });
-      return { loss: sparseCategoricalCrossEntropy(y, probs), scores: probs };
+      return { loss: sparseCategoricalCrossEntropy(y, probs, smoothing), scores: probs };
     },
     opts.variables ?? trainableVariables(model),
   );
