@@ -7,4 +7,11 @@ export {
   type BackendPreference,
 } from './backend.js';
 export { registerWasmKernels, SQUASH_WASM_KERNELS } from './kernels/register_wasm.js';
-export { createAdam, NATIVE_KERNELS } from '@squash/native';
+export {
+  createAdam,
+  NATIVE_KERNELS,
+  nativeOptimizerKernels,
+  type AdamParams,
+  type OptimizerKernels,
+  type SgdParams,
+} from '@squash/native';

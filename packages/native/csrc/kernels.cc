@@ -443,18 +443,46 @@ SQ_CLONES void sum_rows(const float* x, long rows, long n, float* out) {
   }
 }
 
-// tfjs' Adam, step for step in float32: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
-// w += −lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε).
+// tfjs' Adam, step for step in float32, with the gradient scaled (global-norm clipping) and weight
+// decay: g' = g·scale (+ λ·w for L2, PyTorch's Adam(weight_decay)); m = β1·m + (1−β1)·g';
+// v = β2·v + (1−β2)·g'²; w' = w·keep with keep = 1 − lr·λ when decoupled (PyTorch's AdamW), else w;
+// out = (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε) · −lr + w'. The extra steps run only when they
+// change something, so scale 1 and λ 0 give exactly tfjs' Adam (adding 0·w would turn −0 into +0).
 SQ_CLONES void adam(const float* w, const float* g, float* m, float* v, float* out, long n, float lr, float b1,
-                    float omb1, float b2, float omb2, float eps, float c1, float c2) {
+                    float omb1, float b2, float omb2, float eps, float c1, float c2, float scale, float l2,
+                    float keep) {
+  const bool scaled = scale != 1.f, decays = l2 != 0.f, keeps = keep != 1.f;
   for (long i = 0; i < n; i++) {
-    const float gi = g[i];
+    float gi = g[i];
+    if (scaled) gi = gi * scale;
+    if (decays) gi = gi + l2 * w[i];
     const float mi = m[i] * b1 + gi * omb1;
     const float vi = v[i] * b2 + (gi * gi) * omb2;
     m[i] = mi;
     v[i] = vi;
     const float mh = mi / c1, vh = vi / c2;
-    out[i] = (mh / (__builtin_sqrtf(vh) + eps)) * -lr + w[i];
+    const float wi = keeps ? w[i] * keep : w[i];
+    out[i] = (mh / (__builtin_sqrtf(vh) + eps)) * -lr + wi;
+  }
+}
+
+// PyTorch's SGD (dampening 0) in float32: g' = g·scale + λ·w; with momentum μ > 0,
+// buf = μ·buf + g' (buf starts at 0, so step 1 gives PyTorch's buf = g') and the step is buf, or
+// g' + μ·buf with Nesterov; out = w − lr·step. Without momentum, buf is not read.
+SQ_CLONES void sgd(const float* w, const float* g, float* buf, float* out, long n, float lr, float mu, bool nesterov,
+                   float l2, float scale) {
+  const bool scaled = scale != 1.f, decays = l2 != 0.f;
+  for (long i = 0; i < n; i++) {
+    float gi = g[i];
+    if (scaled) gi = gi * scale;
+    if (decays) gi = gi + l2 * w[i];
+    float d = gi;
+    if (buf) {
+      const float bi = mu * buf[i] + gi;
+      buf[i] = bi;
+      d = nesterov ? gi + mu * bi : bi;
+    }
+    out[i] = w[i] - lr * d;
   }
 }
 
@@ -527,13 +555,27 @@ class Call {
     return b;
   }
 
-  // dims.<name>: a finite number.
-  double number(napi_value obj, const char* name) {
+  // dims.<name>: a finite number (at least `lo`).
+  double number(napi_value obj, const char* name, double lo = -HUGE_VAL) {
     napi_value v = property(obj, name);
     double d = 0;
     if (v && (napi_get_value_double(env_, v, &d) != napi_ok || !std::isfinite(d)))
       type_error("%s must be a finite number", name);
+    else if (v && d < lo)
+      error("%s must be at least %g, got %g", name, lo, d);
     return d;
+  }
+
+  // Whether the optional dims.<name> is given (a property holding undefined is not).
+  bool has(napi_value obj, const char* name) {
+    if (!ok_ || !obj) return false;
+    bool has = false;
+    napi_value v = nullptr;
+    if (napi_has_named_property(env_, obj, name, &has) != napi_ok || !has ||
+        napi_get_named_property(env_, obj, name, &v) != napi_ok)
+      return false;
+    napi_valuetype t;
+    return napi_typeof(env_, v, &t) == napi_ok && t != napi_undefined;
   }
 
   // Checks an array's length against the product of its dimensions, named in `how`.
@@ -799,15 +841,47 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   napi_value p = a.object(5, "params");
   const char* names[] = {"learningRate", "beta1", "oneMinusBeta1", "beta2", "oneMinusBeta2",
                          "epsilon", "oneMinusBeta1Power", "oneMinusBeta2Power"};
+  double given[8];
   float q[8];
-  for (int i = 0; i < 8; i++) q[i] = (float)a.number(p, names[i]);
+  for (int i = 0; i < 8; i++) q[i] = (float)(given[i] = a.number(p, names[i]));
+  // Optional (absent: plain Adam), so callers from before weight decay and clipping stay valid.
+  const double wd = a.has(p, "weightDecay") ? a.number(p, "weightDecay", 0) : 0;
+  const bool decoupled = a.has(p, "decoupled") && a.field(p, "decoupled", 0, 1) == 1;
+  const float scale = a.has(p, "gradScale") ? (float)a.number(p, "gradScale", 0) : 1.f;
   a.length("g", lg, {n}, "w's length");
   a.length("m", lm, {n}, "w's length");
   a.length("v", lv, {n}, "w's length");
   a.length("out", lout, {n}, "w's length");
   if (!a.ok()) return nullptr;
+  // AdamW's factor as PyTorch forms it: 1 − lr·λ in double, then a float32 multiply.
+  const float l2 = decoupled ? 0.f : (float)wd, keep = decoupled ? (float)(1 - given[0] * wd) : 1.f;
   parallel_for(n, 1 << 16, [&](int, long s, long e) {
-    adam(w + s, g + s, m + s, v + s, out + s, e - s, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]);
+    adam(w + s, g + s, m + s, v + s, out + s, e - s, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], scale, l2, keep);
+  });
+  return nullptr;
+}
+
+// sgd(w, g, buf, out, SgdParams): w, g, out of one length; buf too, or empty without momentum.
+napi_value Sgd(napi_env env, napi_callback_info info) {
+  Call a(env, info, "sgd", "(w, g, buf, out, params)", 5);
+  long n, lg, lbuf, lout;
+  float *w = a.f32(0, "w", &n), *g = a.f32(1, "g", &lg), *buf = a.f32(2, "buf", &lbuf), *out = a.f32(3, "out", &lout);
+  napi_value p = a.object(4, "params");
+  const float lr = (float)a.number(p, "learningRate");
+  const float mu = (float)a.number(p, "momentum", 0);
+  const bool nesterov = a.field(p, "nesterov", 0, 1) == 1;
+  const float wd = (float)a.number(p, "weightDecay", 0);
+  const float scale = (float)a.number(p, "gradScale", 0);
+  if (a.ok() && nesterov && !(mu > 0.f)) a.error("nesterov needs momentum > 0, got %g", (double)mu);
+  a.length("g", lg, {n}, "w's length");
+  if (mu > 0.f) a.length("buf", lbuf, {n}, "w's length (momentum > 0)");
+  else if (a.ok() && lbuf != 0 && lbuf != n)
+    a.error("buf holds %ld floats, but momentum is 0: it must be empty or hold w's length %ld", lbuf, n);
+  a.length("out", lout, {n}, "w's length");
+  if (!a.ok()) return nullptr;
+  float* b = mu > 0.f ? buf : nullptr;
+  parallel_for(n, 1 << 16, [&](int, long s, long e) {
+    sgd(w + s, g + s, b ? b + s : nullptr, out + s, e - s, lr, mu, nesterov, wd, scale);
   });
   return nullptr;
 }
@@ -837,7 +911,7 @@ NAPI_MODULE_INIT() {
     napi_callback fn;
   } fns[] = {{"matMul", MatMul}, {"conv2d", Conv2D}, {"conv2dBackpropInput", Conv2DBackpropInput},
              {"conv2dBackpropFilter", Conv2DBackpropFilter}, {"maxPool", MaxPool}, {"maxPoolGrad", MaxPoolGrad},
-             {"sumRows", SumRows}, {"adam", Adam}, {"info", Info}};
+             {"sumRows", SumRows}, {"adam", Adam}, {"sgd", Sgd}, {"info", Info}};
   for (auto& f : fns) {
     napi_value v;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &v);

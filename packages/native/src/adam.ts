@@ -19,6 +19,20 @@ export function createAdam(tf: Tf, learningRate: number, beta1 = 0.9, beta2 = 0.
   return new (fusedAdamClass(tf))(reg.addon, learningRate, beta1, beta2) as unknown as tfType.Optimizer;
 }
 
+/** The fused optimizer updates: one C++ loop per variable per step over its float32 values. */
+export type OptimizerKernels = Pick<Addon, 'adam' | 'sgd'>;
+
+/**
+ * The fused optimizer kernels when the native backend is tfjs' active backend (its tensors' values
+ * are then plain Float32Arrays the kernels can update); undefined on any other backend or when the
+ * addon is not loaded, where an optimizer runs on tfjs ops instead.
+ */
+export function nativeOptimizerKernels(tf: Tf): OptimizerKernels | undefined {
+  if (tf.getBackend() !== NATIVE_BACKEND) return undefined;
+  const reg = registerNativeBackend(tf);
+  return reg.ok ? reg.addon : undefined;
+}
+
 function fusedAdamClass(tf: Tf) {
   return class FusedAdam extends tf.AdamOptimizer {
     private readonly moments: Moments[] = [];
@@ -66,6 +80,9 @@ function fusedAdamClass(tf: Tf) {
           epsilon: fr(this.epsilon),
           oneMinusBeta1Power: c1,
           oneMinusBeta2Power: c2,
+          weightDecay: 0,
+          decoupled: 0,
+          gradScale: 1,
         });
         const next = tf.tensor(out, value.shape, 'float32');
         value.assign(next);

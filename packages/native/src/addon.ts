@@ -24,8 +24,17 @@ export interface Addon {
   maxPool(x: Float32Array, y: Float32Array, dims: PoolDims): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, dims: PoolDims): void;
   sumRows(x: Float32Array, out: Float32Array, dims: SumRowsDims): void;
-  /** One Adam step over w, g and the moments m, v (all one length), written to out; m and v updated. */
+  /**
+   * One Adam (or AdamW) step over w, g and the moments m, v (all one length), written to out (which
+   * may be w itself: each element is read before it is written); m and v updated.
+   */
   adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, params: AdamParams): void;
+  /**
+   * One SGD step (PyTorch's torch.optim.SGD, dampening 0) over w and g, written to out (may be w);
+   * buf, the momentum buffer, is updated: w's length when momentum > 0 (zeros before the first
+   * step), otherwise it may be empty and is not touched.
+   */
+  sgd(w: Float32Array, g: Float32Array, buf: Float32Array, out: Float32Array, params: SgdParams): void;
   info(): { threads: number; isa: string };
 }
 
@@ -92,7 +101,13 @@ export interface SumRowsDims {
   columns: number;
 }
 
-/** Adam's float32 constants for one step (tfjs' names: β1, β2, ε; the powers are β1ᵗ and β2ᵗ). */
+/**
+ * Adam's float32 constants for one step (tfjs' names: β1, β2, ε; the powers are β1ᵗ and β2ᵗ). Per
+ * element, in float32: g' = g·gradScale, plus λ·w unless decoupled; m = β1·m + (1−β1)·g';
+ * v = β2·v + (1−β2)·g'²; out = (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε) · −lr + w', where w' is
+ * w·(1 − lr·λ) when decoupled (that factor formed in double, as PyTorch's AdamW does) and w otherwise.
+ * The last three fields may be left out (λ 0, coupled, scale 1): then it is exactly tfjs' Adam.
+ */
 export interface AdamParams {
   learningRate: number;
   beta1: number;
@@ -102,6 +117,29 @@ export interface AdamParams {
   epsilon: number;
   oneMinusBeta1Power: number;
   oneMinusBeta2Power: number;
+  /** λ ≥ 0: L2 added to the gradient (Adam), or the decoupled decay (AdamW). */
+  weightDecay?: number;
+  /** 1: AdamW (Loshchilov & Hutter) — decay the weights by lr·λ·w apart from the gradient; 0: Adam with L2. */
+  decoupled?: 0 | 1;
+  /** ≥ 0, multiplies every gradient before anything else: global-norm clipping's factor (1 = none). */
+  gradScale?: number;
+}
+
+/**
+ * SGD's constants for one step. Per element, in float32: g' = g·gradScale + λ·w; with momentum
+ * μ > 0, buf = μ·buf + g' and the step d = g' + μ·buf (Nesterov) or buf; without, d = g';
+ * out = w − lr·d. All fields are required; nesterov needs momentum > 0.
+ */
+export interface SgdParams {
+  learningRate: number;
+  /** μ ≥ 0 (0 = plain SGD; buf may then be empty). */
+  momentum: number;
+  /** 1: Nesterov momentum (as PyTorch and tf.train.momentum(lr, μ, true) compute it). */
+  nesterov: 0 | 1;
+  /** λ ≥ 0: L2 added to the gradient. */
+  weightDecay: number;
+  /** ≥ 0, multiplies every gradient first: global-norm clipping's factor (1 = none). */
+  gradScale: number;
 }
 
 export type AddonLoad = { addon: Addon; why: string } | { addon?: undefined; why: string };
