@@ -8,7 +8,6 @@ export {
 } from './backend.js';
 export { registerWasmKernels, SQUASH_WASM_KERNELS } from './kernels/register_wasm.js';
 export {
-  createAdam,
   NATIVE_KERNELS,
   nativeOptimizerKernels,
   type AdamParams,

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAdam } from './adam.js';
 import { loadAddon, type AdamParams, type ConvDims, type MatMulDims, type PoolDims } from './addon.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './backend.js';
 
@@ -264,28 +263,6 @@ describe.skipIf(!available)('native backend vs cpu', () => {
       b = tf.tensor([[5], [6]], undefined, 'int32');
     const [got, ref] = both([a, b], (x, y) => tf.matMul(x!, y!));
     expect(Array.from(got[0]!)).toEqual(Array.from(ref[0]!));
-  });
-
-  it('fused Adam follows tfjs Adam step for step', () => {
-    const shapes = [[37, 11], [11], [3, 3, 2, 5]];
-    const init = shapes.map((s) => rand(s).dataSync().slice());
-    const grads = Array.from({ length: 5 }, () => shapes.map((s) => rand(s).dataSync().slice()));
-    const run = (backend: string) => {
-      tf.setBackend(backend);
-      const vars = shapes.map((s, i) => tf.variable(tf.tensor(init[i]!, s), true, `adam_${backend}_${i}`));
-      const opt = createAdam(tf, 0.01);
-      for (const g of grads)
-        opt.applyGradients(Object.fromEntries(vars.map((v, i) => [v.name, tf.tensor(g[i]!, shapes[i])])));
-      const out = vars.map((v) => v.dataSync().slice() as Float32Array);
-      opt.dispose();
-      tf.dispose(vars);
-      return { out, kind: opt.constructor.name };
-    };
-    const ref = run('cpu'),
-      got = run(NATIVE_BACKEND);
-    expect(got.kind).toBe('FusedAdam');
-    expect(ref.kind).toBe('AdamOptimizer');
-    expectClose(got.out, ref.out, 4, 'adam');
   });
 });
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeOptimizerKernels } from './adam.js';
+import { nativeOptimizerKernels } from './optimizer_kernels.js';
 import { loadAddon, type AdamParams, type SgdParams } from './addon.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './backend.js';
 

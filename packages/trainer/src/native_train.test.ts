@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '@squash/backend';
 import { loadDataset } from '@squash/datasets';
-import { buildModel, getWeights, resolveModelSpec, train, type ModelSpec } from './index.js';
+import { buildModel, getWeights, resolveModelSpec, train, type ModelSpec, type OptimizerSettings } from './index.js';
 
 // The trainer's own loop (fused Adam included) on the native backend against the reference cpu
 // backend: same seed, same data, so the weights after a few steps must agree to float tolerance.
@@ -26,32 +26,41 @@ const nativeAvailable = await selectBackend({ prefer: 'native' }).then(
 );
 if (!nativeAvailable) console.warn('native backend unavailable: native training test skipped');
 
+// The fused native updates against the JavaScript loops the other backends run.
+const OPTIMIZERS: Array<[string, Partial<OptimizerSettings>, number]> = [
+  ['Adam', {}, 1e-3],
+  ['SGD + momentum + L2 + inv', { optimizer: 'sgd', momentum: 0.9, weightDecay: 5e-4, schedule: 'inv' }, 0.01],
+  ['Nesterov + clipping', { optimizer: 'sgd', momentum: 0.9, nesterov: true, gradClipNorm: 0.5 }, 0.01],
+  ['AdamW + cosine', { optimizer: 'adamw', weightDecay: 0.01, schedule: 'cosine' }, 1e-3],
+];
+
 describe.skipIf(!nativeAvailable)('training on the native backend', () => {
-  it.each([['lenet-300-100'], ['lenet5-small']])(
-    '%s: the weights after 6 Adam steps match the cpu backend',
-    async (name) => {
-      const data = await loadDataset({ name: 'synthetic', samples: { train: 6 * 32, test: 10 } });
-      const spec = name === 'lenet5-small' ? lenet5Small : resolveModelSpec(name);
-      const run = async (backend: 'native' | 'cpu') => {
-        await selectBackend({ prefer: backend });
-        expect(tf.getBackend()).toBe(backend);
-        const model = buildModel(spec, data.inputShape, 3);
-        const [log] = await train(model, data.train, { epochs: 1, batchSize: 32, learningRate: 1e-3, seed: 3 });
-        const weights = getWeights(model);
-        model.dispose();
-        return { loss: log!.loss, weights };
-      };
-      const ref = await run('cpu');
-      const got = await run('native');
-      expect(got.loss).toBeCloseTo(ref.loss, 4);
-      got.weights.forEach((w, i) => {
-        const r = ref.weights[i]!;
-        expect(w.name).toBe(r.name);
-        let worst = 0;
-        for (let j = 0; j < r.values.length; j++) worst = Math.max(worst, Math.abs(w.values[j]! - r.values[j]!));
-        // Adam moves each weight by ≤ lr per step; float rounding differences stay far below that.
-        expect(worst, `${w.name}`).toBeLessThan(2e-4);
-      });
-    },
-  );
+  it.each(
+    ['lenet-300-100', 'lenet5-small'].flatMap((name) =>
+      OPTIMIZERS.map(([label, optimizer, learningRate]) => [name, label, optimizer, learningRate] as const),
+    ),
+  )('%s, %s: the weights after 6 steps match the cpu backend', async (name, _label, optimizer, learningRate) => {
+    const data = await loadDataset({ name: 'synthetic', samples: { train: 6 * 32, test: 10 } });
+    const spec = name === 'lenet5-small' ? lenet5Small : resolveModelSpec(name);
+    const run = async (backend: 'native' | 'cpu') => {
+      await selectBackend({ prefer: backend });
+      expect(tf.getBackend()).toBe(backend);
+      const model = buildModel(spec, data.inputShape, 3);
+      const [log] = await train(model, data.train, { epochs: 1, batchSize: 32, learningRate, seed: 3, optimizer });
+      const weights = getWeights(model);
+      model.dispose();
+      return { loss: log!.loss, weights };
+    };
+    const ref = await run('cpu');
+    const got = await run('native');
+    expect(got.loss).toBeCloseTo(ref.loss, 4);
+    got.weights.forEach((w, i) => {
+      const r = ref.weights[i]!;
+      expect(w.name).toBe(r.name);
+      let worst = 0;
+      for (let j = 0; j < r.values.length; j++) worst = Math.max(worst, Math.abs(w.values[j]! - r.values[j]!));
+      // Six steps move a weight by ~lr each; float rounding differences stay far below that.
+      expect(worst, `${w.name}`).toBeLessThan(2e-4);
+    });
+  });
 });

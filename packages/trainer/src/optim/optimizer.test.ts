@@ -156,7 +156,7 @@ describe('update kernels', () => {
     const w = Float32Array.of(1);
     const buf = new Float32Array(1);
     const out = new Float32Array(1);
-    const p = { learningRate: 0.1, momentum: 0.9, nesterov: 0, weightDecay: 0.1, gradScale: 1 };
+    const p = { learningRate: 0.1, momentum: 0.9, nesterov: 0 as const, weightDecay: 0.1, gradScale: 1 };
     sgdUpdate(w, Float32Array.of(0.5), buf, out, p); // g' = 0.6, buf 0.6, w 0.94
     expect(out[0]).toBeCloseTo(0.94, 6);
     sgdUpdate(Float32Array.of(out[0]!), Float32Array.of(0.5), buf, out, p); // g' = 0.594, buf 1.134, w 0.8266

@@ -1,6 +1,6 @@
 import type * as tfType from '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import * as backendPackage from '@squash/backend';
+import { nativeOptimizerKernels } from '@squash/backend';
 import { adamUpdate, clipScale, sgdUpdate, type AdamStep, type SgdStep } from './update.js';
 import { resolveOptimizerSettings, type OptimizerSettings } from './settings.js';
 
@@ -38,11 +38,7 @@ export class TrainingOptimizer {
     written: Partial<OptimizerSettings> = {},
   ) {
     this.settings = resolveOptimizerSettings(written);
-    // TEMP until the native kernels land: the accessor is looked up by name.
-    const lookup = (backendPackage as unknown as Record<string, unknown>).nativeOptimizerKernels as
-      | ((t: typeof tf) => UpdateKernels | undefined)
-      | undefined;
-    this.kernels = lookup?.(tf) ?? JS_KERNELS;
+    this.kernels = nativeOptimizerKernels(tf) ?? JS_KERNELS;
     this.state = variables.map(() => undefined);
     this.acc1 = Math.fround(this.settings.beta1);
     this.acc2 = Math.fround(this.settings.beta2);

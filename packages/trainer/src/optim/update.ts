@@ -1,3 +1,5 @@
+import type { AdamParams, SgdParams } from '@squash/backend';
+
 /**
  * The optimizer updates as plain loops over float32 arrays: the path for backends without the
  * native kernels, and the reference the native kernels are tested against. Every operation is
@@ -5,33 +7,9 @@
  * backend plain Adam and SGD give tfjs' numbers. Parameter objects match the native kernels'.
  */
 
-/** One SGD step's constants (PyTorch's torch.optim.SGD, dampening 0). */
-export interface SgdStep {
-  learningRate: number;
-  momentum: number;
-  /** 0 or 1. */
-  nesterov: number;
-  weightDecay: number;
-  /** Multiplies the gradient first (global-norm clipping); 1 = none. */
-  gradScale: number;
-}
-
-/** One Adam step's constants, as tfjs names them; t is the 1-based step of the bias corrections. */
-export interface AdamStep {
-  learningRate: number;
-  beta1: number;
-  oneMinusBeta1: number;
-  beta2: number;
-  oneMinusBeta2: number;
-  epsilon: number;
-  /** 1 − β1ᵗ and 1 − β2ᵗ. */
-  oneMinusBeta1Power: number;
-  oneMinusBeta2Power: number;
-  weightDecay: number;
-  /** 0: L2 added to the gradient (Adam); 1: decoupled decay of the weights (AdamW). */
-  decoupled: number;
-  gradScale: number;
-}
+/** One step's constants: the native kernels' own parameter types (one declaration, addon.ts). */
+export type SgdStep = SgdParams;
+export type AdamStep = Required<AdamParams>;
 
 const fr = Math.fround;
 
@@ -59,7 +37,7 @@ export function sgdUpdate(w: Float32Array, g: Float32Array, buf: Float32Array, o
 
 /**
  * g' = s·g (+ λ·w unless decoupled); m = β1·m + (1−β1)·g'; v = β2·v + (1−β2)·g'²;
- * w0 = decoupled ? w − lr·λ·w : w; w ← w0 − lr · (m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε).
+ * w0 = decoupled ? w·(1 − lr·λ) : w; w ← w0 − lr · (m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε).
  */
 export function adamUpdate(
   w: Float32Array,
@@ -79,7 +57,8 @@ export function adamUpdate(
     c2 = fr(p.oneMinusBeta2Power),
     wd = fr(p.weightDecay),
     s = fr(p.gradScale),
-    lrwd = fr(lr * wd);
+    // PyTorch's AdamW: w·(1 − lr·λ), the factor formed in double once.
+    keep = fr(1 - p.learningRate * p.weightDecay);
   for (let i = 0; i < w.length; i++) {
     let gi = s === 1 ? g[i]! : fr(g[i]! * s);
     if (wd !== 0 && !p.decoupled) gi = fr(gi + fr(wd * w[i]!));
@@ -87,7 +66,7 @@ export function adamUpdate(
     const vi = fr(fr(v[i]! * b2) + fr(fr(gi * gi) * omb2));
     m[i] = mi;
     v[i] = vi;
-    const w0 = wd !== 0 && p.decoupled ? fr(w[i]! - fr(lrwd * w[i]!)) : w[i]!;
+    const w0 = wd !== 0 && p.decoupled ? fr(w[i]! * keep) : w[i]!;
     const step = fr(fr(mi / c1) / fr(fr(Math.sqrt(fr(vi / c2))) + eps));
     out[i] = fr(fr(step * -lr) + w0);
   }
