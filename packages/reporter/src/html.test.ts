@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunView } from '@squash/contract';
+import type { Reference, RunView } from '@squash/contract';
 import { fakeRuns, XSS_ERROR, XSS_LABEL } from './__tests__/fake_runs.js';
 import { configKey, escapeHtml, frontRunIds, renderHtml, reportPlots } from './index.js';
 
@@ -138,6 +138,23 @@ describe('renderHtml', () => {
       /<td class="">Ref<\/td><td class="">accuracy<\/td><td class="num">98\.36 %<\/td><td class="num">97\.\d\d %<\/td>/,
     );
     expect(renderHtml('e', fakeRuns())).not.toContain('<h2>Reference</h2>');
+  });
+
+  it('puts the published points with an accuracy and a size on the size plot, ringed and named', () => {
+    const reference: Reference = {
+      source: 'Han et al. 2016',
+      rows: [
+        { name: 'Ref', sweep: 'baseline', metrics: { accuracy: 0.9836 } },
+        { name: 'Paper <P+Q+H>', sweep: 'dc', metrics: { accuracy: 0.9842, artifact_bytes: 27000 } },
+      ],
+    };
+    const scatter = svgOf(renderHtml('e', fakeRuns(), { reference }), 'acc-bytes')!;
+    const plain = svgOf(renderHtml('e', fakeRuns()), 'acc-bytes')!;
+    expect(scatter).toContain('published (Paper &lt;P+Q+H&gt;)');
+    expect(scatter).toContain('Paper &lt;P+Q+H&gt; (published): 98.42%, ');
+    expect(count(scatter, /class="mark ring"/g)).toBe(count(plain, /class="mark ring"/g) + 1);
+    // The row without a size is not a point.
+    expect(scatter).not.toContain('Ref (published)');
   });
 
   it('thins the scatter and the table for large experiments, keeping the front', () => {

@@ -8,7 +8,7 @@ import { escapeHtml as esc } from './html/escape.js';
 import { accuracyVsParams, baselineRef, plotArrays, type Plot, type PlotInput } from './html/plots.js';
 import { sensitivityPlots } from './html/sensitivity.js';
 import { DEFAULT_MAX_TABLE_ROWS, failuresHtml, tableHtml } from './html/runs_table.js';
-import { accuracyVsBytes, DEFAULT_MAX_POINTS, layerSizes } from './html/sizes.js';
+import { accuracyVsBytes, DEFAULT_MAX_POINTS, layerSizes, publishedPoints } from './html/sizes.js';
 import { CSS } from './html/style.js';
 
 export interface HtmlOptions {
@@ -35,14 +35,14 @@ function plotInput(runs: readonly RunView[]): PlotInput {
 }
 
 /** Every figure of the report, in page order; figures without data carry a note instead of an SVG. */
-export function reportPlots(runs: readonly RunView[], opts: Pick<HtmlOptions, 'maxPoints'> = {}): Plot[] {
+export function reportPlots(runs: readonly RunView[], opts: Pick<HtmlOptions, 'maxPoints' | 'reference'> = {}): Plot[] {
   return plotsOf(plotInput(runs), opts);
 }
 
-function plotsOf(input: PlotInput, opts: Pick<HtmlOptions, 'maxPoints'>): Plot[] {
+function plotsOf(input: PlotInput, opts: Pick<HtmlOptions, 'maxPoints' | 'reference'>): Plot[] {
   const sensitivity = sensitivityPlots(input);
   return [
-    accuracyVsBytes(input, opts.maxPoints ?? DEFAULT_MAX_POINTS),
+    accuracyVsBytes(input, opts.maxPoints ?? DEFAULT_MAX_POINTS, publishedPoints(opts.reference)),
     ...accuracyVsParams(input, [
       {
         id: 'acc-weight-bits',

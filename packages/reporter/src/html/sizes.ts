@@ -1,4 +1,11 @@
-import { LayerField, type LayerFieldKey, Metric, parseLayerMetricKey, type RunView } from '@squash/contract';
+import {
+  LayerField,
+  type LayerFieldKey,
+  Metric,
+  parseLayerMetricKey,
+  type Reference,
+  type RunView,
+} from '@squash/contract';
 import { barChart } from './bars.js';
 import type { Plot, PlotInput } from './plots.js';
 import { formatBytes, formatPercent } from './scale.js';
@@ -14,7 +21,11 @@ const OTHER = '#9a9a9a';
  * are thinned to an even stride (the front is drawn in full regardless), and the subtitle says how
  * many are shown.
  */
-export function accuracyVsBytes(input: PlotInput, maxPoints = DEFAULT_MAX_POINTS): Plot {
+export function accuracyVsBytes(
+  input: PlotInput,
+  maxPoints = DEFAULT_MAX_POINTS,
+  published: readonly PublishedPoint[] = [],
+): Plot {
   const id = 'acc-bytes';
   const title = 'Accuracy vs artifact size (Pareto front)';
   const { runs } = input;
@@ -79,10 +90,45 @@ export function accuracyVsBytes(input: PlotInput, maxPoints = DEFAULT_MAX_POINTS
         : `${eligible.length} finished runs; up and left is better`,
     x: { label: 'artifact bytes (log scale)', log: true, format: formatBytes },
     y: { label: Metric.accuracy, format: formatPercent },
-    series: [...series.values(), frontSeries],
+    series: [...series.values(), frontSeries, ...publishedSeries(published)],
     ref: input.ref,
   });
   return { id, title, svg };
+}
+
+/** A published result (an experiment's `reference:` row with accuracy and artifact bytes), drawn beside the runs. */
+export interface PublishedPoint {
+  name: string;
+  accuracy: number;
+  bytes: number;
+}
+
+/** The `reference:` rows that have both an accuracy and an artifact size: points for the size plot. */
+export function publishedPoints(reference: Reference | undefined): PublishedPoint[] {
+  return (reference?.rows ?? []).flatMap((row) => {
+    const accuracy = row.metrics[Metric.accuracy];
+    const bytes = row.metrics[Metric.artifactBytes];
+    return typeof accuracy === 'number' && typeof bytes === 'number' && bytes > 0
+      ? [{ name: row.name, accuracy, bytes }]
+      : [];
+  });
+}
+
+function publishedSeries(points: readonly PublishedPoint[]): Series[] {
+  if (!points.length) return [];
+  return [
+    {
+      name: `published (${points.map((p) => p.name).join('; ')})`,
+      color: '#d62728',
+      line: 'none',
+      mark: 'ring',
+      points: points.map((p) => ({
+        x: p.bytes,
+        y: p.accuracy,
+        tip: `${p.name} (published): ${(p.accuracy * 100).toFixed(2)}%, ${formatBytes(p.bytes)}`,
+      })),
+    },
+  ];
 }
 
 const SIZE_FIELDS = [
