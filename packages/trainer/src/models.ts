@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { INPUT, type LayerSpec, type ModelSpec } from './layer_spec.js';
 import { planLayers, type PlannedLayer } from './layer_graph.js';
+import { DEFAULT_WEIGHT_INIT, type WeightInit } from './weight_init.js';
 
 export type { ModelSpec, LayerSpec } from './layer_spec.js';
 export { modelRegistry, resolveModelSpec } from './model_specs.js';
@@ -22,11 +23,21 @@ const initSeed = (seed: number, name: string, role = 'kernel') => {
   return seed * 1000 + base + (role === 'pointwise_kernel' ? 7919 : 0);
 };
 
-const glorot = (seed: number, name: string, role?: string) =>
-  tf.initializers.glorotUniform({ seed: initSeed(seed, name, role) });
+const INITIALIZERS = {
+  'glorot-uniform': tf.initializers.glorotUniform,
+  'lecun-uniform': tf.initializers.leCunUniform,
+  'he-uniform': tf.initializers.heUniform,
+} satisfies Record<WeightInit, unknown>;
 
-/** The tfjs layer for one planned layer (kernels seeded Glorot-uniform, biases zero). */
-function tfLayer(p: PlannedLayer, seed: number, first: { inputShape?: number[] } = {}): tf.layers.Layer {
+/** The tfjs layer for one planned layer (kernels seeded from `init`, biases zero). */
+function tfLayer(
+  p: PlannedLayer,
+  seed: number,
+  init: WeightInit,
+  first: { inputShape?: number[] } = {},
+): tf.layers.Layer {
+  const kernelInit = (seed: number, name: string, role?: string) =>
+    INITIALIZERS[init]({ seed: initSeed(seed, name, role) });
   const name = p.name;
   const args = <T>(a: T): T => ({ ...a, ...first });
   const l = p.spec as LayerSpec;
@@ -59,18 +70,18 @@ function tfLayer(p: PlannedLayer, seed: number, first: { inputShape?: number[] }
           units: l.units,
           activation: l.activation ?? 'linear',
           useBias: l.useBias ?? true,
-          kernelInitializer: glorot(seed, name),
+          kernelInitializer: kernelInit(seed, name),
           biasInitializer: 'zeros',
         }),
       );
     case 'conv2d':
-      return tf.layers.conv2d(args({ ...conv(l), filters: l.filters, kernelInitializer: glorot(seed, name) }));
+      return tf.layers.conv2d(args({ ...conv(l), filters: l.filters, kernelInitializer: kernelInit(seed, name) }));
     case 'depthwiseConv2d':
       return tf.layers.depthwiseConv2d(
         args({
           ...conv(l),
           depthMultiplier: l.depthMultiplier ?? 1,
-          depthwiseInitializer: glorot(seed, name),
+          depthwiseInitializer: kernelInit(seed, name),
         }),
       );
     case 'separableConv2d':
@@ -79,8 +90,8 @@ function tfLayer(p: PlannedLayer, seed: number, first: { inputShape?: number[] }
           ...conv(l),
           filters: l.filters,
           depthMultiplier: l.depthMultiplier ?? 1,
-          depthwiseInitializer: glorot(seed, name),
-          pointwiseInitializer: glorot(seed, name, 'pointwise_kernel'),
+          depthwiseInitializer: kernelInit(seed, name),
+          pointwiseInitializer: kernelInit(seed, name, 'pointwise_kernel'),
         }),
       );
     case 'maxPool2d':
@@ -118,23 +129,28 @@ function tfLayer(p: PlannedLayer, seed: number, first: { inputShape?: number[] }
 /**
  * Builds a tfjs model from a spec: sequential when every layer reads the one before, a
  * functional `tf.model` graph otherwise. Layers get fixed names (see `planLayers`) so weight
- * names are the same in every process, and seeded Glorot-uniform kernels so the same seed gives
- * the same model.
+ * names are the same in every process, and seeded kernels (Glorot-uniform unless `init` says
+ * otherwise) so the same seed gives the same model.
  */
-export function buildModel(spec: ModelSpec, inputShape: number[], seed: number): tf.LayersModel {
+export function buildModel(
+  spec: ModelSpec,
+  inputShape: number[],
+  seed: number,
+  init: WeightInit = DEFAULT_WEIGHT_INIT,
+): tf.LayersModel {
   const plan = planLayers(spec, inputShape);
   const modelName = spec.name.replace(/[^A-Za-z0-9_]/g, '_');
   const chain = plan.every((p, i) => p.inputs.length === 1 && p.inputs[0] === (i === 0 ? INPUT : plan[i - 1]!.name));
   if (chain) {
     const model = tf.sequential({ name: modelName });
     // The first layer carries the input shape, as it always has.
-    plan.forEach((p, i) => model.add(tfLayer(p, seed, i === 0 ? { inputShape } : {})));
+    plan.forEach((p, i) => model.add(tfLayer(p, seed, init, i === 0 ? { inputShape } : {})));
     return model;
   }
   const outputs = new Map<string, tf.SymbolicTensor>([[INPUT, tf.input({ shape: inputShape, name: INPUT })]]);
   for (const p of plan) {
     const ins = p.inputs.map((n) => outputs.get(n)!);
-    outputs.set(p.name, tfLayer(p, seed).apply(ins.length === 1 ? ins[0]! : ins) as tf.SymbolicTensor);
+    outputs.set(p.name, tfLayer(p, seed, init).apply(ins.length === 1 ? ins[0]! : ins) as tf.SymbolicTensor);
   }
   return tf.model({ name: modelName, inputs: outputs.get(INPUT)!, outputs: outputs.get(plan[plan.length - 1]!.name)! });
 }

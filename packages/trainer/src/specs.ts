@@ -47,3 +47,4 @@ export {
   type LrSchedule,
 } from './optim/settings.js';
 export { learningRateAt } from './optim/schedule.js';
+export { WEIGHT_INITS, DEFAULT_WEIGHT_INIT, type WeightInit } from './weight_init.js';
