@@ -1,6 +1,7 @@
 import { datasetRegistry } from '@squash/datasets';
 import { LAYER_FIELDS, LAYER_TYPES, modelRegistry, type LayerField } from '@squash/trainer/specs';
 import { getStage, stageNames } from '../stages/registry.js';
+import { TRAIN_FIELD_NAMES, TRAIN_FIELDS } from './train_fields.js';
 import { axisSchema, EXCLUDE_SCHEMA, layersSchema, scalarSchema, ZIP_SCHEMA, type Schema } from './schema_values.js';
 
 /**
@@ -364,12 +365,9 @@ export function buildExperimentSchema(): Schema {
       train: {
         type: 'object',
         additionalProperties: false,
-        properties: {
-          epochs: positiveInt,
-          batchSize: positiveInt,
-          learningRate: { type: 'number', exclusiveMinimum: 0 },
-          validationSplit: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
-        },
+        description:
+          'How the baseline is trained. Each field is one value, a list or a range/linspace/logspace: one baseline per point of their product, each crossed with every trial. Training stages inherit the optimizer fields.',
+        properties: Object.fromEntries(TRAIN_FIELD_NAMES.map((f) => [f, axisSchema(TRAIN_FIELDS[f])])),
       },
       seeds: {
         type: 'array',

@@ -3,9 +3,9 @@ import type { ParamSpec } from '@squash/compressors';
 export type Schema = Record<string, unknown>;
 
 /** One value of a param, with its type, bounds and choices. */
-export function scalarSchema(p: ParamSpec): Schema {
+export function scalarSchema(p: ParamSpec & { exclusiveMaximum?: number }): Schema {
   const s: Schema = { type: p.type, description: p.description };
-  for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'enum', 'default'] as const)
+  for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'enum', 'default'] as const)
     if (p[k] !== undefined) s[k] = p[k];
   return s;
 }
@@ -59,7 +59,7 @@ export function exprSchema(type: 'number' | 'integer'): Schema {
 }
 
 /** A param takes one value, a non-empty list (an axis), or (numbers) a range/linspace/logspace. */
-export function axisSchema(p: ParamSpec): Schema {
+export function axisSchema(p: ParamSpec & { exclusiveMaximum?: number }): Schema {
   const one = scalarSchema(p);
   const branches: Schema[] = [one, { type: 'array', minItems: 1, items: one }];
   if (p.type === 'number' || p.type === 'integer') branches.push(exprSchema(p.type));
