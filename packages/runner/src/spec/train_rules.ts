@@ -1,7 +1,7 @@
-import { ConfigError, type SourceLocation } from '@squash/core';
+import { ConfigError, type ParamValue, type SourceLocation } from '@squash/core';
 import { optimizerSettingsProblems } from '@squash/trainer/specs';
 import type { ExpandedSweep } from '../grid/expand.js';
-import { expandTrain, type TrainAxis } from '../grid/train.js';
+import { expandTrain } from '../grid/train.js';
 import { getStage, stageRegistry } from '../stages/registry.js';
 import { optimizerFieldsOf, stageOptimizerSettings } from '../train_settings.js';
 import { stageCombos, valuePath } from './grid_rules.js';
@@ -36,7 +36,10 @@ export function trainRule(w: ReadExperiment, at: At, errors: ConfigError[]): voi
       const axis = axisOf(p.field);
       const v = point.train[p.field as keyof TrainSpec];
       errors.push(
-        new ConfigError(p.message, { location: at(axis && v !== undefined ? valuePath(axis, v) : ['train', p.field]) }),
+        new ConfigError(p.message, {
+          location: at(axis && v !== undefined ? valuePath(axis, v) : ['train', p.field]),
+          hint: whereOnAxes(point.axes),
+        }),
       );
     }
   }
@@ -64,11 +67,12 @@ export function stageTrainingRule(w: ReadExperiment, at: At, errors: ConfigError
           for (const p of optimizerSettingsProblems(stageOptimizerSettings(point.train, combo))) {
             if (own.some(same(p))) continue;
             const axis = combo[p.field] !== undefined ? axisOf(p.field) : undefined;
-            const inherited = inheritedFrom(train.axes, p.field);
+            const inherited = !axis && train.axes.some((a) => a.field === p.field);
+            const hints = [inherited && `${p.field} is inherited from train.${p.field}`, whereOnAxes(point.axes)];
             errors.push(
               new ConfigError(p.message, {
                 location: axis ? at(valuePath(axis, combo[p.field]!)) : at(stagePath, p.field),
-                hint: axis || !inherited ? undefined : `${p.field} is inherited from train.${p.field}`,
+                hint: hints.filter(Boolean).join('; ') || undefined,
               }),
             );
           }
@@ -78,5 +82,8 @@ export function stageTrainingRule(w: ReadExperiment, at: At, errors: ConfigError
   });
 }
 
-/** Whether `train:` writes the field (a stage that omits it inherits it). */
-const inheritedFrom = (axes: TrainAxis[], field: string): boolean => axes.some((a) => a.field === field);
+/** Which baseline a problem is about, when `train:` has axes: `with train learningRate=0.1, momentum=0`. */
+function whereOnAxes(axes: Record<string, ParamValue>): string | undefined {
+  const values = Object.entries(axes).map(([k, v]) => `${k}=${v}`);
+  return values.length ? `with train ${values.join(', ')}` : undefined;
+}
