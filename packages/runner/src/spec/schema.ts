@@ -45,6 +45,9 @@ import { axisSchema, EXCLUDE_SCHEMA, layersSchema, scalarSchema, ZIP_SCHEMA, typ
  *   … of the model, or of the distilled student after a `distill` stage), that layer compressed alone.
  * - Every point is checked by the stage's own rules (e.g. bits for a scheme); drop invalid
  *   combinations with `exclude:`.
+ * - `train:` fields (epochs or iterations, batchSize, learningRate, validationSplit and the
+ *   trainer's OPTIMIZER_FIELDS) are axes too: one baseline per point of their product, each
+ *   crossed with every trial. Training stages take the optimizer fields, inheriting `train:`'s.
  */
 
 /** `defaults:` — per stage name, single param values shared by every sweep. */
