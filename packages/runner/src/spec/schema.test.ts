@@ -24,8 +24,15 @@ describe('experiment schema', () => {
     const schema = JSON.parse(schemaText());
     const q = schema.properties.sweeps.items.properties.stages.items.properties['quantize-weights'].properties;
     expect(q.bits.anyOf.map((b: { type: string }) => b.type)).toEqual(['integer', 'array', 'object']);
-    expect(Object.keys(q.bits.anyOf[2].properties)).toEqual(['range', 'linspace', 'logspace']);
-    expect(q.bits.anyOf[2].properties.range.properties.step.type).toBe('integer');
+    expect(q.bits.anyOf[2]).toEqual({
+      title: 'range/linspace/logspace',
+      type: 'object',
+      $ref: '#/definitions/integerExpr',
+    });
+    const integerExpr = schema.definitions.integerExpr;
+    expect(Object.keys(integerExpr.properties)).toEqual(['range', 'linspace', 'logspace']);
+    expect(integerExpr.properties.range.properties.step.type).toBe('integer');
+    expect(schema.definitions.numberExpr.properties.range.properties.step.type).toBe('number');
     expect(q.scheme.anyOf.map((b: { type: string }) => b.type)).toEqual(['string', 'array']);
     expect(Object.keys(schema.properties.sweeps.items.properties)).toEqual(['name', 'stages', 'zip', 'exclude']);
     expect(schema.properties.repeats).toMatchObject({ type: 'integer', minimum: 1 });
@@ -48,11 +55,21 @@ describe('experiment schema', () => {
     const stages = schema.properties.sweeps.items.properties.stages.items.properties;
     for (const name of ['finetune', 'prune-iterative', 'prune-gradual', 'distill']) {
       const props = stages[name].properties;
-      for (const f of [...OPTIMIZER_FIELD_NAMES, 'iterations', 'epochs', 'learningRate', 'batchSize']) {
+      for (const f of ['iterations', 'epochs', 'learningRate', 'batchSize'])
         expect(props[f], `${name}.${f}`).toBeDefined();
-        expect(props[f].default, `${name}.${f}`).toBeUndefined();
+      // One schema per field, shared by every training stage and defaults: entry.
+      for (const f of OPTIMIZER_FIELD_NAMES) {
+        expect(props[f], `${name}.${f}`).toEqual({ $ref: `#/definitions/optimizerAxis/${f}` });
+        expect(schema.properties.defaults.properties[name].properties[f]).toEqual({
+          $ref: `#/definitions/optimizerValue/${f}`,
+        });
       }
     }
+    for (const f of OPTIMIZER_FIELD_NAMES) {
+      expect(schema.definitions.optimizerAxis[f].default, f).toBeUndefined();
+      expect(schema.definitions.optimizerValue[f].default, f).toBeUndefined();
+    }
+    expect(schema.definitions.optimizerAxis.optimizer.anyOf[0].enum).toEqual(['adam', 'adamw', 'sgd']);
     expect(stages.finetune.properties.learningRate.description).not.toMatch(/Adam/);
   });
 });

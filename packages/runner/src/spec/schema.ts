@@ -1,8 +1,17 @@
 import { datasetRegistry } from '@squash/datasets';
 import { LAYER_FIELDS, LAYER_TYPES, modelRegistry, type LayerField } from '@squash/trainer/specs';
+import { optimizerParams } from '../stages/params.js';
 import { getStage, stageNames } from '../stages/registry.js';
 import { TRAIN_FIELD_NAMES, TRAIN_FIELDS } from './train_fields.js';
-import { axisSchema, EXCLUDE_SCHEMA, layersSchema, scalarSchema, ZIP_SCHEMA, type Schema } from './schema_values.js';
+import {
+  axisSchema,
+  EXCLUDE_SCHEMA,
+  EXPR_DEFINITIONS,
+  layersSchema,
+  scalarSchema,
+  ZIP_SCHEMA,
+  type Schema,
+} from './schema_values.js';
 
 /**
  * # Experiment files and their grids (full guide with examples: packages/runner/SWEEPS.md)
@@ -58,7 +67,12 @@ function defaultsSchema(): Schema {
       {
         type: 'object',
         additionalProperties: false,
-        properties: Object.fromEntries(Object.entries(getStage(name).params).map(([k, p]) => [k, scalarSchema(p)])),
+        properties: Object.fromEntries(
+          Object.entries(getStage(name).params).map(([k, p]) => [
+            k,
+            optimizerParams[k] === p ? { $ref: `#/definitions/optimizerValue/${k}` } : scalarSchema(p),
+          ]),
+        ),
       },
     ]),
   );
@@ -77,7 +91,12 @@ function stageSchema(): Schema {
     stageNames().map((name) => {
       const stage = getStage(name);
       // Required params are checked after `defaults:` are merged in (rules.ts), not here.
-      const props: Schema = Object.fromEntries(Object.entries(stage.params).map(([k, p]) => [k, axisSchema(p)]));
+      const props: Schema = Object.fromEntries(
+        Object.entries(stage.params).map(([k, p]) => [
+          k,
+          optimizerParams[k] === p ? { $ref: `#/definitions/optimizerAxis/${k}` } : axisSchema(p),
+        ]),
+      );
       if (stage.layerParams) props.layers = layersSchema(stage.layerParams);
       return [name, { type: 'object', description: stage.description, additionalProperties: false, properties: props }];
     }),
@@ -272,6 +291,12 @@ export function buildExperimentSchema(): Schema {
     type: 'object',
     additionalProperties: false,
     required: ['name', 'model', 'dataset', 'sweeps'],
+    definitions: {
+      ...EXPR_DEFINITIONS,
+      // Every training stage's optimizer params, once: ajv compiles a `$ref`'d schema once, not per stage.
+      optimizerAxis: Object.fromEntries(Object.entries(optimizerParams).map(([k, p]) => [k, axisSchema(p)])),
+      optimizerValue: Object.fromEntries(Object.entries(optimizerParams).map(([k, p]) => [k, scalarSchema(p)])),
+    },
     properties: {
       name: {
         type: 'string',

@@ -198,6 +198,29 @@ describe('training stages: optimizer fields inherit train:', () => {
     expect(errorsOf(file(train, stage))).toEqual([]);
   });
 
+  it('reports each stage param against the schema the training stages share, once, at its own stage', () => {
+    expect(
+      errorsOf(`name: t
+model: article-mlp
+dataset: { name: synthetic }
+defaults:
+  finetune: { momentum: [0.9] }
+sweeps:
+  - name: s
+    stages:
+      - finetune: { epochs: 1, momentum: x }
+      - finetune: { epochs: 1, nesterov: [1], schedule: [cosin] }
+      - prune-gradual: { retention: 0.5, epochs: 1, weightDecay: { range: { start: 0, stop: 1 } } }
+`),
+    ).toEqual([
+      'x.yaml:5:25: defaults.finetune.momentum: expected number, got a list (defaults hold single values; put the list in a sweep)',
+      'x.yaml:10:43: sweeps[0].stages[1].finetune.nesterov[0]: expected boolean, got 1 (number)',
+      "x.yaml:10:58: sweeps[0].stages[1].finetune.schedule[0]: expected one of: constant, step, multistep, cosine, inv; got 'cosin' (string); did you mean 'cosine'?",
+      "x.yaml:11:75: sweeps[0].stages[2].prune-gradual.weightDecay.range: missing required key 'step'",
+      "x.yaml:9:42: sweeps[0].stages[0].finetune.momentum: expected number, list or range/linspace/logspace, got 'x' (string)",
+    ]);
+  });
+
   it('stage optimizer fields are grid axes with defaults: and expressions', () => {
     const exp = parsed(`name: t
 model: article-mlp
