@@ -112,6 +112,17 @@ export function shownRows(
 }
 
 /**
+ * `baseline (lenet-300-100, 10 epochs)`; a baseline trained for a number of optimizer steps says
+ * `10000 iterations`, and one of several from `train:` axes (its label `baseline(learningRate=0.01)`)
+ * adds their values, so each baseline row says which it is.
+ */
+export function baselineTitle(r: Pick<RunView, 'label' | 'params'>): string {
+  const length = r.params.iterations !== undefined ? `${r.params.iterations} iterations` : `${r.params.epochs} epochs`;
+  const axes = /^baseline\((.*)\)$/.exec(r.label)?.[1];
+  return `baseline (${r.params.model}, ${length}${axes ? `, ${axes}` : ''})`;
+}
+
+/**
  * Baseline row(s) first, then every trial: accuracy and its delta to the baseline in points,
  * fraction of weights changed and kept, and bits. Failed trials stay visible with their status.
  */
@@ -160,7 +171,7 @@ export function comparisonTable(experiment: string, runs: RunView[], opts: Compa
       const row: Record<string, Cell> = {
         id: r.id,
         sweep: r.sweep,
-        trial: r.isBaseline ? `baseline (${r.params.model}, ${r.params.epochs} epochs)` : r.label,
+        trial: r.isBaseline ? baselineTitle(r) : r.label,
         front: front?.has(r.id),
         seed: r.seed,
       };

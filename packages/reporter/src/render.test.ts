@@ -41,6 +41,21 @@ describe('comparisonTable', () => {
     );
     expect(lines[6]).toMatch(/FAILED$/);
   });
+
+  it('tells baselines of train: axes apart, and says iterations when they decided the length', () => {
+    const baseline = (label: string, params: RunView['params']) =>
+      run({ sweep: 'baseline', label, isBaseline: true, params: { model: 'lenet', ...params }, metrics: {} });
+    const t = comparisonTable('e', [
+      baseline('baseline(learningRate=0.01,optimizer=sgd)', { epochs: 2, learning_rate: 0.01, optimizer: 'sgd' }),
+      baseline('baseline(learningRate=0.05,optimizer=sgd)', { epochs: 2, learning_rate: 0.05, optimizer: 'sgd' }),
+      baseline('baseline', { iterations: 10000, learning_rate: 0.01 }),
+    ]);
+    expect(t.rows.map((r) => r.trial)).toEqual([
+      'baseline (lenet, 2 epochs, learningRate=0.01,optimizer=sgd)',
+      'baseline (lenet, 2 epochs, learningRate=0.05,optimizer=sgd)',
+      'baseline (lenet, 10000 iterations)',
+    ]);
+  });
 });
 
 describe('renderers', () => {

@@ -16,6 +16,7 @@ import {
   type TrainOptions,
 } from '@squash/trainer';
 import { sourceWeights } from './model_source.js';
+import { epochsSpanned, optimizerFieldsOf, trainingSamples } from './train_settings.js';
 import { type LockHolder, type LockOptions, tryLock } from './cache_lock.js';
 import type { BaselineConfig } from './spec/types.js';
 
@@ -192,8 +193,14 @@ async function trainAndSave(
   // A file model starts from its own weights: with no epochs, it is the baseline as it is.
   if (spec.source && spec.source.init !== 'random') setWeights(model, sourceWeights(spec.source));
   const t0 = performance.now();
+  const t = config.train;
   const history = await train(model, data.train, {
-    ...config.train,
+    epochs: epochsSpanned(t, trainingSamples(data.train.count, t.validationSplit)),
+    ...(t.iterations !== undefined ? { iterations: t.iterations } : {}),
+    batchSize: t.batchSize,
+    learningRate: t.learningRate,
+    validationSplit: t.validationSplit,
+    optimizer: optimizerFieldsOf(t),
     seed: config.seed,
     augment: batchAugmenter(config.dataset.augment, data.inputShape, data.normalization),
     onEpoch: opts.onEpoch,

@@ -76,7 +76,7 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
         type: 'trial',
         trialId: t.id,
         sweep: t.sweep,
-        label: trialLabel(t.stages),
+        label: trialLabel(t.stages, t.trainAxes),
         status: 'SKIPPED',
         index: i + 1,
         total: trials.length,

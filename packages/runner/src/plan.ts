@@ -1,6 +1,8 @@
-import { ConfigError, SpecError, SQUASH_VERSION, stableHash } from '@squash/core';
+import { ConfigError, type ParamValue, SpecError, SQUASH_VERSION, stableHash } from '@squash/core';
 import type { GridAxis } from './grid/axes.js';
 import { type ExpandedSweep, expandSweeps, type Point } from './grid/expand.js';
+import { expandTrain } from './grid/train.js';
+import { canonicalTrain } from './train_settings.js';
 import { deepFreeze } from './spec/freeze.js';
 import { formatPath } from './spec/locate.js';
 import type { BaselineConfig, Experiment, LayerOverride, Stage, Trial, WrittenSweep } from './spec/types.js';
@@ -23,12 +25,16 @@ export function canonicalDataset(d: DatasetSpec): Record<string, unknown> {
   };
 }
 
-/** The baseline as ids hash it: an inline model without the layer fields written at their default, the canonical dataset. */
+/**
+ * The baseline as ids hash it: an inline model without the layer fields written at their default,
+ * the canonical dataset, the training without optimizer fields at their default (`canonicalTrain`).
+ */
 function canonicalBaseline(b: BaselineConfig): Record<string, unknown> {
   return {
     ...b,
     model: typeof b.model === 'string' ? b.model : canonicalModelSpec(b.model),
     dataset: canonicalDataset(b.dataset),
+    train: canonicalTrain(b.train),
   };
 }
 
@@ -88,7 +94,7 @@ export function rememberCheckedGrid(exp: Experiment, expanded: ExpandedSweep[]):
 }
 
 /**
- * Every trial of an experiment, pure and deterministic: seeds × sweeps × grid points (see
+ * Every trial of an experiment, pure and deterministic: seeds × `train:` points × sweeps × grid points (see
  * SWEEPS.md for zip, exclude, ranges, defaults and layer axes). A point that two sweeps share
  * (same stages, same values) is one trial, listed under the first sweep. An experiment that did
  * not come through `parseSpec` may still be malformed: then every problem is thrown at once.
@@ -101,7 +107,8 @@ export function planTrials(exp: Experiment): Trial[] {
   const planned = plans.get(exp);
   if (planned) return planned;
   const expanded = checkedGrids.get(exp) ?? expandSweeps(exp);
-  const problems = expanded.flatMap((e) => e.problems);
+  const train = expandTrain(exp.train);
+  const problems = [...train.problems, ...expanded.flatMap((e) => e.problems)];
   if (problems.length) {
     throw new SpecError(
       problems.map(
@@ -116,18 +123,21 @@ export function planTrials(exp: Experiment): Trial[] {
   const trials: Trial[] = [];
   const seen = new Set<string>();
   for (const seed of exp.seeds) {
-    const baseline: BaselineConfig = { model: exp.model, dataset: exp.dataset, train: exp.train, seed };
-    const bId = baselineId(baseline);
-    exp.sweeps.forEach((sweep, i) => {
-      const { axes, points } = expanded[i]!;
-      for (const point of points) {
-        const stages = pointStages(sweep, axes, point);
-        const id = trialId(baseline, stages, modelsNamedBy(stages, exp.models));
-        if (seen.has(id)) continue;
-        seen.add(id);
-        trials.push({ id, sweep: sweep.name, baseline, baselineId: bId, stages });
-      }
-    });
+    for (const t of train.points) {
+      const baseline: BaselineConfig = { model: exp.model, dataset: exp.dataset, train: t.train, seed };
+      const bId = baselineId(baseline);
+      const trainAxes = Object.keys(t.axes).length ? { trainAxes: t.axes } : {};
+      exp.sweeps.forEach((sweep, i) => {
+        const { axes, points } = expanded[i]!;
+        for (const point of points) {
+          const stages = pointStages(sweep, axes, point);
+          const id = trialId(baseline, stages, modelsNamedBy(stages, exp.models));
+          if (seen.has(id)) continue;
+          seen.add(id);
+          trials.push({ id, sweep: sweep.name, baseline, baselineId: bId, stages, ...trainAxes });
+        }
+      });
+    }
   }
   if (!Object.isFrozen(exp)) return trials;
   checkedGrids.delete(exp);
@@ -135,13 +145,25 @@ export function planTrials(exp: Experiment): Trial[] {
   return trials;
 }
 
-/** `prune-weights(retention=0.5,layer=dense_1) → quantize-weights(bits=4)` — a compact label for tables. */
-export function trialLabel(stages: Stage[]): string {
-  return stages
-    .map((s) => {
-      const extra = s.layer !== undefined ? [`layer=${s.layer}`] : s.layers ? [`layers=${s.layers.length}`] : [];
-      const ps = [...Object.entries(s.params).map(([k, v]) => `${k}=${v}`), ...extra].join(',');
-      return ps ? `${s.compressor}(${ps})` : s.compressor;
-    })
-    .join(' → ');
+const spell = (name: string, values: string[]) => (values.length ? `${name}(${values.join(',')})` : name);
+
+/**
+ * `prune-weights(retention=0.5,layer=dense_1) → quantize-weights(bits=4)` — a compact label for
+ * tables. With `train:` axes (`trial.trainAxes`) it starts with their values,
+ * `train(learningRate=0.01) → …`, so trials that differ only in their baseline never share a label.
+ */
+export function trialLabel(stages: Stage[], trainAxes?: Record<string, ParamValue>): string {
+  const parts = stages.map((s) => {
+    const extra = s.layer !== undefined ? [`layer=${s.layer}`] : s.layers ? [`layers=${s.layers.length}`] : [];
+    return spell(s.compressor, [...Object.entries(s.params).map(([k, v]) => `${k}=${v}`), ...extra]);
+  });
+  if (trainAxes && Object.keys(trainAxes).length) parts.unshift(spell('train', axisValues(trainAxes)));
+  return parts.join(' → ');
+}
+
+const axisValues = (axes: Record<string, ParamValue>) => Object.entries(axes).map(([k, v]) => `${k}=${v}`);
+
+/** `baseline`, or with `train:` axes `baseline(learningRate=0.01)`: the label of a baseline run. */
+export function baselineLabel(trainAxes?: Record<string, ParamValue>): string {
+  return spell('baseline', axisValues(trainAxes ?? {}));
 }

@@ -43,7 +43,7 @@ describe('every training stage trains on augmented batches', () => {
         data,
         calibration: data.train,
         teacher: buildModel(spec, data.inputShape, 1),
-        train: exp.train,
+        train: trial.baseline.train,
         seed: 1,
         augment: (_b, n, at) => {
           expect(at.indices).toHaveLength(n);

@@ -9,11 +9,14 @@ import {
   variablesByName,
   type FineTuneOptions,
 } from '@squash/trainer';
+import type { OptimizerSettings } from '@squash/trainer/specs';
+import { epochsSpanned, stageOptimizerSettings, trainingSamples } from '../train_settings.js';
 import type { PipelineContext, PipelineState } from './state.js';
 
-/** The params every training stage takes. */
-export interface TrainingParams {
-  epochs: number;
+/** The params every training stage takes (epochs or iterations; optimizer fields as written). */
+export interface TrainingParams extends Partial<OptimizerSettings> {
+  epochs?: number;
+  iterations?: number;
   learningRate?: number;
   batchSize?: number;
 }
@@ -32,15 +35,20 @@ function options(
   round: TrainingRound,
 ): FineTuneOptions {
   const onEpoch = ctx.onEpoch;
+  const batchSize = p.batchSize ?? ctx.train.batchSize;
+  const epochs = epochsSpanned({ ...p, batchSize }, trainingSamples(ctx.data.train.count, ctx.train.validationSplit));
   return {
-    epochs: p.epochs,
-    batchSize: p.batchSize ?? ctx.train.batchSize,
+    epochs,
+    ...(p.iterations !== undefined ? { iterations: p.iterations } : {}),
+    batchSize,
     learningRate: p.learningRate ?? defaultRate,
+    // The stage's optimizer fields over the baseline's (`train:`), as the spec rules checked them.
+    optimizer: stageOptimizerSettings(ctx.train, p),
     seed: ctx.seed * 7919 + seedOffset,
     // The baseline's held-out samples stay held out: fine-tuning never trains on them.
     validationSplit: ctx.train.validationSplit,
     augment: ctx.augment,
-    onEpoch: onEpoch && ((log) => onEpoch(log, { epochs: p.epochs, ...round })),
+    onEpoch: onEpoch && ((log) => onEpoch(log, { epochs, ...round })),
     checkStop: ctx.checkStop,
   };
 }

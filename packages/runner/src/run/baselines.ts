@@ -5,6 +5,8 @@ import type { Dataset } from '@squash/datasets';
 import type { Trial } from '../spec/types.js';
 import { trialParams, type ProcessEnv } from './context.js';
 import { InterruptedError } from './stop.js';
+import { baselineLabel } from '../plan.js';
+import { epochsSpanned, trainingSamples } from '../train_settings.js';
 
 export interface BaselineEnv extends ProcessEnv {
   cacheDir: string;
@@ -36,7 +38,7 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
         experimentId: env.experimentId,
         trialId: trial.baselineId,
         sweep: 'baseline',
-        label: 'baseline',
+        label: baselineLabel(trial.trainAxes),
         isBaseline: true,
         seed,
         config: { baseline: trial.baseline },
@@ -53,7 +55,8 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
     }
     if (claim.claimed) env.heartbeat.add(claim.runId);
     const baselineId = trial.baselineId;
-    const epochs = trial.baseline.train.epochs;
+    const { train } = trial.baseline;
+    const epochs = epochsSpanned(train, trainingSamples(env.data.train.count, train.validationSplit));
     const model = trial.baseline.model;
     const file = typeof model === 'object' ? model.source?.path : undefined;
     try {

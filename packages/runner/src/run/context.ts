@@ -16,6 +16,7 @@ import { planLayers, resolveModelSpec, type ModelSpec } from '@squash/trainer/sp
 import type { Experiment, Trial } from '../spec/types.js';
 import type { RunStore, WorkerIdentity } from '@squash/store';
 import type { Emit } from './events.js';
+import { trainParams } from '../train_settings.js';
 import type { StopRequest } from './stop.js';
 
 /** Hidden-activation ranges are calibrated on this many training samples (never test data). */
@@ -135,7 +136,10 @@ export function datasetParams(spec: DatasetSpec, data?: Pick<Dataset, 'normaliza
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as Record<string, ParamValue>;
 }
 
-/** The params every run records: the baseline's settings and each stage's values (`data`: the normalization computed). */
+/**
+ * The params every run records: the baseline's settings (its training: `trainParams`) and each
+ * stage's values (`data`: the normalization computed).
+ */
 export function trialParams(trial: Trial, data?: Pick<Dataset, 'normalization'>): Record<string, ParamValue> {
   const params: Record<string, ParamValue> = {
     model: typeof trial.baseline.model === 'string' ? trial.baseline.model : trial.baseline.model.name,
@@ -144,9 +148,7 @@ export function trialParams(trial: Trial, data?: Pick<Dataset, 'normalization'>)
       : {}),
     ...datasetParams(trial.baseline.dataset, data),
     seed: trial.baseline.seed,
-    epochs: trial.baseline.train.epochs,
-    batch_size: trial.baseline.train.batchSize,
-    learning_rate: trial.baseline.train.learningRate,
+    ...trainParams(trial.baseline.train),
   };
   for (const s of trial.stages) {
     for (const [k, v] of Object.entries(s.params)) params[`${s.compressor}.${k}`] = v;

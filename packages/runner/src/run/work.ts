@@ -35,7 +35,7 @@ export async function workLoop(trials: Trial[], env: WorkEnv): Promise<void> {
     await env.stop.poll();
     // With --fail-fast a failure in any process of this invocation stops everyone's claiming.
     if (env.failFast && env.store.invocationFailed(env.identity.invocation)) return;
-    const label = trialLabel(trial.stages);
+    const label = trialLabel(trial.stages, trial.trainAxes);
     const claim = env.store.claimRun(
       {
         experimentId: env.experimentId,

@@ -31,13 +31,13 @@ export function matchesLayer(pattern: string, layer: string): boolean {
 const errorKey = (e: ConfigError): string => e.location?.path?.replace(/^\./, '').split('.')[0] ?? '';
 
 /** Where one value of an axis is written: its list element, else the param (or expression, or default). */
-function valuePath(axis: GridAxis, v: ParamValue): PathSegment[] {
+export function valuePath(axis: Pick<GridAxis, 'listed' | 'values' | 'path'>, v: ParamValue): PathSegment[] {
   const k = axis.listed ? axis.values.indexOf(v) : -1;
   return k >= 0 ? [...axis.path, k] : axis.path;
 }
 
 /** The distinct param sets one stage takes over the sweep's points. */
-function stageCombos(x: ExpandedSweep, stage: number): Array<Record<string, ParamValue>> {
+export function stageCombos(x: ExpandedSweep, stage: number): Array<Record<string, ParamValue>> {
   const axes = x.axes.filter((a) => a.stage === stage && !a.isLayer);
   const combos = new Map<string, Record<string, ParamValue>>();
   for (const p of x.points) {

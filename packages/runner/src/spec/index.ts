@@ -3,6 +3,16 @@ export { parseSpec, loadExperimentFile, type ParseResult } from './parse.js';
 export { buildExperimentSchema } from './schema.js';
 export { normalizeSpec } from './normalize.js';
 export { formatPath, type PathSegment } from './locate.js';
-export type { Experiment, WrittenExperiment, TrainSpec, Stage, Trial, BaselineConfig, Reference } from './types.js';
+export type {
+  Experiment,
+  WrittenExperiment,
+  WrittenTrain,
+  TrainSpec,
+  Stage,
+  Trial,
+  BaselineConfig,
+  Reference,
+} from './types.js';
 export { TRAIN_DEFAULTS } from './types.js';
-export { planTrials, trialLabel, trialId, baselineId } from '../plan.js';
+export { TRAIN_FIELDS } from './train_fields.js';
+export { planTrials, trialLabel, baselineLabel, trialId, baselineId } from '../plan.js';

@@ -34,11 +34,12 @@ export function resolveModelFiles(
   const base = experimentFile === '<input>' ? process.cwd() : dirname(resolve(experimentFile));
   const errors: ConfigError[] = [];
   const read = (m: WrittenModelFile, path: PathSegment[]): ModelSpec | undefined => {
-    if (m.init === 'random' && !(w.train?.epochs && w.train.epochs > 0)) {
+    // The schema holds train.epochs and iterations to at least 1.
+    if (m.init === 'random' && w.train?.epochs === undefined && w.train?.iterations === undefined) {
       errors.push(
         new ConfigError('init: random starts from fresh weights, so the baseline must be trained', {
           location: at([...path, 'init']),
-          hint: 'give train.epochs, or drop init to use the weights in the file',
+          hint: 'give train.epochs (or train.iterations), or drop init to use the weights in the file',
         }),
       );
       return undefined;

@@ -14,8 +14,12 @@ export function seedsOf(w: Pick<WrittenExperiment, 'seeds' | 'repeats'>): number
 export function normalizeSpec(w: ReadExperiment): Experiment {
   const models = w.models ?? {};
   const model = typeof w.model === 'string' && models[w.model] ? { ...models[w.model]!, name: w.model } : w.model;
-  // A model from a file is the baseline as it is; train.epochs trains it further.
-  const fromFile = typeof model === 'object' && model.source !== undefined;
+  // A model from a file is the baseline as it is; train.epochs (or iterations) trains it further.
+  const fromFile = typeof model === 'object' && model.source !== undefined && w.train?.iterations === undefined;
+  const written = w.train ?? {};
+  const defaults = Object.entries({ ...TRAIN_DEFAULTS, ...(fromFile ? { epochs: 0 } : {}) }).filter(
+    ([k]) => !(k in written),
+  );
   return {
     name: w.name,
     description: w.description ?? '',
@@ -25,7 +29,8 @@ export function normalizeSpec(w: ReadExperiment): Experiment {
     model,
     models,
     dataset: w.dataset,
-    train: { ...TRAIN_DEFAULTS, ...(fromFile ? { epochs: 0 } : {}), ...w.train },
+    // As written (its fields in written order: the first axis varies slowest), then the defaults.
+    train: { ...written, ...Object.fromEntries(defaults) },
     seeds: seedsOf(w),
     defaults: w.defaults ?? {},
     sweeps: w.sweeps,

@@ -78,7 +78,7 @@ describe('parseSpec', () => {
     [
       'non-integer epochs',
       `${BASE}train: { epochs: 2.5 }\n`,
-      /exp\.yaml:8:18: train\.epochs: expected integer, got 2\.5/,
+      /exp\.yaml:8:18: train\.epochs: expected integer, list or range\/linspace\/logspace, got 2\.5/,
     ],
     [
       'duplicate sweep names',

@@ -62,13 +62,19 @@ function typeMatches(schema: { type?: string | string[]; enum?: unknown[] }, v: 
 function pruneAnyOf(errors: ErrorObject[]): ErrorObject[] {
   let out = errors;
   for (const e of errors.filter((x) => x.keyword === 'anyOf')) {
-    const branches = e.schema as Array<{ type?: string; enum?: unknown[]; title?: string }>;
+    const branches = e.schema as Array<{ type?: string; enum?: unknown[]; title?: string; $ref?: string }>;
     const chosen = branches.findIndex((b) => typeMatches(b, e.data));
     const prefix = `${e.schemaPath}/`;
+    // A branch's errors are at or below this value: a schema used through `$ref` in several places
+    // has one schemaPath for all of them, and a `$ref` branch's own errors carry the referenced path.
+    const below = (x: ErrorObject) =>
+      x.instancePath === e.instancePath || x.instancePath.startsWith(`${e.instancePath}/`);
+    const inBranch = (x: ErrorObject, k: number) =>
+      below(x) &&
+      (x.schemaPath.startsWith(`${prefix}${k}/`) ||
+        (branches[k]!.$ref !== undefined && x.schemaPath.startsWith(`${branches[k]!.$ref}/`)));
     out = out.filter(
-      (x) =>
-        x !== e &&
-        (!x.schemaPath.startsWith(prefix) || (chosen >= 0 && x.schemaPath.startsWith(`${prefix}${chosen}/`))),
+      (x) => x !== e && (!branches.some((_, k) => inBranch(x, k)) || (chosen >= 0 && inBranch(x, chosen))),
     );
     if (chosen < 0)
       out.push({

@@ -4,6 +4,7 @@ import type { ExpandedSweep } from '../grid/expand.js';
 import { findModel } from '../grid/layers.js';
 import { modelParamOf, stageNames, stageRegistry } from '../stages/registry.js';
 import { gridRule } from './grid_rules.js';
+import { stageTrainingRule, trainRule } from './train_rules.js';
 import type { PathSegment } from './locate.js';
 import type { ReadExperiment } from './types.js';
 
@@ -125,7 +126,9 @@ const RULES: Rule[] = [
   inlineModels,
   seedsRule,
   uniqueSweepNames,
+  trainRule,
   gridRule,
+  stageTrainingRule,
   topologyFirst,
 ];
 

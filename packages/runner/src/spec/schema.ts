@@ -1,7 +1,17 @@
 import { datasetRegistry } from '@squash/datasets';
 import { LAYER_FIELDS, LAYER_TYPES, modelRegistry, type LayerField } from '@squash/trainer/specs';
+import { optimizerParams } from '../stages/params.js';
 import { getStage, stageNames } from '../stages/registry.js';
-import { axisSchema, EXCLUDE_SCHEMA, layersSchema, scalarSchema, ZIP_SCHEMA, type Schema } from './schema_values.js';
+import { TRAIN_FIELD_NAMES, TRAIN_FIELDS } from './train_fields.js';
+import {
+  axisSchema,
+  EXCLUDE_SCHEMA,
+  EXPR_DEFINITIONS,
+  layersSchema,
+  scalarSchema,
+  ZIP_SCHEMA,
+  type Schema,
+} from './schema_values.js';
 
 /**
  * # Experiment files and their grids (full guide with examples: packages/runner/SWEEPS.md)
@@ -44,6 +54,9 @@ import { axisSchema, EXCLUDE_SCHEMA, layersSchema, scalarSchema, ZIP_SCHEMA, typ
  *   … of the model, or of the distilled student after a `distill` stage), that layer compressed alone.
  * - Every point is checked by the stage's own rules (e.g. bits for a scheme); drop invalid
  *   combinations with `exclude:`.
+ * - `train:` fields (epochs or iterations, batchSize, learningRate, validationSplit and the
+ *   trainer's OPTIMIZER_FIELDS) are axes too: one baseline per point of their product, each
+ *   crossed with every trial. Training stages take the optimizer fields, inheriting `train:`'s.
  */
 
 /** `defaults:` — per stage name, single param values shared by every sweep. */
@@ -54,7 +67,12 @@ function defaultsSchema(): Schema {
       {
         type: 'object',
         additionalProperties: false,
-        properties: Object.fromEntries(Object.entries(getStage(name).params).map(([k, p]) => [k, scalarSchema(p)])),
+        properties: Object.fromEntries(
+          Object.entries(getStage(name).params).map(([k, p]) => [
+            k,
+            optimizerParams[k] === p ? { $ref: `#/definitions/optimizerValue/${k}` } : scalarSchema(p),
+          ]),
+        ),
       },
     ]),
   );
@@ -73,7 +91,12 @@ function stageSchema(): Schema {
     stageNames().map((name) => {
       const stage = getStage(name);
       // Required params are checked after `defaults:` are merged in (rules.ts), not here.
-      const props: Schema = Object.fromEntries(Object.entries(stage.params).map(([k, p]) => [k, axisSchema(p)]));
+      const props: Schema = Object.fromEntries(
+        Object.entries(stage.params).map(([k, p]) => [
+          k,
+          optimizerParams[k] === p ? { $ref: `#/definitions/optimizerAxis/${k}` } : axisSchema(p),
+        ]),
+      );
       if (stage.layerParams) props.layers = layersSchema(stage.layerParams);
       return [name, { type: 'object', description: stage.description, additionalProperties: false, properties: props }];
     }),
@@ -268,6 +291,12 @@ export function buildExperimentSchema(): Schema {
     type: 'object',
     additionalProperties: false,
     required: ['name', 'model', 'dataset', 'sweeps'],
+    definitions: {
+      ...EXPR_DEFINITIONS,
+      // Every training stage's optimizer params, once: ajv compiles a `$ref`'d schema once, not per stage.
+      optimizerAxis: Object.fromEntries(Object.entries(optimizerParams).map(([k, p]) => [k, axisSchema(p)])),
+      optimizerValue: Object.fromEntries(Object.entries(optimizerParams).map(([k, p]) => [k, scalarSchema(p)])),
+    },
     properties: {
       name: {
         type: 'string',
@@ -364,12 +393,9 @@ export function buildExperimentSchema(): Schema {
       train: {
         type: 'object',
         additionalProperties: false,
-        properties: {
-          epochs: positiveInt,
-          batchSize: positiveInt,
-          learningRate: { type: 'number', exclusiveMinimum: 0 },
-          validationSplit: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
-        },
+        description:
+          'How the baseline is trained. Each field is one value, a list or a range/linspace/logspace: one baseline per point of their product, each crossed with every trial. Training stages inherit the optimizer fields.',
+        properties: Object.fromEntries(TRAIN_FIELD_NAMES.map((f) => [f, axisSchema(TRAIN_FIELDS[f])])),
       },
       seeds: {
         type: 'array',

@@ -3,9 +3,9 @@ import type { ParamSpec } from '@squash/compressors';
 export type Schema = Record<string, unknown>;
 
 /** One value of a param, with its type, bounds and choices. */
-export function scalarSchema(p: ParamSpec): Schema {
+export function scalarSchema(p: ParamSpec & { exclusiveMaximum?: number }): Schema {
   const s: Schema = { type: p.type, description: p.description };
-  for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'enum', 'default'] as const)
+  for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'enum', 'default'] as const)
     if (p[k] !== undefined) s[k] = p[k];
   return s;
 }
@@ -58,11 +58,25 @@ export function exprSchema(type: 'number' | 'integer'): Schema {
   };
 }
 
+/**
+ * The two expression schemas, under the experiment schema's `definitions`: every numeric param
+ * refers to one (`exprRef`) instead of repeating it, so ajv compiles each once (a hundred params
+ * take expressions) and the schema file stays small.
+ */
+export const EXPR_DEFINITIONS: Schema = { numberExpr: exprSchema('number'), integerExpr: exprSchema('integer') };
+
+/** A reference to an expression schema; `title` and `type` beside it are what pruneAnyOf reads. */
+export const exprRef = (type: 'number' | 'integer'): Schema => ({
+  title: EXPR_TITLE,
+  type: 'object',
+  $ref: `#/definitions/${type}Expr`,
+});
+
 /** A param takes one value, a non-empty list (an axis), or (numbers) a range/linspace/logspace. */
-export function axisSchema(p: ParamSpec): Schema {
+export function axisSchema(p: ParamSpec & { exclusiveMaximum?: number }): Schema {
   const one = scalarSchema(p);
   const branches: Schema[] = [one, { type: 'array', minItems: 1, items: one }];
-  if (p.type === 'number' || p.type === 'integer') branches.push(exprSchema(p.type));
+  if (p.type === 'number' || p.type === 'integer') branches.push(exprRef(p.type));
   // `default` beside the description: what an editor offers, and what omitting the param means.
   return { anyOf: branches, description: p.description, ...(p.default !== undefined ? { default: p.default } : {}) };
 }

@@ -1,17 +1,25 @@
 import type { ParamValue, Reference } from '@squash/contract';
 export type { Reference };
 import type { DatasetSpec } from '@squash/datasets';
-import type { ModelSpec } from '@squash/trainer/specs';
+import type { ModelSpec, OptimizerSettings } from '@squash/trainer/specs';
 import type { WrittenModelFile } from './model_files.js';
 
-/** Training settings of the baseline model. */
-export interface TrainSpec {
+/**
+ * Training settings of the baseline model: one point of `train:`. The optimizer fields
+ * (`OPTIMIZER_FIELDS`) are present only as written; an absent one is its table default.
+ */
+export interface TrainSpec extends Partial<OptimizerSettings> {
   epochs: number;
+  /** Train exactly this many optimizer steps instead of `epochs` (Caffe's max_iter); present only when written. */
+  iterations?: number;
   batchSize: number;
   learningRate: number;
   /** Fraction of the training split held out for validation metrics (never the test split). */
   validationSplit: number;
 }
+
+/** `train:` as written: each field one value, a list or a range/linspace/logspace (a grid axis of baselines). */
+export type WrittenTrain = { [K in keyof TrainSpec]?: WrittenValue };
 
 /** `{ range: { start, stop, step } }`: inclusive, values rounded to the start's/step's decimals. */
 export interface RangeExpr {
@@ -72,7 +80,7 @@ export interface WrittenExperiment {
   model: string | ModelSpec | WrittenModelFile;
   models?: Record<string, ModelSpec | WrittenModelFile>;
   dataset: DatasetSpec;
-  train?: Partial<TrainSpec>;
+  train?: WrittenTrain;
   seeds?: number[];
   /** Shorthand for `seeds: [1, …, repeats]`. */
   repeats?: number;
@@ -98,7 +106,11 @@ export interface Experiment {
   /** Experiment-scoped named models (students, variants). */
   models: Record<string, ModelSpec>;
   dataset: DatasetSpec;
-  train: TrainSpec;
+  /**
+   * `train:` with TRAIN_DEFAULTS filled in; a field may still be a list or expression: one baseline
+   * per point of their product (`trainPoints`), each crossed with every sweep's trials.
+   */
+  train: WrittenTrain;
   seeds: number[];
   /** Stage param defaults shared by all sweeps (absent = none). */
   defaults?: StageDefaults;
@@ -138,4 +150,9 @@ export interface Trial {
   baseline: BaselineConfig;
   baselineId: string;
   stages: Stage[];
+  /**
+   * The values of the `train:` axes (fields written as a list or expression) at this trial's
+   * baseline, by field name; absent when `train:` has no axis. A label: the baseline says it all.
+   */
+  trainAxes?: Record<string, ParamValue>;
 }

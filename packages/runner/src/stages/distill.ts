@@ -1,9 +1,9 @@
 import type { TrainingParams } from '../pipeline/finetune.js';
-import { batchSize, epochs, learningRate } from './params.js';
-import { defineStage, seedOffset } from './stage.js';
+import { batchSize, epochs, iterations, learningRate } from './params.js';
+import { defineTrainingStage, seedOffset } from './stage.js';
 
 /** Hinton et al. 2015: a new student learns from the baseline (teacher); later stages compress it. */
-export const distillConfig = defineStage({
+export const distillConfig = defineTrainingStage({
   name: 'distill',
   description:
     "Hinton et al. 2015: trains a new student model (a named model) from the experiment's trained baseline as teacher; later stages compress the student.",
@@ -21,11 +21,14 @@ export const distillConfig = defineStage({
       default: 0.7,
       description: 'weight of the soft (teacher) loss; 1 − alpha weighs the labels (default 0.7)',
     },
-    epochs: { ...epochs, required: true },
-    learningRate: { ...learningRate, description: 'Adam learning rate (default: the baseline rate)' },
+    epochs,
+    iterations,
+    learningRate: {
+      ...learningRate,
+      description: 'base learning rate of the optimizer, varied per step by schedule (default: the baseline rate)',
+    },
     batchSize,
   },
-  trains: true,
   replacesModel: true,
   transformsWeights: false,
   modelParam: 'student',

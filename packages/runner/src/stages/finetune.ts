@@ -1,17 +1,17 @@
 import type { TrainingParams } from '../pipeline/finetune.js';
-import { batchSize, epochs, learningRate } from './params.js';
-import { defineStage, seedOffset } from './stage.js';
+import { batchSize, epochs, iterations, learningRate } from './params.js';
+import { defineTrainingStage, seedOffset } from './stage.js';
 
-export const finetuneConfig = defineStage({
+export const finetuneConfig = defineTrainingStage({
   name: 'finetune',
   description:
     'Retrains the compressed model with its constraints held: pruning masks, quantization (straight-through for uniform schemes, centroid training for k-means), activation quantization.',
   params: {
-    epochs: { ...epochs, required: true },
+    epochs,
+    iterations,
     learningRate,
     batchSize,
   },
-  trains: true,
   replacesModel: false,
   transformsWeights: true,
   async apply(state, ctx, stage, index) {

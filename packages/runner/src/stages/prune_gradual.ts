@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { PolynomialDecay, pruneWeightsConfig } from '@squash/compressors';
 import type { TrainingParams } from '../pipeline/finetune.js';
-import { batchSize, epochs, learningRate, retention, scope } from './params.js';
-import { defineStage, seedOffset } from './stage.js';
+import { batchSize, epochs, iterations, learningRate, retention, scope } from './params.js';
+import { defineTrainingStage, seedOffset } from './stage.js';
 
 /**
  * Zhu & Gupta 2017 while training: at step t in {t0, t0+Δt, …, t_end} retention becomes
@@ -10,7 +10,7 @@ import { defineStage, seedOffset } from './stage.js';
  * schedule); t0 = 0 and t_end is 3/4 of the steps, so the last quarter trains with the final
  * mask. Masks hold between updates.
  */
-export const pruneGradualConfig = defineStage({
+export const pruneGradualConfig = defineTrainingStage({
   name: 'prune-gradual',
   description:
     'Zhu & Gupta 2017: retention falls from initialRetention to retention along a cubic schedule while training, pruning every `frequency` steps.',
@@ -25,9 +25,10 @@ export const pruneGradualConfig = defineStage({
     },
     epochs: {
       ...epochs,
-      required: true,
-      description: 'training epochs; the schedule spans the first 3/4 of the steps, the rest recovers',
+      description:
+        'training epochs (required, unless iterations is given); the schedule spans the first 3/4 of the steps, the rest recovers',
     },
+    iterations: { ...iterations, description: 'training optimizer steps, instead of epochs' },
     frequency: {
       type: 'integer',
       minimum: 1,
@@ -38,7 +39,6 @@ export const pruneGradualConfig = defineStage({
     batchSize,
     scope,
   },
-  trains: true,
   replacesModel: false,
   transformsWeights: true,
   async apply(state, ctx, stage, index) {
@@ -55,7 +55,7 @@ export const pruneGradualConfig = defineStage({
       scope: string;
     };
     const batch = p.batchSize ?? ctx.train.batchSize;
-    const steps = p.epochs * Math.ceil(ctx.data.train.count / batch);
+    const steps = p.iterations ?? p.epochs! * Math.ceil(ctx.data.train.count / batch);
     const frequency = p.frequency;
     const endStep = Math.max(frequency, Math.floor((0.75 * steps) / frequency) * frequency);
     const schedule = new PolynomialDecay({

@@ -1,22 +1,22 @@
 import { IterativeRetention, pruneWeightsConfig } from '@squash/compressors';
 import type { TrainingParams } from '../pipeline/finetune.js';
-import { batchSize, epochs, learningRate, retention, scope } from './params.js';
-import { defineStage, seedOffset } from './stage.js';
+import { batchSize, epochs, iterations, learningRate, retention, scope } from './params.js';
+import { defineTrainingStage, seedOffset } from './stage.js';
 
 /** Han et al. 2015: prune → retrain, `rounds` times, along the geometric `IterativeRetention` schedule. */
-export const pruneIterativeConfig = defineStage({
+export const pruneIterativeConfig = defineTrainingStage({
   name: 'prune-iterative',
   description:
     'Han et al. 2015: `rounds` rounds of magnitude pruning, each followed by retraining; round i keeps retention^(i/rounds).',
   params: {
     retention,
     rounds: { type: 'integer', minimum: 1, maximum: 100, required: true, description: 'prune → retrain rounds' },
-    epochs: { ...epochs, required: true, description: 'retraining epochs per round' },
+    epochs: { ...epochs, description: 'retraining epochs per round (required, unless iterations is given)' },
+    iterations: { ...iterations, description: 'retraining optimizer steps per round, instead of epochs' },
     learningRate,
     batchSize,
     scope,
   },
-  trains: true,
   replacesModel: false,
   transformsWeights: true,
   // Per layer, the final retention: the paper's per-layer rates (Deep Compression keeps 8 % / 9 % /

@@ -2,6 +2,7 @@ import { type ConfigError, createRegistry } from '@squash/core';
 import { type ParamSpec, type Params, validateParams } from '@squash/compressors';
 import type { PipelineContext, PipelineState } from '../pipeline/state.js';
 import type { Stage } from '../spec/types.js';
+import { optimizerParams, validateTraining } from './params.js';
 
 /**
  * One pipeline stage, declared once as plain data (as tfjs declares a KernelConfig): what an
@@ -40,6 +41,15 @@ export const stageRegistry = createRegistry<StageConfig>('stage');
 /** A stage config validated by its param specs alone. */
 export function defineStage(def: Omit<StageConfig, 'validate'>): StageConfig {
   return { ...def, validate: (params, path) => validateParams(def.params, params, path) };
+}
+
+/**
+ * A stage that trains: its own params (epochs or iterations among them), then every optimizer
+ * field (`optimizerParams`, inherited from `train:` where omitted).
+ */
+export function defineTrainingStage(def: Omit<StageConfig, 'validate' | 'trains'>): StageConfig {
+  const params = { ...def.params, ...optimizerParams };
+  return { ...def, params, trains: true, validate: (p, path) => validateTraining(params, p, path) };
 }
 
 /** Training seeds differ by the stage's position, so two training stages of a trial never share a shuffle. */
