@@ -178,7 +178,9 @@ describe('squash CLI (real processes)', () => {
     writeFileSync(join(dir, 'bad.yaml'), TINY.replace('epochs: 3', 'epochs: three'));
     const r = squash(['run', 'bad.yaml'], dir);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/bad\.yaml:11:18: train\.epochs: expected integer, got 'three'/);
+    expect(r.err).toMatch(
+      /bad\.yaml:11:18: train\.epochs: expected integer, list or range\/linspace\/logspace, got 'three'/,
+    );
     expect(readFileSync(db).equals(before)).toBe(true);
   });
 

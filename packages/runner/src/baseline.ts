@@ -189,7 +189,7 @@ async function trainAndSave(
 ): Promise<Baseline> {
   opts.onTrainStart?.();
   const spec = resolveModelSpec(config.model);
-  const model = buildModel(spec, data.inputShape, config.seed);
+  const model = buildModel(spec, data.inputShape, config.seed, config.train.init);
   // A file model starts from its own weights: with no epochs, it is the baseline as it is.
   if (spec.source && spec.source.init !== 'random') setWeights(model, sourceWeights(spec.source));
   const t0 = performance.now();

@@ -76,6 +76,13 @@ describe('canonicalTrain: what ids hash', () => {
       momentum: 0.9,
     });
   });
+  it('keeps the kernel initialisation only off its default (glorot-uniform)', () => {
+    const four = { epochs: 10, batchSize: 32, learningRate: 0.001, validationSplit: 0 };
+    expect(canonicalTrain(train({ init: 'glorot-uniform' }))).toEqual(four);
+    expect(canonicalTrain(train({ init: 'lecun-uniform' }))).toEqual({ ...four, init: 'lecun-uniform' });
+    expect(trainParams(train({ init: 'lecun-uniform' }))).toMatchObject({ init: 'lecun-uniform' });
+    expect(trainParams(train({ init: 'glorot-uniform' }))).not.toHaveProperty('init');
+  });
 });
 
 describe('trainParams: how runs record their baseline training', () => {

@@ -1,6 +1,7 @@
 import type { ParamValue } from '@squash/core';
 import {
   canonicalOptimizerSettings,
+  DEFAULT_WEIGHT_INIT,
   OPTIMIZER_FIELD_NAMES,
   OPTIMIZER_FIELDS,
   type OptimizerName,
@@ -46,18 +47,20 @@ export function stageOptimizerSettings(train: TrainSpec, params: object): Partia
 }
 
 /**
- * `train:` as ids hash it: the four fields every baseline had, `iterations` only when written, and
+ * `train:` as ids hash it: the four fields every baseline had, `iterations` and `init` only when written
+ * (init: off its default), and
  * the optimizer fields not at their default, so a file that writes none (or writes a default) keeps
  * the ids it always had.
  */
 export function canonicalTrain(train: TrainSpec): Record<string, unknown> {
-  const { epochs, batchSize, learningRate, validationSplit, iterations } = train;
+  const { epochs, batchSize, learningRate, validationSplit, iterations, init } = train;
   return {
     epochs,
     batchSize,
     learningRate,
     validationSplit,
     ...(iterations !== undefined ? { iterations } : {}),
+    ...(init !== undefined && init !== DEFAULT_WEIGHT_INIT ? { init } : {}),
     ...canonicalOptimizerSettings(optimizerFieldsOf(train)),
   };
 }
@@ -77,6 +80,7 @@ export function trainParams(train: TrainSpec): Record<string, ParamValue> {
   out.batch_size = train.batchSize;
   out.learning_rate = train.learningRate;
   if (train.iterations !== undefined) out.iterations = train.iterations;
+  if (train.init !== undefined && train.init !== DEFAULT_WEIGHT_INIT) out.init = train.init;
   for (const [k, v] of Object.entries(canonicalOptimizerSettings(optimizerFieldsOf(train))))
     out[snake(k)] = v as ParamValue;
   return out;

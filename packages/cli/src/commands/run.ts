@@ -58,7 +58,7 @@ function dryRun(exp: Experiment, db: string, io: IO): number {
   const rows = trials.map((t, i) => ({
     n: i + 1,
     sweep: t.sweep,
-    trial: trialLabel(t.stages),
+    trial: trialLabel(t.stages, t.trainAxes),
     seed: t.baseline.seed,
     id: t.id,
     status: latest.get(t.id)?.status ?? 'to run',

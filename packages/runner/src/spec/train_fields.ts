@@ -1,5 +1,5 @@
 import type { ParamSpec } from '@squash/compressors';
-import { OPTIMIZER_FIELDS } from '@squash/trainer/specs';
+import { DEFAULT_WEIGHT_INIT, OPTIMIZER_FIELDS, WEIGHT_INITS } from '@squash/trainer/specs';
 import { TRAIN_DEFAULTS, type TrainSpec } from './types.js';
 
 /** A train field's declaration: a ParamSpec, plus the exclusive upper bound ParamSpec lacks. */
@@ -41,6 +41,13 @@ export const TRAIN_FIELDS: Record<keyof TrainSpec, TrainFieldSpec> = {
     exclusiveMaximum: 1,
     default: TRAIN_DEFAULTS.validationSplit,
     description: 'fraction of the training split held out for validation metrics (never the test split)',
+  },
+  init: {
+    type: 'string',
+    enum: [...WEIGHT_INITS],
+    default: DEFAULT_WEIGHT_INIT,
+    description:
+      "fresh kernels: glorot-uniform (Keras' default), lecun-uniform (Caffe's xavier filler) or he-uniform; biases start at 0",
   },
   ...OPTIMIZER_FIELDS,
 };

@@ -1,7 +1,7 @@
 import type { ParamValue, Reference } from '@squash/contract';
 export type { Reference };
 import type { DatasetSpec } from '@squash/datasets';
-import type { ModelSpec, OptimizerSettings } from '@squash/trainer/specs';
+import type { ModelSpec, OptimizerSettings, WeightInit } from '@squash/trainer/specs';
 import type { WrittenModelFile } from './model_files.js';
 
 /**
@@ -16,6 +16,8 @@ export interface TrainSpec extends Partial<OptimizerSettings> {
   learningRate: number;
   /** Fraction of the training split held out for validation metrics (never the test split). */
   validationSplit: number;
+  /** How fresh kernels are drawn (baseline, distill students); present only when written. */
+  init?: WeightInit;
 }
 
 /** `train:` as written: each field one value, a list or a range/linspace/logspace (a grid axis of baselines). */

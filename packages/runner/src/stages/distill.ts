@@ -42,7 +42,7 @@ export const distillConfig = defineTrainingStage({
       ]);
     const p = stage.params as unknown as TrainingParams & { student: string; temperature: number; alpha: number };
     const spec = ctx.resolveModel(p.student);
-    const student = buildModel(spec, ctx.data.inputShape, ctx.seed);
+    const student = buildModel(spec, ctx.data.inputShape, ctx.seed, ctx.train.init);
     // A student read from a file starts from its weights (init: random, from fresh ones).
     if (spec.source && spec.source.init !== 'random') setWeights(student, sourceWeights(spec.source));
     state.model.dispose();
