@@ -137,7 +137,6 @@ async function fitLoop(
   const { train: trainSet, validation } = splitValidation(data, opts.validationSplit ?? 0);
   const per = trainSet.x.length / trainSet.count;
   const inputShape = model.inputs[0]!.shape.slice(1) as number[];
-  const optimizer = new TrainingOptimizer(vars, opts.optimizer);
   const perEpoch = Math.ceil(trainSet.count / opts.batchSize);
   const totalSteps = opts.iterations ?? opts.epochs * perEpoch;
   const epochs = opts.iterations !== undefined ? Math.ceil(opts.iterations / perEpoch) : opts.epochs;
@@ -149,10 +148,11 @@ async function fitLoop(
   const masks = [...(opts.masks ?? new Map())].map(([name, m]) => {
     const v = byName.get(name);
     if (!v) throw new Error(`fine-tune: mask for ${name}, which is not a trainable weight of the model`);
-    return { v, m: tf.tensor(Float32Array.from(m), v.shape) };
+    return { v, m };
   });
-  const applyMasks = () => tf.tidy(() => masks.forEach(({ v, m }) => v.assign(tf.mul(v, m))));
-  applyMasks();
+  // Pruned weights start at 0; the optimizer keeps them there (its update is masked).
+  tf.tidy(() => masks.forEach(({ v, m }) => v.assign(tf.mul(v, tf.tensor(Float32Array.from(m), v.shape)))));
+  const optimizer = new TrainingOptimizer(vars, opts.optimizer, new Map(masks.map(({ v, m }) => [v, m])));
   const logs: EpochLog[] = [];
   let step = 0;
 
@@ -189,7 +189,6 @@ async function fitLoop(
         );
         return [value, h!];
       });
-      applyMasks();
       // Batch norm's moving averages are not trained: they follow the batches, after the step.
       updateMovingStats(moments);
       opts.afterStep?.(++step);
@@ -216,7 +215,6 @@ async function fitLoop(
     logs.push(log);
     opts.onEpoch?.(log);
   }
-  tf.dispose(masks.map((m) => m.m));
   return logs;
 }
 

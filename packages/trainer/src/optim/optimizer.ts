@@ -33,10 +33,15 @@ export class TrainingOptimizer {
   private acc1: number;
   private acc2: number;
 
+  private readonly masks: Array<Uint8Array | undefined>;
+
+  /** `masks`: variable → 1 where a weight is kept; the others are written as 0 after every update. */
   constructor(
     private readonly variables: tfType.Variable[],
     written: Partial<OptimizerSettings> = {},
+    masks: ReadonlyMap<tfType.Variable, Uint8Array> = new Map(),
   ) {
+    this.masks = variables.map((v) => masks.get(v));
     this.settings = resolveOptimizerSettings(written);
     this.kernels = nativeOptimizerKernels(tf) ?? JS_KERNELS;
     this.state = variables.map(() => undefined);
@@ -93,6 +98,8 @@ export class TrainingOptimizer {
         const st = (this.state[i] ??= { a: new Float32Array(s.momentum ? w.length : 0), b: new Float32Array(0) });
         this.kernels.sgd(w, g, st.a, out, sgd);
       }
+      const mask = this.masks[i];
+      if (mask) for (let j = 0; j < out.length; j++) if (!mask[j]) out[j] = 0;
       const next = tf.tensor(out, variable.shape, 'float32');
       variable.assign(next);
       next.dispose();
