@@ -8,6 +8,7 @@ export {
 } from './backend.js';
 export { registerWasmKernels, SQUASH_WASM_KERNELS } from './kernels/register_wasm.js';
 export {
+  NATIVE_BACKEND,
   NATIVE_KERNELS,
   nativeOptimizerKernels,
   type AdamParams,

@@ -2,7 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '@squash/backend';
 import { loadDataset } from '@squash/datasets';
-import { buildModel, getWeights, resolveModelSpec, train, type ModelSpec, type OptimizerSettings } from './index.js';
+import {
+  buildModel,
+  fineTune,
+  getWeights,
+  resolveModelSpec,
+  steKernel,
+  train,
+  type ModelSpec,
+  type OptimizerSettings,
+} from './index.js';
 
 // The trainer's own loop (fused Adam included) on the native backend against the reference cpu
 // backend: same seed, same data, so the weights after a few steps must agree to float tolerance.
@@ -63,4 +72,42 @@ describe.skipIf(!nativeAvailable)('training on the native backend', () => {
       expect(worst, `${w.name}`).toBeLessThan(2e-4);
     });
   });
+});
+
+describe.skipIf(!nativeAvailable)('fine-tuning on the native backend', () => {
+  // Fine-tuning runs fused kernels on native (bias and relu inside the matMul/conv): they must give
+  // the weights the separate ops give, bit for bit, so the speed-up changes no recorded number.
+  it.each([['lenet-300-100'], ['lenet5-small']])(
+    '%s: fused and separate ops train to identical weights',
+    async (name) => {
+      await selectBackend({ prefer: 'native' });
+      const data = await loadDataset({ name: 'synthetic', samples: { train: 4 * 32, test: 10 } });
+      const spec = name === 'lenet5-small' ? lenet5Small : resolveModelSpec(name);
+      const run = async (fuse: boolean) => {
+        const model = buildModel(spec, data.inputShape, 4);
+        const kernels = getWeights(model).filter((w) => w.name.endsWith('/kernel'));
+        const masks = new Map(kernels.map((w) => [w.name, Uint8Array.from(w.values, (_, i) => (i % 3 ? 1 : 0))]));
+        // A straight-through kernel replacement on the first layer, as uniform quantization does.
+        const ste = steKernel(
+          new Map([[kernels[0]!.name, (v: Float32Array) => v.map((x) => Math.round(x * 64) / 64)]]),
+        );
+        await fineTune(model, data.train, {
+          epochs: 1,
+          batchSize: 32,
+          learningRate: 0.01,
+          seed: 2,
+          optimizer: { optimizer: 'sgd', momentum: 0.9, weightDecay: 5e-4 },
+          masks,
+          kernelFor: ste,
+          fuse,
+        });
+        const weights = getWeights(model);
+        model.dispose();
+        return weights;
+      };
+      const separate = await run(false);
+      const fused = await run(true);
+      fused.forEach((w, i) => expect(Array.from(w.values), w.name).toEqual(Array.from(separate[i]!.values)));
+    },
+  );
 });

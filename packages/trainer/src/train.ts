@@ -4,6 +4,7 @@ import type { BatchAugment, Split } from '@squash/datasets';
 import { TrainingOptimizer } from './optim/optimizer.js';
 import { learningRateAt } from './optim/schedule.js';
 import type { OptimizerSettings } from './optim/settings.js';
+import { NATIVE_BACKEND } from '@squash/backend';
 import { evaluate } from './evaluate.js';
 import {
   forward,
@@ -63,6 +64,13 @@ export interface FineTuneOptions extends TrainOptions {
   variables?: tf.Variable[];
   /** Called after every optimizer step with the global step (1-based): pruning schedules. */
   afterStep?: (step: number) => void;
+  /**
+   * Weighted layers with bias and relu fused into the matMul/conv kernel (see `ForwardOptions.fuse`).
+   * Default: fused on the native backend, whose fused kernels add the bias and clamp in the same
+   * float32 order as the separate ops (a test holds them to the same weights), and separate
+   * elsewhere, where fused kernels round differently and recorded numbers came from separate ops.
+   */
+  fuse?: boolean;
   /** Knowledge distillation (Hinton et al. 2015) from a trained teacher. */
   distill?: { teacher: tf.LayersModel; temperature: number; alpha: number };
 }
@@ -240,7 +248,8 @@ export async function train(model: tf.LayersModel, data: Split, opts: TrainOptio
  * kernels and activations in the forward pass, optionally distilling from a teacher.
  */
 export async function fineTune(model: tf.LayersModel, data: Split, opts: FineTuneOptions): Promise<EpochLog[]> {
-  const constrained = { kernelFor: opts.kernelFor, activationHook: opts.activationHook, fuse: false };
+  const fuse = opts.fuse ?? tf.getBackend() === NATIVE_BACKEND;
+  const constrained = { kernelFor: opts.kernelFor, activationHook: opts.activationHook, fuse };
   const distill = opts.distill;
   const smoothing = opts.optimizer?.labelSmoothing ?? 0;
   return fitLoop(
@@ -251,7 +260,7 @@ export async function fineTune(model: tf.LayersModel, data: Split, opts: FineTun
       if (distill) {
         const logits = forward(model, x, { ...constrained, logits: true, training });
         // The teacher is a trained model being read, not trained: inference semantics.
-        const teacher = forward(distill.teacher, x, { logits: true, fuse: false });
+        const teacher = forward(distill.teacher, x, { logits: true, fuse });
         return {
           loss: distillationLoss(y, logits, teacher, distill.temperature, distill.alpha, smoothing),
           scores: logits,
