@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { LayerType } from './layer_spec.js';
+import { LAYER_CLASSES, type LayerType } from './layer_spec.js';
 import { activationPoints } from './layer_graph.js';
 import { batchNormTraining, dropout, globalAveragePool, type TrainingPass } from './training_ops.js';
 
@@ -31,24 +31,7 @@ export interface ForwardOptions {
 }
 
 /** The tfjs layer classes `buildModel` creates, as layer types (`activationPoints` reads the graph in these). */
-const CLASS_TYPES: Record<string, LayerType> = {
-  Flatten: 'flatten',
-  Dense: 'dense',
-  Conv2D: 'conv2d',
-  DepthwiseConv2D: 'depthwiseConv2d',
-  SeparableConv2D: 'separableConv2d',
-  MaxPooling2D: 'maxPool2d',
-  AveragePooling2D: 'avgPool2d',
-  GlobalAveragePooling2D: 'globalAvgPool2d',
-  GlobalMaxPooling2D: 'globalMaxPool2d',
-  BatchNormalization: 'batchNorm',
-  Dropout: 'dropout',
-  Activation: 'activation',
-  Add: 'add',
-  Concatenate: 'concatenate',
-  ZeroPadding2D: 'zeroPadding2d',
-  Reshape: 'reshape',
-};
+const CLASS_TYPES = new Map(Object.entries(LAYER_CLASSES).map(([type, cls]) => [cls, type as LayerType]));
 
 interface LayerView {
   index: number;
@@ -101,7 +84,7 @@ function graphOf(model: tf.LayersModel): Graph {
     });
   });
   const typed = views.map((v) => {
-    const type = CLASS_TYPES[v.className];
+    const type = CLASS_TYPES.get(v.className);
     if (!type) throw new Error(`forward: unsupported layer ${v.className} (${v.name})`);
     return { name: v.name, type, inputs: v.inputs };
   });

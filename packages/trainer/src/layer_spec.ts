@@ -172,6 +172,29 @@ export const LAYER_FIELDS: Record<LayerType, Record<string, LayerField>> = {
 
 export const LAYER_TYPES = Object.keys(LAYER_FIELDS) as LayerType[];
 
+/**
+ * The TensorFlow.js Layers class each type is built as (and saved as in a model.json): the forward
+ * pass reads a built model's layers by it, and the model-file reader converts it back to the type.
+ */
+export const LAYER_CLASSES: Record<LayerType, string> = {
+  flatten: 'Flatten',
+  dense: 'Dense',
+  conv2d: 'Conv2D',
+  depthwiseConv2d: 'DepthwiseConv2D',
+  separableConv2d: 'SeparableConv2D',
+  maxPool2d: 'MaxPooling2D',
+  avgPool2d: 'AveragePooling2D',
+  globalAvgPool2d: 'GlobalAveragePooling2D',
+  globalMaxPool2d: 'GlobalMaxPooling2D',
+  batchNorm: 'BatchNormalization',
+  dropout: 'Dropout',
+  activation: 'Activation',
+  add: 'Add',
+  concatenate: 'Concatenate',
+  zeroPadding2d: 'ZeroPadding2D',
+  reshape: 'Reshape',
+};
+
 /** Layers that combine several inputs; every other layer reads exactly one. */
 export const MERGE_LAYERS: readonly LayerType[] = ['add', 'concatenate'];
 

@@ -4,6 +4,7 @@ export { modelRegistry, resolveModelSpec } from './model_specs.js';
 export {
   LAYER_FIELDS,
   LAYER_TYPES,
+  LAYER_CLASSES,
   ACTIVATIONS,
   INPUT,
   MERGE_LAYERS,

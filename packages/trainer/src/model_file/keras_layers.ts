@@ -1,4 +1,4 @@
-import type { Activation, LayerSpec, Pad2, Padding, Size2 } from '../layer_spec.js';
+import { type Activation, LAYER_CLASSES, type LayerSpec, type Pad2, type Padding, type Size2 } from '../layer_spec.js';
 import type { FileLayer } from './keras_graph.js';
 import { at, fileConfigError, isObject, quote, type Where } from './where.js';
 
@@ -182,16 +182,16 @@ function reluLayer(c: Ctx): Body {
 
 type Converter = (c: Ctx) => Body | ConvertedLayer;
 
-/** Every layer class read, by its Keras class name (aliases included). */
+/** Every layer class read, by its Keras class name: each type's own class (`LAYER_CLASSES`), aliases and layers read as another type. */
 const CONVERTERS: Record<string, Converter> = {
-  Dense: (c) => ({
+  [LAYER_CLASSES.dense]: (c) => ({
     type: 'dense',
     units: positiveInt(c, 'units'),
     ...withActivation(c),
     ...(bool(c, 'use_bias', true) ? {} : { useBias: false }),
   }),
-  Conv2D: (c) => ({ type: 'conv2d', filters: positiveInt(c, 'filters'), ...convConfig(c) }),
-  DepthwiseConv2D: (c) => {
+  [LAYER_CLASSES.conv2d]: (c) => ({ type: 'conv2d', filters: positiveInt(c, 'filters'), ...convConfig(c) }),
+  [LAYER_CLASSES.depthwiseConv2d]: (c) => {
     const m = c.layer.config.depth_multiplier ?? 1;
     return {
       type: 'depthwiseConv2d',
@@ -199,7 +199,7 @@ const CONVERTERS: Record<string, Converter> = {
       ...convConfig(c),
     };
   },
-  SeparableConv2D: (c) => {
+  [LAYER_CLASSES.separableConv2d]: (c) => {
     const m = c.layer.config.depth_multiplier ?? 1;
     return {
       type: 'separableConv2d',
@@ -208,11 +208,11 @@ const CONVERTERS: Record<string, Converter> = {
       ...convConfig(c),
     };
   },
-  MaxPooling2D: (c) => poolConfig(c, 'maxPool2d'),
-  AveragePooling2D: (c) => poolConfig(c, 'avgPool2d'),
-  GlobalAveragePooling2D: (c) => globalPool(c, 'globalAvgPool2d'),
-  GlobalMaxPooling2D: (c) => globalPool(c, 'globalMaxPool2d'),
-  BatchNormalization: (c) => {
+  [LAYER_CLASSES.maxPool2d]: (c) => poolConfig(c, 'maxPool2d'),
+  [LAYER_CLASSES.avgPool2d]: (c) => poolConfig(c, 'avgPool2d'),
+  [LAYER_CLASSES.globalAvgPool2d]: (c) => globalPool(c, 'globalAvgPool2d'),
+  [LAYER_CLASSES.globalMaxPool2d]: (c) => globalPool(c, 'globalMaxPool2d'),
+  [LAYER_CLASSES.batchNorm]: (c) => {
     const cfg = c.layer.config;
     const axis = lastAxis(c, 'axis', -1);
     const num = (f: string, fallback: number) => {
@@ -233,36 +233,36 @@ const CONVERTERS: Record<string, Converter> = {
       axis,
     };
   },
-  Dropout: dropout,
+  [LAYER_CLASSES.dropout]: dropout,
   // Identity at inference like Dropout; training would drop single values rather than whole channels.
   SpatialDropout2D: (c) => {
     checkLayout(c, ['data_format']);
     return dropout(c);
   },
-  Activation: (c) => ({ type: 'activation', activation: activation(c) }),
+  [LAYER_CLASSES.activation]: (c) => ({ type: 'activation', activation: activation(c) }),
   ReLU: reluLayer,
   Softmax: (c) => ({ body: { type: 'activation', activation: 'softmax' }, axis: lastAxis(c, 'axis', -1) }),
-  Add: () => ({ type: 'add' }),
-  Concatenate: (c) => ({ body: { type: 'concatenate' }, axis: lastAxis(c, 'axis', -1) }),
-  ZeroPadding2D: (c) => {
+  [LAYER_CLASSES.add]: () => ({ type: 'add' }),
+  [LAYER_CLASSES.concatenate]: (c) => ({ body: { type: 'concatenate' }, axis: lastAxis(c, 'axis', -1) }),
+  [LAYER_CLASSES.zeroPadding2d]: (c) => {
     checkLayout(c, ['data_format']);
     return { type: 'zeroPadding2d', pad: pad2(c) };
   },
-  Reshape: (c) => {
+  [LAYER_CLASSES.reshape]: (c) => {
     const v = c.layer.config.target_shape;
     if (!Array.isArray(v) || v.length === 0 || !v.every((d) => d === -1 || (Number.isInteger(d) && d >= 1)))
       unsupported(c, 'target_shape', 'a list of positive integers (one may be -1)');
     return { type: 'reshape', targetShape: [...(v as number[])] };
   },
-  Flatten: (c) => {
+  [LAYER_CLASSES.flatten]: (c) => {
     checkLayout(c, ['data_format']);
     return { type: 'flatten' };
   },
 };
-CONVERTERS.MaxPool2D = CONVERTERS.MaxPooling2D!;
-CONVERTERS.AvgPool2D = CONVERTERS.AveragePooling2D!;
-CONVERTERS.GlobalAvgPool2D = CONVERTERS.GlobalAveragePooling2D!;
-CONVERTERS.GlobalMaxPool2D = CONVERTERS.GlobalMaxPooling2D!;
+CONVERTERS.MaxPool2D = CONVERTERS[LAYER_CLASSES.maxPool2d]!;
+CONVERTERS.AvgPool2D = CONVERTERS[LAYER_CLASSES.avgPool2d]!;
+CONVERTERS.GlobalAvgPool2D = CONVERTERS[LAYER_CLASSES.globalAvgPool2d]!;
+CONVERTERS.GlobalMaxPool2D = CONVERTERS[LAYER_CLASSES.globalMaxPool2d]!;
 
 export const SUPPORTED_CLASSES = ['InputLayer', ...Object.keys(CONVERTERS)];
 
