@@ -1,17 +1,9 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { idxBytes as idx } from '@squash/datasets/writers';
 import { describe, expect, it } from 'vitest';
 import { squashInProcess as squash } from './__tests__/in_process.js';
-
-/** IDX bytes: 00 00 08 ndims, big-endian dims, then the body. */
-function idx(dims: number[], body: ArrayLike<number>): Buffer {
-  const head = Buffer.alloc(4 + 4 * dims.length);
-  head[2] = 0x08;
-  head[3] = dims.length;
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([head, Buffer.from(Uint8Array.from(body))]);
-}
 
 /** 4×4 images of two classes (bright top or bottom half). */
 function writeIdx(dir: string): void {

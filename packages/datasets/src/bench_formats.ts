@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import type { DatasetSpec } from './dataset.js';
+import { idxBytes } from './writers.js';
 
 /** Images channels-last, uint8, with their labels: what every format writes. */
 export interface BenchImages {
@@ -38,15 +39,6 @@ export function crc32(bytes: Uint8Array): number {
   let c = -1;
   for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ -1) >>> 0;
-}
-
-/** IDX (LeCun's MNIST format): magic 00 00 08 ndims, big-endian u32 dims, the bytes. */
-export function idxFile(dims: number[], body: Uint8Array): Buffer {
-  const head = Buffer.alloc(4 + 4 * dims.length);
-  head[2] = 0x08;
-  head[3] = dims.length;
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([head, body]);
 }
 
 /** NumPy .npy version 1.0: magic, header length, a Python dict literal padded to 64 bytes, C-order data. */
@@ -161,8 +153,8 @@ export const BENCH_FORMATS: BenchFormat[] = [
         [train, 'train-images-idx3-ubyte', 'train-labels-idx1-ubyte'],
         [test, 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
       ] as const) {
-        save(root, images, idxFile([s.count, s.h, s.w * s.c], s.pixels), files);
-        save(root, labels, idxFile([s.count], s.labels), files);
+        save(root, images, idxBytes([s.count, s.h, s.w * s.c], s.pixels), files);
+        save(root, labels, idxBytes([s.count], s.labels), files);
       }
       return { spec: { name: 'idx', path: 'idx' }, files };
     },

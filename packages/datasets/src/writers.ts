@@ -1,3 +1,14 @@
+/** IDX (LeCun's MNIST format) of unsigned bytes: magic 00 00 08 ndims, big-endian u32 dims, the body. */
+export function idxBytes(dims: number[], body: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(4 + 4 * dims.length + body.length);
+  const view = new DataView(out.buffer);
+  out[2] = 0x08;
+  out[3] = dims.length;
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  out.set(body instanceof Uint8Array ? body : Uint8Array.from(body), 4 + 4 * dims.length);
+  return out;
+}
+
 /**
  * Writers for the layouts the readers take (`@squash/datasets/writers`), for tests and benchmarks
  * that need real files: `.npy` bytes as NumPy lays them out, `.npz` archives, CIFAR binary

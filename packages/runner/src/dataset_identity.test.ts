@@ -1,5 +1,6 @@
 import { cpSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { idxBytes as idx } from '@squash/datasets/writers';
 import { describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '@squash/store';
 import { runExperiment, type RunEvent } from './execute.js';
@@ -27,15 +28,6 @@ vi.mock('@squash/datasets', async (importOriginal) => {
     },
   };
 });
-
-/** IDX bytes: 00 00 08 ndims, big-endian dims, then the body. */
-function idx(dims: number[], body: ArrayLike<number>): Buffer {
-  const head = Buffer.alloc(4 + 4 * dims.length);
-  head[2] = 0x08;
-  head[3] = dims.length;
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([head, Buffer.from(Uint8Array.from(body))]);
-}
 
 /** 8×8 images of three classes (a bright band at rows 0–2, 3–5 or 6–7) with noise: learnable in a few steps. */
 function writeIdxData(dir: string): void {
