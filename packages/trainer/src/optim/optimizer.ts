@@ -49,11 +49,6 @@ export class TrainingOptimizer {
     this.acc2 = Math.fround(this.settings.beta2);
   }
 
-  /** Which path runs the update, for the run's record. */
-  get path(): 'native' | 'js' {
-    return this.kernels === JS_KERNELS ? 'js' : 'native';
-  }
-
   /** Applies gradients (one per variable, in the constructor's order; undefined = no gradient). */
   step(grads: Array<tfType.Tensor | undefined>, learningRate: number): void {
     const s = this.settings;
