@@ -12,13 +12,11 @@ interface UpdateKernels {
 
 const JS_KERNELS: UpdateKernels = { adam: adamUpdate, sgd: sgdUpdate };
 
-/** The float32 values of a tensor: the backend's own array where it has one (cpu, native), else a copy. */
-function values(t: tfType.Tensor): Float32Array {
-  const backend = tf.backend() as unknown as { data?: { get(id: object): { values?: unknown } } };
-  const own = backend.data?.get?.(t.dataId)?.values;
-  if (own instanceof Float32Array && own.length === t.size) return own;
-  return t.dataSync() as Float32Array;
-}
+/**
+ * The float32 values of a tensor. On cpu and native, `dataSync` hands back the backend's own array
+ * (no copy), which the kernels read in place; on wasm it is a copy.
+ */
+const values = (t: tfType.Tensor): Float32Array => t.dataSync() as Float32Array;
 
 /**
  * One optimizer over a fixed list of variables: `step` applies one update with this step's
