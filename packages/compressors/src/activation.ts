@@ -1,11 +1,9 @@
 import type { ActivationCompressor, ParamSpec } from './compressor.js';
 import { assertValid, validateParams, withDefaults } from './params.js';
-import { checkBits, roundHalfAway, roundHalfAwayInt } from './rounding.js';
+import { fakeQuantizeInPlace, type Range } from '@squash/sqz/format';
+import { checkBits } from './rounding.js';
 
-export interface Range {
-  min: number;
-  max: number;
-}
+export { fakeQuantizeInPlace, type Range } from '@squash/sqz/format';
 
 /**
  * Min/max calibration over sample activations. The range always includes 0 so that 0 — every
@@ -25,47 +23,6 @@ export function calibrateMinMax(values: Float32Array): Range {
     }
   }
   return { min, max };
-}
-
-/**
- * Asymmetric uniform fake quantization with 2^b levels, in place:
- * scale = (max − min) / (2^b − 1), zeroPoint = clamp(round(−min / scale), 0, 2^b − 1),
- * q = clamp(round(x / scale) + zeroPoint, 0, 2^b − 1), x ← (q − zeroPoint) · scale.
- *
- * The zero point is an integer so that x = 0 maps to q = zeroPoint and back to exactly 0 (when
- * the range contains 0, as `calibrateMinMax` guarantees); the price is that the grid may be
- * shifted by up to scale/2 against [min, max]. Rounding is half away from zero. NaN propagates.
- * A degenerate range (max == min) has a single level, so every output is clamp(0, min, max) —
- * 0 for a calibrated range — and no division by zero happens.
- */
-export function fakeQuantizeInPlace(values: Float32Array, range: Range, bits: number): void {
-  checkBits('fakeQuantize', bits, 1, 16);
-  const { min, max } = range;
-  if (!Number.isFinite(min) || !Number.isFinite(max) || min > max) {
-    throw new RangeError(`fakeQuantize: range must be finite with min <= max, got [${min}, ${max}]`);
-  }
-  const qmax = 2 ** bits - 1;
-  const scale = (max - min) / qmax;
-  if (!(scale > 0)) {
-    values.fill(Math.min(Math.max(0, min), max));
-    return;
-  }
-  let zeroPoint = roundHalfAway(-min / scale);
-  if (zeroPoint < 0) zeroPoint = 0;
-  else if (zeroPoint > qmax) zeroPoint = qmax;
-  // Anything beyond ±(qmax + 1) steps ends at an end level anyway; clamping first keeps
-  // roundHalfAwayInt inside the int32 range for outliers and ±Infinity.
-  const lim = qmax + 1;
-  for (let i = 0; i < values.length; i++) {
-    let y = values[i] / scale;
-    if (y !== y) continue; // NaN stays NaN: hiding a diverged activation would hide the bug
-    if (y > lim) y = lim;
-    else if (y < -lim) y = -lim;
-    let q = roundHalfAwayInt(y) + zeroPoint;
-    if (q < 0) q = 0;
-    else if (q > qmax) q = qmax;
-    values[i] = (q - zeroPoint) * scale;
-  }
 }
 
 /** Same as `fakeQuantizeInPlace`, returning a new array and leaving `values` untouched. */
