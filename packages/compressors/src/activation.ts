@@ -1,7 +1,6 @@
 import type { ActivationCompressor, ParamSpec } from './compressor.js';
 import { assertValid, validateParams, withDefaults } from './params.js';
 import { fakeQuantizeInPlace, type Range } from '@squash/sqz/format';
-import { checkBits } from './rounding.js';
 
 export { fakeQuantizeInPlace, type Range } from '@squash/sqz/format';
 
