@@ -1,18 +1,17 @@
 import type * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
-import type { ActivationQuant } from '@squash/contract';
+import type { SqzModelInfo } from '@squash/sqz';
 import { fakeQuantizeInPlace, readArtifact } from '@squash/compressors';
 import { valuesHook, type ActivationHook } from './forward.js';
 import { buildModel, resolveModelSpec, type ModelSpec } from './models.js';
 import { setWeights } from './weights.js';
 
-/** What the artifact's header carries besides the weights: enough to rebuild and run the model. */
-export interface ArtifactModelInfo {
-  format: 'squash-model';
+/**
+ * What the artifact's header carries besides the weights, enough to rebuild and run the model: the
+ * header @squash/sqz decodes, with the trainer's spec type.
+ */
+export interface ArtifactModelInfo extends SqzModelInfo {
   spec: ModelSpec;
-  inputShape: number[];
-  /** Hidden-activation fake quantization applied at inference, per layer. */
-  activations?: Record<string, ActivationQuant>;
 }
 
 /** The hook that applies the recorded activation quantization, if any. */

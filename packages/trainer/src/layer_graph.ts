@@ -1,6 +1,6 @@
 import { ConfigError } from '@squash/core';
+import { layerNames, walkLayers, WEIGHT_LAYERS } from '@squash/sqz/spec';
 import {
-  INPUT,
   MERGE_LAYERS,
   type LayerSpec,
   type LayerType,
@@ -9,6 +9,9 @@ import {
   type Size2,
   SPATIAL,
 } from './layer_spec.js';
+
+// Layer names and the graph rules are @squash/sqz's, so a decoded .sqz model is the model trained.
+export { activationPoints, type GraphNode, WEIGHT_LAYERS } from '@squash/sqz/spec';
 
 /** One weight tensor of a layer, by its role (tfjs' name: `kernel`, `depthwise_kernel`, `gamma`, …). */
 export interface WeightSlot {
@@ -36,26 +39,6 @@ export interface PlannedLayer {
   spec?: LayerSpec;
 }
 
-/** Prefix of a layer type's default names: `conv_1`, `dense_2`, … */
-const PREFIX: Record<LayerType, string> = {
-  flatten: 'flatten',
-  dense: 'dense',
-  conv2d: 'conv',
-  depthwiseConv2d: 'dwconv',
-  separableConv2d: 'sepconv',
-  maxPool2d: 'maxpool',
-  avgPool2d: 'avgpool',
-  globalAvgPool2d: 'gap',
-  globalMaxPool2d: 'gmp',
-  batchNorm: 'bn',
-  dropout: 'dropout',
-  activation: 'act',
-  add: 'add',
-  concatenate: 'concat',
-  zeroPadding2d: 'pad',
-  reshape: 'reshape',
-};
-
 export const pair = (s: Size2): [number, number] => (typeof s === 'number' ? [s, s] : [s[0], s[1]]);
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const same = (a: number[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
@@ -80,21 +63,6 @@ export function padding2(p: Pad2): [[number, number], [number, number]] {
 /** Output size of a window along one axis (tfjs' conv_utils: 'same' pads, 'valid' does not). */
 function windowOut(size: number, k: number, stride: number, pad: 'valid' | 'same'): number {
   return pad === 'same' ? Math.ceil(size / stride) : Math.floor((size - k) / stride) + 1;
-}
-
-/** The names each spec layer gets: its own, or `<prefix>_<n>` skipping names already taken. */
-function layerNames(spec: ModelSpec): string[] {
-  const taken = new Set(spec.layers.flatMap((l) => (l.name ? [l.name] : [])));
-  const counts: Record<string, number> = {};
-  return spec.layers.map((l) => {
-    if (l.name) return l.name;
-    const prefix = PREFIX[l.type];
-    let name: string;
-    do name = `${prefix}_${(counts[prefix] = (counts[prefix] ?? 0) + 1)}`;
-    while (taken.has(name));
-    taken.add(name);
-    return name;
-  });
 }
 
 /** The weights a layer of this type has for this input, in tfjs' order. */
@@ -198,61 +166,22 @@ function outputShape(l: LayerSpec, ins: number[][]): number[] | string {
  * reshaped to that. Sizes that do not fit are ConfigErrors located at the layer.
  */
 export function planLayers(spec: ModelSpec, inputShape: number[]): PlannedLayer[] {
-  const names = layerNames(spec);
+  if (spec.inputShape && prod(spec.inputShape) !== prod(inputShape))
+    throw new ConfigError(
+      `model ${spec.name} expects input [${spec.inputShape.join(', ')}], the dataset's samples are [${inputShape.join(', ')}]`,
+      { location: { path: 'model' } },
+    );
   const out: PlannedLayer[] = [];
-  const shapes = new Map<string, number[]>([[INPUT, [...inputShape]]]);
-  let reshapes = spec.layers.filter((l) => l.type === 'reshape' && !l.name).length;
-  const reshapeName = () => {
-    let name: string;
-    do name = `reshape_${++reshapes}`;
-    while (names.includes(name) || shapes.has(name));
-    return name;
-  };
-  const insertReshape = (from: string, to: number[], specIndex: number): string => {
-    const name = reshapeName();
-    const l: LayerSpec = { type: 'reshape', targetShape: to };
-    const inShape = shapes.get(from)!;
-    out.push({
-      name,
-      type: 'reshape',
-      specIndex,
-      inputs: [from],
-      inShape,
-      inShapes: [inShape],
-      outShape: to,
-      weights: [],
-      spec: l,
-    });
-    shapes.set(name, to);
-    return name;
-  };
-  let entry = INPUT;
-  if (spec.inputShape && !same(spec.inputShape, inputShape)) {
-    if (prod(spec.inputShape) !== prod(inputShape))
+  walkLayers(spec, inputShape, ({ name, spec: l, specIndex, inputs }, ins) => {
+    const where = { location: { path: `model.layers[${specIndex}]` } };
+    const unknown = inputs.find((_, k) => !ins[k]);
+    if (unknown !== undefined) throw new ConfigError(`no layer named '${unknown}' before this one`, where);
+    const inShapes = ins as number[][];
+    if (SPATIAL.includes(l.type) && inShapes[0]!.length !== 3)
       throw new ConfigError(
-        `model ${spec.name} expects input [${spec.inputShape.join(', ')}], the dataset's samples are [${inputShape.join(', ')}]`,
-        { location: { path: 'model' } },
+        `${l.type} needs image input [height, width] or [height, width, channels], got [${inShapes[0]!.join(', ')}]`,
+        where,
       );
-    entry = insertReshape(INPUT, [...spec.inputShape], -1);
-  }
-  let previous = entry;
-  spec.layers.forEach((l, i) => {
-    const where = { location: { path: `model.layers[${i}]` } };
-    let inputs = (l.inputs ?? [previous]).map((n) => (n === INPUT ? entry : n));
-    for (const n of inputs) if (!shapes.has(n)) throw new ConfigError(`no layer named '${n}' before this one`, where);
-    if (SPATIAL.includes(l.type)) {
-      inputs = inputs.map((n) => {
-        const s = shapes.get(n)!;
-        return s.length === 2 ? insertReshape(n, [...s, 1], -1) : n;
-      });
-      const s = shapes.get(inputs[0]!)!;
-      if (s.length !== 3)
-        throw new ConfigError(
-          `${l.type} needs image input [height, width] or [height, width, channels], got [${s.join(', ')}]`,
-          where,
-        );
-    }
-    const inShapes = inputs.map((n) => shapes.get(n)!);
     if (!MERGE_LAYERS.includes(l.type) && inputs.length !== 1)
       throw new ConfigError(`${l.type} reads one layer, got ${inputs.length}`, where);
     const shape = outputShape(l, inShapes);
@@ -262,11 +191,10 @@ export function planLayers(spec: ModelSpec, inputShape: number[]): PlannedLayer[
         hint: shape.includes('window') ? "use a smaller size or padding: 'same'" : undefined,
       });
     const weights = weightSlots(l, inShapes[0]!, shape);
-    const name = names[i]!;
     out.push({
       name,
       type: l.type,
-      specIndex: i,
+      specIndex,
       inputs,
       inShape: inShapes[0]!,
       inShapes,
@@ -275,8 +203,7 @@ export function planLayers(spec: ModelSpec, inputShape: number[]): PlannedLayer[
       kernelShape: weights.find((w) => w.kernel)?.shape,
       spec: l,
     });
-    shapes.set(name, shape);
-    previous = name;
+    return shape;
   });
   const used = new Set(out.flatMap((p) => p.inputs));
   const unused = out.slice(0, -1).filter((p) => !used.has(p.name));
@@ -287,9 +214,6 @@ export function planLayers(spec: ModelSpec, inputShape: number[]): PlannedLayer[
     );
   return out;
 }
-
-/** Layer types that carry kernels (what stages compress). */
-export const WEIGHT_LAYERS: readonly LayerType[] = ['dense', 'conv2d', 'depthwiseConv2d', 'separableConv2d'];
 
 /** The weight layers' names in order (`conv_1`, `conv_2`, `dense_1`, …) — what stages match on. */
 export function weightLayerNames(spec: ModelSpec): string[] {
@@ -325,36 +249,4 @@ export function layerCosts(spec: ModelSpec, inputShape: number[]): LayerCost[] {
       return { name: p.name, weight: `${p.name}/${w.role}`, params, kernel, positions, macs: kernel * positions };
     });
   });
-}
-
-/** What the graph rules read of a layer. */
-export type GraphNode = Pick<PlannedLayer, 'name' | 'type' | 'inputs'>;
-
-/** Layers that change values one by one (or per channel) and so extend the layer before them. */
-const ELEMENTWISE: readonly LayerType[] = ['batchNorm', 'activation', 'dropout'];
-
-/**
- * The hidden activations activation quantization applies to: each weight layer's output and each
- * add/concatenate's, taken after the batch norm, activation and dropout layers that follow it
- * alone (`at`), and named by the layer that computed it (`name`). An output that only feeds an
- * add or concatenate is left to that layer's; the model's output is not a hidden activation.
- */
-export function activationPoints(plan: GraphNode[]): Array<{ name: string; at: string }> {
-  const readers = new Map<string, GraphNode[]>();
-  for (const p of plan) for (const n of p.inputs) readers.set(n, [...(readers.get(n) ?? []), p]);
-  const output = plan[plan.length - 1]!.name;
-  const points: Array<{ name: string; at: string }> = [];
-  for (const p of plan) {
-    if (!WEIGHT_LAYERS.includes(p.type) && !MERGE_LAYERS.includes(p.type)) continue;
-    let at = p.name;
-    for (;;) {
-      const next = readers.get(at) ?? [];
-      if (next.length !== 1 || !ELEMENTWISE.includes(next[0]!.type)) break;
-      at = next[0]!.name;
-    }
-    const next = readers.get(at) ?? [];
-    if (at === output || (next.length > 0 && next.every((r) => MERGE_LAYERS.includes(r.type)))) continue;
-    points.push({ name: p.name, at });
-  }
-  return points;
 }

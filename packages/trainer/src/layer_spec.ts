@@ -1,6 +1,20 @@
 import { ConfigError, SpecError } from '@squash/core';
+import {
+  type Activation,
+  INPUT,
+  type LayerSpec,
+  type LayerType,
+  MERGE_LAYERS,
+  type ModelSpec as SqzModelSpec,
+  type Padding,
+  SPATIAL,
+} from '@squash/sqz/spec';
 
-/** Activation functions a layer may apply (tfjs-layers' names). */
+// The layer types and graph constants are @squash/sqz's, which decodes the same specs from a .sqz file.
+export type { Activation, LayerCommon, LayerSpec, LayerType, Pad2, Padding, Size2 } from '@squash/sqz/spec';
+export { INPUT, MERGE_LAYERS, SPATIAL };
+
+/** Every activation function, in the order the schema lists them. */
 export const ACTIVATIONS = [
   'relu',
   'relu6',
@@ -14,53 +28,12 @@ export const ACTIVATIONS = [
   'softplus',
   'softsign',
   'swish',
-] as const;
-export type Activation = (typeof ACTIVATIONS)[number];
-export const PADDINGS = ['valid', 'same'] as const;
-export type Padding = (typeof PADDINGS)[number];
-/** A square size (5) or [height, width] ([5, 3]). */
-export type Size2 = number | [number, number];
-/** Zero padding: n on every side, [height, width] (symmetric), or [[top, bottom], [left, right]]. */
-export type Pad2 = number | [number, number] | [[number, number], [number, number]];
-
-/** What every layer may carry: a name (graph form and stage matching) and the layers it reads. */
-export interface LayerCommon {
-  /** Default: `<kind>_<n>` (`conv_1`, `dense_2`, …). `input` names the model's input. */
-  name?: string;
-  /** Graph form: the layers (or `input`) whose outputs this layer reads; default the previous layer. */
-  inputs?: string[];
-}
-
-interface ConvFields {
-  kernelSize: Size2;
-  strides?: Size2;
-  padding?: Padding;
-  activation?: Activation;
-  useBias?: boolean;
-}
-
-/** One layer of a declarative model; each field is checked against LAYER_FIELDS. */
-export type LayerSpec = LayerCommon &
-  (
-    | { type: 'flatten' }
-    | { type: 'dense'; units: number; activation?: Activation; useBias?: boolean }
-    | ({ type: 'conv2d'; filters: number } & ConvFields)
-    | ({ type: 'depthwiseConv2d'; depthMultiplier?: number } & ConvFields)
-    | ({ type: 'separableConv2d'; filters: number; depthMultiplier?: number } & ConvFields)
-    | { type: 'maxPool2d'; poolSize: Size2; strides?: Size2; padding?: Padding }
-    | { type: 'avgPool2d'; poolSize: Size2; strides?: Size2; padding?: Padding }
-    | { type: 'globalAvgPool2d' }
-    | { type: 'globalMaxPool2d' }
-    | { type: 'batchNorm'; epsilon?: number; momentum?: number; center?: boolean; scale?: boolean }
-    | { type: 'dropout'; rate: number }
-    | { type: 'activation'; activation: Activation }
-    | { type: 'add' }
-    | { type: 'concatenate' }
-    | { type: 'zeroPadding2d'; pad: Pad2 }
-    | { type: 'reshape'; targetShape: number[] }
-  );
-
-export type LayerType = LayerSpec['type'];
+] as const satisfies readonly Activation[];
+export const PADDINGS = ['valid', 'same'] as const satisfies readonly Padding[];
+/** Never, unless sqz learns an activation or padding the tables above do not list. */
+export type UnlistedEnumValue =
+  | Exclude<Activation, (typeof ACTIVATIONS)[number]>
+  | Exclude<Padding, (typeof PADDINGS)[number]>;
 
 /** Where a model read from a TensorFlow.js Layers file came from. */
 export interface ModelSource {
@@ -74,16 +47,9 @@ export interface ModelSource {
   init?: 'file' | 'random';
 }
 
-export interface ModelSpec {
-  name: string;
-  layers: LayerSpec[];
+export interface ModelSpec extends SqzModelSpec {
   /** Set for a model read from a file: its layers are the file's, its weights the baseline's start. */
   source?: ModelSource;
-  /**
-   * The per-sample shape the model's first layer expects ([28, 28, 1]); models read from files
-   * declare it. Data of another shape with as many values is reshaped to it.
-   */
-  inputShape?: number[];
 }
 
 /** How one field of a layer is written; the runner's JSON Schema is generated from this table. */
@@ -195,12 +161,6 @@ export const LAYER_CLASSES: Record<LayerType, string> = {
   reshape: 'Reshape',
 };
 
-/** Layers that combine several inputs; every other layer reads exactly one. */
-export const MERGE_LAYERS: readonly LayerType[] = ['add', 'concatenate'];
-
-/** The name the graph gives the model's input. */
-export const INPUT = 'input';
-
 /** Whether a written field value is its declared default (a square size2 `[d, d]` is `d`). */
 function isDefault(field: LayerField, v: unknown): boolean {
   if (field.default === undefined) return false;
@@ -283,17 +243,6 @@ function fieldProblem(type: string, name: string, f: LayerField, v: unknown): st
   }
 }
 
-/** Layers that need an image ([height, width, channels]) input. */
-export const SPATIAL: readonly LayerType[] = [
-  'conv2d',
-  'depthwiseConv2d',
-  'separableConv2d',
-  'maxPool2d',
-  'avgPool2d',
-  'globalAvgPool2d',
-  'globalMaxPool2d',
-  'zeroPadding2d',
-];
 /** What a layer's output is, as far as order checks can tell without the input shape. */
 type Form = 'image' | 'flat' | 'unknown';
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
