@@ -1,4 +1,6 @@
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -6,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { currentBackend, selectBackend } from '@squash/backend';
 import { writeArtifact } from '@squash/compressors';
 import { loadDataset, type Split } from '@squash/datasets';
-import { decodeSqz, SqzError } from '@squash/sqz';
+import { decodeSqz, loadSqz, SqzError } from '@squash/sqz';
 import { SqliteStore, type RunView } from '@squash/store';
 import { forward, getWeights, loadArtifactModel } from '@squash/trainer';
 import { tempDir } from './__tests__/fixtures.js';
@@ -297,5 +299,34 @@ describe('decodeSqz on files that do not describe a model it can build', () => {
     const bytes = file(model, layers);
     expect(() => decodeSqz(bytes)).toThrow(SqzError);
     expect(() => decodeSqz(bytes)).toThrow(message);
+  });
+});
+
+describe('loadSqz', () => {
+  const spec = { name: 'tiny', layers: [{ type: 'dense', units: 2 }] };
+  const bytes = writeArtifact({ format: 'squash-model', spec, inputShape: [3] }, [
+    { name: 'dense_1/kernel', shape: [3, 2], encoding: { kind: 'float32', values: Float32Array.of(1, 2, 3, 4, 5, 6) } },
+    { name: 'dense_1/bias', shape: [2], encoding: { kind: 'float32', values: Float32Array.of(0.5, -0.5) } },
+  ]).bytes;
+  const output = (model: tf.LayersModel) => [...(model.predict(tf.tensor([[1, 0, -1]])) as tf.Tensor).dataSync()];
+
+  it('fetches a URL, and reads a Response, an ArrayBuffer or bytes', async () => {
+    const server = createServer((req, res) => {
+      if (req.url === '/model.sqz') res.end(bytes);
+      else res.writeHead(404, 'Not Found').end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      // [1, 0, −1] · [[1, 2], [3, 4], [5, 6]] + [0.5, −0.5] = [−3.5, −4.5]
+      expect(output(await loadSqz(`${url}/model.sqz`))).toEqual([-3.5, -4.5]);
+      expect(output(await loadSqz(new URL(`${url}/model.sqz`)))).toEqual([-3.5, -4.5]);
+      await expect(loadSqz(`${url}/missing.sqz`)).rejects.toThrow(/missing\.sqz: HTTP 404 Not Found/);
+    } finally {
+      server.close();
+    }
+    expect(output(await loadSqz(new Response(bytes)))).toEqual([-3.5, -4.5]);
+    expect(output(await loadSqz(bytes.slice().buffer))).toEqual([-3.5, -4.5]);
+    expect(output(await loadSqz(bytes))).toEqual([-3.5, -4.5]);
   });
 });
