@@ -77,6 +77,8 @@ export class BitReader {
       );
     }
     const out = new Uint32Array(count);
+    // Zero-width codes (a single-level codebook) are all 0 and consume nothing.
+    if (nBits === 0) return out;
     let i = 0;
     if (nBits <= 17) {
       const cursor = new Float64Array([this.pos]);

@@ -73,9 +73,15 @@ const printable = (b: Uint8Array): string =>
 
 const hex = (v: number): string => `0x${v.toString(16).padStart(8, '0')}`;
 
+/** A header value for a message: JSON, cut short, so a corrupt 10^6-element array cannot flood it. */
+function show(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
 function expectInt(v: unknown, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new SqzError(`sqz header: ${what}: expected an integer in [${min}, ${max}], found ${JSON.stringify(v)}`);
+    throw new SqzError(`sqz header: ${what}: expected an integer in [${min}, ${max}], found ${show(v)}`);
   }
   return v;
 }
@@ -83,7 +89,7 @@ function expectInt(v: unknown, what: string, min: number, max = Number.MAX_SAFE_
 function expectOneOf<T>(v: unknown, what: string, options: readonly T[]): T {
   if (!options.includes(v as T)) {
     throw new SqzError(
-      `sqz header: ${what}: expected one of ${options.map((o) => JSON.stringify(o)).join(', ')}, found ${JSON.stringify(v)}`,
+      `sqz header: ${what}: expected one of ${options.map((o) => JSON.stringify(o)).join(', ')}, found ${show(v)}`,
     );
   }
   return v as T;
@@ -91,7 +97,7 @@ function expectOneOf<T>(v: unknown, what: string, options: readonly T[]): T {
 
 function expectShape(v: unknown, what: string): number[] {
   if (!Array.isArray(v) || !v.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new SqzError(`sqz header: ${what}: expected an array of integers ≥ 0, found ${JSON.stringify(v)}`);
+    throw new SqzError(`sqz header: ${what}: expected an array of integers ≥ 0, found ${show(v)}`);
   }
   let n = 1;
   for (const d of v) n *= d;
@@ -133,7 +139,7 @@ function parseMeta(e: Record<string, unknown>, where: string, rank: number, vers
             : undefined;
     if (why)
       throw new SqzError(
-        `sqz header: ${where}.channelSpan: expected none (${why}), found ${JSON.stringify(e.channelSpan)}`,
+        `sqz header: ${where}.channelSpan: expected none (${why}), found ${show(e.channelSpan)}`,
       );
     channelSpan = expectInt(e.channelSpan, `${where}.channelSpan`, 2, rank - channelAxis!);
   }
@@ -266,9 +272,9 @@ export function readSqz(bytes: Uint8Array): SqzFile {
     const e = layers[i];
     const where = `layers[${i}]`;
     if (typeof e.name !== 'string')
-      throw new SqzError(`sqz header: ${where}.name: expected a string, found ${JSON.stringify(e.name)}`);
+      throw new SqzError(`sqz header: ${where}.name: expected a string, found ${show(e.name)}`);
     const name = e.name;
-    if (names.has(name)) throw new SqzError(`sqz header: ${where}.name: expected a unique name, "${name}" repeats`);
+    if (names.has(name)) throw new SqzError(`sqz header: ${where}.name: expected a unique name, ${show(name)} repeats`);
     names.add(name);
     const shape = expectShape(e.shape, `${where}.shape`);
     const meta = parseMeta(e, where, shape.length, p.version);
