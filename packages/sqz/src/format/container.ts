@@ -138,9 +138,7 @@ function parseMeta(e: Record<string, unknown>, where: string, rank: number, vers
             ? `channelAxis ${channelAxis} is the last axis`
             : undefined;
     if (why)
-      throw new SqzError(
-        `sqz header: ${where}.channelSpan: expected none (${why}), found ${show(e.channelSpan)}`,
-      );
+      throw new SqzError(`sqz header: ${where}.channelSpan: expected none (${why}), found ${show(e.channelSpan)}`);
     channelSpan = expectInt(e.channelSpan, `${where}.channelSpan`, 2, rank - channelAxis!);
   }
   const bits = expectInt(e.bits, `${where}.bits`, 0, 16);
