@@ -7,9 +7,10 @@
  * derived from a few numbers per channel (`params`), which is what the artifact stores; k-means
  * codebooks are the centroids themselves.
  */
-export type QuantScheme = 'symmetric' | 'asymmetric' | 'pow2' | 'kmeans' | 'binary' | 'ternary';
+import type { QuantScheme } from '@squash/sqz/format';
 
-export const QUANT_SCHEMES: readonly QuantScheme[] = ['symmetric', 'asymmetric', 'pow2', 'kmeans', 'binary', 'ternary'];
+// The scheme names are part of the file format, so the decoder (@squash/sqz) owns the list.
+export { QUANT_SCHEMES, type QuantScheme } from '@squash/sqz/format';
 
 export interface QuantizedTensor {
   scheme: QuantScheme;

@@ -12,6 +12,7 @@ import {
   headerOf,
   makeQuantized,
   randomMask,
+  withChecksum,
 } from './__tests__/fixtures.js';
 
 const MODEL = { kind: 'mlp', layers: [784, 300, 100, 10], note: 'ünïcødé' };
@@ -105,7 +106,7 @@ describe('writeArtifact / readArtifact round trips', () => {
     expect(bits(read.tensors[0].values)).toEqual(bits(dequantize(q)));
   });
 
-  it('a depthwise kernel with one codebook per C·M output channel (channelSpan 2): format 3, exact', () => {
+  it('a depthwise kernel with one codebook per C·M output channel (channelSpan 2): format ≥ 3, exact', () => {
     const shape = [3, 3, 4, 2];
     const w = new Float32Array(72).map(() => rng.normal());
     const mask = randomMask(rng, 72, 0.5);
@@ -116,7 +117,7 @@ describe('writeArtifact / readArtifact round trips', () => {
         { name: 'dw', shape, encoding: { kind: 'quantized', q, mask, indexBits: 3, huffman: true } },
       ]);
       expect(header.layers[0]).toMatchObject({ channelAxis: 2, channelSpan: 2 });
-      expect(new DataView(written.bytes.buffer).getUint16(4, true)).toBe(3);
+      expect(new DataView(written.bytes.buffer).getUint16(4, true)).toBe(4);
       expect(bits(read.tensors[0].values)).toEqual(bits(quantDequantize(q).map((v, i) => (mask[i] ? v : 0))));
     }
     // One axis writes no span.
@@ -193,12 +194,28 @@ describe('readArtifact on bad files', () => {
     { name: 'w', shape: [30, 20], encoding: { kind: 'quantized', q, mask, indexBits: 4, huffman: true } },
     { name: 'b', shape: [20], encoding: { kind: 'float32', values: new Float32Array(20).fill(0.5) } },
   ]);
+  /** The file with an edited header and a valid checksum, so the reader's header checks are what fails. */
   const withHeader = (edit: (h: any) => void): Uint8Array => {
     const h = headerOf(good.bytes, good.headerBytes);
     edit(h);
     const json = deflateRawSync(JSON.stringify(h));
+    const out = new Uint8Array(14 + json.length + good.bytes.length - good.headerBytes);
+    out.set(good.bytes.subarray(0, 14));
+    new DataView(out.buffer).setUint32(6, json.length, true);
+    out.set(json, 14);
+    out.set(good.bytes.subarray(good.headerBytes), 14 + json.length);
+    return withChecksum(out);
+  };
+
+  /** The good file as version 1 (plain JSON header) or 2–3 (deflated): a 10-byte preamble without CRC. */
+  const olderVersion = (version: number, edit = (_h: any) => {}): Uint8Array => {
+    const h = headerOf(good.bytes, good.headerBytes);
+    edit(h);
+    const text = JSON.stringify(h);
+    const json = version === 1 ? new TextEncoder().encode(text) : deflateRawSync(text);
     const out = new Uint8Array(10 + json.length + good.bytes.length - good.headerBytes);
     out.set(good.bytes.subarray(0, 10));
+    new DataView(out.buffer).setUint16(4, version, true);
     new DataView(out.buffer).setUint32(6, json.length, true);
     out.set(json, 10);
     out.set(good.bytes.subarray(good.headerBytes), 10 + json.length);
@@ -230,16 +247,32 @@ describe('readArtifact on bad files', () => {
           b[4] = 9;
           return b;
         })(),
-        /expected format version 1, 2 or 3, found 9/,
+        /expected format version 1, 2, 3 or 4 at byte 4, found 9/,
       ],
-      [good.bytes.subarray(0, 40), /expected a \d+-byte header after byte 10, but the file has only 40 bytes/],
+      [new Uint8Array(good.bytes.subarray(0, 12)), /expected at least 14 bytes .* found 12/],
+      [good.bytes.subarray(0, 40), /expected a \d+-byte header after byte 14, but the file has only 40 bytes/],
       [
         good.bytes.subarray(0, good.bytes.length - 1),
-        /layer "b": expected its 80-byte section at bytes \[\d+, \d+\), but the file ends at byte \d+ — truncated\?/,
+        new RegExp(
+          `checksum mismatch: .* the file is corrupt or was altered; the header declares ${good.bytes.length} bytes but the file has ${good.bytes.length - 1} — truncated\\?`,
+        ),
       ],
       [
-        Uint8Array.from([...good.bytes, 0]),
+        withChecksum(good.bytes.slice(0, good.bytes.length - 1)),
+        /layer "b": expected its 80-byte section at bytes \[\d+, \d+\), but the file ends at byte \d+ — truncated\?/,
+      ],
+      [Uint8Array.from([...good.bytes, 0]), /checksum mismatch: .*; the header declares \d+ bytes but the file has/],
+      [
+        withChecksum(Uint8Array.from([...good.bytes, 0])),
         /expected the file to end at byte \d+ after the last section, found 1 trailing bytes/,
+      ],
+      [
+        (() => {
+          const b = good.bytes.slice();
+          b[good.bytes.length - 3] ^= 4;
+          return b;
+        })(),
+        /checksum mismatch: the CRC-32 at byte 10 is 0x[0-9a-f]{8} but the file's bytes give 0x[0-9a-f]{8} — the file is corrupt or was altered$/,
       ],
       [
         withHeader((h) => {
@@ -291,40 +324,42 @@ describe('readArtifact on bad files', () => {
         /layers\[0\]\.channelSpan: expected an integer in \[2, 2\], found 3/,
       ],
       [
-        (() => {
-          const b = withHeader((h) => {
-            h.layers[0].channelAxis = 0;
-            h.layers[0].channelSpan = 2;
-          });
-          b[4] = 2;
-          return b;
-        })(),
+        olderVersion(2, (h) => {
+          h.layers[0].channelAxis = 0;
+          h.layers[0].channelSpan = 2;
+        }),
         /layers\[0\]\.channelSpan: expected none \(a version 2 file has none\), found 2/,
       ],
     ];
     for (const [bytes, message] of cases) expect(() => readArtifact(bytes), String(message)).toThrow(message);
     const badJson = good.bytes.slice();
-    badJson[10] = 0x7b + 1;
-    expect(() => readArtifact(badJson)).toThrow(/expected a DEFLATEd UTF-8 JSON header, found invalid data/);
+    badJson[14] = 0x7b + 1;
+    expect(() => readArtifact(withChecksum(badJson))).toThrow(
+      /expected a DEFLATEd UTF-8 JSON header, found invalid data at bytes \[14, \d+\)/,
+    );
   });
 
-  it('reads version 1 files (plain JSON header) to the same tensors', () => {
-    const json = new TextEncoder().encode(JSON.stringify(headerOf(good.bytes, good.headerBytes)));
-    const v1 = new Uint8Array(10 + json.length + good.bytes.length - good.headerBytes);
-    v1.set(good.bytes.subarray(0, 10));
-    new DataView(v1.buffer).setUint16(4, 1, true);
-    new DataView(v1.buffer).setUint32(6, json.length, true);
-    v1.set(json, 10);
-    v1.set(good.bytes.subarray(good.headerBytes), 10 + json.length);
-    expect(json.length).toBeGreaterThan(good.headerBytes - 10); // the deflated header is the smaller one
-    expect(readArtifact(v1).tensors).toEqual(readArtifact(good.bytes).tensors);
+  it('reads version 1 (plain JSON header), 2 and 3 files (no CRC) to the same tensors', () => {
+    const v1 = olderVersion(1);
+    expect(v1.length - good.bytes.length).toBeGreaterThan(0); // the deflated header is the smaller one
+    for (const old of [v1, olderVersion(2), olderVersion(3)]) {
+      expect(readArtifact(old).tensors).toEqual(readArtifact(good.bytes).tensors);
+    }
+    // Without a checksum, a flipped bit in a float32 section decodes to a different tensor: what version 4 is for.
+    const v3 = olderVersion(3);
+    v3[v3.length - 1] ^= 0x40;
+    expect(readArtifact(v3).tensors[1].values).not.toEqual(readArtifact(good.bytes).tensors[1].values);
+    const v4 = good.bytes.slice();
+    v4[v4.length - 1] ^= 0x40;
+    expect(() => readArtifact(v4)).toThrow(/checksum mismatch/);
   });
 
-  it('flipped bits in a section are caught or decode to some tensor — never hang or read out of bounds', () => {
+  it('flipped bits in a section (checksum recomputed) are caught or decode to some tensor — never hang', () => {
     for (let t = 0; t < 200; t++) {
       const b = good.bytes.slice();
       const at = good.headerBytes + rng.int(good.bytes.length - good.headerBytes);
       b[at] ^= 1 << rng.int(8);
+      withChecksum(b);
       try {
         const r = readArtifact(b);
         expect(r.tensors[0].values.length).toBe(600);

@@ -10,6 +10,8 @@
  * entry and holding the value zero, until the rest fits.
  */
 
+export { decodeRelativeIndices } from '@squash/sqz/format';
+
 export interface RelativeIndices {
   /** Stored values g − 1, each < 2^indexBits, one per entry (fillers included). */
   gaps: Uint32Array;
@@ -54,15 +56,4 @@ export function encodeRelativeIndices(mask: Uint8Array, indexBits: number): Rela
     prev = i;
   }
   return { gaps, isFiller, positions };
-}
-
-/** Absolute positions of the entries, fillers included (a filler cannot be told from a kept zero). */
-export function decodeRelativeIndices(gaps: Uint32Array): Int32Array {
-  const positions = new Int32Array(gaps.length);
-  let prev = -1;
-  for (let e = 0; e < gaps.length; e++) {
-    prev += gaps[e] + 1;
-    positions[e] = prev;
-  }
-  return positions;
 }

@@ -1,14 +1,22 @@
 /**
- * One layer's binary section of an artifact: a few byte-aligned parts, always in the order of
- * PART_ORDER, plus the small metadata the JSON header records to decode them. The container
- * (artifact.ts) concatenates sections; this file knows what is inside one. ARTIFACT.md documents
- * the bytes.
+ * One layer's binary section of an artifact, write side: a few byte-aligned parts, always in the
+ * order of PART_ORDER, plus the small metadata the JSON header records to decode them. The
+ * container (artifact.ts) concatenates sections; this file knows what goes inside one. Decoding
+ * is @squash/sqz's `decodeSection`. ARTIFACT.md documents the bytes.
  */
-import type { QuantScheme, QuantizedTensor } from '../quantized_tensor.js';
-import { BitReader, BitWriter } from './bitstream.js';
-import { type CodebookStorage, codebookToStore, deriveCodebook, floatsPerChannel } from './codebook.js';
-import { huffmanCodeLengths, huffmanDecode, huffmanEncode, readCodeLengths, writeCodeLengths } from './huffman.js';
-import { checkIndexBits, decodeRelativeIndices, encodeRelativeIndices } from './relative_index.js';
+import {
+  type Channels,
+  channelAt,
+  channelsOf,
+  MAX_INDEX_BITS,
+  type SectionMeta,
+  type SqzLayerBytes,
+} from '@squash/sqz/format';
+import type { QuantizedTensor } from '../quantized_tensor.js';
+import { BitWriter } from './bitstream.js';
+import { codebookToStore } from './codebook.js';
+import { huffmanCodeLengths, huffmanEncode, writeCodeLengths } from './huffman.js';
+import { checkIndexBits, encodeRelativeIndices } from './relative_index.js';
 
 export type LayerEncoding =
   | { kind: 'float32'; values: Float32Array }
@@ -23,42 +31,8 @@ export interface ArtifactLayer {
 }
 
 /** Sizes in bytes: the whole section, and each of its parts (indices, codes, codebook, tables, values). */
-export interface LayerBytes {
-  name: string;
-  section: number;
-  parts: Record<string, number>;
-}
+export type LayerBytes = SqzLayerBytes;
 
-export type EncodingKind = LayerEncoding['kind'];
-
-/** Header fields that describe a section's content (besides name, shape, byteOffset, byteLength, parts). */
-export type SectionMeta =
-  | { encoding: 'float32' }
-  | { encoding: 'sparse-float32'; indexBits: number; entries: number; huffman: boolean }
-  | {
-      encoding: 'quantized';
-      scheme: QuantScheme;
-      bits: number;
-      levels: number;
-      /** Non-negative, or null for one codebook per tensor. */
-      channelAxis: number | null;
-      /** Axes from channelAxis on that index the channel, flattened; written (format 3) only when > 1. */
-      channelSpan?: number;
-      codebook: CodebookStorage;
-      huffman: boolean;
-      /** Both null for a dense tensor. */
-      indexBits: number | null;
-      entries: number | null;
-    };
-
-export const PART_ORDER: Record<EncodingKind, readonly string[]> = {
-  float32: ['values'],
-  'sparse-float32': ['tables', 'indices', 'values'],
-  quantized: ['codebook', 'tables', 'indices', 'codes'],
-};
-
-/** Indices and Huffman alphabets stay ≤ 2^16 symbols; Deep Compression uses 4–8 bits. */
-export const MAX_INDEX_BITS = 16;
 /** Huffman codes up to 24 bits: plenty for 2^16 symbols, and decoding tables stay small. */
 const MAX_CODE_BITS = 24;
 
@@ -67,25 +41,6 @@ export interface EncodedSection {
   /** In PART_ORDER; absent parts are omitted. */
   parts: [string, Uint8Array][];
 }
-
-// ---------------------------------------------------------------- channels
-
-/** Channel of each flat (row-major) position: floor(i / stride) mod count. */
-export interface Channels {
-  count: number;
-  stride: number;
-}
-
-export function channelsOf(shape: number[], axis: number | null, span = 1): Channels {
-  if (axis === null) return { count: 1, stride: 1 };
-  let count = 1;
-  for (let d = axis; d < axis + span; d++) count *= shape[d];
-  let stride = 1;
-  for (let d = axis + span; d < shape.length; d++) stride *= shape[d];
-  return { count, stride };
-}
-
-const channelAt = (ch: Channels, i: number): number => (ch.count === 1 ? 0 : Math.floor(i / ch.stride) % ch.count);
 
 // ---------------------------------------------------------------- primitive parts
 
@@ -96,24 +51,12 @@ function float32Bytes(values: Float32Array): Uint8Array {
   return out;
 }
 
-function readFloat32(bytes: Uint8Array): Float32Array {
-  const out = new Float32Array(bytes.length >> 2);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
-  return out;
-}
-
 /** Fixed-width packing of values < 2^bits (checked by the callers), through an identity code table. */
 function packBits(values: ArrayLike<number>, bits: number): Uint8Array {
   const w = new BitWriter(Math.ceil((values.length * bits) / 8) + 8);
   const identity = Uint32Array.from({ length: 2 ** bits }, (_, v) => v);
   w.writeSymbols(values, identity, new Uint8Array(2 ** bits).fill(bits));
   return w.finish().bytes;
-}
-
-function unpackPart(what: string, bytes: Uint8Array, bits: number, count: number): Uint32Array {
-  expectBytes(`${what} (${count} × ${bits} bits)`, bytes, Math.ceil((count * bits) / 8));
-  return new BitReader(bytes).readMany(bits, count);
 }
 
 function histogram(symbols: ArrayLike<number>, alphabet: number): Float64Array {
@@ -136,17 +79,6 @@ function huffmanParts(streams: { symbols: ArrayLike<number>; alphabet: number }[
     return w.finish().bytes;
   });
   return { tables: tables.finish().bytes, coded };
-}
-
-function expectBytes(what: string, bytes: Uint8Array, expected: number): void {
-  if (bytes.length !== expected) throw new RangeError(`${what}: expected ${expected} bytes, found ${bytes.length}`);
-}
-
-function decodeHuffmanPart(what: string, bytes: Uint8Array, lengths: Uint8Array, count: number): Uint32Array {
-  const r = new BitReader(bytes);
-  const out = huffmanDecode(r, lengths, count);
-  expectBytes(`${what} (Huffman-coded ${count} symbols)`, bytes, Math.ceil(r.position / 8));
-  return out;
 }
 
 // ---------------------------------------------------------------- encode
@@ -278,72 +210,4 @@ export function encodeSection(layer: ArtifactLayer): EncodedSection {
     parts.push(['codes', packBits(codes, q.bits)]);
   }
   return { meta, parts };
-}
-
-// ---------------------------------------------------------------- decode
-
-/**
- * The dense float32 tensor of a section. `parts` holds every part the header lists; `meta` has been
- * shape-checked by the caller. Throws RangeError naming the part on inconsistent bytes.
- */
-export function decodeSection(meta: SectionMeta, shape: number[], parts: Map<string, Uint8Array>): Float32Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const part = (name: string): Uint8Array => {
-    const p = parts.get(name);
-    if (p === undefined) throw new RangeError(`expected a "${name}" part for encoding ${meta.encoding}, found none`);
-    return p;
-  };
-  if (meta.encoding === 'float32') {
-    expectBytes('values', part('values'), 4 * n);
-    return readFloat32(part('values'));
-  }
-
-  const sparse = meta.encoding === 'sparse-float32' || meta.indexBits !== null;
-  const entries = sparse ? meta.entries! : n;
-  if (!Number.isInteger(entries) || entries < 0 || entries > n) {
-    throw new RangeError(`expected at most ${n} sparse entries (the shape's size), found ${entries}`);
-  }
-  const huffman = meta.huffman;
-  let tables: BitReader | null = null;
-  if (huffman) tables = new BitReader(part('tables'));
-  let positions: Int32Array | null = null;
-  if (sparse) {
-    const indexBits = meta.indexBits!;
-    const gaps = huffman
-      ? decodeHuffmanPart('indices', part('indices'), readCodeLengths(tables!), entries)
-      : unpackPart('indices', part('indices'), indexBits, entries);
-    // The last position is the sum of (gap + 1) − 1; summing in float64 cannot wrap like int32 would.
-    let last = -1;
-    for (let e = 0; e < entries; e++) last += gaps[e] + 1;
-    if (last >= n) throw new RangeError(`indices: expected positions below ${n} (the shape's size), found ${last}`);
-    positions = decodeRelativeIndices(gaps);
-  }
-  const out = new Float32Array(n);
-
-  if (meta.encoding === 'sparse-float32') {
-    if (tables !== null) expectBytes('tables', part('tables'), Math.ceil(tables.position / 8));
-    expectBytes('values', part('values'), 4 * entries);
-    const values = readFloat32(part('values'));
-    for (let e = 0; e < entries; e++) out[positions![e]] = values[e];
-    return out;
-  }
-
-  const ch = channelsOf(shape, meta.channelAxis, meta.channelSpan);
-  const levels = meta.levels;
-  const per = floatsPerChannel(meta.codebook, meta.scheme, levels);
-  expectBytes(`codebook (${meta.codebook}, ${ch.count} channels)`, part('codebook'), 4 * per * ch.count);
-  const floats = readFloat32(part('codebook'));
-  const codebook = meta.codebook === 'full' ? floats : deriveCodebook(meta.scheme, levels, floats, ch.count)!;
-  const codes = huffman
-    ? decodeHuffmanPart('codes', part('codes'), readCodeLengths(tables!), entries)
-    : unpackPart('codes', part('codes'), meta.bits, entries);
-  if (tables !== null) expectBytes('tables', part('tables'), Math.ceil(tables.position / 8));
-  for (let e = 0; e < entries; e++) {
-    const code = codes[e];
-    if (code >= levels)
-      throw new RangeError(`codes: expected codes below levels = ${levels}, found ${code} at entry ${e}`);
-    const pos = positions === null ? e : positions[e];
-    out[pos] = codebook[channelAt(ch, pos) * levels + code];
-  }
-  return out;
 }

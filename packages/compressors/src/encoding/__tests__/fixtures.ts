@@ -4,6 +4,7 @@ import { inflateRawSync } from 'node:zlib';
  * quantized_tensor.ts (the real schemes live elsewhere and are tested there).
  */
 import type { Rng } from '@squash/core';
+import { preambleBytes, SQZ_CRC_OFFSET, sqzChecksum } from '@squash/sqz/format';
 import type { QuantScheme, QuantizedTensor } from '../../quantized_tensor.js';
 
 export const SCHEMES: QuantScheme[] = ['symmetric', 'asymmetric', 'pow2', 'kmeans', 'binary', 'ternary'];
@@ -93,6 +94,15 @@ export function firstBitDifference(a: Float32Array, b: Float32Array): number {
   return -1;
 }
 
-/** The JSON header of a version 2 artifact (raw DEFLATE after the 10-byte preamble). */
+/** The JSON header of a version 2–4 artifact (raw DEFLATE after the preamble: 14 bytes in version 4, else 10). */
 export const headerOf = (bytes: Uint8Array, headerBytes: number) =>
-  JSON.parse(new TextDecoder().decode(inflateRawSync(bytes.subarray(10, headerBytes))));
+  JSON.parse(new TextDecoder().decode(inflateRawSync(bytes.subarray(preambleOf(bytes), headerBytes))));
+
+export const preambleOf = (bytes: Uint8Array): number =>
+  preambleBytes(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint16(4, true));
+
+/** `bytes` with the version 4 CRC-32 recomputed: for tests of what lies behind the checksum. */
+export function withChecksum(bytes: Uint8Array): Uint8Array {
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(SQZ_CRC_OFFSET, sqzChecksum(bytes), true);
+  return bytes;
+}
