@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { INPUT, type LayerSpec, layerNames, type ModelSpec, walkLayers } from './spec.js';
+import { INPUT, type LayerSpec, type LayerType, layerNames, type ModelSpec, PREFIX, walkLayers } from './spec.js';
 
 /** A tfjs initializer: a name (`'zeros'`, `'glorotUniform'`) or an object (seeded). */
 export type Initializer = NonNullable<Parameters<typeof tf.layers.dense>[0]['kernelInitializer']>;
@@ -13,105 +13,45 @@ export interface BuildOptions {
   after?: (layer: string) => tf.layers.Layer[];
 }
 
-/** Extra tfjs layer arguments: a kernel's initializer, the first layer's `inputShape`, … */
+/** Extra tfjs layer arguments: the first layer's `inputShape`, … */
 export type LayerExtra = Record<string, unknown>;
 
+/** tfjs' factory for each layer type whose name differs from the type's. */
+const FACTORY: Partial<Record<LayerType, string>> = {
+  maxPool2d: 'maxPooling2d',
+  avgPool2d: 'averagePooling2d',
+  globalAvgPool2d: 'globalAveragePooling2d',
+  globalMaxPool2d: 'globalMaxPooling2d',
+  batchNorm: 'batchNormalization',
+};
+
+/** Each type's kernels, by role; a role's tfjs argument is `kernelInitializer`, `depthwiseInitializer`, … */
+const KERNELS: Partial<Record<LayerType, KernelRole[]>> = {
+  dense: ['kernel'],
+  conv2d: ['kernel'],
+  depthwiseConv2d: ['depthwise_kernel'],
+  separableConv2d: ['depthwise_kernel', 'pointwise_kernel'],
+};
+
 /**
- * The tfjs layer for one spec layer, with every field's default written out (so a saved model.json
- * says what ran). A reshape's `targetShape` must be resolved (no −1): `buildLayersModel` does.
+ * The tfjs layer for one spec layer. A spec's fields are tfjs' own arguments (`pad` is tfjs'
+ * `padding`), and an omitted one means tfjs' default, so they pass straight through. A reshape's
+ * `targetShape` must be resolved (no −1): `buildLayersModel` does.
  */
 export function createLayer(
   name: string,
   l: LayerSpec,
-  init?: (role: KernelRole) => Initializer | undefined,
+  init?: (role: KernelRole) => Initializer,
   extra: LayerExtra = {},
 ): tf.layers.Layer {
-  const dataFormat = 'channelsLast' as const;
-  const kernel = (role: KernelRole, key = 'kernelInitializer') => {
-    const i = init?.(role);
-    return i === undefined ? {} : { [key]: i };
-  };
-  const conv = (c: Extract<LayerSpec, { kernelSize: unknown }>) => ({
-    name,
-    kernelSize: c.kernelSize,
-    strides: c.strides ?? 1,
-    padding: c.padding ?? 'valid',
-    activation: c.activation ?? 'linear',
-    useBias: c.useBias ?? true,
-    biasInitializer: 'zeros' as const,
-    dataFormat,
-    ...extra,
-  });
-  const pool = (c: Extract<LayerSpec, { poolSize: unknown }>) => ({
-    name,
-    poolSize: c.poolSize,
-    strides: c.strides ?? c.poolSize,
-    padding: c.padding ?? 'valid',
-    dataFormat,
-    ...extra,
-  });
-  const L = tf.layers;
-  switch (l.type) {
-    case 'reshape':
-      return L.reshape({ name, targetShape: l.targetShape, ...extra });
-    case 'flatten':
-      return L.flatten({ name, ...extra });
-    case 'dense':
-      return L.dense({
-        name,
-        units: l.units,
-        activation: l.activation ?? 'linear',
-        useBias: l.useBias ?? true,
-        ...kernel('kernel'),
-        biasInitializer: 'zeros',
-        ...extra,
-      });
-    case 'conv2d':
-      return L.conv2d({ ...conv(l), filters: l.filters, ...kernel('kernel') });
-    case 'depthwiseConv2d':
-      return L.depthwiseConv2d({
-        ...conv(l),
-        depthMultiplier: l.depthMultiplier ?? 1,
-        ...kernel('depthwise_kernel', 'depthwiseInitializer'),
-      });
-    case 'separableConv2d':
-      return L.separableConv2d({
-        ...conv(l),
-        filters: l.filters,
-        depthMultiplier: l.depthMultiplier ?? 1,
-        ...kernel('depthwise_kernel', 'depthwiseInitializer'),
-        ...kernel('pointwise_kernel', 'pointwiseInitializer'),
-      });
-    case 'maxPool2d':
-      return L.maxPooling2d(pool(l));
-    case 'avgPool2d':
-      return L.averagePooling2d(pool(l));
-    case 'globalAvgPool2d':
-      return L.globalAveragePooling2d({ name, dataFormat, ...extra });
-    case 'globalMaxPool2d':
-      return L.globalMaxPooling2d({ name, dataFormat, ...extra });
-    case 'batchNorm':
-      return L.batchNormalization({
-        name,
-        axis: -1,
-        epsilon: l.epsilon ?? 0.001,
-        momentum: l.momentum ?? 0.99,
-        center: l.center ?? true,
-        scale: l.scale ?? true,
-        ...extra,
-      });
-    case 'dropout':
-      return L.dropout({ name, rate: l.rate, ...extra });
-    case 'activation':
-      return L.activation({ name, activation: l.activation, ...extra });
-    case 'add':
-      return L.add({ name, ...extra });
-    case 'concatenate':
-      return L.concatenate({ name, axis: -1, ...extra });
-    case 'zeroPadding2d':
-      return L.zeroPadding2d({ name, padding: l.pad, dataFormat, ...extra });
-  }
-  throw new Error(`unknown layer type ${JSON.stringify((l as { type: unknown }).type)}`);
+  const { type, inputs: _inputs, name: _name, pad, ...fields } = l as LayerSpec & { pad?: unknown };
+  if (!Object.hasOwn(PREFIX, type)) throw new Error(`unknown layer type ${JSON.stringify(type)}`);
+  const args: Record<string, unknown> = { ...fields, name, ...extra };
+  if (pad !== undefined) args.padding = pad;
+  if (init)
+    for (const role of KERNELS[type] ?? [])
+      args[`${role === 'kernel' ? role : role.split('_')[0]}Initializer`] = init(role);
+  return (tf.layers[(FACTORY[type] ?? type) as 'dense'] as (a: object) => tf.layers.Layer)(args);
 }
 
 /** A reshape's target with its −1 worked out from the input's shape. */
