@@ -138,7 +138,7 @@ export function renderHtml(experiment: string, runs: RunView[], opts: HtmlOption
     `<h2>Runs</h2><p class="note">★ marks the runs of configurations on the accuracy / artifact-size Pareto front (seeds averaged); columns equal in every shown row are hidden. Hover a trial for its params.</p>`,
     tableHtml(table, byId),
     downloads
-      ? `<h2>Download sizes</h2><p class="note">What a browser downloads for each trial's model: as stock TensorFlow.js files (squash export --format tfjs, tfjs-uint8), plain and gzipped file by file, beside the .sqz alone and with its decoder. — : not recorded for that run.</p>${tableHtml(downloads, byId)}`
+      ? `<h2>Download sizes</h2><p class="note">What a browser downloads for each trial's model: as stock TensorFlow.js files (squash export --format tfjs, tfjs-uint8), plain and gzipped file by file, beside the .sqz alone and with its decoder. — : not recorded for that run.</p>${tableHtml(downloads, byId, 'downloads')}`
       : '',
     opts.reference ? `<h2>Reference</h2>${tableHtml(referenceTable(opts.reference, runs), new Map())}` : '',
     failuresHtml(runs),
