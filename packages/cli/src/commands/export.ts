@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { backendPreference, selectBackend } from '@squash/backend';
-import { Metric, type RunView } from '@squash/contract';
+import type { RunView } from '@squash/contract';
 import { ConfigError, FileError, fileError } from '@squash/core';
 import { type DatasetSpec, datasetFingerprint, loadDataset, type Split } from '@squash/datasets';
-import { terminalText } from '@squash/reporter';
 import { defaultPaths } from '@squash/store';
 import {
   evaluate,
@@ -17,6 +16,7 @@ import {
 } from '@squash/trainer';
 import { decoderBundle } from '../decoder_bundle.js';
 import { checkOutDir, readRunArtifact, type RunArtifact, writeDirAtomic } from '../export_checks.js';
+import { type ExportSummary, exportSummary } from '../export_summary.js';
 import type { IO } from '../io.js';
 import type { ExportFormat } from '../options.js';
 import { withReadStore } from '../read_store.js';
@@ -28,14 +28,8 @@ export interface ExportOptions {
   db?: string;
 }
 
-interface Written {
-  files: Array<{ name: string; bytes: Uint8Array }>;
-  tensors: TfjsTensor[];
-  /** What the written files score on the run's test split, and how that was measured. */
-  correct: number;
-  measuredBy: string;
-  activations: string;
-}
+/** What a format's writer hands the summary: the files, how each tensor came out, what they score. */
+type Written = Pick<ExportSummary, 'files' | 'tensors' | 'correct' | 'measuredBy' | 'activations'>;
 
 /** A run with a model to export: a FINISHED trial run (a trial id: its latest FINISHED run). */
 function checkExportable({ run, trial }: ResolvedRun): void {
@@ -152,60 +146,6 @@ async function exportSqz(
   };
 }
 
-const pct = (correct: number, count: number) => `${((100 * correct) / count).toFixed(2)} % (${correct} of ${count})`;
-
-function report(
-  io: IO,
-  run: RunView,
-  trial: ResolvedRun['trial'],
-  opts: ExportOptions,
-  out: string,
-  a: RunArtifact,
-  w: Written,
-  backend: string,
-  count: number,
-): void {
-  const lines: string[] = [];
-  lines.push(
-    `exported run ${run.id} (${terminalText(run.experiment)}: ${terminalText(run.label)}) as ${opts.format} to ${out}`,
-  );
-  if (trial) lines.push(terminalText(trial.note));
-  lines.push(
-    a.checksum === 'verified'
-      ? `artifact ${a.path}: sha256 matches the one recorded when it was written`
-      : `artifact ${a.path}: no checksum was recorded for this run (written before checksums were); its size matches and it parses`,
-  );
-  const width = Math.max(...w.files.map((f) => f.name.length), 5);
-  const total = w.files.reduce((n, f) => n + f.bytes.length, 0);
-  lines.push('files:');
-  for (const f of w.files) lines.push(`  ${f.name.padEnd(width)}  ${String(f.bytes.length).padStart(10)} bytes`);
-  lines.push(`  ${'total'.padEnd(width)}  ${String(total).padStart(10)} bytes`);
-  const exact = w.tensors.filter((t) => t.exact).length;
-  const dtype = opts.format === 'sqz' ? '.sqz' : (w.tensors[0]?.dtype ?? 'float32');
-  lines.push(
-    `weights (${dtype}): ${w.tensors.length} tensors, ${exact} exact${exact < w.tensors.length ? `, ${w.tensors.length - exact} lossy` : ''}`,
-  );
-  const nameWidth = Math.max(...w.tensors.map((t) => t.name.length), 6);
-  for (const t of w.tensors)
-    lines.push(
-      `  ${terminalText(t.name).padEnd(nameWidth)}  ${t.shape.join('×').padEnd(12)}  ${t.exact ? 'exact' : `lossy, max abs error ${Number(t.maxAbsError.toPrecision(3))}`}`,
-    );
-  lines.push(`activation quantization: ${w.activations}`);
-  const recorded = run.metrics[Metric.accuracy];
-  const recordedText =
-    recorded === undefined
-      ? 'no accuracy recorded'
-      : (() => {
-          const r = Math.round(recorded * count);
-          const delta = ((100 * (w.correct - r)) / count).toFixed(2);
-          return `recorded ${pct(r, count)}, ${w.correct === r ? 'the same' : `${delta.startsWith('-') ? '' : '+'}${delta} points`}`;
-        })();
-  lines.push(
-    `accuracy on the run's test split (${w.measuredBy}, backend ${backend}): ${pct(w.correct, count)}; ${recordedText}`,
-  );
-  io.out(`${lines.join('\n')}\n`);
-}
-
 /**
  * `squash export <run id | trial id> --format <f> --out <dir>`: the trial's compressed model as
  * stock TensorFlow.js files (float32 or tfjs' quantized dtypes) or as its `.sqz` with the decoder,
@@ -236,7 +176,18 @@ export async function exportRun(id: string, opts: ExportOptions, io: IO): Promis
     const written =
       opts.format === 'sqz' ? await exportSqz(model, artifact, test) : await exportTfjs(model, opts.format, test);
     writeDirAtomic(out, written.files);
-    report(io, run, trial, opts, out, artifact, written, backend, test.count);
+    io.out(
+      exportSummary({
+        ...written,
+        run,
+        trialNote: trial?.note,
+        format: opts.format,
+        out,
+        artifact,
+        backend,
+        count: test.count,
+      }),
+    );
   } finally {
     model.model.dispose();
   }
