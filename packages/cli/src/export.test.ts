@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Metric } from '@squash/contract';
 import { loadDataset, type Split } from '@squash/datasets';
+import { idxBytes as idx } from '@squash/datasets/writers';
 import { SqliteStore } from '@squash/store';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decoderBundle } from './decoder_bundle.js';
@@ -360,5 +361,72 @@ describe('download sizes in show and report', () => {
     );
     const csv = await squash(['report', 'exp', '--db', db, '--format', 'csv']);
     expect(csv.out).not.toContain('download sizes');
+  });
+});
+
+describe('squash export measures on the files the run read', () => {
+  /** 4×4 images of two classes (bright top or bottom half). */
+  function writeIdx(data: string): void {
+    mkdirSync(data, { recursive: true });
+    const split = (n: number) => {
+      const y = Array.from({ length: n }, (_, i) => i % 2);
+      const x = y.flatMap((c, i) => Array.from({ length: 16 }, (_, p) => (p < 8 === (c === 0) ? 200 : 30) + (i % 7)));
+      return [idx([n, 4, 4], x), idx([n], y)] as const;
+    };
+    const [trainX, trainY] = split(40);
+    const [testX, testY] = split(12);
+    writeFileSync(join(data, 'train-images-idx3-ubyte'), trainX);
+    writeFileSync(join(data, 'train-labels-idx1-ubyte'), trainY);
+    writeFileSync(join(data, 't10k-images-idx3-ubyte'), testX);
+    writeFileSync(join(data, 't10k-labels-idx1-ubyte'), testY);
+  }
+
+  it('paths relative to the experiment file as given to squash run, normalized as then; edited files are refused', async () => {
+    const ws = workspace(`name: digits
+model: { name: m, layers: [{ type: flatten }, { type: dense, units: 2, activation: softmax }] }
+dataset: { name: idx, path: data, normalize: global }
+train: { epochs: 1, batchSize: 8 }
+sweeps:
+  - name: q
+    stages:
+      - quantize-weights: { bits: 8 }
+`);
+    writeIdx(join(ws, 'data'));
+    const spawnIn = (args: string[]) =>
+      spawnSync(process.execPath, [BIN, ...args], { cwd: ws, env: ENV, encoding: 'utf8' });
+    expect(spawnIn(['run', 'e.yaml', '--quiet']).status).toBe(0);
+    const store = SqliteStore.openReadOnly(join(ws, 'results', 'squash.db'));
+    const run = store.listRuns('digits').find((r) => !r.isBaseline)!;
+    store.close();
+
+    // Where squash run ran: the same data, the same preprocessing, the recorded accuracy.
+    const here = spawnIn(['export', run.trialId, '--format', 'tfjs', '--out', 'out']);
+    expect(here.status, here.stderr).toBe(0);
+    expect(here.stdout).toMatch(/\(\d+ of 12\); recorded [\d.]+ % \(\d+ of 12\), the same$/m);
+
+    // Elsewhere, e.yaml names no file: said, with where to run it.
+    const db = join(ws, 'results', 'squash.db');
+    const elsewhere = await squash(['export', run.trialId, '--format', 'tfjs', '--out', join(ws, 'x'), '--db', db]);
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.err).toMatch(
+      /cannot load the dataset run \w+ used \(paths relative to e\.yaml, as given to squash run\): .*\(run squash export from the directory squash run ran in\)/,
+    );
+    expect(existsSync(join(ws, 'x'))).toBe(false);
+
+    // Edited since: its accuracy would not compare.
+    writeFileSync(
+      join(ws, 'data', 't10k-labels-idx1-ubyte'),
+      idx(
+        [12],
+        Array.from({ length: 12 }, () => 1),
+      ),
+    );
+    const edited = spawnIn(['export', run.trialId, '--format', 'tfjs', '--out', 'y']);
+    expect(edited.status).toBe(2);
+    expect(edited.stderr).toMatch(
+      /dataset data changed since run \w+ read it \(content [0-9a-f]{12}, recorded [0-9a-f]{12}\)/,
+    );
+    expect(edited.stderr).not.toMatch(STACK);
+    expect(existsSync(join(ws, 'y'))).toBe(false);
   });
 });

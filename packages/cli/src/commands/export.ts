@@ -57,18 +57,26 @@ async function runTestSplit(run: RunView, config: unknown, experimentFile: strin
   // Paths in the experiment file are relative to it, as when the run read them.
   const baseDir = experimentFile ? dirname(resolve(experimentFile)) : process.cwd();
   const where = experimentFile ? ` (paths relative to ${experimentFile}, as given to squash run)` : '';
-  try {
-    const now = spec.content ? datasetFingerprint(spec, baseDir) : undefined;
-    if (now && spec.content && now.sha256 !== spec.content.sha256)
-      throw new ConfigError(
-        `dataset ${spec.path} changed since run ${run.id} read it (content ${now.sha256.slice(0, 12)}, recorded ${spec.content.sha256.slice(0, 12)}): its accuracy would not compare`,
-      );
-    return (await loadDataset(spec, { baseDir })).test;
-  } catch (e) {
-    if (!(e instanceof ConfigError) || e.message.includes('changed since')) throw e;
-    throw new ConfigError(`cannot load the dataset run ${run.id} used${where}: ${e.describe()}`, {
+  const cannotLoad = (e: unknown) => {
+    if (!(e instanceof ConfigError)) return e;
+    return new ConfigError(`cannot load the dataset run ${run.id} used${where}: ${e.describe()}`, {
       hint: 'run squash export from the directory squash run ran in',
     });
+  };
+  let now: ReturnType<typeof datasetFingerprint>;
+  try {
+    now = spec.content ? datasetFingerprint(spec, baseDir) : undefined;
+  } catch (e) {
+    throw cannotLoad(e);
+  }
+  if (now && spec.content && now.sha256 !== spec.content.sha256)
+    throw new ConfigError(
+      `dataset ${spec.path} changed since run ${run.id} read it (content ${now.sha256.slice(0, 12)}, recorded ${spec.content.sha256.slice(0, 12)}): its accuracy would not compare`,
+    );
+  try {
+    return (await loadDataset(spec, { baseDir })).test;
+  } catch (e) {
+    throw cannotLoad(e);
   }
 }
 
