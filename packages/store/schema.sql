@@ -11,6 +11,7 @@ CREATE TABLE artifacts (
   kind TEXT NOT NULL,
   path TEXT NOT NULL,
   bytes INTEGER NOT NULL,
+  sha256 TEXT,
   PRIMARY KEY (run_id, kind)
 );
 

@@ -17,6 +17,10 @@ export const DEFAULT_REPORT_ROWS = 100;
 export const TABLE_FORMATS = [...REPORT_FORMATS, 'json'] as const;
 export const REPORT_COMMAND_FORMATS = [...TABLE_FORMATS, 'html'] as const;
 
+/** What `squash export --format` writes: stock tfjs (float32, or tfjs' quantized dtypes), or the .sqz with its decoder. */
+export const EXPORT_FORMATS = ['tfjs', 'tfjs-uint8', 'tfjs-uint16', 'tfjs-float16', 'sqz'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
 /** `--db`, the database a command reads or writes; `defaultPaths` (the store) supplies the default. */
 export const dbOption = () => new Option('--db <path>', 'SQLite database (default: results/squash.db)');
 

@@ -16,6 +16,7 @@ import {
   CONFIRM_ABOVE,
   DEFAULT_REPORT_ROWS,
   dbOption,
+  EXPORT_FORMATS,
   outOption,
   parseJobs,
   parsePivot,
@@ -146,6 +147,28 @@ export function buildProgram(io: IO, done: (code: number) => void = () => {}) {
       .argument('<trial id>', "a trial id or a prefix of one, or a filter whose runs' trials are followed"),
     TABLE_FORMATS,
   ).action(async (trial, opts) => done(await (await import('./commands/history.js')).history(trial, opts, io)));
+
+  program
+    .command('export')
+    .description(
+      "A trial's compressed model as files to ship: stock TensorFlow.js Layers format (model.json + 4 MB shards; " +
+        "tfjs: float32 weights, tfjs-uint8/-uint16/-float16: tfjs' own quantized weights, exact wherever the trial's " +
+        'codebook lies on their grid, else the error is said per tensor), or the .sqz itself with the @squash/sqz ' +
+        'decoder (sqz). Activation quantization, which stock tfjs cannot express, is dropped from the tfjs formats, ' +
+        "and the command says so; the written files are loaded back and their accuracy on the run's test split is " +
+        'printed beside the recorded one. A trial id means its latest FINISHED run; the artifact must be the bytes ' +
+        'the run wrote (its recorded sha256).',
+    )
+    .argument('<run id | trial id>', 'a run id or a trial id, or a prefix of one')
+    .addOption(new Option('--format <format>', 'what to write').choices(EXPORT_FORMATS).makeOptionMandatory())
+    .addOption(
+      new Option(
+        '--out <dir>',
+        'a new or empty directory to write into (filled whole or not at all)',
+      ).makeOptionMandatory(),
+    )
+    .addOption(dbOption())
+    .action(async (id, opts) => done(await (await import('./commands/export.js')).exportRun(id, opts, io)));
 
   program
     .command('upgrade')

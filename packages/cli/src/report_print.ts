@@ -4,6 +4,7 @@ import { Metric, type Reference } from '@squash/contract';
 import { ConfigError, didYouMean } from '@squash/core';
 import {
   configFront,
+  downloadTable,
   frontRuns,
   pivotTable,
   referenceTable,
@@ -14,7 +15,9 @@ import {
   terminalText,
 } from '@squash/reporter';
 import type { Experiment } from '@squash/runner/spec';
+import type { RunView } from '@squash/contract';
 import type { SqliteStore } from '@squash/store';
+import { decoderBundle } from './decoder_bundle.js';
 import { type IO, outputWidth } from './io.js';
 import { DEFAULT_REPORT_ROWS, type Pivot } from './options.js';
 import { type OutputFormat, renderAs } from './output.js';
@@ -94,9 +97,13 @@ function noRuns(store: SqliteStore, name: string, stored: number): ConfigError {
 /**
  * The comparison table, reading full views only for the rows it shows: the rows are chosen from
  * light heads (accuracy and bytes for the Pareto front), so 100,000 stored runs cost one narrow
- * query plus the views of `limit` rows.
+ * query plus the views of `limit` rows. With the runs shown.
  */
-function limitedReportTable(store: SqliteStore, target: ReportTarget, limit: number): Table {
+function limitedReportTable(
+  store: SqliteStore,
+  target: ReportTarget,
+  limit: number,
+): { table: Table; runs: RunView[] } {
   const h = store.listRunHeads(target.name, [Metric.accuracy, Metric.artifactBytes]);
   const picked = planOrder(
     h.length,
@@ -128,7 +135,14 @@ function limitedReportTable(store: SqliteStore, target: ReportTarget, limit: num
     seeds: new Set(picked.map((i) => h.seeds[i])).size,
     backends: store.experimentBackends(target.name),
   };
-  return reportTable(target.name, runs, { front, population });
+  return { table: reportTable(target.name, runs, { front, population }), runs };
+}
+
+/** The download sizes of the shown trials, on a terminal and in markdown (csv and json stay one table). */
+function downloadsText(runs: readonly RunView[], format: OutputFormat, width: number): string[] {
+  if (format !== 'terminal' && format !== 'markdown') return [];
+  const t = downloadTable(runs, decoderBundle()?.gzipBytes);
+  return t ? [renderAs(t, format, width)] : [];
 }
 
 /** The comparison table (or pivot, or HTML page) of one experiment, to `io.out` or `opts.out`. */
@@ -146,7 +160,8 @@ export function printReport(
   let out = opts.out;
   let text: string;
   if (format !== 'html' && !opts.pivot && !reference) {
-    text = renderAs(limitedReportTable(store, target, limit), format, width);
+    const { table, runs } = limitedReportTable(store, target, limit);
+    text = [renderAs(table, format, width), ...downloadsText(runs, format, width)].join('\n');
   } else {
     const stored = store.listRuns(name);
     const runs = planOrder(
@@ -157,12 +172,25 @@ export function printReport(
     ).map((i) => stored[i]!);
     if (!runs.length) throw noRuns(store, name, stored.length);
     if (format === 'html') {
-      text = renderHtml(name, runs, { generatedAt: new Date().toISOString(), reference });
+      text = renderHtml(name, runs, {
+        generatedAt: new Date().toISOString(),
+        reference,
+        decoderBytes: decoderBundle()?.gzipBytes,
+      });
       out ??= join(dirname(store.path), 'reports', `${name}.html`);
     } else {
-      const tables = [opts.pivot ? pivotTable(runs, opts.pivot) : reportTable(name, runs, { maxRows: limit })];
+      const main = opts.pivot ? pivotTable(runs, opts.pivot) : reportTable(name, runs, { maxRows: limit });
+      const tables = [main];
       if (reference) tables.push(referenceTable(reference, runs));
-      text = tables.map((t) => renderAs(t, format, width)).join('\n');
+      const shown = new Set(main.rows.map((r) => r.id));
+      const downloads = opts.pivot
+        ? []
+        : downloadsText(
+            runs.filter((r) => shown.has(r.id)),
+            format,
+            width,
+          );
+      text = [...tables.map((t) => renderAs(t, format, width)), ...downloads].join('\n');
     }
   }
   if (out) {

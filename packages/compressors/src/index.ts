@@ -80,3 +80,12 @@ export {
   type PruningSchedule,
   type PolynomialDecayConfig,
 } from './schedules/index.js';
+export {
+  quantizeForTfjs,
+  dequantizeTfjs,
+  TFJS_QUANT_DTYPES,
+  type TfjsQuantDtype,
+  type TfjsQuantization,
+  type TfjsQuantizedWeight,
+} from './tfjs_quantization.js';
+export { float16Bits, float16Value } from './float16.js';

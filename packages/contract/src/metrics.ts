@@ -23,6 +23,18 @@ export const Metric = {
   sizeQuantizedBytes: 'size_quantized_bytes',
   sizeHuffmanBytes: 'size_huffman_bytes',
   artifactBytes: 'artifact_bytes',
+  // What a browser downloads for the trial's model in stock TensorFlow.js form (`squash export`):
+  // bytes of model.json plus its weight shards; gzip: each file gzipped (level 9) and summed, as a
+  // web server compressing them sends them. Beside `artifact_bytes` (the .sqz) they are the honest
+  // download-size comparison.
+  /** Stock tfjs Layers format, float32 weights (`squash export --format tfjs`). */
+  tfjsBytes: 'tfjs_bytes',
+  /** Stock tfjs with every weight as tfjs uint8 (`--format tfjs-uint8`, the converter's `--quantize_uint8`). */
+  tfjsUint8Bytes: 'tfjs_uint8_bytes',
+  /** `tfjs_bytes` gzipped, file by file. */
+  tfjsGzipBytes: 'tfjs_gzip_bytes',
+  /** `tfjs_uint8_bytes` gzipped, file by file. */
+  tfjsUint8GzipBytes: 'tfjs_uint8_gzip_bytes',
   compressionRatio: 'compression_ratio',
   weightBits: 'weight_bits',
   activationBits: 'activation_bits',

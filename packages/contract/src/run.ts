@@ -33,7 +33,8 @@ export interface RunView {
   error: string | null;
   params: Record<string, ParamValue>;
   metrics: Record<string, number>;
-  artifacts: Record<string, { path: string; bytes: number }>;
+  /** Files a run wrote; `sha256` (hex) of the bytes as written, for runs recorded since checksums were. */
+  artifacts: Record<string, { path: string; bytes: number; sha256?: string }>;
   tags: Record<string, string>;
 }
 

@@ -2,6 +2,7 @@ import { Metric, type Reference, type RunView } from '@squash/contract';
 import { reportTable } from './comparison.js';
 import { configIndices } from './configuration.js';
 import { dataDescription } from './data.js';
+import { downloadTable } from './downloads.js';
 import { configFront, frontRuns } from './pareto.js';
 import { referenceTable } from './reference.js';
 import { escapeHtml as esc } from './html/escape.js';
@@ -22,6 +23,8 @@ export interface HtmlOptions {
   generatedAt?: string;
   /** The experiment file's `reference:` block: published numbers beside the measured ones, as on a terminal. */
   reference?: Reference;
+  /** Bytes (min + gzip) of the `@squash/sqz` decoder bundle, for the `.sqz + decoder` sizes; unknown when absent. */
+  decoderBytes?: number;
 }
 
 /** What the plots share: per-run lookups, the Pareto front (over configurations), the baseline line. */
@@ -115,6 +118,7 @@ export function renderHtml(experiment: string, runs: RunView[], opts: HtmlOption
   });
   const shown = new Set(table.rows.map((row) => row.id));
   const byId = new Map(runs.filter((r) => shown.has(r.id)).map((r) => [r.id, r]));
+  const downloads = downloadTable([...byId.values()], opts.decoderBytes);
   const count = (s: RunView['status']) => runs.filter((r) => r.status === s).length;
   const front = input.front.size;
   const backends = [...new Set(runs.map((r) => r.backend ?? '?'))].join(', ');
@@ -133,6 +137,9 @@ export function renderHtml(experiment: string, runs: RunView[], opts: HtmlOption
     `<h2>Plots</h2>${plotsHtml(plotsOf(input, opts))}`,
     `<h2>Runs</h2><p class="note">★ marks the runs of configurations on the accuracy / artifact-size Pareto front (seeds averaged); columns equal in every shown row are hidden. Hover a trial for its params.</p>`,
     tableHtml(table, byId),
+    downloads
+      ? `<h2>Download sizes</h2><p class="note">What a browser downloads for each trial's model: as stock TensorFlow.js files (squash export --format tfjs, tfjs-uint8), plain and gzipped file by file, beside the .sqz alone and with its decoder. — : not recorded for that run.</p>${tableHtml(downloads, byId, 'downloads')}`
+      : '',
     opts.reference ? `<h2>Reference</h2>${tableHtml(referenceTable(opts.reference, runs), new Map())}` : '',
     failuresHtml(runs),
     '</body></html>',

@@ -21,3 +21,4 @@ export { renderHtml, reportPlots, type HtmlOptions } from './html.js';
 export { escapeHtml, terminalText, markdownText, csvField, jsonText } from './neutralise.js';
 export type { Plot } from './html/plots.js';
 export { compileMatcher, matchRun, valueOf, type MatchableRun } from './query/match.js';
+export { downloadTable, downloadSizes, DOWNLOAD_COLUMNS, NOT_RECORDED, SQZ_WITH_DECODER } from './downloads.js';

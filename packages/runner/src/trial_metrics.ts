@@ -64,6 +64,10 @@ export function trialMetrics(o: TrialOutcome): MetricInput[] {
     { key: Metric.sizeQuantizedBytes, value: artifact.totals.quantized },
     { key: Metric.sizeHuffmanBytes, value: artifact.totals.huffman },
     { key: Metric.artifactBytes, value: artifact.bytes },
+    { key: Metric.tfjsBytes, value: artifact.downloads.tfjs },
+    { key: Metric.tfjsUint8Bytes, value: artifact.downloads.tfjsUint8 },
+    { key: Metric.tfjsGzipBytes, value: artifact.downloads.tfjsGzip },
+    { key: Metric.tfjsUint8GzipBytes, value: artifact.downloads.tfjsUint8Gzip },
     { key: Metric.compressionRatio, value: (4 * baseParams) / artifact.bytes },
     { key: Metric.seconds, value: o.seconds },
   ];

@@ -118,12 +118,22 @@ export const MIGRATIONS: Migration[] = [
   {
     name: '0005_run_views',
     // Each run's view (params, final metrics, artifacts, tags) kept as one JSON column, so a report
-    // reads one row per run; the index lists an experiment's runs in insertion (claim) order.
+    // reads one row per run; the index lists an experiment's runs in insertion (claim) order. The
+    // views are built by the last migration (`buildViews` reads the schema as it is now, columns
+    // added later included); pending migrations run in one transaction, so no reader sees them unset.
     up(db) {
       db.exec(`
         ALTER TABLE runs ADD COLUMN view_json TEXT;
         CREATE INDEX runs_by_experiment ON runs(experiment_id);
       `);
+    },
+  },
+  {
+    name: '0006_artifact_checksums',
+    // The sha256 of each artifact as written: `squash export` refuses a file altered since. Rows of
+    // earlier runs keep NULL: no checksum was taken, and their views read as before.
+    up(db) {
+      db.exec('ALTER TABLE artifacts ADD COLUMN sha256 TEXT');
       refreshViews(db, '1', []);
     },
   },

@@ -38,8 +38,8 @@ export function buildViews(db: Database.Database, where: string, args: unknown[]
   const metrics = grouped<{ run_id: string; key: string; value: number }>(
     `SELECT x.run_id, x.key, x.value FROM metrics x WHERE x.step = 0 AND ${scope} ORDER BY x.key`,
   );
-  const artifacts = grouped<{ run_id: string; kind: string; path: string; bytes: number }>(
-    `SELECT x.run_id, x.kind, x.path, x.bytes FROM artifacts x WHERE ${scope} ORDER BY x.kind`,
+  const artifacts = grouped<{ run_id: string; kind: string; path: string; bytes: number; sha256: string | null }>(
+    `SELECT x.run_id, x.kind, x.path, x.bytes, x.sha256 FROM artifacts x WHERE ${scope} ORDER BY x.kind`,
   );
   const tags = grouped<{ run_id: string; key: string; value: string }>(
     `SELECT x.run_id, x.key, x.value FROM tags x WHERE ${scope} ORDER BY x.key`,
@@ -67,7 +67,12 @@ export function buildViews(db: Database.Database, where: string, args: unknown[]
         ]),
       ),
       metrics: Object.fromEntries((metrics.get(id) ?? []).map((m) => [m.key, m.value])),
-      artifacts: Object.fromEntries((artifacts.get(id) ?? []).map((a) => [a.kind, { path: a.path, bytes: a.bytes }])),
+      artifacts: Object.fromEntries(
+        (artifacts.get(id) ?? []).map((a) => [
+          a.kind,
+          { path: a.path, bytes: a.bytes, ...(a.sha256 === null ? {} : { sha256: a.sha256 }) },
+        ]),
+      ),
       tags: Object.fromEntries((tags.get(id) ?? []).map((t) => [t.key, t.value])),
     });
   }

@@ -47,6 +47,7 @@ describe('SqliteStore', () => {
       '0003_sweeps_attempts_heartbeats',
       '0004_query_indexes',
       '0005_run_views',
+      '0006_artifact_checksums',
     ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const records = db.prepare('SELECT name, applied_at FROM _squash_migrations ORDER BY name').all();
@@ -224,10 +225,11 @@ describe('SqliteStore', () => {
     const run = newRun(store, store.ensureExperiment('old', ''));
     store.logBatch(run, { params: { bits: 4 }, metrics: [{ key: 'accuracy', value: 0.5 }] });
     store.close();
-    // Make it an older file: drop what 0005 added and its record.
+    // Make it an older file: drop what 0005 and 0006 added and their records.
     raw(path, (db) =>
       db.exec(
-        "DROP INDEX runs_by_experiment; ALTER TABLE runs DROP COLUMN view_json; DELETE FROM _squash_migrations WHERE name = '0005_run_views'",
+        `DROP INDEX runs_by_experiment; ALTER TABLE runs DROP COLUMN view_json; ALTER TABLE artifacts DROP COLUMN sha256;
+         DELETE FROM _squash_migrations WHERE name IN ('0005_run_views', '0006_artifact_checksums')`,
       ),
     );
     const before = raw(path, (db) => db.prepare('SELECT sql FROM sqlite_master ORDER BY name').pluck().all());
@@ -240,7 +242,7 @@ describe('SqliteStore', () => {
     expect(err).toBeInstanceOf(StoreError);
     expect((err as StoreError).exitCode).toBe(2);
     expect((err as StoreError).describe()).toBe(
-      `${path}: written by an older Squash (pending migrations 0005_run_views); run \`squash upgrade --db ${path}\` to upgrade it`,
+      `${path}: written by an older Squash (pending migrations 0005_run_views, 0006_artifact_checksums); run \`squash upgrade --db ${path}\` to upgrade it`,
     );
     // The reader wrote nothing.
     expect(raw(path, (db) => db.prepare('SELECT sql FROM sqlite_master ORDER BY name').pluck().all())).toEqual(before);
@@ -249,7 +251,65 @@ describe('SqliteStore', () => {
     const reader = SqliteStore.openReadOnly(path);
     expect(reader.listRuns('old')[0]).toMatchObject({ id: run, params: { bits: 4 }, metrics: { accuracy: 0.5 } });
     reader.close();
-    expect(MIGRATIONS.at(-1)!.name).toBe('0005_run_views');
+    expect(MIGRATIONS.at(-1)!.name).toBe('0006_artifact_checksums');
+  });
+
+  it('0006 adds a checksum to artifacts: earlier rows keep none and read as before, new ones carry it', () => {
+    const path = join(tempDir(), 'before-0006.sqlite');
+    const old = SqliteStore.open(path);
+    const exp = old.ensureExperiment('e', '');
+    const before = newRun(old, exp);
+    old.finishRun(before, {
+      metrics: [{ key: 'accuracy', value: 0.9 }],
+      artifacts: [{ kind: 'model', path: 'a.sqz', bytes: 10 }],
+    });
+    const viewBefore = old.getRun(before);
+    old.close();
+    // The file as Squash before 0006 wrote it: no checksum column, no record.
+    raw(path, (d) =>
+      d.exec(
+        "ALTER TABLE artifacts DROP COLUMN sha256; DELETE FROM _squash_migrations WHERE name = '0006_artifact_checksums'",
+      ),
+    );
+    expect(() => SqliteStore.openReadOnly(path)).toThrow(/pending migrations 0006_artifact_checksums/);
+
+    const store = SqliteStore.open(path);
+    expect(raw(path, (d) => d.prepare('SELECT sha256 FROM artifacts').pluck().all())).toEqual([null]);
+    expect(store.getRun(before)).toEqual(viewBefore);
+    expect(store.getRun(before).artifacts.model).toEqual({ path: 'a.sqz', bytes: 10 });
+    const after = newRun(store, exp, 't2');
+    const sha256 = 'ab'.repeat(32);
+    store.finishRun(after, { artifacts: [{ kind: 'model', path: 'b.sqz', bytes: 11, sha256 }] });
+    expect(store.getRun(after).artifacts.model).toEqual({ path: 'b.sqz', bytes: 11, sha256 });
+    store.close();
+    // The stored view and the tables agree (what doctor rebuilds from).
+    expect(raw(path, (d) => buildViews(d, 'r.id = ?', [after]).get(after)!.artifacts)).toEqual({
+      model: { path: 'b.sqz', bytes: 11, sha256 },
+    });
+  });
+
+  it("reads a run's recorded configuration and the experiment file of its sweep", () => {
+    const store = SqliteStore.open(join(tempDir(), 'db.sqlite'));
+    const exp = store.ensureExperiment('e', '');
+    const sweepId = store.recordSweep(exp, 'name: e', 'experiments/e.yaml');
+    const run = store.createRun({
+      experimentId: exp,
+      trialId: 't',
+      sweep: 's',
+      label: 'l',
+      isBaseline: false,
+      seed: 1,
+      backend: 'cpu',
+      config: { baseline: { dataset: { name: 'mnist' } } },
+      sweepId,
+    });
+    expect(store.runConfig(run)).toEqual({
+      config: { baseline: { dataset: { name: 'mnist' } } },
+      experimentFile: 'experiments/e.yaml',
+    });
+    expect(store.runConfig(newRun(store, exp, 't2')).experimentFile).toBeNull();
+    expect(() => store.runConfig('nope')).toThrow(/no run with id 'nope'/);
+    store.close();
   });
 
   it('refuses to read a SQLite file that is not a Squash database', () => {

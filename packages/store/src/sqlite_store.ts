@@ -2,8 +2,8 @@ import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { RUN_RECORD_PARAMS } from '@squash/contract';
-import { ConfigError, SQUASH_VERSION, stableHash, type ParamValue } from '@squash/core';
-import { openDatabase, withTransaction } from './db.js';
+import { ConfigError, SQUASH_VERSION, StoreError, stableHash, type ParamValue } from '@squash/core';
+import { damagedHint, openDatabase, withTransaction } from './db.js';
 import { deadRunMessage, isAlive, type Liveness } from './liveness.js';
 import { applyMigrations, checkSchema, refuseForeign } from './migrations.js';
 import { parseStoredView, refreshRunViews } from './run_view.js';
@@ -226,8 +226,8 @@ export class SqliteStore implements RunStore {
   logArtifact(runId: string, a: RunArtifact): void {
     this.write(() => {
       this.conn
-        .prepare('INSERT OR REPLACE INTO artifacts (run_id, kind, path, bytes) VALUES (?, ?, ?, ?)')
-        .run(runId, a.kind, a.path, a.bytes);
+        .prepare('INSERT OR REPLACE INTO artifacts (run_id, kind, path, bytes, sha256) VALUES (?, ?, ?, ?, ?)')
+        .run(runId, a.kind, a.path, a.bytes, a.sha256 ?? null);
       this.touch(runId);
     });
   }
@@ -474,6 +474,27 @@ export class SqliteStore implements RunStore {
     );
     if (!r) throw new ConfigError(`no run with id '${runId}'`);
     return { host: r.host, pid: r.pid, heartbeatAt: r.heartbeat_at };
+  }
+
+  runConfig(runId: string): { config: unknown; experimentFile: string | null } {
+    const r = this.read(
+      () =>
+        this.conn
+          .prepare('SELECT r.config_json, s.file FROM runs r LEFT JOIN sweeps s ON s.id = r.sweep_id WHERE r.id = ?')
+          .get(runId) as { config_json: string; file: string | null } | undefined,
+    );
+    if (!r) throw new ConfigError(`no run with id '${runId}'`);
+    let config: unknown;
+    try {
+      config = JSON.parse(r.config_json);
+    } catch (e) {
+      throw new StoreError(`the configuration of run ${runId} does not read back (not valid JSON)`, {
+        location: { file: this.path },
+        hint: damagedHint(this.path),
+        cause: e,
+      });
+    }
+    return { config, experimentFile: r.file };
   }
 
   invocationFailed(invocation: string): boolean {

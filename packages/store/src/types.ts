@@ -51,6 +51,8 @@ export interface RunArtifact {
   kind: string;
   path: string;
   bytes: number;
+  /** sha256 (hex) of the file as written, so a reader can tell it was altered since. */
+  sha256?: string;
 }
 
 /**
@@ -141,6 +143,11 @@ export interface RunStore {
   statusCounts(): StatusCount[];
   /** Host, pid and last heartbeat of a run (what `show` prints beside the view). */
   runDetails(runId: string): { host: string | null; pid: number | null; heartbeatAt: string | null };
+  /**
+   * What a run was configured with (`config` as the runner recorded it: the trial's baseline and
+   * stages) and the experiment file its sweep was read from, as given on the command line.
+   */
+  runConfig(runId: string): { config: unknown; experimentFile: string | null };
   /** Whether any run of this invocation FAILED (for --fail-fast across worker processes). */
   invocationFailed(invocation: string): boolean;
   /**

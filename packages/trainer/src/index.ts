@@ -28,3 +28,15 @@ export {
 export { steKernel, steActivation, sharedWeights, type SharedWeights } from './ste.js';
 export { removeUnits, unitLayers, describeTie, type UnitTie } from './structured.js';
 export { modelFromArtifact, loadArtifactModel, activationHookFor, type ArtifactModelInfo } from './artifact_model.js';
+export {
+  tfjsModelFiles,
+  loadTfjsFiles,
+  predictAccuracy,
+  TFJS_FORMATS,
+  SHARD_BYTES,
+  MODEL_JSON,
+  type TfjsFormat,
+  type TfjsFile,
+  type TfjsTensor,
+  type TfjsModelFiles,
+} from './tfjs_export.js';

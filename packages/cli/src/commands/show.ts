@@ -1,11 +1,11 @@
 import { isLayerMetricKey, LayerField, parseLayerMetricKey, type RunView } from '@squash/contract';
-import { ConfigError } from '@squash/core';
-import { type Cell, type Table, terminalText } from '@squash/reporter';
-import type { SqliteStore } from '@squash/store';
+import { type Cell, DOWNLOAD_COLUMNS, downloadSizes, NOT_RECORDED, type Table } from '@squash/reporter';
+import { decoderBundle } from '../decoder_bundle.js';
 import type { IO } from '../io.js';
 import type { OutputOptions } from '../options.js';
 import { keyValues, printTables } from '../output.js';
 import { withReadStore } from '../read_store.js';
+import { resolveRun } from '../resolve_run.js';
 
 export type ShowOptions = OutputOptions;
 
@@ -43,68 +43,25 @@ function layerTable(run: RunView): Table | undefined {
   };
 }
 
-/** Candidates listed when an id is ambiguous. */
-const MAX_CANDIDATES = 10;
-
-/** The run to show and, for a trial id, a note saying which of its runs it is. */
-interface Resolved {
-  run: RunView;
-  note?: string;
-}
-
-/**
- * A run id or a trial id (or a prefix of either): a run id is that run; a trial id is its latest
- * FINISHED run (else its latest run), and the note says so. An id that is both, or the prefix of
- * several, is a ConfigError listing the candidates.
- */
-function resolve(store: SqliteStore, id: string): Resolved {
-  // Ids are hex digits and dashes; anything else matches nothing (and needs no quoting below).
-  const ok = /^[0-9A-Za-z-]+$/.test(id);
-  const like = (attr: string) => `attributes.${attr} like '${id}%'`;
-  const runs = ok
-    ? store.searchRuns(like('run_id'), { columns: ['run_id, label'], limit: MAX_CANDIDATES + 1 }).rows
-    : [];
-  const trialRows = ok ? store.searchRuns(like('trial_id'), { columns: ['trial_id, label'] }).rows : [];
-  const trials = new Map<string, { label: string; runs: number }>();
-  for (const r of trialRows) {
-    const t = trials.get(String(r.trial_id)) ?? { label: String(r.label), runs: 0 };
-    t.runs++;
-    trials.set(String(r.trial_id), t);
-  }
-  const exactRun = runs.find((r) => r.run_id === id);
-  const exactTrial = trials.has(id);
-  if (exactRun || (runs.length === 1 && !trials.size))
-    return { run: store.getRun(String((exactRun ?? runs[0]!).run_id)) };
-  if (exactTrial || (trials.size === 1 && !runs.length)) {
-    const trialId = exactTrial ? id : [...trials.keys()][0]!;
-    const all = store.runsOfTrial(trialId).filter((r) => r.trialId === trialId);
-    const finished = all.filter((r) => r.status === 'FINISHED');
-    const run = (finished.length ? finished : all)[(finished.length ? finished : all).length - 1]!;
-    const which = finished.length ? 'its latest finished run' : `its latest run (none finished)`;
-    return {
-      run,
-      note: `trial ${trialId}: ${which}, of ${all.length} (squash history ${trialId.slice(0, 12)} lists them)`,
-    };
-  }
-  if (!runs.length && !trials.size)
-    throw new ConfigError(`no run or trial with id '${id}'`, { hint: 'squash query lists run ids' });
-  const candidates = [
-    // Labels come from experiment files: shown escaped, as in a table.
-    ...runs.slice(0, MAX_CANDIDATES).map((r) => `run ${r.run_id} (${terminalText(String(r.label))})`),
-    ...[...trials]
-      .slice(0, MAX_CANDIDATES)
-      .map(([t, { label, runs: n }]) => `trial ${t} (${terminalText(label)}, ${n} runs)`),
-  ];
-  const more = runs.length > MAX_CANDIDATES || trials.size > MAX_CANDIDATES ? '\n  …' : '';
-  throw new ConfigError(
-    `'${id}' is the start of several ids; give more characters:\n  ${candidates.join('\n  ')}${more}`,
+/** What a browser downloads for this trial's model, in bytes; — for sizes the run did not record. */
+function downloadsTable(run: RunView, format: ShowOptions['format']): Table {
+  const missing = format === 'terminal' || format === 'markdown' ? NOT_RECORDED : null;
+  const decoder = decoderBundle();
+  const sizes = downloadSizes(run, decoder?.gzipBytes);
+  const decoderNote = decoder
+    ? `decoder: the @squash/sqz bundle, ${decoder.gzipBytes} bytes min+gzip`
+    : 'decoder bundle size unknown: @squash/sqz/bundle.json not found';
+  return keyValues(
+    `download sizes (bytes; gzip: each file at level 9; ${decoderNote})`,
+    DOWNLOAD_COLUMNS.map((c): [string, Cell] => [c.title, sizes[c.key] ?? missing]),
   );
 }
 
 /** `squash show <run id | trial id>`: everything about one run (an id prefix is enough). */
 export async function show(id: string, opts: ShowOptions, io: IO): Promise<number> {
   withReadStore(opts.db, (store) => {
-    const { run, note } = resolve(store, id);
+    const { run, trial } = resolveRun(store, id);
+    const note = trial?.note;
     const d = store.runDetails(run.id);
     const attrs: Array<[string, Cell]> = [
       ['run', run.id],
@@ -121,10 +78,12 @@ export async function show(id: string, opts: ShowOptions, io: IO): Promise<numbe
       ['pid', d.pid],
       ['started', run.startedAt],
       ['ended', run.endedAt],
-      ...Object.entries(run.artifacts).map(([k, a]): [string, Cell] => [
-        `artifact (${k})`,
-        `${a.path} (${a.bytes} bytes)`,
-      ]),
+      ...Object.entries(run.artifacts).flatMap(
+        ([k, a]): Array<[string, Cell]> => [
+          [`artifact (${k})`, `${a.path} (${a.bytes} bytes)`],
+          ...(a.sha256 ? [[`artifact (${k}) sha256`, a.sha256] as [string, Cell]] : []),
+        ],
+      ),
       ...Object.entries(run.tags).map(([k, v]): [string, Cell] => [`tag ${k}`, v]),
       ...(run.error ? [['error', run.error.split('\n')[0]] as [string, Cell]] : []),
     ];
@@ -138,6 +97,7 @@ export async function show(id: string, opts: ShowOptions, io: IO): Promise<numbe
           .sort(),
       ),
     ];
+    if (!run.isBaseline) tables.push(downloadsTable(run, opts.format));
     const layers = layerTable(run);
     printTables(opts.format, io, ...(layers ? [...tables, layers] : tables));
   });

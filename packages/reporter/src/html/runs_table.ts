@@ -4,8 +4,11 @@ import { escapeHtml as esc } from './escape.js';
 
 export const DEFAULT_MAX_TABLE_ROWS = 1000;
 
-/** The comparison table as HTML: formatted like the terminal, params and tags of each trial on hover and as chips. */
-export function tableHtml(t: Table, runs: ReadonlyMap<string, RunView>): string {
+/**
+ * The comparison table as HTML: formatted like the terminal, params and tags of each trial on hover
+ * and as chips. `className` styles it (`runs`; another table of runs, such as the download sizes, its own).
+ */
+export function tableHtml(t: Table, runs: ReadonlyMap<string, RunView>, className = 'runs'): string {
   const rows = t.rows;
   const head = t.columns
     .map((c) => `<th class="${c.align === 'right' ? 'num' : ''}" title="${esc(c.key)}">${esc(c.title)}</th>`)
@@ -32,7 +35,7 @@ export function tableHtml(t: Table, runs: ReadonlyMap<string, RunView>): string 
     });
     return `<tr${cls ? ` class="${cls}"` : ''}>${cells.join('')}</tr>`;
   });
-  return `<table class="runs"><caption>${esc(t.title ?? '')}</caption><thead><tr>${head}</tr></thead><tbody>${body.join('\n')}</tbody></table>`;
+  return `<table class="${className}"><caption>${esc(t.title ?? '')}</caption><thead><tr>${head}</tr></thead><tbody>${body.join('\n')}</tbody></table>`;
 }
 
 /** Failed and killed runs with their error text (at most `max`). */

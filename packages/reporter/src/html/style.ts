@@ -19,14 +19,14 @@ svg.plot .err { stroke-width: 1.2; }
 svg.plot .ref { stroke: #555; stroke-dasharray: 5 3; }
 svg.plot circle.mark { stroke: #fff; stroke-width: 0.6; }
 svg.plot circle.ring { fill: none; stroke-width: 1.6; }
-table.runs { border-collapse: collapse; background: #fff; font-size: 13px; font-variant-numeric: tabular-nums; }
-table.runs caption { text-align: left; color: #555; padding-bottom: 6px; }
-table.runs th, table.runs td { border-bottom: 1px solid #e5e5e5; padding: 4px 8px; text-align: left; vertical-align: top; }
-table.runs th { background: #f0f0f0; position: sticky; top: 0; }
-table.runs .num { text-align: right; white-space: nowrap; }
-table.runs tr.front td { background: #fff8e1; }
-table.runs tr.failed td { color: #b00020; }
-table.runs tr.baseline td { font-weight: 600; }
+table.runs, table.downloads { border-collapse: collapse; background: #fff; font-size: 13px; font-variant-numeric: tabular-nums; }
+table.runs caption, table.downloads caption { text-align: left; color: #555; padding-bottom: 6px; }
+table.runs th, table.downloads th, table.runs td, table.downloads td { border-bottom: 1px solid #e5e5e5; padding: 4px 8px; text-align: left; vertical-align: top; }
+table.runs th, table.downloads th { background: #f0f0f0; position: sticky; top: 0; }
+table.runs .num, table.downloads .num { text-align: right; white-space: nowrap; }
+table.runs tr.front td, table.downloads tr.front td { background: #fff8e1; }
+table.runs tr.failed td, table.downloads tr.failed td { color: #b00020; }
+table.runs tr.baseline td, table.downloads tr.baseline td { font-weight: 600; }
 .tag { display: inline-block; background: #eef; border-radius: 3px; padding: 0 4px; margin-left: 4px; font-size: 11px; color: #335; }
 .note { color: #666; font-size: 13px; }
 pre.error { white-space: pre-wrap; background: #fff3f3; border: 1px solid #f3c0c0; padding: 6px 8px; margin: 4px 0 10px; font-size: 12px; }

@@ -6,7 +6,7 @@ import {
   type EncodingSizes,
 } from '@squash/compressors';
 import { countNonzero } from '@squash/contract';
-import { writeFileAtomic } from '@squash/core';
+import { sha256Hex, writeFileAtomic } from '@squash/core';
 import {
   evaluate,
   getWeights,
@@ -15,6 +15,7 @@ import {
   type ArtifactModelInfo,
   type Evaluation,
 } from '@squash/trainer';
+import { downloadSizes, type DownloadSizes } from './downloads.js';
 import { activationRecord, DEFAULT_INDEX_BITS, type PipelineContext, type PipelineState } from './state.js';
 
 export interface LayerSize extends EncodingSizes {
@@ -31,10 +32,14 @@ export interface LayerSize extends EncodingSizes {
 export interface ArtifactResult {
   path: string;
   bytes: number;
+  /** sha256 (hex) of the file's bytes, recorded so a reader can tell it was altered since. */
+  sha256: string;
   layers: LayerSize[];
   totals: EncodingSizes;
   /** Test metrics of the model rebuilt from the file: must equal the in-memory evaluation. */
   reloaded: Evaluation;
+  /** The rebuilt model as stock tfjs files would download (what `squash export` writes). */
+  downloads: DownloadSizes;
 }
 
 /** The artifact's per-tensor encodings: quantized, sparse, or plain float32 (biases stay float). */
@@ -67,9 +72,14 @@ function indexBitsOf(layers: ArtifactLayer[]): Map<string, number> {
 /**
  * Writes the trial's compressed model as one `.sqz` file (atomically), measures every tensor's
  * encodings for real (dense → sparse → quantized → Huffman), then loads the file back into a new
- * tfjs model and evaluates it, so the recorded size is of a file proven to work.
+ * tfjs model and evaluates it, so the recorded size is of a file proven to work; that model, as
+ * stock tfjs files in memory, gives the download sizes.
  */
-export function writeTrialArtifact(state: PipelineState, ctx: PipelineContext, path: string): ArtifactResult {
+export async function writeTrialArtifact(
+  state: PipelineState,
+  ctx: PipelineContext,
+  path: string,
+): Promise<ArtifactResult> {
   const info: ArtifactModelInfo = {
     format: 'squash-model',
     spec: state.spec,
@@ -121,7 +131,12 @@ export function writeTrialArtifact(state: PipelineState, ctx: PipelineContext, p
     { dense: 0, sparse: 0, quantized: 0, huffman: 0 },
   );
   const reloaded = modelFromArtifact(written.bytes);
-  const ev = evaluate(reloaded.model, ctx.data.test, { activationHook: reloaded.activationHook });
-  reloaded.model.dispose();
-  return { path, bytes: written.bytes.length, layers, totals, reloaded: ev };
+  try {
+    const ev = evaluate(reloaded.model, ctx.data.test, { activationHook: reloaded.activationHook });
+    const downloads = await downloadSizes(reloaded.model);
+    const sha256 = sha256Hex(written.bytes);
+    return { path, bytes: written.bytes.length, sha256, layers, totals, reloaded: ev, downloads };
+  } finally {
+    reloaded.model.dispose();
+  }
 }

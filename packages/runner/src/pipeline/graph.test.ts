@@ -138,7 +138,7 @@ describe('a residual graph model through the pipeline (batch norm, depthwise, se
     }
 
     const path = join(tempDir(), 'residual.sqz');
-    const artifact = writeTrialArtifact(state, ctx, path);
+    const artifact = await writeTrialArtifact(state, ctx, path);
     expect(artifact.reloaded.accuracy).toBe(evaluation.accuracy);
     expect(artifact.reloaded.loss).toBe(evaluation.loss);
     const loaded = loadArtifactModel(path);
@@ -177,7 +177,7 @@ describe('a residual graph model through the pipeline (batch norm, depthwise, se
     expect(evaluation.accuracy).toBe(base.accuracy);
     expect(evaluation.loss).toBeCloseTo(base.loss, 5);
     // Weights left as they were: nothing counts as changed against the folded baseline.
-    const artifact = writeTrialArtifact(state, context(), join(tempDir(), 'plain.sqz'));
+    const artifact = await writeTrialArtifact(state, context(), join(tempDir(), 'plain.sqz'));
     const metrics = trialMetrics({
       evaluation,
       baselineAccuracy,
@@ -204,7 +204,9 @@ describe('a residual graph model through the pipeline (batch norm, depthwise, se
     expect(again.state.quantized.get('dw/depthwise_kernel')).toEqual(first.state.quantized.get('dw/depthwise_kernel'));
     expect(again.state.quantized.get('dw/depthwise_kernel')!.channelSpan).toBe(2);
     expect(again.evaluation).toEqual(first.evaluation);
-    expect(writeTrialArtifact(again.state, ctx, join(tempDir(), 'cached.sqz')).reloaded).toEqual(again.evaluation);
+    expect((await writeTrialArtifact(again.state, ctx, join(tempDir(), 'cached.sqz'))).reloaded).toEqual(
+      again.evaluation,
+    );
   });
 
   it('a distilled student with batch norms is folded like the baseline', async () => {
@@ -221,7 +223,9 @@ describe('a residual graph model through the pipeline (batch norm, depthwise, se
     const ctx = { ...context(), resolveModel: () => student };
     const { state } = await runPipeline(baseline, RESIDUAL, [stage('distill', { student: 'student', epochs: 1 })], ctx);
     expect(state.spec.layers.map((l) => l.name)).toEqual(['conv_1', 'act_1', 'flatten_1', 'dense_1']);
-    expect(writeTrialArtifact(state, ctx, join(tempDir(), 'student.sqz')).reloaded.accuracy).toBeGreaterThan(0.3);
+    expect((await writeTrialArtifact(state, ctx, join(tempDir(), 'student.sqz'))).reloaded.accuracy).toBeGreaterThan(
+      0.3,
+    );
   });
 
   it('prune-units on the first conv of the residual block: a smaller model that evaluates and reloads from its .sqz', async () => {
@@ -242,7 +246,7 @@ describe('a residual graph model through the pipeline (batch norm, depthwise, se
     });
     expect(state.model.countParams()).toBeLessThan(baseline.countParams());
     expect(evaluation.accuracy).toBeGreaterThan(0.1);
-    const artifact = writeTrialArtifact(state, ctx, join(tempDir(), 'units.sqz'));
+    const artifact = await writeTrialArtifact(state, ctx, join(tempDir(), 'units.sqz'));
     expect(artifact.reloaded).toEqual(evaluation);
   });
 

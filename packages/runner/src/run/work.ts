@@ -140,7 +140,7 @@ async function runTrial(
     ctx,
   );
   try {
-    const artifact = writeTrialArtifact(state, ctx, join(env.artifactDir, `${trial.id}.sqz`));
+    const artifact = await writeTrialArtifact(state, ctx, join(env.artifactDir, `${trial.id}.sqz`));
     const metrics = trialMetrics({
       evaluation,
       validation,
@@ -155,7 +155,7 @@ async function runTrial(
     env.store.finishRun(runId, {
       params: { ...trialParams(trial, env.data), baseline_run: baseline.id, cache_hit: cachedStages > 0 },
       metrics: [...metrics, { key: 'cached_stages', value: cachedStages }],
-      artifacts: [{ kind: 'model', path: artifact.path, bytes: artifact.bytes }],
+      artifacts: [{ kind: 'model', path: artifact.path, bytes: artifact.bytes, sha256: artifact.sha256 }],
     });
     return evaluation.accuracy;
   } finally {
