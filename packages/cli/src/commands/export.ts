@@ -4,9 +4,9 @@ import { backendPreference, selectBackend } from '@squash/backend';
 import type { RunView } from '@squash/contract';
 import { ConfigError, FileError, fileError } from '@squash/core';
 import { type DatasetSpec, datasetFingerprint, loadDataset, type Split } from '@squash/datasets';
+import { decodeSqz } from '@squash/sqz';
 import { defaultPaths } from '@squash/store';
 import {
-  evaluate,
   loadTfjsFiles,
   modelFromArtifact,
   predictAccuracy,
@@ -131,7 +131,10 @@ async function exportSqz(
   } catch (e) {
     throw fileError(e, bundle.file, 'reading the decoder bundle');
   }
-  const ev = evaluate(model.model, test, { activationHook: model.activationHook });
+  // Measured as a page would: the bytes decoded by @squash/sqz into a stock LayersModel.
+  const decoded = decodeSqz(artifact.bytes);
+  const correct = Math.round(predictAccuracy(decoded.model, test) * test.count);
+  decoded.model.dispose();
   const tensors = model.model.weights.map(
     (w): TfjsTensor => ({
       name: w.originalName,
@@ -148,8 +151,8 @@ async function exportSqz(
       { name: 'sqz.min.js', bytes: decoder },
     ],
     tensors,
-    correct: Math.round(ev.accuracy * test.count),
-    measuredBy: 'the .sqz decoded as the runner decodes it',
+    correct,
+    measuredBy: 'the .sqz decoded by @squash/sqz decodeSqz, model.predict',
     activations: acts ? `kept (in the .sqz, applied by @squash/sqz on ${acts} layers)` : 'none in this trial',
   };
 }
