@@ -149,10 +149,10 @@ describe.skipIf(!haveChromium)('an exported model in headless Chromium with stoc
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`http://127.0.0.1:${port}/`);
-    await page.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, null, {
+    await page.waitForFunction(() => (globalThis as unknown as { result?: unknown }).result !== undefined, null, {
       timeout: 300_000,
     });
-    const result = await page.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result);
+    const result = await page.evaluate(() => (globalThis as unknown as { result: Record<string, unknown> }).result);
     expect(errors).toEqual([]);
     expect(result.error).toBeUndefined();
     expect(result.backend).toBe('cpu');
