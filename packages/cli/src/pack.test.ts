@@ -8,6 +8,7 @@
  */
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,10 +33,9 @@ function userEnv(): NodeJS.ProcessEnv {
     if (/^(SQUASH_(?!NATIVE_REQUIRED$)|PNPM_|TURBO_|VITEST|NODE_OPTIONS$|NODE_PATH$|INIT_CWD$)/.test(key)) continue;
     env[key] = value;
   }
-  env.PATH = (process.env.PATH ?? '')
-    .split(delimiter)
-    .filter((d) => !d.startsWith(ROOT) && !d.includes(`${sep}node_modules${sep}`))
-    .join(delimiter);
+  const path = (process.env.PATH ?? '').split(delimiter);
+  const outside = path.filter((d) => !d.startsWith(ROOT) && !d.includes(`${sep}node_modules${sep}`));
+  env.PATH = [dirname(process.execPath), ...outside].join(delimiter);
   // better-sqlite3 downloads a prebuilt binary from GitHub, or compiles, fetching Node's headers from
   // nodejs.org; where only the registry is reachable, node-gyp must find the headers beside Node.
   const prefix = dirname(dirname(process.execPath));
@@ -67,18 +67,37 @@ function check(r: SpawnSyncReturns<string>, what: string): string {
   return r.stdout;
 }
 
-function run(command: string, args: string[], cwd: string, timeout = 5 * MINUTE) {
-  return spawnSync(command, args, { cwd, env: ENV, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
+function run(command: string, args: string[], cwd: string, timeout = 5 * MINUTE, env = ENV) {
+  return spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
 }
 
 /** `npm install` into `dir`, a new empty directory, with its own npm cache (so a run is not warmed by the last). */
-function npmInstall(dir: string, specs: string[]): void {
+function npmInstall(dir: string, specs: string[], env = ENV): void {
   mkdirSync(dir);
   const cache = join(dir, '..', `${basename(dir)}-npm-cache`);
   check(
-    run('npm', ['install', '--no-audit', '--no-fund', '--cache', cache, ...specs], dir, 15 * MINUTE),
+    run('npm', ['install', '--no-audit', '--no-fund', '--cache', cache, ...specs], dir, 15 * MINUTE, env),
     `npm install in ${dir}`,
   );
+}
+
+/**
+ * better-sqlite3's install downloads a prebuilt binary from GitHub, or else compiles SQLite, which
+ * takes one to two minutes here. Where only the registry is reachable, the binary the workspace's own
+ * install built (same version, same machine, same Node) stands in for the download, through
+ * prebuild-install's local-prebuilds directory. A version the workspace does not have still compiles.
+ */
+function betterSqlitePrebuild(dir: string): NodeJS.ProcessEnv {
+  const pkg = dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json'));
+  const { version } = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string };
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  if (!existsSync(join(pkg, 'build', 'Release', 'better_sqlite3.node'))) return ENV;
+  mkdirSync(dir);
+  check(
+    spawnSync('tar', ['-czf', join(dir, name), '-C', pkg, 'build/Release/better_sqlite3.node'], { encoding: 'utf8' }),
+    name,
+  );
+  return { ...ENV, npm_config_better_sqlite3_local_prebuilds: dir };
 }
 
 interface Manifest {
@@ -110,6 +129,38 @@ function readTarball(file: string): { files: Set<string>; manifest: Manifest } {
     manifest: JSON.parse(manifest) as Manifest,
   };
 }
+
+/** Run in the directory where @squash/sqz was installed: what a user's Node script would do. */
+const READ_SQZ = `import { readFileSync } from 'node:fs';
+import * as format from '@squash/sqz/format';
+import * as sqz from '@squash/sqz';
+import * as tf from '@tensorflow/tfjs';
+
+const bytes = new Uint8Array(readFileSync('model.sqz'));
+const file = format.readSqz(bytes);
+let truncated = 'read without an error';
+try {
+  format.readSqz(bytes.subarray(0, bytes.length - 1));
+} catch (e) {
+  truncated = (e instanceof format.SqzError ? 'SqzError' : e.constructor.name) + ': ' + e.message;
+}
+console.log(JSON.stringify({
+  model: file.model,
+  tensors: file.tensors.map((t) => ({ name: t.name, shape: t.shape, values: Array.from(t.values) })),
+  reexported: sqz.readSqz === format.readSqz,
+  truncated,
+  tfjs: tf.version.tfjs,
+}));
+`;
+
+/** Run where the CLI was installed: the names and shapes in the one trial artifact, read by @squash/sqz. */
+const READ_ARTIFACT = `import { readdirSync, readFileSync } from 'node:fs';
+import { readSqz } from '@squash/sqz/format';
+
+const [name] = readdirSync('results/artifacts');
+const file = readSqz(new Uint8Array(readFileSync('results/artifacts/' + name)));
+console.log(JSON.stringify({ format: file.model.format, tensors: file.tensors.map((t) => t.name + ' ' + t.shape.join('x')) }));
+`;
 
 let work: string;
 /** Every packed package by name: its tarball, files and manifest. */
@@ -194,29 +245,7 @@ if (OFFLINE) {
         },
       ]);
       writeFileSync(join(dir, 'model.sqz'), bytes);
-      writeFileSync(
-        join(dir, 'read.mjs'),
-        [
-          "import { readFileSync } from 'node:fs';",
-          "import * as format from '@squash/sqz/format';",
-          "import * as sqz from '@squash/sqz';",
-          "import * as tf from '@tensorflow/tfjs';",
-          "const bytes = new Uint8Array(readFileSync('model.sqz'));",
-          'const file = format.readSqz(bytes);',
-          'let truncated = "read without an error";',
-          'try { format.readSqz(bytes.subarray(0, bytes.length - 1)); } catch (e) {',
-          '  truncated = (e instanceof format.SqzError ? "SqzError" : e.constructor.name) + ": " + e.message;',
-          '}',
-          'console.log(JSON.stringify({',
-          '  model: file.model,',
-          '  tensors: file.tensors.map((t) => ({ name: t.name, shape: t.shape, values: Array.from(t.values) })),',
-          '  reexported: sqz.readSqz === format.readSqz,',
-          '  truncated,',
-          '  tfjs: tf.version.tfjs,',
-          '}));',
-          '',
-        ].join('\n'),
-      );
+      writeFileSync(join(dir, 'read.mjs'), READ_SQZ);
       const read = JSON.parse(check(run(process.execPath, ['read.mjs'], dir), 'node read.mjs'));
       expect(read.model).toEqual({ note: 'pack test' });
       expect(read.tensors).toEqual([
@@ -235,6 +264,7 @@ if (OFFLINE) {
       npmInstall(
         dir,
         [...packed.values()].map((p) => p.tarball),
+        betterSqlitePrebuild(join(work, 'prebuilds')),
       );
       const cli = packed.get('@squash/cli')!.manifest;
       // The version every run records is the published one.
@@ -280,23 +310,8 @@ sweeps:
       expect(ls.rows).toEqual([expect.objectContaining({ experiment: 'packed', runs: 2, FINISHED: 2, FAILED: 0 })]);
 
       // The trial's artifact, written by the installed CLI, read by the installed decoder package.
-      const artifacts = join(dir, 'results', 'artifacts');
-      const read = check(
-        run(
-          process.execPath,
-          [
-            '--input-type=module',
-            '-e',
-            `import { readdirSync, readFileSync } from 'node:fs';
-             import { readSqz } from '@squash/sqz/format';
-             const [name] = readdirSync(${JSON.stringify(artifacts)});
-             const file = readSqz(new Uint8Array(readFileSync(${JSON.stringify(artifacts)} + '/' + name)));
-             console.log(JSON.stringify({ format: file.model.format, tensors: file.tensors.map((t) => t.name + ' ' + t.shape.join('x')) }));`,
-          ],
-          dir,
-        ),
-        'readSqz of the trial artifact',
-      );
+      writeFileSync(join(dir, 'read-artifact.mjs'), READ_ARTIFACT);
+      const read = check(run(process.execPath, ['read-artifact.mjs'], dir), 'node read-artifact.mjs');
       expect(JSON.parse(read)).toEqual({
         format: 'squash-model',
         tensors: ['dense_1/kernel 784x16', 'dense_1/bias 16', 'dense_2/kernel 16x10', 'dense_2/bias 10'],
