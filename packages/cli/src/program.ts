@@ -10,6 +10,7 @@
  * commander 14 is the last major that supports Node 20.
  */
 import { Command, Option } from '@commander-js/extra-typings';
+import { SQUASH_VERSION } from '@squash/core';
 import { EXIT_CODES, rootHelp } from './help.js';
 import type { IO } from './io.js';
 import {
@@ -35,6 +36,7 @@ export function buildProgram(io: IO, done: (code: number) => void = () => {}) {
   // Settings before the commands: each command copies them when it is declared.
   const program = new Command('squash')
     .description('declarative experiments for neural-network compression')
+    .version(SQUASH_VERSION, '-V, --version', 'print the version (the one every run records) and exit')
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} })
     .exitOverride()
     .addHelpText('afterAll', `\n${EXIT_CODES}`);

@@ -1,10 +1,12 @@
 // Compiles csrc/kernels.cc into dist/squash_native.node with the machine's C++ compiler and Node's
-// own headers (no node-gyp, no download). One build runs on every x86-64 CPU: the hot loops carry
-// AVX-512, AVX2 and baseline versions chosen at load time. A machine without a compiler or headers
-// still builds the package: the failure is written to dist/addon-status.json, and Squash falls back
-// to the wasm backend, saying why. With SQUASH_NATIVE_REQUIRED=1 (CI) a build that fails — or
-// warns: warnings are errors there — exits non-zero with the compiler's message instead, so a
-// broken kernel fails CI rather than showing up as skipped tests.
+// own headers (no node-gyp, no download). It runs after tsc in `build`, and as the install hook of
+// the published package, which ships these sources rather than a binary. One build runs on every
+// x86-64 CPU: the hot loops carry AVX-512, AVX2 and baseline versions chosen at load time. A
+// machine without a compiler or headers still builds (or installs) the package: the failure is
+// written to dist/addon-status.json, and Squash falls back to the wasm backend, saying why. With
+// SQUASH_NATIVE_REQUIRED=1 (CI) a build that fails — or warns: warnings are errors there — exits
+// non-zero with the compiler's message instead, so a broken kernel fails CI rather than showing up
+// as skipped tests.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,6 +18,10 @@ const dir = process.env.SQUASH_NATIVE_DIR || join(root, 'dist');
 const out = join(dir, 'squash_native.node');
 const status = join(dir, 'addon-status.json');
 const required = process.env.SQUASH_NATIVE_REQUIRED === '1';
+// `--install`: npm's install hook in a user's node_modules, where the published package ships
+// csrc/ and this script but no src/ and no addon — it compiles there. In this repository the build
+// script compiles after tsc instead, so the hook (pnpm runs a workspace package's too) does nothing.
+if (process.argv.includes('--install') && existsSync(join(root, 'src'))) process.exit(0);
 mkdirSync(dir, { recursive: true });
 
 /** Records the outcome; a failure is fatal only when the addon is required. `details`: the compiler's output. */
