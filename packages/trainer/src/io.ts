@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileError } from '@squash/core';
 import { join } from 'node:path';
+import { loadTfjsFiles, MODEL_JSON } from './tfjs_export.js';
 
 /**
  * Saves in the standard tfjs layers format (`model.json` + `weights.bin`), loadable by
@@ -80,15 +81,13 @@ export function modelExists(dir: string): boolean {
   return existsSync(join(dir, 'model.json')) && existsSync(join(dir, 'weights.bin'));
 }
 
+/** A saved model directory, loaded as `squash export`'s files are: the files its model.json names. */
 export async function loadModel(dir: string): Promise<tf.LayersModel> {
-  const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
-  const bin = readFileSync(join(dir, 'weights.bin'));
-  const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
-  return tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: manifest.modelTopology,
-      weightSpecs: manifest.weightsManifest[0].weights,
-      weightData,
-    }),
-  );
+  const json = readFileSync(join(dir, MODEL_JSON));
+  const manifest = JSON.parse(json.toString('utf8')) as tf.io.ModelJSON;
+  const paths = (manifest.weightsManifest ?? []).flatMap((g) => g.paths);
+  return loadTfjsFiles([
+    { name: MODEL_JSON, bytes: json },
+    ...paths.map((name) => ({ name, bytes: readFileSync(join(dir, name)) })),
+  ]);
 }
