@@ -165,6 +165,7 @@ function compilePlan(
       optimizer: opts.optimizer,
     });
     const teacher = opts.distill && InferencePlan.compile(opts.distill.teacher, addon, opts.batchSize);
+    teacher?.pull();
     return { plan, teacher };
   } catch (e) {
     if (e instanceof PlanUnsupported) return { why: e.message };
