@@ -16,7 +16,7 @@ import {
   maxPoolNode,
   zeroPadNode,
 } from './shape_nodes.js';
-import { makeSlot, type Slot } from './slots.js';
+import { makeSlot, reshapeSlot, type Slot } from './slots.js';
 import { conv2dNode, denseNode, depthwiseNode } from './weighted.js';
 
 /**
@@ -250,7 +250,7 @@ export function compileModel(model: tf.LayersModel, opts: CompileOptions): Compi
     switch (v.className) {
       case 'Flatten':
       case 'Reshape':
-        y = x; // the same memory, another shape
+        y = reshapeSlot(x, v.name, shape);
         break;
       case 'Dense':
         node = denseNode(v.name, x, (y = out()), P('kernel')!, P('bias'), act);
@@ -358,10 +358,7 @@ export function compileModel(model: tf.LayersModel, opts: CompileOptions): Compi
       default:
         return unsupported(`layer ${v.className} (${v.name})`);
     }
-    if (node) {
-      for (const s of ins) s.consumers++;
-      nodes.push(node);
-    }
+    if (node) nodes.push(node);
     // An output Activation('softmax') right after the last weighted layer: its input is the logits.
     if (isOutput && v.className === 'Activation' && v.activation === 'softmax') logits = x;
     else if (isOutput) logits = y!;
@@ -369,7 +366,6 @@ export function compileModel(model: tf.LayersModel, opts: CompileOptions): Compi
     const range = point !== undefined ? constraints.activations?.ranges.get(point) : undefined;
     if (range && point !== undefined) {
       const q = makeSlot(`${v.name}:fake-quant`, y!.shape, maxBatch, needGrad);
-      y!.consumers++;
       nodes.push(fakeQuantNode(point, y!, q, range, constraints.activations!.quantizeInPlace));
       y = q;
     }
@@ -381,7 +377,6 @@ export function compileModel(model: tf.LayersModel, opts: CompileOptions): Compi
   if (logits?.shape.length !== 1) unsupported('the output is not one vector of class scores per sample');
   for (const v of trainable) if (!masters.has(v)) unsupported(`variable ${v.name} is not read by the model's layers`);
   if (logits!.dy === null && training) unsupported('nothing to train');
-  if (logits) logits.consumers++;
   return {
     input,
     nodes,

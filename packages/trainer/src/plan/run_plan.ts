@@ -102,7 +102,7 @@ export class TrainPlan extends PlanMachine {
       distill = { teacher: t.logits(s.n), temperature: s.distill.temperature, alpha: s.distill.alpha };
     }
     for (const node of c.nodes) node.out.written = 0;
-    c.logits.written = 1;
+    (c.logits.base ?? c.logits).written = 1;
     const result = softmaxCrossEntropy(
       valuesOf(c.logits, s.n),
       this.labels,

@@ -11,10 +11,10 @@ export interface Slot {
   y: Float32Array;
   /** ∂loss/∂y for the current batch; null where nothing upstream trains. */
   dy: Float32Array | null;
-  /** How many nodes read this slot: gradients from all of them are summed. */
-  consumers: number;
   /** Gradients written this step (the first overwrites, the others add). */
   written: number;
+  /** A reshape's view: the slot whose memory (and gradient bookkeeping) this one shares. */
+  base?: Slot;
 }
 
 export function makeSlot(name: string, shape: number[], maxBatch: number, needGrad: boolean): Slot {
@@ -25,7 +25,6 @@ export function makeSlot(name: string, shape: number[], maxBatch: number, needGr
     size,
     y: new Float32Array(maxBatch * size),
     dy: needGrad ? new Float32Array(maxBatch * size) : null,
-    consumers: 0,
     written: 0,
   };
 }
@@ -51,11 +50,17 @@ export class Scratch {
 export function emitGrad(s: Slot, n: number, scratch: Scratch, write: (dst: Float32Array) => void): void {
   if (!s.dy) return;
   const dst = gradOf(s, n);
-  if (s.written++ === 0) {
+  const root = s.base ?? s;
+  if (root.written++ === 0) {
     write(dst);
     return;
   }
   const tmp = scratch.get(dst.length);
   write(tmp);
   for (let i = 0; i < dst.length; i++) dst[i]! += tmp[i]!;
+}
+
+/** The same memory as `s` under another per-sample shape (Flatten, Reshape). */
+export function reshapeSlot(s: Slot, name: string, shape: number[]): Slot {
+  return { ...s, name, shape, base: s.base ?? s };
 }
