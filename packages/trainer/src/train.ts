@@ -6,7 +6,8 @@ import { learningRateAt } from './optim/schedule.js';
 import type { OptimizerSettings } from './optim/settings.js';
 import { NATIVE_BACKEND, nativeAddon } from '@squash/backend';
 import { PlanUnsupported, type PlanConstraints } from './plan/compile.js';
-import { InferencePlan, TrainPlan, type TrainingPath } from './plan/run_plan.js';
+import { InferencePlan, TrainPlan } from './plan/run_plan.js';
+import type { TrainingPath } from './training_path.js';
 import { evaluate } from './evaluate.js';
 import {
   forward,

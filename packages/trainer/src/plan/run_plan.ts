@@ -7,9 +7,6 @@ import { softmaxCrossEntropy, type LossResult } from './loss.js';
 import type { PlanContext } from './node.js';
 import { Scratch, gradOf, valuesOf } from './slots.js';
 
-/** Which engine trained a run: the compiled native plan, or tfjs' autograd over tfjs ops. */
-export type TrainingPath = 'native-plan' | 'tfjs-autograd';
-
 /** A compiled model with its memory: runs forward and backward passes, moves weights to and from tfjs. */
 class PlanMachine {
   readonly scratch = new Scratch();
