@@ -17,6 +17,7 @@ export {
   depthwiseConv2dBackpropInputImpl,
   depthwiseDims,
   type Addon,
+  type BatchNormDims,
   type DepthwiseDims,
   type MatMulDims,
   type ConvDims,

@@ -4,6 +4,7 @@ export {
   type Addon,
   type AddonLoad,
   type AdamParams,
+  type BatchNormDims,
   type ConvDims,
   type MatMulDims,
   type PoolDims,

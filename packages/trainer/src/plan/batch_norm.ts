@@ -27,7 +27,6 @@ export function batchNormNode(name: string, x: Slot, out: Slot, p: BatchNormPara
   let rows = 0;
   let trained = false;
   const gammaAt = (c: number) => (p.gamma ? p.gamma.value[c]! : 1);
-  const betaAt = (c: number) => (p.beta ? p.beta.value[c]! : 0);
   return {
     name,
     out,
@@ -36,65 +35,42 @@ export function batchNormNode(name: string, x: Slot, out: Slot, p: BatchNormPara
         ys = valuesOf(out, n);
       rows = xs.length / C;
       trained = ctx.training;
-      if (!ctx.training) {
-        // tfjs' batchNorm: (x − mean) · γ / √(var + ε) + β.
-        for (let c = 0; c < C; c++) inv[c] = 1 / Math.sqrt(p.movingVariance.value[c]! + p.epsilon);
-        const mm = p.movingMean.value;
-        for (let i = 0; i < xs.length; i += C)
-          for (let c = 0; c < C; c++) ys[i + c] = (xs[i + c]! - mm[c]!) * inv[c]! * gammaAt(c) + betaAt(c);
+      const dims = { rows, channels: C, epsilon: p.epsilon, training: ctx.training };
+      const [m, v] = ctx.training ? [mean, variance] : [p.movingMean.value, p.movingVariance.value];
+      ctx.addon.batchNormForward(
+        xs,
+        p.gamma?.value ?? null,
+        p.beta?.value ?? null,
+        ys,
+        xhat.subarray(0, xs.length),
+        m,
+        v,
+        dims,
+      );
+      if (!ctx.training) for (let c = 0; c < C; c++) inv[c] = 1 / Math.sqrt(p.movingVariance.value[c]! + p.epsilon);
+    },
+    backward(n, { addon, scratch }) {
+      const d = gradOf(out, n);
+      if (trained) {
+        const dims = { rows, channels: C, epsilon: p.epsilon };
+        const g = p.gamma?.value ?? null;
+        const xh = xhat.subarray(0, d.length);
+        addon.batchNormBackward(d, xh, g, variance, null, p.gamma?.grad ?? null, p.beta?.grad ?? null, dims);
+        emitGrad(x, n, scratch, (dx) => addon.batchNormBackward(d, xh, g, variance, dx, null, null, dims));
         return;
       }
-      const sum = new Float64Array(C);
-      for (let i = 0; i < xs.length; i += C) for (let c = 0; c < C; c++) sum[c]! += xs[i + c]!;
-      for (let c = 0; c < C; c++) mean[c] = sum[c]! / rows;
-      const sq = new Float64Array(C);
-      for (let i = 0; i < xs.length; i += C)
-        for (let c = 0; c < C; c++) {
-          const d = xs[i + c]! - mean[c]!;
-          sq[c]! += d * d;
-        }
-      for (let c = 0; c < C; c++) {
-        variance[c] = sq[c]! / rows;
-        inv[c] = 1 / Math.sqrt(variance[c]! + p.epsilon);
-      }
-      for (let i = 0; i < xs.length; i += C)
-        for (let c = 0; c < C; c++) {
-          const h = (xs[i + c]! - mean[c]!) * inv[c]!;
-          xhat[i + c] = h;
-          ys[i + c] = h * gammaAt(c) + betaAt(c);
-        }
-    },
-    backward(n, { scratch }) {
-      const d = gradOf(out, n);
+      // Frozen statistics (inference semantics; not how training runs today, kept correct).
       const dBeta = new Float64Array(C);
       const dGamma = new Float64Array(C);
-      if (trained) {
-        for (let i = 0; i < d.length; i += C)
-          for (let c = 0; c < C; c++) {
-            dBeta[c]! += d[i + c]!;
-            dGamma[c]! += d[i + c]! * xhat[i + c]!;
-          }
-      } else {
-        // Frozen statistics (not used by training today, kept correct): x̂ from the moving ones.
-        const xs = valuesOf(x, n);
-        for (let i = 0; i < d.length; i += C)
-          for (let c = 0; c < C; c++) {
-            dBeta[c]! += d[i + c]!;
-            dGamma[c]! += d[i + c]! * (xs[i + c]! - p.movingMean.value[c]!) * inv[c]!;
-          }
-      }
+      for (let i = 0; i < d.length; i += C)
+        for (let c = 0; c < C; c++) {
+          dBeta[c]! += d[i + c]!;
+          dGamma[c]! += d[i + c]! * xhat[i + c]!;
+        }
       if (p.gamma?.grad) for (let c = 0; c < C; c++) p.gamma.grad[c] = dGamma[c]!;
       if (p.beta?.grad) for (let c = 0; c < C; c++) p.beta.grad[c] = dBeta[c]!;
       emitGrad(x, n, scratch, (dx) => {
-        if (!trained) {
-          for (let i = 0; i < d.length; i += C)
-            for (let c = 0; c < C; c++) dx[i + c] = d[i + c]! * gammaAt(c) * inv[c]!;
-          return;
-        }
-        // dx = γ/(σ·R) · (R·dy − Σdy − x̂·Σ(dy·x̂)), per channel.
-        const k = Float64Array.from(inv, (s, c) => (gammaAt(c) * s) / rows);
-        for (let i = 0; i < d.length; i += C)
-          for (let c = 0; c < C; c++) dx[i + c] = k[c]! * (rows * d[i + c]! - dBeta[c]! - xhat[i + c]! * dGamma[c]!);
+        for (let i = 0; i < d.length; i += C) for (let c = 0; c < C; c++) dx[i + c] = d[i + c]! * gammaAt(c) * inv[c]!;
       });
     },
     afterStep() {

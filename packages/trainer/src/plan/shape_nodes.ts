@@ -118,16 +118,22 @@ export function dropoutNode(name: string, x: Slot, out: Slot, rate: number): Pla
   };
 }
 
-/** An Activation layer. */
+/** An Activation layer; relu and relu6 through the C++ loops (a branch per element in JS). */
 export function activationNode(name: string, x: Slot, out: Slot, act: string): PlanNode {
   const fn = ACTIVATIONS[act]!;
+  const cap = act === 'relu' ? 0 : act === 'relu6' ? 6 : undefined;
   return {
     name,
     out,
-    forward: (n) => fn.forward(valuesOf(x, n), valuesOf(out, n)),
-    backward(n, { scratch }) {
+    forward(n, { addon }) {
+      if (cap !== undefined) addon.relu(valuesOf(x, n), valuesOf(out, n), cap);
+      else fn.forward(valuesOf(x, n), valuesOf(out, n));
+    },
+    backward(n, { addon, scratch }) {
       const dy = gradOf(out, n);
       emitGrad(x, n, scratch, (dx) => {
+        // relu's gradient from its output; relu6's from its input (0 < x ≤ 6, as tfjs).
+        if (cap !== undefined) return addon.reluGrad(cap ? valuesOf(x, n) : valuesOf(out, n), dy, dx, cap);
         dx.set(dy);
         fn.backward(valuesOf(x, n), valuesOf(out, n), dx);
       });

@@ -1,10 +1,4 @@
-import type { ConvDims, MatMulDims } from '@squash/backend';
-import {
-  depthwiseConv2dBackpropFilterImpl,
-  depthwiseConv2dBackpropInputImpl,
-  depthwiseConv2dImpl,
-  type DepthwiseDims,
-} from '@squash/backend';
+import type { Addon, ConvDims, DepthwiseDims, MatMulDims } from '@squash/backend';
 import { ACTIVATIONS } from './activations.js';
 import type { Param, PlanContext, PlanNode } from './node.js';
 import { emitGrad, gradOf, valuesOf, type Slot } from './slots.js';
@@ -46,10 +40,14 @@ class Epilogue {
     ACTIVATIONS[this.act]!.forward(this.pre ? this.pre.subarray(0, y.length) : y, y);
   }
   /** dz over out's gradient, in place. */
-  backward(out: Slot, n: number): Float32Array {
+  backward(out: Slot, n: number, addon: Addon): Float32Array {
     const d = gradOf(out, n);
     if (this.act === 'linear') return d;
     const y = valuesOf(out, n);
+    if (this.code === 1) {
+      addon.reluGrad(y, d, d, 0);
+      return d;
+    }
     ACTIVATIONS[this.act]!.backward(this.pre ? this.pre.subarray(0, y.length) : y, y, d);
     return d;
   }
@@ -70,7 +68,7 @@ export function denseNode(name: string, x: Slot, out: Slot, kernel: Param, bias:
     },
     backward(n, { addon, scratch }) {
       const rows = n * perRow;
-      const dz = epi.backward(out, n);
+      const dz = epi.backward(out, n, addon);
       const xv = valuesOf(x, n);
       if (kernel.grad) addon.matMul(xv, dz, kernel.grad, null, 0, mm(k, rows, units, true, false));
       if (bias?.grad) addon.sumRows(dz, bias.grad, { rows, columns: units });
@@ -100,7 +98,7 @@ export function conv2dNode(
       epi.apply(out, n);
     },
     backward(n, { addon, scratch }) {
-      const dz = epi.backward(out, n);
+      const dz = epi.backward(out, n, addon);
       if (kernel.grad) addon.conv2dBackpropFilter(valuesOf(x, n), dz, kernel.grad, at(n));
       if (bias?.grad) addon.sumRows(dz, bias.grad, { rows: n * positions, columns: dims.outChannels });
       emitGrad(x, n, scratch, (dst) => addon.conv2dBackpropInput(dz, kernel.value, dst, at(n)));
@@ -143,17 +141,17 @@ export function depthwiseNode(
       const z = epi.target(out, n);
       if (pointwise) {
         const m = midY!.subarray(0, n * mid);
-        depthwiseConv2dImpl(valuesOf(x, n), depthwise.value, m, at(n));
+        addon.depthwiseConv2d(valuesOf(x, n), depthwise.value, m, at(n));
         addon.matMul(m, pointwise.value, z, bias?.value ?? null, epi.code, mm(n * positions, k, units));
       } else {
-        depthwiseConv2dImpl(valuesOf(x, n), depthwise.value, z, at(n));
+        addon.depthwiseConv2d(valuesOf(x, n), depthwise.value, z, at(n));
         addBias(z);
-        if (epi.code === 1) for (let i = 0; i < z.length; i++) if (!(z[i]! > 0)) z[i] = 0;
+        if (epi.code === 1) addon.relu(z, z, 0);
       }
       epi.apply(out, n);
     },
     backward(n, { addon, scratch }) {
-      const dz = epi.backward(out, n);
+      const dz = epi.backward(out, n, addon);
       if (bias?.grad) addon.sumRows(dz, bias.grad, { rows: n * positions, columns: units });
       let dMid = dz;
       if (pointwise) {
@@ -162,8 +160,8 @@ export function depthwiseNode(
         dMid = midDy!.subarray(0, n * mid);
         addon.matMul(dz, pointwise.value, dMid, null, 0, mm(n * positions, units, k, false, true));
       }
-      if (depthwise.grad) depthwiseConv2dBackpropFilterImpl(valuesOf(x, n), dMid, depthwise.grad, at(n));
-      emitGrad(x, n, scratch, (dst) => depthwiseConv2dBackpropInputImpl(dMid, depthwise.value, dst, at(n)));
+      if (depthwise.grad) addon.depthwiseConv2dBackpropFilter(valuesOf(x, n), dMid, depthwise.grad, at(n));
+      emitGrad(x, n, scratch, (dst) => addon.depthwiseConv2dBackpropInput(dMid, depthwise.value, dst, at(n)));
     },
   };
 }
