@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '@squash/datasets';
+import { nativeAddon } from '@squash/backend';
 import { forward, type ActivationHook } from './forward.js';
+import { PlanUnsupported } from './plan/compile.js';
+import { InferencePlan } from './plan/run_plan.js';
 
 export interface EvaluateOptions {
   batchSize?: number;
@@ -36,11 +39,76 @@ function eachBatch(
   }
 }
 
-/** Accuracy and mean sparse categorical cross-entropy over a split. */
-export function evaluate(model: tf.LayersModel, data: Split, opts: EvaluateOptions = {}): Evaluation {
+const inferencePlans = new WeakMap<tf.LayersModel, { plan: InferencePlan; batch: number } | null>();
+
+/**
+ * The model's compiled inference plan on the native backend (kept per model and batch size), or
+ * undefined: another backend, SQUASH_TRAINING_PATH=autograd, or a layer the plan does not cover.
+ */
+function inferencePlan(model: tf.LayersModel, batch: number): InferencePlan | undefined {
+  if (process.env.SQUASH_TRAINING_PATH === 'autograd') return undefined;
+  const addon = nativeAddon(tf);
+  if (!addon) return undefined;
+  const known = inferencePlans.get(model);
+  if (known === null) return undefined;
+  if (known && known.batch >= batch) return known.plan;
+  try {
+    const plan = InferencePlan.compile(model, addon, batch);
+    inferencePlans.set(model, { plan, batch });
+    return plan;
+  } catch (e) {
+    if (!(e instanceof PlanUnsupported)) throw e;
+    inferencePlans.set(model, null);
+    return undefined;
+  }
+}
+
+/**
+ * Through the compiled plan: logits per batch, then Keras' clipped cross-entropy of their softmax
+ * and the argmax (the softmax's argmax) against the labels.
+ */
+function evaluateWithPlan(plan: InferencePlan, data: Split, batchSize: number): Evaluation {
+  plan.pull();
+  const per = data.x.length / data.count;
+  const input = plan.input();
   let correct = 0;
   let lossSum = 0;
-  eachBatch(model, data, opts.batchSize ?? 1000, (x, labels) => {
+  for (let start = 0; start < data.count; start += batchSize) {
+    const n = Math.min(batchSize, data.count - start);
+    input.set(data.x.subarray(start * per, (start + n) * per));
+    const z = plan.logits(n);
+    const classes = z.length / n;
+    for (let r = 0; r < n; r++) {
+      const o = r * classes;
+      const label = data.y[start + r]!;
+      let max = -Infinity;
+      let best = 0;
+      for (let c = 0; c < classes; c++)
+        if (z[o + c]! > max) {
+          max = z[o + c]!;
+          best = c;
+        }
+      if (best === label) correct++;
+      let sum = 0;
+      for (let c = 0; c < classes; c++) sum += Math.exp(z[o + c]! - max);
+      const p = Math.exp(z[o + label]! - max) / sum;
+      lossSum -= Math.log(Math.min(Math.max(p, 1e-7), 1 - 1e-7));
+    }
+  }
+  return { accuracy: correct / data.count, loss: lossSum / data.count, count: data.count };
+}
+
+/**
+ * Accuracy and mean sparse categorical cross-entropy over a split: through the compiled plan on
+ * the native backend when the model compiles and no hook is given, else tfjs ops.
+ */
+export function evaluate(model: tf.LayersModel, data: Split, opts: EvaluateOptions = {}): Evaluation {
+  const batchSize = opts.batchSize ?? 1000;
+  const plan = opts.activationHook ? undefined : inferencePlan(model, Math.min(batchSize, data.count));
+  if (plan) return evaluateWithPlan(plan, data, batchSize);
+  let correct = 0;
+  let lossSum = 0;
+  eachBatch(model, data, batchSize, (x, labels) => {
     const y = tf.tensor1d(Int32Array.from(labels), 'int32');
     const probs = forward(model, x, { activationHook: opts.activationHook });
     const oneHot = tf.oneHot(y, probs.shape[probs.shape.length - 1]!);
