@@ -8,7 +8,6 @@
 #include <node_api.h>
 
 #include <algorithm>
-#include <atomic>
 #include <climits>
 #include <cmath>
 #include <condition_variable>
@@ -119,6 +118,21 @@ void parallel_for(long n, long min_per_thread, const std::function<void(int, lon
   });
 }
 
+// Reductions are split into this many fixed ranges whatever the thread count, each range's partial
+// computed by one thread and the partials added in range order: a sum's rounding then depends on
+// nothing but its inputs, so 1 and 2 threads (a `--jobs` worker, a queue worker) give the same bits.
+constexpr int kChunks = 8;
+
+void for_chunks(long n, const std::function<void(int, long, long)>& fn) {
+  const long chunk = (n + kChunks - 1) / kChunks;
+  parallel_for(kChunks, 1, [&](int, long a, long b) {
+    for (long k = a; k < b; k++) {
+      const long s = k * chunk, e = std::min(n, s + chunk);
+      if (s < e) fn((int)k, s, e);
+    }
+  });
+}
+
 // ---------------------------------------------------------------- GEMM
 // C[M×N] (+)= op(A)[M×K] · op(B)[K×N]. A is read through strides (element (i, k) at
 // A[i*a_rs + k*a_cs]), so A and Aᵀ need no copy; B is packed into panels of 16 columns.
@@ -196,7 +210,7 @@ Buf& packed_buf() {
   static Buf b;
   return b;
 }
-thread_local Buf tl_pack, tl_col, tl_acc;
+thread_local Buf tl_pack, tl_col;
 
 // A whole GEMM with the work split over the pool (by rows, or by columns when rows are few).
 void gemm(const float* A, long a_rs, long a_cs, const float* B, bool transB, long ldb, float* C, long ldc,
@@ -324,15 +338,13 @@ void conv2d_backprop_input(const Conv& v, const float* dy, const float* wt, floa
 
 void conv2d_backprop_filter(const Conv& v, const float* x, const float* dy, float* dw) {
   const long kc = v.kc(), P = v.pos(), size = kc * v.oc;
-  const int T = pool().size();
-  std::vector<float*> accs(T, nullptr);
+  // Chunk 0 sums into dw, the others into their own partials, added in chunk order afterwards.
+  std::vector<float> parts((size_t)(kChunks - 1) * size, 0.f);
   std::fill(dw, dw + size, 0.f);
-  std::atomic<int> used{0};
-  parallel_for(v.n, 1, [&](int tid, long a, long b) {
-    float* accum = tid == 0 ? dw : tl_acc.get((size_t)size);
-    if (tid != 0) std::fill(accum, accum + size, 0.f);
-    accs[tid] = accum;
-    used++;
+  std::vector<char> used(kChunks, 0);
+  for_chunks(v.n, [&](int k, long a, long b) {
+    float* accum = k == 0 ? dw : parts.data() + (size_t)(k - 1) * size;
+    used[k] = 1;
     float* col = tl_col.get((size_t)ROWS * kc);
     float* bp = tl_pack.get((size_t)panels(v.oc) * ROWS * NR);
     for (long img = a; img < b; img++) {
@@ -345,9 +357,9 @@ void conv2d_backprop_filter(const Conv& v, const float* x, const float* dy, floa
       }
     }
   });
-  for (int t = 1; t < T; t++)
-    if (accs[t])
-      for (long i = 0; i < size; i++) dw[i] += accs[t][i];
+  for (int k = 1; k < kChunks; k++)
+    if (used[k])
+      for (long i = 0; i < size; i++) dw[i] += parts[(size_t)(k - 1) * size + i];
 }
 
 // ---------------------------------------------------------------- max pooling (NHWC)
@@ -508,14 +520,12 @@ SQ_CLONES void relu_grad_loop(const float* v, const float* dy, float* dx, long n
     for (long i = 0; i < n; i++) dx[i] = v[i] > 0.f ? dy[i] : 0.f;
 }
 
-// Per-channel sums over rows × C (channels last) in double: one partial per thread, added in
-// thread order, so a result depends only on the thread count.
+// Per-channel sums over rows × C (channels last) in double, over fixed row chunks (for_chunks).
 void channel_sums(long rows, int C, const std::function<void(long, long, double*)>& add, double* out) {
-  const int t = pool().size();
-  std::vector<double> part((size_t)t * C, 0.0);
-  parallel_for(rows, 256, [&](int tid, long a, long b) { add(a, b, part.data() + (size_t)tid * C); });
+  std::vector<double> part((size_t)kChunks * C, 0.0);
+  for_chunks(rows, [&](int k, long a, long b) { add(a, b, part.data() + (size_t)k * C); });
   std::fill(out, out + C, 0.0);
-  for (int k = 0; k < t; k++)
+  for (int k = 0; k < kChunks; k++)
     for (int c = 0; c < C; c++) out[c] += part[(size_t)k * C + c];
 }
 
@@ -1195,7 +1205,7 @@ napi_value DepthwiseBackpropInput(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// depthwiseConv2dBackpropFilter(x, dy, dw, DepthwiseDims): per-thread partial sums, added in thread order.
+// depthwiseConv2dBackpropFilter(x, dy, dw, DepthwiseDims): partial sums per fixed chunk of images, added in order.
 napi_value DepthwiseBackpropFilter(napi_env env, napi_callback_info info) {
   Call a(env, info, "depthwiseConv2dBackpropFilter", "(x, dy, dw, dims)", 4);
   long lx, ldy, ldw;
@@ -1204,14 +1214,13 @@ napi_value DepthwiseBackpropFilter(napi_env env, napi_callback_info info) {
   depthwise_lengths(a, v, lx, ldw, ldy, "x", "dy");
   if (!a.ok()) return nullptr;
   const long xs = (long)v.h * v.w * v.c, ys = (long)v.oh * v.ow * v.c * v.m, fs = ldw;
-  const int t = pool().size();
-  std::vector<double> part((size_t)t * fs, 0.0);
-  parallel_for(v.n, 1, [&](int tid, long s, long e) {
-    for (long b = s; b < e; b++) depthwise_filter_image(v, x + b * xs, dy + b * ys, part.data() + (size_t)tid * fs);
+  std::vector<double> part((size_t)kChunks * fs, 0.0);
+  for_chunks(v.n, [&](int k, long s, long e) {
+    for (long b = s; b < e; b++) depthwise_filter_image(v, x + b * xs, dy + b * ys, part.data() + (size_t)k * fs);
   });
   for (long i = 0; i < fs; i++) {
     double sum = 0;
-    for (int k = 0; k < t; k++) sum += part[(size_t)k * fs + i];
+    for (int k = 0; k < kChunks; k++) sum += part[(size_t)k * fs + i];
     dw[i] = (float)sum;
   }
   return nullptr;

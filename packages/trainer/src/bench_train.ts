@@ -4,10 +4,11 @@
  * `evaluate`; and, when `python3 -c 'import torch'` works, PyTorch on the same model, data, batch
  * and optimizer in the same run, with the ratio Squash ÷ PyTorch.
  *
- *   node packages/trainer/dist/bench_train.js [--models a,b@32] [--backends native,wasm,cpu]
+ *   node packages/trainer/dist/bench_train.js [--models a,b@32] [--backends native,native:1,wasm,cpu]
  *        [--seconds 12] [--repeats 3] [--all] [--no-torch]
  *
- * A model is `name` (batch 128) or `name@batch`. Squash and PyTorch passes alternate (A B A B A B,
+ * A model is `name` (batch 128) or `name@batch`; a backend `native:1` runs native with one kernel thread
+ * (SQUASH_NATIVE_THREADS=1), to measure what the second thread buys. Squash and PyTorch passes alternate (A B A B A B,
  * --repeats times), so a load that comes and goes hits both; the table gives the median samples/s
  * and the median ratio with its range over the paired passes. The 1-minute load is printed before
  * and after, with a warning when it was above 0.5 before the run: other work on the machine slowed
@@ -214,28 +215,21 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+/** `native:1` is the native backend with SQUASH_NATIVE_THREADS=1 (the kernels' thread pool). */
 function runWorker(model: string, batch: number, backend: string, seconds: number): Result {
+  const [name, threads] = backend.split(':') as [string, string | undefined];
   const r = spawnSync(
     process.execPath,
-    [
-      fileURLToPath(import.meta.url),
-      '--worker',
-      model,
-      backend,
-      '--seconds',
-      String(seconds),
-      '--batch',
-      String(batch),
-    ],
-    { encoding: 'utf8' },
+    [fileURLToPath(import.meta.url), '--worker', model, name, '--seconds', String(seconds), '--batch', String(batch)],
+    { encoding: 'utf8', env: threads ? { ...process.env, SQUASH_NATIVE_THREADS: threads } : process.env },
   );
   const res = lastJson(r.stdout) ?? {
     model,
     backend,
     skipped: `worker failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`,
   };
-  if (!res.skipped && res.backend !== backend) res.skipped = `asked for ${backend}, got ${res.backend}`;
-  return res;
+  if (!res.skipped && res.backend !== name) res.skipped = `asked for ${name}, got ${res.backend}`;
+  return { ...res, backend };
 }
 
 const loadLine = () =>
@@ -294,8 +288,8 @@ async function main(): Promise<void> {
     };
     for (let rep = 0; rep < repeats; rep++) {
       for (const backend of backends) {
-        if (backend === 'cpu' && model === 'lenet-5' && !all) {
-          skipped.set(backend, 'the reference cpu backend needs minutes per LeNet-5 step (--all runs it)');
+        if (backend === 'cpu' && (model === 'lenet-5' || model === 'residual-cnn') && !all) {
+          skipped.set(backend, 'the reference cpu backend needs minutes per convolutional step (--all runs it)');
           continue;
         }
         push(runWorker(model, batch, backend, seconds));

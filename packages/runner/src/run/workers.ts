@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BackendPreference } from '@squash/backend';
@@ -44,14 +45,24 @@ export interface SupervisorEnv {
 }
 
 /**
+ * The native kernels' threads in each of `jobs` worker processes: the cores shared out (at least
+ * one each), so jobs × threads never oversubscribes the machine (measured in the README's
+ * bench:train section); SQUASH_NATIVE_THREADS, when set, wins.
+ */
+export function nativeThreadsPerWorker(jobs: number): string {
+  return process.env.SQUASH_NATIVE_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / jobs)));
+}
+
+/**
  * Forks `count` workers and owns them until each has exited: a stop request is passed on to every
  * worker (a forced one SIGKILLs them, as does outliving GRACE_MS after the stop); a worker that ends
  * abnormally stops the whole run, and the RUNNING runs it left are marked KILLED here. Resolves
  * when every worker has exited; rejects when one failed on an error (not on a stop).
  */
 export async function superviseWorkers(count: number, init: WorkerInit, env: SupervisorEnv): Promise<void> {
+  const env_ = { ...process.env, SQUASH_NATIVE_THREADS: nativeThreadsPerWorker(count) };
   const children = Array.from({ length: count }, () =>
-    fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: env_ }),
   );
   let grace: NodeJS.Timeout | undefined;
   const passOn = (stop: Stop, force: boolean) => {
