@@ -520,13 +520,19 @@ SQ_CLONES void relu_grad_loop(const float* v, const float* dy, float* dx, long n
     for (long i = 0; i < n; i++) dx[i] = v[i] > 0.f ? dy[i] : 0.f;
 }
 
-// Per-channel sums over rows × C (channels last) in double, over fixed row chunks (for_chunks).
-void channel_sums(long rows, int C, const std::function<void(long, long, double*)>& add, double* out) {
-  std::vector<double> part((size_t)kChunks * C, 0.0);
-  for_chunks(rows, [&](int k, long a, long b) { add(a, b, part.data() + (size_t)k * C); });
-  std::fill(out, out + C, 0.0);
+// Two per-channel sums over rows × C (channels last) in double, over fixed row chunks
+// (for_chunks): `add(a, b, s1, s2)` accumulates rows [a, b) into s1 and s2.
+void channel_sums2(long rows, int C, const std::function<void(long, long, double*, double*)>& add, double* out1,
+                   double* out2) {
+  std::vector<double> part((size_t)kChunks * 2 * C, 0.0);
+  for_chunks(rows, [&](int k, long a, long b) { add(a, b, part.data() + (size_t)k * 2 * C, part.data() + (size_t)k * 2 * C + C); });
+  std::fill(out1, out1 + C, 0.0);
+  std::fill(out2, out2 + C, 0.0);
   for (int k = 0; k < kChunks; k++)
-    for (int c = 0; c < C; c++) out[c] += part[(size_t)k * C + c];
+    for (int c = 0; c < C; c++) {
+      out1[c] += part[(size_t)k * 2 * C + c];
+      out2[c] += part[(size_t)k * 2 * C + C + c];
+    }
 }
 
 struct BatchNorm {
@@ -535,62 +541,86 @@ struct BatchNorm {
   double eps;
 };
 
-// Training: the batch's mean and biased variance per channel (float32, from double sums), x̂ and
-// y = x̂·γ + β. Inference (train false): mean and variance are given (the moving ones).
+// Σx and Σx² per channel over rows [a, b).
+SQ_CLONES void bn_moments_rows(const float* x, long a, long b, int C, double* s1, double* s2) {
+  for (long r = a; r < b; r++) {
+    const float* row = x + r * C;
+    for (int c = 0; c < C; c++) {
+      const double v = row[c];
+      s1[c] += v;
+      s2[c] += v * v;
+    }
+  }
+}
+
+// x̂ = (x − mean)·inv and y = x̂·γ + β over rows [a, b) (g, bt: γ and β, or 1 and 0, per channel).
+SQ_CLONES void bn_normalize_rows(const float* x, long a, long b, int C, const float* mean, const double* inv,
+                                 const double* g, const double* bt, float* xhat, float* y) {
+  for (long r = a; r < b; r++)
+    for (int c = 0; c < C; c++) {
+      const double h = ((double)x[r * C + c] - mean[c]) * inv[c];
+      if (xhat) xhat[r * C + c] = (float)h;
+      y[r * C + c] = (float)(h * g[c] + bt[c]);
+    }
+}
+
+// Σdy and Σdy·x̂ per channel over rows [a, b).
+SQ_CLONES void bn_grad_sums_rows(const float* dy, const float* xhat, long a, long b, int C, double* db, double* dg) {
+  for (long r = a; r < b; r++)
+    for (int c = 0; c < C; c++) {
+      const double d = dy[r * C + c];
+      db[c] += d;
+      dg[c] += d * xhat[r * C + c];
+    }
+}
+
+SQ_CLONES void bn_dx_rows(const float* dy, const float* xhat, long a, long b, int C, double R, const double* k,
+                          const double* db, const double* dg, float* dx) {
+  for (long r = a; r < b; r++)
+    for (int c = 0; c < C; c++)
+      dx[r * C + c] = (float)(k[c] * (R * dy[r * C + c] - db[c] - (double)xhat[r * C + c] * dg[c]));
+}
+
+// Training: the batch's mean and biased variance per channel (float32, from double Σx and Σx² in
+// one pass), x̂ and y = x̂·γ + β. Inference (train false): mean and variance are given (the moving ones).
 void batch_norm_forward(const BatchNorm& v, const float* x, const float* gamma, const float* beta, float* y,
                         float* xhat, float* mean, float* var, bool train) {
   const int C = v.c;
-  std::vector<double> inv(C), sum(C);
+  std::vector<double> inv(C), s1(C), s2(C), g(C), bt(C);
   if (train) {
-    channel_sums(v.rows, C, [&](long a, long b, double* acc) {
-      for (long r = a; r < b; r++)
-        for (int c = 0; c < C; c++) acc[c] += x[r * C + c];
-    }, sum.data());
-    for (int c = 0; c < C; c++) mean[c] = (float)(sum[c] / v.rows);
-    channel_sums(v.rows, C, [&](long a, long b, double* acc) {
-      for (long r = a; r < b; r++)
-        for (int c = 0; c < C; c++) {
-          const double d = (double)x[r * C + c] - mean[c];
-          acc[c] += d * d;
-        }
-    }, sum.data());
-    for (int c = 0; c < C; c++) var[c] = (float)(sum[c] / v.rows);
+    channel_sums2(v.rows, C, [&](long a, long b, double* p1, double* p2) { bn_moments_rows(x, a, b, C, p1, p2); },
+                  s1.data(), s2.data());
+    for (int c = 0; c < C; c++) {
+      const double m = s1[c] / v.rows;
+      mean[c] = (float)m;
+      var[c] = (float)std::max(0.0, s2[c] / v.rows - m * m);
+    }
   }
-  for (int c = 0; c < C; c++) inv[c] = 1.0 / std::sqrt((double)var[c] + v.eps);
+  for (int c = 0; c < C; c++) {
+    inv[c] = 1.0 / std::sqrt((double)var[c] + v.eps);
+    g[c] = gamma ? gamma[c] : 1.0;
+    bt[c] = beta ? beta[c] : 0.0;
+  }
   parallel_for(v.rows, 256, [&](int, long a, long b) {
-    for (long r = a; r < b; r++)
-      for (int c = 0; c < C; c++) {
-        const double h = ((double)x[r * C + c] - mean[c]) * inv[c];
-        if (xhat) xhat[r * C + c] = (float)h;
-        y[r * C + c] = (float)(h * (gamma ? gamma[c] : 1.f) + (beta ? beta[c] : 0.f));
-      }
+    bn_normalize_rows(x, a, b, C, mean, inv.data(), g.data(), bt.data(), xhat, y);
   });
 }
 
-// The standard backward pass over x̂: dβ = Σdy, dγ = Σdy·x̂, dx = γ/(σ·R)·(R·dy − dβ − x̂·dγ).
+// The standard backward pass over x̂: dβ = Σdy, dγ = Σdy·x̂ (one pass), dx = γ/(σ·R)·(R·dy − dβ − x̂·dγ).
 void batch_norm_backward(const BatchNorm& v, const float* dy, const float* xhat, const float* gamma, const float* var,
                          float* dx, float* dgamma, float* dbeta) {
   const int C = v.c;
   std::vector<double> db(C), dg(C), k(C);
-  channel_sums(v.rows, C, [&](long a, long b, double* acc) {
-    for (long r = a; r < b; r++)
-      for (int c = 0; c < C; c++) acc[c] += dy[r * C + c];
-  }, db.data());
-  channel_sums(v.rows, C, [&](long a, long b, double* acc) {
-    for (long r = a; r < b; r++)
-      for (int c = 0; c < C; c++) acc[c] += (double)dy[r * C + c] * xhat[r * C + c];
-  }, dg.data());
+  channel_sums2(v.rows, C, [&](long a, long b, double* p1, double* p2) { bn_grad_sums_rows(dy, xhat, a, b, C, p1, p2); },
+                db.data(), dg.data());
   for (int c = 0; c < C; c++) {
     if (dgamma) dgamma[c] = (float)dg[c];
     if (dbeta) dbeta[c] = (float)db[c];
     k[c] = ((gamma ? gamma[c] : 1.f) / std::sqrt((double)var[c] + v.eps)) / v.rows;
   }
   if (!dx) return;
-  const double R = (double)v.rows;
   parallel_for(v.rows, 256, [&](int, long a, long b) {
-    for (long r = a; r < b; r++)
-      for (int c = 0; c < C; c++)
-        dx[r * C + c] = (float)(k[c] * (R * dy[r * C + c] - db[c] - (double)xhat[r * C + c] * dg[c]));
+    bn_dx_rows(dy, xhat, a, b, C, (double)v.rows, k.data(), db.data(), dg.data(), dx);
   });
 }
 

@@ -55,8 +55,11 @@ export function batchNormNode(name: string, x: Slot, out: Slot, p: BatchNormPara
         const dims = { rows, channels: C, epsilon: p.epsilon };
         const g = p.gamma?.value ?? null;
         const xh = xhat.subarray(0, d.length);
-        addon.batchNormBackward(d, xh, g, variance, null, p.gamma?.grad ?? null, p.beta?.grad ?? null, dims);
-        emitGrad(x, n, scratch, (dx) => addon.batchNormBackward(d, xh, g, variance, dx, null, null, dims));
+        const dg = p.gamma?.grad ?? null,
+          db = p.beta?.grad ?? null;
+        // One call forms dγ, dβ and dx (the sums are shared); without an upstream gradient, only dγ and dβ.
+        if (!x.dy) addon.batchNormBackward(d, xh, g, variance, null, dg, db, dims);
+        else emitGrad(x, n, scratch, (dx) => addon.batchNormBackward(d, xh, g, variance, dx, dg, db, dims));
         return;
       }
       // Frozen statistics (inference semantics; not how training runs today, kept correct).
