@@ -80,10 +80,12 @@ export function globalAvgPoolNode(name: string, x: Slot, out: Slot): PlanNode {
     },
     backward(n, { scratch }) {
       const dy = gradOf(out, n);
+      const share = new Float32Array(C);
       emitGrad(x, n, scratch, (dx) => {
-        for (let s = 0; s < n; s++)
-          for (let p = 0; p < positions; p++)
-            for (let c = 0; c < C; c++) dx[(s * positions + p) * C + c] = dy[s * C + c]! / positions;
+        for (let s = 0; s < n; s++) {
+          for (let c = 0; c < C; c++) share[c] = dy[s * C + c]! / positions;
+          for (let p = 0; p < positions; p++) dx.set(share, (s * positions + p) * C);
+        }
       });
     },
   };
