@@ -3,6 +3,7 @@ import type { Split } from '@squash/datasets';
 import { nativeAddon } from '@squash/backend';
 import { forward, type ActivationHook } from './forward.js';
 import { PlanUnsupported } from './plan/compile.js';
+import { rowMax } from './plan/loss.js';
 import { InferencePlan } from './plan/run_plan.js';
 
 export interface EvaluateOptions {
@@ -81,13 +82,7 @@ function evaluateWithPlan(plan: InferencePlan, data: Split, batchSize: number): 
     for (let r = 0; r < n; r++) {
       const o = r * classes;
       const label = data.y[start + r]!;
-      let max = -Infinity;
-      let best = 0;
-      for (let c = 0; c < classes; c++)
-        if (z[o + c]! > max) {
-          max = z[o + c]!;
-          best = c;
-        }
+      const { best, max } = rowMax(z, o, classes);
       if (best === label) correct++;
       let sum = 0;
       for (let c = 0; c < classes; c++) sum += Math.exp(z[o + c]! - max);

@@ -15,6 +15,18 @@ export interface DistillTarget {
   alpha: number;
 }
 
+/** The largest of z[o … o + classes) and its first index (the argmax, as tfjs' argMax picks it). */
+export function rowMax(z: Float32Array, o: number, classes: number): { best: number; max: number } {
+  let max = -Infinity;
+  let best = 0;
+  for (let c = 0; c < classes; c++)
+    if (z[o + c]! > max) {
+      max = z[o + c]!;
+      best = c;
+    }
+  return { best, max };
+}
+
 /**
  * Mean cross-entropy of softmax(z) against (1 − ε)·onehot(y) + ε/K, with Hinton's distillation term
  * α·T²·KL(softmax(t/T) ‖ softmax(z/T)) when `distill` is given (the hard term then weighs 1 − α).
@@ -37,13 +49,7 @@ export function softmaxCrossEntropy(
   for (let r = 0; r < n; r++) {
     const o = r * classes;
     const y = labels[r]!;
-    let max = -Infinity;
-    let best = 0;
-    for (let c = 0; c < classes; c++)
-      if (z[o + c]! > max) {
-        max = z[o + c]!;
-        best = c;
-      }
+    const { best, max } = rowMax(z, o, classes);
     if (best === y) hits++;
     let sum = 0;
     for (let c = 0; c < classes; c++) sum += p[c] = Math.exp(z[o + c]! - max);
