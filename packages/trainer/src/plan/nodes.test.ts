@@ -650,6 +650,91 @@ describe.skipIf(!nativeAvailable)('plan nodes against tfjs on the cpu backend', 
     });
   });
 
+  // The C++ kernels split work over threads only above a size (GEMM panels and row strips, batch
+  // norm's 512 rows, relu's 65536 values): these run those paths, as training batches do.
+  describe('at training-batch sizes (the kernels’ multi-threaded paths)', () => {
+    it('dense 150 → 130 over 40 samples, relu and tanh', async () => {
+      const v = new Values(1000);
+      for (const act of ['relu', 'tanh']) {
+        const [n, k, units] = [40, 150, 130];
+        const x = slotOf('x', [k], n, v.normal(n * k));
+        const kernel = paramOf('d/kernel', [k, units], v.normal(k * units, 2 / Math.sqrt(k)));
+        const bias = paramOf('d/bias', [units], v.normal(units, 0.5));
+        await checkNode(
+          {
+            label: `dense ${act} ${k}→${units} n=${n}`,
+            node: denseNode('d', x, outSlot('d', [units], n), kernel, bias, act),
+            inputs: [x],
+            params: [kernel, bias],
+            n,
+            ctx: contextOf(addon()),
+            reference: (xt, w, b) => tfActivation(act, tf.add(tf.matMul(xt!, w!), b!)),
+          },
+          v,
+        );
+      }
+    });
+
+    it.each([
+      { shape: [10, 10, 17], n: 6 },
+      { shape: [9], n: 530 },
+    ])('batch norm in training over ≥ 512 rows: x %j', async ({ shape, n }) => {
+      const v = new Values(1010 + n);
+      const C = shape[shape.length - 1]!;
+      const x = slotOf('x', shape, n, v.normal(n * sizeOf(shape), 2));
+      const gamma = paramOf(
+        'bn/gamma',
+        [C],
+        v.normal(C, 0.5).map((g) => g + 1),
+      );
+      const beta = paramOf('bn/beta', [C], v.normal(C));
+      const moving = () => paramOf('bn/moving', [C], new Float32Array(C).fill(1), false);
+      const node = batchNormNode('bn', x, outSlot('bn', shape, n), {
+        gamma,
+        beta,
+        movingMean: moving(),
+        movingVariance: moving(),
+        epsilon: 1e-3,
+        momentum: 0.99,
+      });
+      const axes = shape.map((_, i) => i);
+      await checkNode(
+        {
+          label: `batchNorm training x=${shape} n=${n}`,
+          node,
+          inputs: [x],
+          params: [gamma, beta],
+          n,
+          ctx: contextOf(addon(), true),
+          reference: (xt, g, b) => {
+            const { mean, variance } = tf.moments(xt!, axes);
+            return tf.batchNorm(xt!, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-3);
+          },
+          rtol: 2e-4,
+        },
+        v,
+      );
+    });
+
+    it.each(['relu', 'relu6'])('%s over 73 728 values', async (act) => {
+      const v = new Values(1020);
+      const [n, shape] = [3, [32, 32, 24]];
+      const x = slotOf('x', shape, n, v.normal(n * sizeOf(shape), 4));
+      await checkNode(
+        {
+          label: `activation ${act} n=${n} x=${shape}`,
+          node: activationNode('a', x, outSlot('a', shape, n), act),
+          inputs: [x],
+          params: [],
+          n,
+          ctx: contextOf(addon()),
+          reference: (xt) => tfActivation(act, xt!),
+        },
+        v,
+      );
+    });
+  });
+
   describe('a slot read by several nodes', () => {
     it('conv, a flattened view feeding dense, and global pooling: the input gradient is their sum', async () => {
       const v = new Values(800);
