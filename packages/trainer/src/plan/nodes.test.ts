@@ -735,6 +735,102 @@ describe.skipIf(!nativeAvailable)('plan nodes against tfjs on the cpu backend', 
     });
   });
 
+  describe('a first layer (its input, the batch, has no gradient)', () => {
+    const [n, H, W, C] = [3, 6, 5, 3];
+    const first = (v: Values) => slotOf('input', [H, W, C], n, v.normal(n * H * W * C), false);
+
+    it('dense over the flattened input', async () => {
+      const v = new Values(1100);
+      const x = first(v);
+      const k = paramOf('d/kernel', [H * W * C, 7], v.normal(H * W * C * 7, 0.2));
+      const b = paramOf('d/bias', [7], v.normal(7));
+      await checkNode(
+        {
+          label: 'dense on the input',
+          node: denseNode('d', reshapeSlot(x, 'flat', [H * W * C]), outSlot('d', [7], n), k, b, 'selu'),
+          inputs: [x],
+          params: [k, b],
+          n,
+          ctx: contextOf(addon()),
+          reference: (xt, w, bt) => tf.selu(tf.add(tf.matMul(tf.reshape(xt!, [n, -1]), w!), bt!)),
+        },
+        v,
+      );
+    });
+
+    it('conv2d', async () => {
+      const v = new Values(1101);
+      const x = first(v);
+      const dims = convDims([H, W, C], [3, 3, C, 4], 1, 'valid');
+      const k = paramOf('c/kernel', [3, 3, C, 4], v.normal(36 * C, 0.3));
+      await checkNode(
+        {
+          label: 'conv2d on the input',
+          node: conv2dNode('c', x, outSlot('c', [dims.outHeight, dims.outWidth, 4], n), k, null, 'relu', dims),
+          inputs: [x],
+          params: [k],
+          n,
+          ctx: contextOf(addon()),
+          reference: (xt, w) => tf.relu(tf.conv2d(xt as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid')),
+        },
+        v,
+      );
+    });
+
+    it.each([false, true])('depthwise (separable %s)', async (separable) => {
+      const v = new Values(1102);
+      const x = first(v);
+      const dims = depthwiseDimsOf([H, W, C], [3, 3, C, 2], 2, 'same');
+      const d = paramOf('s/depthwise_kernel', [3, 3, C, 2], v.normal(18 * C, 0.5));
+      const p = separable ? paramOf('s/pointwise_kernel', [1, 1, 2 * C, 5], v.normal(10 * C, 0.5)) : null;
+      const F = separable ? 5 : 2 * C;
+      await checkNode(
+        {
+          label: `${separable ? 'separable' : 'depthwise'} on the input`,
+          node: depthwiseNode('s', x, outSlot('s', [dims.outHeight, dims.outWidth, F], n), d, p, null, 'linear', dims),
+          inputs: [x],
+          params: p ? [d, p] : [d],
+          n,
+          ctx: contextOf(addon()),
+          reference: (xt, dt, pt) =>
+            pt
+              ? tf.separableConv2d(xt as tf.Tensor4D, dt as tf.Tensor4D, pt as tf.Tensor4D, 2, 'same')
+              : tf.depthwiseConv2d(xt as tf.Tensor4D, dt as tf.Tensor4D, 2, 'same'),
+        },
+        v,
+      );
+    });
+
+    it('batch norm', async () => {
+      const v = new Values(1103);
+      const x = first(v);
+      const gamma = paramOf(
+        'bn/gamma',
+        [C],
+        v.normal(C, 0.5).map((g) => g + 1),
+      );
+      const beta = paramOf('bn/beta', [C], v.normal(C));
+      const moving = () => paramOf('bn/moving', [C], new Float32Array(C).fill(1), false);
+      const bn = { gamma, beta, movingMean: moving(), movingVariance: moving(), epsilon: 1e-3, momentum: 0.99 };
+      await checkNode(
+        {
+          label: 'batch norm on the input',
+          node: batchNormNode('bn', x, outSlot('bn', [H, W, C], n), bn),
+          inputs: [x],
+          params: [gamma, beta],
+          n,
+          ctx: contextOf(addon(), true),
+          reference: (xt, g, b) => {
+            const { mean, variance } = tf.moments(xt!, [0, 1, 2]);
+            return tf.batchNorm(xt!, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-3);
+          },
+          rtol: 2e-4,
+        },
+        v,
+      );
+    });
+  });
+
   describe('a slot read by several nodes', () => {
     it('conv, a flattened view feeding dense, and global pooling: the input gradient is their sum', async () => {
       const v = new Values(800);
