@@ -531,8 +531,10 @@ describe.skipIf(!nativeAvailable)('plan nodes against tfjs on the cpu backend', 
       { shape: [4, 3, 13], n: 1, scale: false, center: true },
       { shape: [2, 2, 3], n: 3, scale: true, center: false },
       { shape: [9], n: 6, scale: false, center: false },
+      // Channels far from 0 against their spread, where Σx² − R·mean² in float32 would cancel.
+      { shape: [4, 4, 5], n: 3, scale: true, center: true, offset: 100, spread: 0.5 },
     ];
-    it.each(cases)('training over the batch: x %j', async ({ shape, n, scale, center }) => {
+    it.each(cases)('training over the batch: x %j', async ({ shape, n, scale, center, offset = 0, spread = 3 }) => {
       const v = new Values(700 + sizeOf(shape) + n);
       const C = shape[shape.length - 1]!;
       const [epsilon, momentum] = [1e-3, 0.9];
@@ -540,7 +542,7 @@ describe.skipIf(!nativeAvailable)('plan nodes against tfjs on the cpu backend', 
         'x',
         shape,
         n,
-        v.normal(n * sizeOf(shape), 3).map((a, i) => a + (i % C)),
+        v.normal(n * sizeOf(shape), spread).map((a, i) => a + (i % C) + offset),
       );
       const gamma = scale
         ? paramOf(
