@@ -85,7 +85,9 @@ export function buildProgram(io: IO, done: (code: number) => void = () => {}) {
     )
     .addOption(queueOption().makeOptionMandatory())
     .addOption(queueNameOption())
-    .addOption(new Option('--concurrency <N>', 'jobs run at once, one process each').argParser(parseConcurrency).default(1))
+    .addOption(
+      new Option('--concurrency <N>', 'jobs run at once, one process each').argParser(parseConcurrency).default(1),
+    )
     .option('--cache-dir <dir>', "this machine's cache of baselines and pipeline states (default: results/cache)")
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the trials run here, as for squash run'))
     .option('--json', 'print one JSON object per job instead of lines')

@@ -61,4 +61,3 @@ export async function fetchBaseline(redis: Redis, id: string, cacheDir: string):
   }
   return hasCachedBaseline(cacheDir, id);
 }
-

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { ConfigError, SQUASH_VERSION } from '@squash/core';
+import { pidExists } from '@squash/store';
 import type { Experiment } from '@squash/runner';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -83,7 +84,19 @@ const LOCK_MS = 15_000;
 export async function holdRecorder(redis: Redis, target: QueueTarget): Promise<{ release(): Promise<void> }> {
   const key = keys.recorder(target.name);
   const me = `${hostname()}:${process.pid}:${randomUUID()}`;
-  const ok = await redis.set(key, me, 'PX', LOCK_MS, 'NX');
+  let ok = await redis.set(key, me, 'PX', LOCK_MS, 'NX');
+  const held = ok ? undefined : await redis.get(key);
+  const [host, pid] = held?.split(':') ?? [];
+  // A recorder of this machine that was killed outright: its hold is taken over at once.
+  if (!ok && host === hostname() && !pidExists(Number(pid))) {
+    await redis.eval(
+      "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
+      1,
+      key,
+      held!,
+    );
+    ok = await redis.set(key, me, 'PX', LOCK_MS, 'NX');
+  }
   if (!ok) {
     const holder = (await redis.get(key))?.split(':').slice(0, 2).join(':') ?? '?';
     throw new ConfigError(
@@ -107,7 +120,12 @@ export async function holdRecorder(redis: Redis, target: QueueTarget): Promise<{
     release: async () => {
       clearInterval(renew);
       await redis
-        .eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0", 1, key, me)
+        .eval(
+          "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
+          1,
+          key,
+          me,
+        )
         .catch(() => {});
     },
   };

@@ -39,13 +39,17 @@ const ID = /^[0-9a-f]{8,128}$/;
 export function payloadProblem(data: unknown): string | undefined {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'the job data is not an object';
   const p = data as Record<string, unknown>;
-  if (p.format !== PAYLOAD_FORMAT) return `the job data has format ${String(p.format)}; this worker reads format ${PAYLOAD_FORMAT}`;
+  if (p.format !== PAYLOAD_FORMAT)
+    return `the job data has format ${String(p.format)}; this worker reads format ${PAYLOAD_FORMAT}`;
   if (p.squash !== SQUASH_VERSION)
     return `the job was planned by Squash ${String(p.squash)}; this worker is Squash ${SQUASH_VERSION} (ids differ between versions: run workers of the recorder's version)`;
-  if (p.kind !== 'trial' && p.kind !== 'baseline') return `kind is ${JSON.stringify(p.kind)}; expected trial or baseline`;
-  if (typeof p.id !== 'string' || !ID.test(p.id)) return `id is ${JSON.stringify(p.id)}; expected a hex trial or baseline id`;
+  if (p.kind !== 'trial' && p.kind !== 'baseline')
+    return `kind is ${JSON.stringify(p.kind)}; expected trial or baseline`;
+  if (typeof p.id !== 'string' || !ID.test(p.id))
+    return `id is ${JSON.stringify(p.id)}; expected a hex trial or baseline id`;
   if (typeof p.experiment !== 'string' || !p.experiment) return 'experiment is missing';
-  if (typeof p.text !== 'string' || !p.text || p.text.length > MAX_TEXT) return 'text (the experiment file) is missing or too long';
+  if (typeof p.text !== 'string' || !p.text || p.text.length > MAX_TEXT)
+    return 'text (the experiment file) is missing or too long';
   if (typeof p.file !== 'string') return 'file is missing';
   return undefined;
 }

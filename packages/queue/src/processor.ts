@@ -95,7 +95,13 @@ export default async function processJob(job: SandboxedJob<JobPayload, JobResult
     const failed = await r.get(keys.baselineFailed(job.queueName, trial.baselineId));
     if (failed) {
       const error = `its baseline ${trial.baselineId} failed: ${failed}`;
-      return { format: PAYLOAD_FORMAT, kind: p.kind, id: p.id, result: { status: 'FAILED', error, message: error }, worker };
+      return {
+        format: PAYLOAD_FORMAT,
+        kind: p.kind,
+        id: p.id,
+        result: { status: 'FAILED', error, message: error },
+        worker,
+      };
     }
     if (!(await fetchBaseline(r, trial.baselineId, ctx.cacheDir))) {
       // Not trained yet: back to the queue for a while, this slot free for other work.

@@ -29,13 +29,23 @@ function prepare(exp: Experiment, opts: QueuedRunOptions) {
   const experimentId = store.ensureExperiment(exp.name, exp.description);
   const sweepId = store.recordSweep(experimentId, exp.text ?? JSON.stringify(exp), exp.file);
   const before = store.latestByTrial(exp.name);
-  const done = new Set(opts.force ? [] : trials.filter((t) => before.get(t.id)?.status === 'FINISHED').map((t) => t.id));
+  const done = new Set(
+    opts.force ? [] : trials.filter((t) => before.get(t.id)?.status === 'FINISHED').map((t) => t.id),
+  );
   return { trials, experimentId, sweepId, done, pending: trials.filter((t) => !done.has(t.id)) };
 }
 
 function announce(exp: Experiment, p: ReturnType<typeof prepare>, reason: string, opts: QueuedRunOptions): void {
   const { trials, done } = p;
-  opts.emit({ type: 'start', experiment: exp.name, trials: trials.length, done: done.size, backend: 'queue', reason, jobs: 1 });
+  opts.emit({
+    type: 'start',
+    experiment: exp.name,
+    trials: trials.length,
+    done: done.size,
+    backend: 'queue',
+    reason,
+    jobs: 1,
+  });
   trials.forEach(
     (t, i) =>
       done.has(t.id) &&

@@ -92,8 +92,11 @@ export async function enqueueTrials(
   opts: { store: RunStore; cacheDir: string },
 ): Promise<{ added: number; present: number }> {
   const latest = opts.store.latestByTrial(exp.name);
-  const jobs: Array<{ name: string; data: JobPayload; opts: typeof JOB_OPTIONS & { jobId: string; priority: number } }> =
-    [];
+  const jobs: Array<{
+    name: string;
+    data: JobPayload;
+    opts: typeof JOB_OPTIONS & { jobId: string; priority: number };
+  }> = [];
   for (const id of new Set(trials.map((t) => t.baselineId))) {
     await s.redis.del(keys.baselineFailed(s.target.name, id));
     if (latest.get(id)?.status === 'FINISHED' && hasCachedBaseline(opts.cacheDir, id)) {
@@ -101,10 +104,18 @@ export async function enqueueTrials(
       continue;
     }
     // Baselines first: their trials wait for them.
-    jobs.push({ name: 'baseline', data: payload(exp, 'baseline', id), opts: { ...JOB_OPTIONS, jobId: jobIdOf(id), priority: 1 } });
+    jobs.push({
+      name: 'baseline',
+      data: payload(exp, 'baseline', id),
+      opts: { ...JOB_OPTIONS, jobId: jobIdOf(id), priority: 1 },
+    });
   }
   for (const t of trials)
-    jobs.push({ name: 'trial', data: payload(exp, 'trial', t.id), opts: { ...JOB_OPTIONS, jobId: jobIdOf(t.id), priority: 2 } });
+    jobs.push({
+      name: 'trial',
+      data: payload(exp, 'trial', t.id),
+      opts: { ...JOB_OPTIONS, jobId: jobIdOf(t.id), priority: 2 },
+    });
   let present = 0;
   for (const j of jobs) if (await s.queue.getJob(j.opts.jobId)) present++;
   await s.queue.addBulk(jobs);
@@ -154,7 +165,10 @@ export async function recordResults(s: QueueSession, exp: Experiment, opts: Reco
   const record = async (job: Job<JobPayload, JobResult>, failed: boolean) => {
     const unit = unitOf(job.data);
     if (!unit) {
-      opts.emit({ type: 'warning', message: `job ${job.id} is not part of experiment ${exp.name}; removed unrecorded` });
+      opts.emit({
+        type: 'warning',
+        message: `job ${job.id} is not part of experiment ${exp.name}; removed unrecorded`,
+      });
       await job.remove();
       return;
     }
@@ -164,7 +178,13 @@ export async function recordResults(s: QueueSession, exp: Experiment, opts: Reco
     let worker: WorkerIdentity;
     if (failed) {
       result = { status: 'FAILED', error: job.failedReason || 'failed in the queue' };
-      worker = { host: job.processedBy ?? 'queue', pid: 0, invocation: '', version: job.data.squash, backend: 'unknown' };
+      worker = {
+        host: job.processedBy ?? 'queue',
+        pid: 0,
+        invocation: '',
+        version: job.data.squash,
+        backend: 'unknown',
+      };
       if (unit.kind === 'baseline') await s.redis.set(keys.baselineFailed(s.target.name, id), result.error);
     } else {
       const r = job.returnvalue;
@@ -211,30 +231,31 @@ export async function recordResults(s: QueueSession, exp: Experiment, opts: Reco
       total: opts.total,
     });
   };
-
-  {
-    for (;;) {
-      opts.stop.throwIfRequested();
-      let seen = 0;
-      try {
-        for (const [state, failed] of [
-          ['completed', false],
-          ['failed', true],
-        ] as const) {
-          const jobs = await s.queue.getJobs([state], 0, 99, true);
-          seen += jobs.length;
-          for (const job of jobs) await record(job, failed);
-        }
-        if (seen === 0 && (await jobsLeft(s.queue)) === 0) break;
-        if (redisDown) opts.emit({ type: 'warning', message: `Redis at ${s.target.display} answers again` });
-        redisDown = false;
-      } catch (e) {
-        if (!isConnectionError(e)) throw e;
-        if (!redisDown) opts.emit({ type: 'warning', message: `Redis at ${s.target.display} is unreachable (${(e as Error).message}); waiting for it` });
-        redisDown = true;
+  for (;;) {
+    opts.stop.throwIfRequested();
+    let seen = 0;
+    try {
+      for (const [state, failed] of [
+        ['completed', false],
+        ['failed', true],
+      ] as const) {
+        const jobs = await s.queue.getJobs([state], 0, 99, true);
+        seen += jobs.length;
+        for (const job of jobs) await record(job, failed);
       }
-      if (seen === 0) await opts.stop.sleep(opts.pollMs ?? 250);
+      if (seen === 0 && (await jobsLeft(s.queue)) === 0) break;
+      if (redisDown) opts.emit({ type: 'warning', message: `Redis at ${s.target.display} answers again` });
+      redisDown = false;
+    } catch (e) {
+      if (!isConnectionError(e)) throw e;
+      if (!redisDown)
+        opts.emit({
+          type: 'warning',
+          message: `Redis at ${s.target.display} is unreachable (${(e as Error).message}); waiting for it`,
+        });
+      redisDown = true;
     }
+    if (seen === 0) await opts.stop.sleep(opts.pollMs ?? 250);
   }
   return summary;
 }

@@ -68,13 +68,17 @@ export async function connect(target: QueueTarget): Promise<Redis> {
     retryStrategy: () => null,
     maxRetriesPerRequest: 0,
   });
-  redis.on('error', () => {});
+  // The reason (a refused password) arrives as an 'error' event; the promise only says the connection closed.
+  let reason: Error | undefined;
+  redis.on('error', (e: Error) => {
+    reason ??= e;
+  });
   try {
     await redis.connect();
     await redis.ping();
   } catch (e) {
     redis.disconnect();
-    throw connectionError(target, e as Error);
+    throw connectionError(target, reason ?? (e as Error));
   }
   redis.options.retryStrategy = target.connection.retryStrategy;
   redis.options.maxRetriesPerRequest = null;

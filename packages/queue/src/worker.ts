@@ -25,6 +25,7 @@ export interface WorkerOptions {
 
 export type WorkerEvent =
   | { type: 'ready'; queue: string; at: string; concurrency: number }
+  | { type: 'active'; kind: string; id: string }
   | { type: 'completed'; kind: string; id: string; status: string; accuracy?: number }
   | { type: 'failed'; kind: string; id: string; reason: string }
   | { type: 'error'; message: string };
@@ -62,6 +63,7 @@ export async function startWorker(opts: WorkerOptions): Promise<{ close(force?: 
       },
     },
   });
+  worker.on('active', (job) => emit({ type: 'active', kind: job.data.kind, id: job.data.id }));
   worker.on('completed', (job, r) =>
     emit({
       type: 'completed',
@@ -71,7 +73,10 @@ export async function startWorker(opts: WorkerOptions): Promise<{ close(force?: 
       ...(r.result.status === 'FINISHED' ? { accuracy: r.result.accuracy } : {}),
     }),
   );
-  worker.on('failed', (job, e) => job && emit({ type: 'failed', kind: job.data?.kind, id: job.data?.id, reason: e.message }));
+  worker.on(
+    'failed',
+    (job, e) => job && emit({ type: 'failed', kind: job.data?.kind, id: job.data?.id, reason: e.message }),
+  );
   worker.on('error', (e) => emit({ type: 'error', message: e.message }));
   await worker.waitUntilReady();
   emit({ type: 'ready', queue: target.name, at: target.display, concurrency: opts.concurrency });

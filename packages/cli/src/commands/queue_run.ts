@@ -1,4 +1,11 @@
-import { type Experiment, InterruptedError, loadExperimentData, type RunEvent, type RunSummary, type StopRequest } from '@squash/runner';
+import {
+  type Experiment,
+  InterruptedError,
+  loadExperimentData,
+  type RunEvent,
+  type RunSummary,
+  type StopRequest,
+} from '@squash/runner';
 import { claimQueueFor, holdRecorderOf, openQueue, parseQueueTarget, runQueued, collectQueued } from '@squash/queue';
 import { defaultPaths, SqliteStore } from '@squash/store';
 import { stoppedSweep } from '../stopped.js';
@@ -48,7 +55,10 @@ export async function throughQueue(
       const summary = mode === 'run' ? await runQueued(experiment, opts) : await collectQueued(experiment, opts);
       return { store, summary };
     } catch (e) {
-      const error = e instanceof InterruptedError ? e : stoppedSweep(e, store, experiment, { file: experiment.file ?? '', db: flags.db });
+      const error =
+        e instanceof InterruptedError
+          ? e
+          : stoppedSweep(e, store, experiment, { file: experiment.file ?? '', db: flags.db });
       store.close();
       throw error;
     }

@@ -148,7 +148,9 @@ export async function run(file: string, opts: RunOptions, io: IO): Promise<numbe
   try {
     if (opts.detach) {
       if (!opts.quiet && !opts.json)
-        io.err(`enqueued; record the results with: squash collect ${file} --queue <url>${opts.db ? ` --db ${opts.db}` : ''}\n`);
+        io.err(
+          `enqueued; record the results with: squash collect ${file} --queue <url>${opts.db ? ` --db ${opts.db}` : ''}\n`,
+        );
       return 0;
     }
     if (!opts.json) {

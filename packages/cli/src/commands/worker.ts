@@ -19,6 +19,8 @@ function line(e: WorkerEvent): string {
   switch (e.type) {
     case 'ready':
       return `squash worker: taking jobs from queue '${e.queue}' at ${e.at}, ${e.concurrency} at a time`;
+    case 'active':
+      return `  ${e.kind} ${e.id}: running`;
     case 'completed':
       return `  ${e.kind} ${e.id}: ${e.status}${e.accuracy !== undefined ? ` ${pct(e.accuracy)}` : ''}`;
     case 'failed':
@@ -37,7 +39,9 @@ export async function worker(opts: WorkerCommandOptions, io: IO): Promise<number
   const target = parseQueueTarget(opts.queue, opts.queueName);
   const backend = backendPreference(opts.backend);
   const cacheDir = resolve(opts.cacheDir ?? defaultPaths().cacheDir);
-  const print = opts.json ? (e: WorkerEvent) => io.out(`${JSON.stringify(e)}\n`) : (e: WorkerEvent) => io.err(`${line(e)}\n`);
+  const print = opts.json
+    ? (e: WorkerEvent) => io.out(`${JSON.stringify(e)}\n`)
+    : (e: WorkerEvent) => io.err(`${line(e)}\n`);
   const running = await startWorker({ target, concurrency: opts.concurrency, cacheDir, backend, onEvent: print });
   const signal = await new Promise<NodeJS.Signals>((done) => {
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, () => done(s));
