@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,9 @@ sweeps:
       - finetune: { epochs: ${finetune} }
 `;
 const TRIALS = 6;
+/** Queue names of this run: a shared server (SQUASH_TEST_REDIS, from .ci/run) never shows them an earlier run's jobs. */
+const RUN_ID = randomUUID().slice(0, 8);
+const q = (name: string) => `${name}-${RUN_ID}`;
 // A killed worker's job returns to the queue once its 2 s lock has expired, not after BullMQ's 30 s.
 const ENV = { ...process.env, SQUASH_BACKEND: 'wasm', SQUASH_QUEUE_LOCK_MS: '2000' };
 
@@ -142,9 +146,11 @@ function expectEachFinishedOnce(dir: string): Row[] {
 const completed = (w: ReturnType<typeof worker>) => w.events().filter((e) => e.type === 'completed');
 
 describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
-  let redis: RedisServer;
+  // The server .ci/run started, else one of this file's own; Redis restarts and passwords get their own always.
+  let redis: Pick<RedisServer, 'url' | 'stop'>;
   beforeAll(async () => {
-    redis = await startRedis();
+    const shared = process.env.SQUASH_TEST_REDIS;
+    redis = shared ? { url: shared, stop: async () => {} } : await startRedis();
   });
   afterAll(async () => {
     await redis?.stop();
@@ -156,9 +162,9 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
     const queued = dirWith('recorder', text);
     const ran = await squash(local, ['run', 'e.yaml', '--quiet']).exited;
     expect(ran.status, ran.stderr).toBe(0);
-    const workers = [1, 2, 3].map(() => worker(redis.url, 'same'));
+    const workers = [1, 2, 3].map(() => worker(redis.url, q('same')));
     try {
-      const rec = await squash(queued, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', 'same', '--quiet'])
+      const rec = await squash(queued, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', q('same'), '--quiet'])
         .exited;
       expect(rec.stderr).not.toMatch(STACK);
       expect(rec.status, rec.stderr).toBe(0);
@@ -180,8 +186,8 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
 
   it('a worker killed with SIGKILL mid-trial: the job returns to the queue and runs once more elsewhere, recorded once', async () => {
     const dir = dirWith('sigkill', experiment('sigkill', 150));
-    const first = worker(redis.url, 'sigkill');
-    const rec = squash(dir, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', 'sigkill', '--quiet']);
+    const first = worker(redis.url, q('sigkill'));
+    const rec = squash(dir, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', q('sigkill'), '--quiet']);
     let second: ReturnType<typeof worker> | undefined;
     try {
       let killed: string | undefined;
@@ -197,7 +203,7 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
       );
       first.child.kill('SIGKILL');
       await first.exited;
-      second = worker(redis.url, 'sigkill');
+      second = worker(redis.url, q('sigkill'));
       const end = await rec.exited;
       expect(end.stderr).not.toMatch(STACK);
       expect(end.status, end.stderr).toBe(0);
@@ -211,9 +217,9 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
 
   it('the recorder killed: on restart (squash collect) it records every result finished meanwhile', async () => {
     const dir = dirWith('recorder-restart', experiment('restart', 100));
-    const w = worker(redis.url, 'restart');
+    const w = worker(redis.url, q('restart'));
     try {
-      const rec = squash(dir, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', 'restart', '--quiet']);
+      const rec = squash(dir, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', q('restart'), '--quiet']);
       await waitFor(
         'a trial recorded',
         () => rowsOf(dir).some((r) => !r.is_baseline && r.status === 'FINISHED'),
@@ -227,8 +233,15 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
       expect(recordedBefore).toBeLessThan(TRIALS + 1);
       // Every job done while no recorder runs: the results wait in Redis.
       await waitFor('every job done', () => completed(w).length === TRIALS + 1, 60_000, w);
-      const col = await squash(dir, ['collect', 'e.yaml', '--queue', redis.url, '--queue-name', 'restart', '--quiet'])
-        .exited;
+      const col = await squash(dir, [
+        'collect',
+        'e.yaml',
+        '--queue',
+        redis.url,
+        '--queue-name',
+        q('restart'),
+        '--quiet',
+      ]).exited;
       expect(col.stderr).not.toMatch(STACK);
       expect(col.status, col.stderr).toBe(0);
     } finally {
@@ -239,7 +252,7 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
 
   it('enqueuing a sweep twice adds nothing; squash collect records it once', async () => {
     const dir = dirWith('twice', experiment('twice', 5));
-    const args = ['run', 'e.yaml', '--queue', redis.url, '--queue-name', 'twice', '--detach'];
+    const args = ['run', 'e.yaml', '--queue', redis.url, '--queue-name', q('twice'), '--detach'];
     const one = await squash(dir, args).exited;
     expect(one.status, one.stderr).toBe(0);
     expect(one.stderr).toMatch(/7 jobs added/);
@@ -248,9 +261,9 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
     expect(two.stderr).toMatch(/0 jobs added .*7 were there already/);
     // Nothing was recorded yet: the database holds the experiment, no run.
     expect(rowsOf(dir)).toEqual([]);
-    const w = worker(redis.url, 'twice');
+    const w = worker(redis.url, q('twice'));
     try {
-      const col = await squash(dir, ['collect', '--queue', redis.url, '--queue-name', 'twice', '--quiet']).exited;
+      const col = await squash(dir, ['collect', '--queue', redis.url, '--queue-name', q('twice'), '--quiet']).exited;
       expect(col.status, col.stderr).toBe(0);
       expect(completed(w)).toHaveLength(TRIALS + 1);
     } finally {
@@ -262,13 +275,14 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
   it('Redis restarted (AOF on) while workers run: the work continues and is recorded once', async () => {
     const own = await startRedis();
     const dir = dirWith('redis-restart', experiment('aof', 100));
-    const w = worker(own.url, 'aof');
+    const w = worker(own.url, q('aof'));
     try {
-      const en = await squash(dir, ['run', 'e.yaml', '--queue', own.url, '--queue-name', 'aof', '--detach']).exited;
+      const en = await squash(dir, ['run', 'e.yaml', '--queue', own.url, '--queue-name', q('aof'), '--detach']).exited;
       expect(en.status, en.stderr).toBe(0);
       await waitFor('a trial done', () => completed(w).some((e) => e.kind === 'trial'));
       await own.restart();
-      const col = await squash(dir, ['collect', 'e.yaml', '--queue', own.url, '--queue-name', 'aof', '--quiet']).exited;
+      const col = await squash(dir, ['collect', 'e.yaml', '--queue', own.url, '--queue-name', q('aof'), '--quiet'])
+        .exited;
       expect(col.stderr).not.toMatch(STACK);
       expect(col.status, col.stderr).toBe(0);
     } finally {
@@ -280,8 +294,9 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
 
   it('a job whose payload fails validation is failed with the reason, never executed; another version is refused', async () => {
     const dir = dirWith('invalid', experiment('invalid', 5));
-    const target = parseQueueTarget(redis.url, 'invalid');
-    const en = await squash(dir, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', 'invalid', '--detach']).exited;
+    const target = parseQueueTarget(redis.url, q('invalid'));
+    const en = await squash(dir, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', q('invalid'), '--detach'])
+      .exited;
     expect(en.status, en.stderr).toBe(0);
     const session = await openQueue(target);
     const jobs = await session.queue.getJobs(['prioritized', 'waiting'], 0, 99);
@@ -294,9 +309,9 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
     } finally {
       await session.close();
     }
-    const w = worker(redis.url, 'invalid');
+    const w = worker(redis.url, q('invalid'));
     try {
-      const col = await squash(dir, ['collect', 'e.yaml', '--queue', redis.url, '--queue-name', 'invalid']).exited;
+      const col = await squash(dir, ['collect', 'e.yaml', '--queue', redis.url, '--queue-name', q('invalid')]).exited;
       expect(col.stderr).not.toMatch(STACK);
       expect(col.status).toBe(1); // one trial FAILED
       expect(col.stderr).toMatch(/job bad-payload is not part of experiment invalid/);
@@ -343,12 +358,12 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
       // Another experiment's unrecorded jobs hold the queue.
       const a = dirWith('owner', experiment('owner', 5));
       expect(
-        (await squash(a, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', 'held', '--detach']).exited).status,
+        (await squash(a, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', q('held'), '--detach']).exited).status,
       ).toBe(0);
       const b = dirWith('intruder', experiment('intruder', 5));
-      const r = await squash(b, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', 'held']).exited;
+      const r = await squash(b, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', q('held')]).exited;
       expect(r.stderr).toMatch(
-        /queue 'held' at redis:\/\/127\.0\.0\.1:\d+\/? holds 7 jobs of experiment 'owner', not of 'intruder'/,
+        /queue 'held-\w+' at redis:\/\/127\.0\.0\.1:\d+\/? holds 7 jobs of experiment 'owner', not of 'intruder'/,
       );
       expect(r.status).toBe(2);
       expect(existsSync(join(b, 'results'))).toBe(false);
