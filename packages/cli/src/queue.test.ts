@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openQueue, parseQueueTarget } from '@squash/queue';
+import { keys, openQueue, parseQueueTarget } from '@squash/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, shellStatus, STACK } from './__tests__/processes.js';
 import { freePort, type RedisServer, redisAvailable, startRedis } from './__tests__/redis.js';
@@ -272,21 +272,19 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
     expectEachFinishedOnce(dir);
   });
 
-  it('Redis restarted (AOF on) while workers run: the work continues and is recorded once', async () => {
+  it('Redis restarted (AOF on) while the workers and the recorder run: the work continues and is recorded once', async () => {
     const own = await startRedis();
     const dir = dirWith('redis-restart', experiment('aof', 100));
     const w = worker(own.url, q('aof'));
+    const rec = squash(dir, ['run', 'e.yaml', '--queue', own.url, '--queue-name', q('aof'), '--quiet']);
     try {
-      const en = await squash(dir, ['run', 'e.yaml', '--queue', own.url, '--queue-name', q('aof'), '--detach']).exited;
-      expect(en.status, en.stderr).toBe(0);
-      await waitFor('a trial done', () => completed(w).some((e) => e.kind === 'trial'));
+      await waitFor('a trial done', () => completed(w).some((e) => e.kind === 'trial'), 60_000, w, rec);
       await own.restart();
-      const col = await squash(dir, ['collect', 'e.yaml', '--queue', own.url, '--queue-name', q('aof'), '--quiet'])
-        .exited;
-      expect(col.stderr).not.toMatch(STACK);
-      expect(col.status, col.stderr).toBe(0);
+      const end = await rec.exited;
+      expect(end.stderr).not.toMatch(STACK);
+      expect(end.status, end.stderr).toBe(0);
     } finally {
-      await stopWorkers([w]);
+      await stopWorkers([w, rec]);
       await own.stop();
     }
     expectEachFinishedOnce(dir);
@@ -367,6 +365,16 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
       );
       expect(r.status).toBe(2);
       expect(existsSync(join(b, 'results'))).toBe(false);
+      // A worker of another Squash version refuses the queue before it takes a job.
+      const session = await openQueue(parseQueueTarget(redis.url, q('held')));
+      try {
+        await session.redis.hset(keys.meta(q('held')), { squash: '0.0.1' });
+      } finally {
+        await session.close();
+      }
+      const old = await squash(b, ['worker', '--queue', redis.url, '--queue-name', q('held')]).exited;
+      expect(old.stderr).toMatch(/planned by Squash 0\.0\.1; this worker is Squash \d/);
+      expect(old.status).toBe(2);
     } finally {
       await locked.stop();
     }
