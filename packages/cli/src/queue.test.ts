@@ -185,7 +185,7 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
   });
 
   it('a worker killed with SIGKILL mid-trial: the job returns to the queue and runs once more elsewhere, recorded once', async () => {
-    const dir = dirWith('sigkill', experiment('sigkill', 150));
+    const dir = dirWith('sigkill', experiment('sigkill', 80));
     const first = worker(redis.url, q('sigkill'));
     const rec = squash(dir, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', q('sigkill'), '--quiet']);
     let second: ReturnType<typeof worker> | undefined;
@@ -216,7 +216,7 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
   });
 
   it('the recorder killed: on restart (squash collect) it records every result finished meanwhile', async () => {
-    const dir = dirWith('recorder-restart', experiment('restart', 100));
+    const dir = dirWith('recorder-restart', experiment('restart', 60));
     const w = worker(redis.url, q('restart'));
     try {
       const rec = squash(dir, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', q('restart'), '--quiet']);
