@@ -6,12 +6,20 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /**
  * Params a run records about how it went rather than what it computes: its seed (the replicate
- * axis), the baseline run it started from, whether a cache served it, where its baseline trained,
+ * axis), the baseline run it started from, whether a cache served it, where its baseline trained
+ * and which engine trained it (`training_path`: the native plan or tfjs' autograd),
  * where its data lay (`dataset.sha256`, the content, is what it computes on).
  * Runs of one sweep equal in every other param are one configuration: reports average over them
  * ("mean ± std over seeds") and put the configuration, not each seed, on the Pareto front.
  */
-export const RUN_RECORD_PARAMS = ['seed', 'baseline_run', 'cache_hit', 'trained_on', 'dataset.path'] as const;
+export const RUN_RECORD_PARAMS = [
+  'seed',
+  'baseline_run',
+  'cache_hit',
+  'trained_on',
+  'training_path',
+  'dataset.path',
+] as const;
 
 /** A run as callers see it: params typed, final metrics (step 0) by key. */
 export interface RunView {

@@ -486,6 +486,181 @@ SQ_CLONES void sgd(const float* w, const float* g, float* buf, float* out, long 
   }
 }
 
+
+// ---------------------------------------------------------------- training-plan loops
+// Elementwise and per-channel work of the trainer's compiled plan (batch norm, relu, depthwise
+// convolution): in JavaScript these ran at 5–20 ns per element (relu's branch on random signs
+// alone cost ~6 ns), here a few per vector.
+
+// y = min(max(x, 0), cap) (cap 0: no upper bound).
+SQ_CLONES void relu_loop(const float* x, float* y, long n, float cap) {
+  if (cap > 0.f)
+    for (long i = 0; i < n; i++) y[i] = std::min(std::max(x[i], 0.f), cap);
+  else
+    for (long i = 0; i < n; i++) y[i] = std::max(x[i], 0.f);
+}
+
+// dx = dy where 0 < v (≤ cap when cap > 0), else 0; v is relu's output, or relu6's input.
+SQ_CLONES void relu_grad_loop(const float* v, const float* dy, float* dx, long n, float cap) {
+  if (cap > 0.f)
+    for (long i = 0; i < n; i++) dx[i] = (v[i] > 0.f && v[i] <= cap) ? dy[i] : 0.f;
+  else
+    for (long i = 0; i < n; i++) dx[i] = v[i] > 0.f ? dy[i] : 0.f;
+}
+
+// Per-channel sums over rows × C (channels last) in double: one partial per thread, added in
+// thread order, so a result depends only on the thread count.
+void channel_sums(long rows, int C, const std::function<void(long, long, double*)>& add, double* out) {
+  const int t = pool().size();
+  std::vector<double> part((size_t)t * C, 0.0);
+  parallel_for(rows, 256, [&](int tid, long a, long b) { add(a, b, part.data() + (size_t)tid * C); });
+  std::fill(out, out + C, 0.0);
+  for (int k = 0; k < t; k++)
+    for (int c = 0; c < C; c++) out[c] += part[(size_t)k * C + c];
+}
+
+struct BatchNorm {
+  long rows;
+  int c;
+  double eps;
+};
+
+// Training: the batch's mean and biased variance per channel (float32, from double sums), x̂ and
+// y = x̂·γ + β. Inference (train false): mean and variance are given (the moving ones).
+void batch_norm_forward(const BatchNorm& v, const float* x, const float* gamma, const float* beta, float* y,
+                        float* xhat, float* mean, float* var, bool train) {
+  const int C = v.c;
+  std::vector<double> inv(C), sum(C);
+  if (train) {
+    channel_sums(v.rows, C, [&](long a, long b, double* acc) {
+      for (long r = a; r < b; r++)
+        for (int c = 0; c < C; c++) acc[c] += x[r * C + c];
+    }, sum.data());
+    for (int c = 0; c < C; c++) mean[c] = (float)(sum[c] / v.rows);
+    channel_sums(v.rows, C, [&](long a, long b, double* acc) {
+      for (long r = a; r < b; r++)
+        for (int c = 0; c < C; c++) {
+          const double d = (double)x[r * C + c] - mean[c];
+          acc[c] += d * d;
+        }
+    }, sum.data());
+    for (int c = 0; c < C; c++) var[c] = (float)(sum[c] / v.rows);
+  }
+  for (int c = 0; c < C; c++) inv[c] = 1.0 / std::sqrt((double)var[c] + v.eps);
+  parallel_for(v.rows, 256, [&](int, long a, long b) {
+    for (long r = a; r < b; r++)
+      for (int c = 0; c < C; c++) {
+        const double h = ((double)x[r * C + c] - mean[c]) * inv[c];
+        if (xhat) xhat[r * C + c] = (float)h;
+        y[r * C + c] = (float)(h * (gamma ? gamma[c] : 1.f) + (beta ? beta[c] : 0.f));
+      }
+  });
+}
+
+// The standard backward pass over x̂: dβ = Σdy, dγ = Σdy·x̂, dx = γ/(σ·R)·(R·dy − dβ − x̂·dγ).
+void batch_norm_backward(const BatchNorm& v, const float* dy, const float* xhat, const float* gamma, const float* var,
+                         float* dx, float* dgamma, float* dbeta) {
+  const int C = v.c;
+  std::vector<double> db(C), dg(C), k(C);
+  channel_sums(v.rows, C, [&](long a, long b, double* acc) {
+    for (long r = a; r < b; r++)
+      for (int c = 0; c < C; c++) acc[c] += dy[r * C + c];
+  }, db.data());
+  channel_sums(v.rows, C, [&](long a, long b, double* acc) {
+    for (long r = a; r < b; r++)
+      for (int c = 0; c < C; c++) acc[c] += (double)dy[r * C + c] * xhat[r * C + c];
+  }, dg.data());
+  for (int c = 0; c < C; c++) {
+    if (dgamma) dgamma[c] = (float)dg[c];
+    if (dbeta) dbeta[c] = (float)db[c];
+    k[c] = ((gamma ? gamma[c] : 1.f) / std::sqrt((double)var[c] + v.eps)) / v.rows;
+  }
+  if (!dx) return;
+  const double R = (double)v.rows;
+  parallel_for(v.rows, 256, [&](int, long a, long b) {
+    for (long r = a; r < b; r++)
+      for (int c = 0; c < C; c++)
+        dx[r * C + c] = (float)(k[c] * (R * dy[r * C + c] - db[c] - (double)xhat[r * C + c] * dg[c]));
+  });
+}
+
+// A depthwise convolution (NHWC, dilation 1): C input channels, M outputs per channel, filter
+// [fh, fw, C, M]; output channel c·M + m.
+struct Depthwise {
+  int n, h, w, c, m, oh, ow, fh, fw, sh, sw, pt, pl;
+};
+
+SQ_CLONES void depthwise_image(const Depthwise& v, const float* x, const float* f, float* y) {
+  const int CO = v.c * v.m;
+  std::vector<float> acc(CO);
+  for (int oh = 0; oh < v.oh; oh++)
+    for (int ow = 0; ow < v.ow; ow++) {
+      std::fill(acc.begin(), acc.end(), 0.f);
+      for (int kh = 0; kh < v.fh; kh++) {
+        const int r = oh * v.sh - v.pt + kh;
+        if (r < 0 || r >= v.h) continue;
+        for (int kw = 0; kw < v.fw; kw++) {
+          const int col = ow * v.sw - v.pl + kw;
+          if (col < 0 || col >= v.w) continue;
+          const float* xp = x + ((long)r * v.w + col) * v.c;
+          const float* fp = f + ((long)kh * v.fw + kw) * CO;
+          if (v.m == 1)
+            for (int c = 0; c < v.c; c++) acc[c] += xp[c] * fp[c];
+          else
+            for (int d = 0; d < CO; d++) acc[d] += xp[d / v.m] * fp[d];
+        }
+      }
+      std::copy(acc.begin(), acc.end(), y + ((long)oh * v.ow + ow) * CO);
+    }
+}
+
+// dx for one image: each output's gradient spread back over its window.
+SQ_CLONES void depthwise_input_image(const Depthwise& v, const float* dy, const float* f, float* dx) {
+  const int CO = v.c * v.m;
+  std::fill(dx, dx + (long)v.h * v.w * v.c, 0.f);
+  for (int oh = 0; oh < v.oh; oh++)
+    for (int ow = 0; ow < v.ow; ow++) {
+      const float* g = dy + ((long)oh * v.ow + ow) * CO;
+      for (int kh = 0; kh < v.fh; kh++) {
+        const int r = oh * v.sh - v.pt + kh;
+        if (r < 0 || r >= v.h) continue;
+        for (int kw = 0; kw < v.fw; kw++) {
+          const int col = ow * v.sw - v.pl + kw;
+          if (col < 0 || col >= v.w) continue;
+          float* xp = dx + ((long)r * v.w + col) * v.c;
+          const float* fp = f + ((long)kh * v.fw + kw) * CO;
+          if (v.m == 1)
+            for (int c = 0; c < v.c; c++) xp[c] += g[c] * fp[c];
+          else
+            for (int d = 0; d < CO; d++) xp[d / v.m] += g[d] * fp[d];
+        }
+      }
+    }
+}
+
+// dW accumulated over one image into acc ([fh, fw, C·M]), in double: a filter sums over every position of the batch.
+SQ_CLONES void depthwise_filter_image(const Depthwise& v, const float* x, const float* dy, double* acc) {
+  const int CO = v.c * v.m;
+  for (int oh = 0; oh < v.oh; oh++)
+    for (int ow = 0; ow < v.ow; ow++) {
+      const float* g = dy + ((long)oh * v.ow + ow) * CO;
+      for (int kh = 0; kh < v.fh; kh++) {
+        const int r = oh * v.sh - v.pt + kh;
+        if (r < 0 || r >= v.h) continue;
+        for (int kw = 0; kw < v.fw; kw++) {
+          const int col = ow * v.sw - v.pl + kw;
+          if (col < 0 || col >= v.w) continue;
+          const float* xp = x + ((long)r * v.w + col) * v.c;
+          double* ap = acc + ((long)kh * v.fw + kw) * CO;
+          if (v.m == 1)
+            for (int c = 0; c < v.c; c++) ap[c] += (double)xp[c] * g[c];
+          else
+            for (int d = 0; d < CO; d++) ap[d] += (double)xp[d / v.m] * g[d];
+        }
+      }
+    }
+}
+
 // ---------------------------------------------------------------- Node-API glue
 // The boundary contract. Each entry point takes its arrays and one object of named dimensions,
 // spelled as src/addon.ts declares them (one interface per kernel). Nothing is trusted: the
@@ -886,6 +1061,162 @@ napi_value Sgd(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+
+// relu(x, y, cap): y = min(max(x, 0), cap); cap 0 = none. y may be x.
+napi_value Relu(napi_env env, napi_callback_info info) {
+  Call a(env, info, "relu", "(x, y, cap)", 3);
+  long lx, ly;
+  float *x = a.f32(0, "x", &lx), *y = a.f32(1, "y", &ly);
+  const long cap = a.integer(2, "cap", 0, INT32_MAX);
+  a.length("y", ly, {lx}, "x's length");
+  if (!a.ok()) return nullptr;
+  parallel_for(lx, 1 << 15, [&](int, long s, long e) { relu_loop(x + s, y + s, e - s, (float)cap); });
+  return nullptr;
+}
+
+// reluGrad(v, dy, dx, cap): dx = dy where 0 < v (≤ cap when cap > 0), else 0. dx may be dy.
+napi_value ReluGrad(napi_env env, napi_callback_info info) {
+  Call a(env, info, "reluGrad", "(v, dy, dx, cap)", 4);
+  long lv, ldy, ldx;
+  float *v = a.f32(0, "v", &lv), *dy = a.f32(1, "dy", &ldy), *dx = a.f32(2, "dx", &ldx);
+  const long cap = a.integer(3, "cap", 0, INT32_MAX);
+  a.length("dy", ldy, {lv}, "v's length");
+  a.length("dx", ldx, {lv}, "v's length");
+  if (!a.ok()) return nullptr;
+  parallel_for(lv, 1 << 15, [&](int, long s, long e) { relu_grad_loop(v + s, dy + s, dx + s, e - s, (float)cap); });
+  return nullptr;
+}
+
+BatchNorm batch_norm_dims(Call& a, napi_value d) {
+  BatchNorm v{};
+  v.rows = a.field(d, "rows", 1, LONG_MAX);
+  v.c = (int)a.field(d, "channels");
+  v.eps = a.number(d, "epsilon", 0);
+  return v;
+}
+
+// batchNormForward(x, gamma | null, beta | null, y, xhat | null, mean, variance, {rows, channels, epsilon, training})
+napi_value BatchNormForward(napi_env env, napi_callback_info info) {
+  Call a(env, info, "batchNormForward", "(x, gamma, beta, y, xhat, mean, variance, dims)", 8);
+  long lx, lg, lb, ly, lh, lm, lv;
+  float *x = a.f32(0, "x", &lx), *gamma = a.f32(1, "gamma", &lg, true), *beta = a.f32(2, "beta", &lb, true),
+        *y = a.f32(3, "y", &ly), *xhat = a.f32(4, "xhat", &lh, true), *mean = a.f32(5, "mean", &lm),
+        *var = a.f32(6, "variance", &lv);
+  napi_value d = a.object(7, "dims");
+  const BatchNorm v = batch_norm_dims(a, d);
+  const bool train = a.flag(d, "training");
+  a.length("x", lx, {v.rows, v.c}, "rows×channels");
+  a.length("y", ly, {v.rows, v.c}, "rows×channels");
+  if (gamma) a.length("gamma", lg, {v.c}, "channels");
+  if (beta) a.length("beta", lb, {v.c}, "channels");
+  if (xhat) a.length("xhat", lh, {v.rows, v.c}, "rows×channels");
+  a.length("mean", lm, {v.c}, "channels");
+  a.length("variance", lv, {v.c}, "channels");
+  if (!a.ok()) return nullptr;
+  batch_norm_forward(v, x, gamma, beta, y, xhat, mean, var, train);
+  return nullptr;
+}
+
+// batchNormBackward(dy, xhat, gamma | null, variance, dx | null, dgamma | null, dbeta | null, {rows, channels, epsilon})
+napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
+  Call a(env, info, "batchNormBackward", "(dy, xhat, gamma, variance, dx, dgamma, dbeta, dims)", 8);
+  long ldy, lh, lg, lv, ldx, ldg, ldb;
+  float *dy = a.f32(0, "dy", &ldy), *xhat = a.f32(1, "xhat", &lh), *gamma = a.f32(2, "gamma", &lg, true),
+        *var = a.f32(3, "variance", &lv), *dx = a.f32(4, "dx", &ldx, true), *dg = a.f32(5, "dgamma", &ldg, true),
+        *db = a.f32(6, "dbeta", &ldb, true);
+  const BatchNorm v = batch_norm_dims(a, a.object(7, "dims"));
+  a.length("dy", ldy, {v.rows, v.c}, "rows×channels");
+  a.length("xhat", lh, {v.rows, v.c}, "rows×channels");
+  if (gamma) a.length("gamma", lg, {v.c}, "channels");
+  a.length("variance", lv, {v.c}, "channels");
+  if (dx) a.length("dx", ldx, {v.rows, v.c}, "rows×channels");
+  if (dg) a.length("dgamma", ldg, {v.c}, "channels");
+  if (db) a.length("dbeta", ldb, {v.c}, "channels");
+  if (!a.ok()) return nullptr;
+  batch_norm_backward(v, dy, xhat, gamma, var, dx, dg, db);
+  return nullptr;
+}
+
+// DepthwiseDims (packages/native/src/kernels/depthwise.ts), checked for consistency.
+Depthwise depthwise_dims(Call& a, napi_value d) {
+  Depthwise v{};
+  v.n = (int)a.field(d, "batch");
+  v.h = (int)a.field(d, "inHeight");
+  v.w = (int)a.field(d, "inWidth");
+  v.c = (int)a.field(d, "channels");
+  v.m = (int)a.field(d, "multiplier");
+  v.oh = (int)a.field(d, "outHeight");
+  v.ow = (int)a.field(d, "outWidth");
+  v.fh = (int)a.field(d, "filterHeight");
+  v.fw = (int)a.field(d, "filterWidth");
+  v.sh = (int)a.field(d, "strideHeight");
+  v.sw = (int)a.field(d, "strideWidth");
+  v.pt = (int)a.field(d, "padTop", 0);
+  v.pl = (int)a.field(d, "padLeft", 0);
+  // Bottom and right padding are whatever the output extent leaves: at least 0, below a stride.
+  a.extent("height", v.h, v.fh, 1, v.sh, v.pt, std::max(0L, (long)(v.oh - 1) * v.sh + v.fh - v.h - v.pt), v.oh);
+  a.extent("width", v.w, v.fw, 1, v.sw, v.pl, std::max(0L, (long)(v.ow - 1) * v.sw + v.fw - v.w - v.pl), v.ow);
+  return v;
+}
+
+void depthwise_lengths(Call& a, const Depthwise& v, long lx, long lf, long ly, const char* xn, const char* yn) {
+  a.length(xn, lx, {v.n, v.h, v.w, v.c}, "batch×inHeight×inWidth×channels");
+  a.length("filter", lf, {v.fh, v.fw, v.c, v.m}, "filterHeight×filterWidth×channels×multiplier");
+  a.length(yn, ly, {v.n, v.oh, v.ow, (long)v.c * v.m}, "batch×outHeight×outWidth×(channels·multiplier)");
+}
+
+// depthwiseConv2d(x, filter, y, DepthwiseDims)
+napi_value DepthwiseConv2D(napi_env env, napi_callback_info info) {
+  Call a(env, info, "depthwiseConv2d", "(x, filter, y, dims)", 4);
+  long lx, lf, ly;
+  float *x = a.f32(0, "x", &lx), *f = a.f32(1, "filter", &lf), *y = a.f32(2, "y", &ly);
+  const Depthwise v = depthwise_dims(a, a.object(3, "dims"));
+  depthwise_lengths(a, v, lx, lf, ly, "x", "y");
+  if (!a.ok()) return nullptr;
+  const long xs = (long)v.h * v.w * v.c, ys = (long)v.oh * v.ow * v.c * v.m;
+  parallel_for(v.n, 1, [&](int, long s, long e) {
+    for (long b = s; b < e; b++) depthwise_image(v, x + b * xs, f, y + b * ys);
+  });
+  return nullptr;
+}
+
+// depthwiseConv2dBackpropInput(dy, filter, dx, DepthwiseDims)
+napi_value DepthwiseBackpropInput(napi_env env, napi_callback_info info) {
+  Call a(env, info, "depthwiseConv2dBackpropInput", "(dy, filter, dx, dims)", 4);
+  long ldy, lf, ldx;
+  float *dy = a.f32(0, "dy", &ldy), *f = a.f32(1, "filter", &lf), *dx = a.f32(2, "dx", &ldx);
+  const Depthwise v = depthwise_dims(a, a.object(3, "dims"));
+  depthwise_lengths(a, v, ldx, lf, ldy, "dx", "dy");
+  if (!a.ok()) return nullptr;
+  const long xs = (long)v.h * v.w * v.c, ys = (long)v.oh * v.ow * v.c * v.m;
+  parallel_for(v.n, 1, [&](int, long s, long e) {
+    for (long b = s; b < e; b++) depthwise_input_image(v, dy + b * ys, f, dx + b * xs);
+  });
+  return nullptr;
+}
+
+// depthwiseConv2dBackpropFilter(x, dy, dw, DepthwiseDims): per-thread partial sums, added in thread order.
+napi_value DepthwiseBackpropFilter(napi_env env, napi_callback_info info) {
+  Call a(env, info, "depthwiseConv2dBackpropFilter", "(x, dy, dw, dims)", 4);
+  long lx, ldy, ldw;
+  float *x = a.f32(0, "x", &lx), *dy = a.f32(1, "dy", &ldy), *dw = a.f32(2, "dw", &ldw);
+  const Depthwise v = depthwise_dims(a, a.object(3, "dims"));
+  depthwise_lengths(a, v, lx, ldw, ldy, "x", "dy");
+  if (!a.ok()) return nullptr;
+  const long xs = (long)v.h * v.w * v.c, ys = (long)v.oh * v.ow * v.c * v.m, fs = ldw;
+  const int t = pool().size();
+  std::vector<double> part((size_t)t * fs, 0.0);
+  parallel_for(v.n, 1, [&](int tid, long s, long e) {
+    for (long b = s; b < e; b++) depthwise_filter_image(v, x + b * xs, dy + b * ys, part.data() + (size_t)tid * fs);
+  });
+  for (long i = 0; i < fs; i++) {
+    double sum = 0;
+    for (int k = 0; k < t; k++) sum += part[(size_t)k * fs + i];
+    dw[i] = (float)sum;
+  }
+  return nullptr;
+}
+
 // info() → { threads, isa }
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, threads, isa;
@@ -911,7 +1242,10 @@ NAPI_MODULE_INIT() {
     napi_callback fn;
   } fns[] = {{"matMul", MatMul}, {"conv2d", Conv2D}, {"conv2dBackpropInput", Conv2DBackpropInput},
              {"conv2dBackpropFilter", Conv2DBackpropFilter}, {"maxPool", MaxPool}, {"maxPoolGrad", MaxPoolGrad},
-             {"sumRows", SumRows}, {"adam", Adam}, {"sgd", Sgd}, {"info", Info}};
+             {"sumRows", SumRows}, {"adam", Adam}, {"sgd", Sgd}, {"relu", Relu}, {"reluGrad", ReluGrad},
+             {"batchNormForward", BatchNormForward}, {"batchNormBackward", BatchNormBackward},
+             {"depthwiseConv2d", DepthwiseConv2D}, {"depthwiseConv2dBackpropInput", DepthwiseBackpropInput},
+             {"depthwiseConv2dBackpropFilter", DepthwiseBackpropFilter}, {"info", Info}};
   for (auto& f : fns) {
     napi_value v;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &v);

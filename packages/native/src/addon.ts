@@ -1,3 +1,4 @@
+import type { DepthwiseDims } from './kernels/depthwise.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -35,7 +36,49 @@ export interface Addon {
    * step), otherwise it may be empty and is not touched.
    */
   sgd(w: Float32Array, g: Float32Array, buf: Float32Array, out: Float32Array, params: SgdParams): void;
+  /** y = min(max(x, 0), cap) elementwise; cap 0: no upper bound (relu), 6: relu6. y may be x. */
+  relu(x: Float32Array, y: Float32Array, cap: number): void;
+  /** dx = dy where 0 < v (and v ≤ cap when cap > 0), else 0; v is relu's output or relu6's input. dx may be dy. */
+  reluGrad(v: Float32Array, dy: Float32Array, dx: Float32Array, cap: number): void;
+  /**
+   * Batch normalization over rows × channels (channels last). Training: writes the batch's mean and
+   * biased variance (float32 from double sums), x̂ (when given) and y = x̂·γ + β. Inference: reads
+   * mean and variance (the moving ones). γ and β may be null (1 and 0).
+   */
+  batchNormForward(
+    x: Float32Array,
+    gamma: Float32Array | null,
+    beta: Float32Array | null,
+    y: Float32Array,
+    xhat: Float32Array | null,
+    mean: Float32Array,
+    variance: Float32Array,
+    dims: BatchNormDims & { training: boolean },
+  ): void;
+  /** The batch-norm backward pass from x̂ and the batch variance: dx, dγ, dβ (each optional). */
+  batchNormBackward(
+    dy: Float32Array,
+    xhat: Float32Array,
+    gamma: Float32Array | null,
+    variance: Float32Array,
+    dx: Float32Array | null,
+    dgamma: Float32Array | null,
+    dbeta: Float32Array | null,
+    dims: BatchNormDims,
+  ): void;
+  /** Depthwise convolution (NHWC, dilation 1), filter [fh, fw, C, M]: output channel c·M + m. */
+  depthwiseConv2d(x: Float32Array, filter: Float32Array, y: Float32Array, dims: DepthwiseDims): void;
+  depthwiseConv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, dims: DepthwiseDims): void;
+  /** dW summed in double over the batch and positions. */
+  depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, dims: DepthwiseDims): void;
   info(): { threads: number; isa: string };
+}
+
+/** Batch norm's extent: rows (every axis but the last) × channels, and ε. */
+export interface BatchNormDims {
+  rows: number;
+  channels: number;
+  epsilon: number;
 }
 
 /** The epilogue after a matMul or conv: 0 none, 1 relu (a bias, when given, is added first). */

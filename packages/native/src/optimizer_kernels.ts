@@ -15,3 +15,13 @@ export function nativeOptimizerKernels(tf: Tf): OptimizerKernels | undefined {
   const reg = registerNativeBackend(tf);
   return reg.ok ? reg.addon : undefined;
 }
+
+/**
+ * The whole addon when the native backend is tfjs' active backend: the trainer's compiled training
+ * plan calls its kernels directly on its own Float32Arrays, without tfjs tensors in between.
+ */
+export function nativeAddon(tf: Tf): Addon | undefined {
+  if (tf.getBackend() !== NATIVE_BACKEND) return undefined;
+  const reg = registerNativeBackend(tf);
+  return reg.ok ? reg.addon : undefined;
+}

@@ -8,7 +8,7 @@ const r = (params: RunView['params'], sweep = 's', label = 'l'): R => ({ sweep, 
 describe('configurations', () => {
   const runs: R[] = [
     r({ bits: 4, seed: 1, cache_hit: false, baseline_run: 'a' }), // 0
-    r({ seed: 2, bits: 4, cache_hit: true, baseline_run: 'b', trained_on: 'h' }), // 0: seeds and record params only
+    r({ seed: 2, bits: 4, cache_hit: true, baseline_run: 'b', trained_on: 'h', training_path: 'native-plan' }), // 0: seeds and record params only
     r({ bits: '4', seed: 1 }), // 1: a string is not a number
     r({ bits: 4, seed: 1, epochs: 3 }), // 2: one more param
     r({ bits: 4, seed: 1 }, 't'), // 3: another sweep

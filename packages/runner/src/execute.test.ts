@@ -31,6 +31,8 @@ describe('runExperiment (real training on the synthetic set, real SQLite)', () =
     const baseline = first.runs.find((r) => r.isBaseline)!;
     expect(baseline.backend).toBe('wasm');
     expect(baseline.params.cache_hit).toBe(false);
+    // wasm has no compiled plan: the run says tfjs' autograd trained it.
+    expect(baseline.params.training_path).toBe('tfjs-autograd');
     expect(baseline.metrics.accuracy).toBeGreaterThan(0.8); // the synthetic set is learnable
     expect(first.events.filter((e) => e.type === 'epoch')).toHaveLength(5);
     for (const r of first.runs) expect(r.status).toBe('FINISHED');

@@ -92,6 +92,8 @@ describe('a model from a TensorFlow.js Layers file', () => {
     expect(baseline.params.model_file).toBe('mine/model.json');
     const trial = runs.find((r) => !r.isBaseline)!;
     expect(trial.status).toBe('FINISHED');
+    // Centroid fine-tuning with fake-quantized activations runs as the compiled plan on native.
+    expect(trial.params.training_path).toBe(trial.backend === 'native' ? 'native-plan' : 'tfjs-autograd');
     expect(trial.metrics.artifact_accuracy).toBe(trial.metrics.accuracy);
     const reloaded = loadArtifactModel(trial.artifacts.model!.path);
     expect(evaluate(reloaded.model, data.test, { activationHook: reloaded.activationHook }).accuracy).toBe(

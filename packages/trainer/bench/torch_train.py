@@ -31,7 +31,35 @@ def build(name):
         # Caffe's LeNet-5, as Squash builds it: no activation after the convolutions.
         return nn.Sequential(nn.Conv2d(1, 20, 5), nn.MaxPool2d(2), nn.Conv2d(20, 50, 5), nn.MaxPool2d(2),
                              nn.Flatten(), nn.Linear(800, 500), nn.ReLU(), nn.Linear(500, 10))
+    if name == 'residual-cnn':
+        return ResidualCnn()
     raise SystemExit(f'unknown model {name}')
+
+
+def bn(c):
+    # tfjs-layers' defaults as the model file has them: ε 1e-3, moving averages kept at 0.99.
+    return nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
+
+
+class ResidualCnn(nn.Module):
+    """experiments/models/residual-cnn built the same way: stem, one residual block, depthwise,
+    pointwise and separable convolutions, global average pooling, dropout, dense."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, stride=2, padding=1, bias=False), bn(16), nn.ReLU6())
+        self.a = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1, bias=False), bn(16), nn.ReLU())
+        self.b = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1, bias=False), bn(16))
+        self.tail = nn.Sequential(
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 16, 3, padding=1, groups=16, bias=False), bn(16), nn.ReLU(),
+            nn.Conv2d(16, 48, 1, bias=False), bn(48), nn.ReLU(),
+            nn.Conv2d(48, 48, 3, padding=1, groups=48, bias=False), nn.Conv2d(48, 64, 1), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.25), nn.Linear(64, 10))
+
+    def forward(self, x):
+        s = self.stem(x)
+        return self.tail(torch.relu(self.b(self.a(s)) + s))
 
 
 def main():
@@ -45,7 +73,7 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    shape = (-1, 1, 28, 28) if a.model == 'lenet-5' else (-1, 784)
+    shape = (-1, 1, 28, 28) if a.model in ('lenet-5', 'residual-cnn') else (-1, 784)
     x = torch.from_numpy(np.fromfile(a.x, dtype=np.float32).reshape(a.count, 784)).reshape(shape)
     y = torch.from_numpy(np.fromfile(a.y, dtype=np.int32).astype(np.int64))
     tx = torch.from_numpy(np.fromfile(a.infer_x, dtype=np.float32).reshape(a.infer_count, 784)).reshape(shape)

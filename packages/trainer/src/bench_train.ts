@@ -28,9 +28,20 @@ import { selectBackend, type BackendPreference } from '@squash/backend';
 import { loadDataset, type Split } from '@squash/datasets';
 import { evaluate } from './evaluate.js';
 import { buildModel, resolveModelSpec } from './models.js';
+import { readModelFile } from './model_file/index.js';
 import { train } from './train.js';
 
-const MODELS = ['article-mlp', 'lenet-300-100', 'lenet-5', 'article-mlp@32'];
+const MODELS = ['article-mlp', 'lenet-300-100', 'lenet-5', 'residual-cnn', 'article-mlp@32'];
+/** `residual-cnn`: the model file's architecture (experiments/models/residual-cnn), freshly initialized. */
+const RESIDUAL_CNN = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'experiments',
+  'models',
+  'residual-cnn',
+);
 const BACKENDS = ['native', 'wasm', 'cpu'];
 const DEFAULT_BATCH = 128;
 /** Above this 1-minute load before the run, the figures are not of an idle machine. */
@@ -47,6 +58,8 @@ interface Result {
   skipped?: string;
   reason?: string;
   steps?: number;
+  /** Squash only: the engine that trained (the compiled native plan or tfjs' autograd). */
+  path?: string;
   /** PyTorch only: the BLAS library its process loaded. */
   blas?: string;
   trainSeconds?: number;
@@ -84,7 +97,8 @@ async function worker(model: string, backend: string, seconds: number, batch: nu
     return;
   }
   const ds = await loadDataset({ name: 'mnist' });
-  const m = buildModel(resolveModelSpec(model), ds.inputShape, 1);
+  const spec = model === 'residual-cnn' ? readModelFile(RESIDUAL_CNN).spec : resolveModelSpec(model);
+  const m = buildModel(spec, ds.inputShape, 1);
   const opts = { epochs: 1, batchSize: batch, learningRate: 1e-3, seed: 1 };
   // Warm-up: kernel setup, JIT, first allocations; then a short timed pass sizes the measured one.
   await train(m, head(ds.train, WARMUP_STEPS * batch), opts);
@@ -117,6 +131,7 @@ async function worker(model: string, backend: string, seconds: number, batch: nu
       backend: choice.name,
       reason: choice.reason,
       steps,
+      path: logs[0]?.path,
       trainSeconds,
       trainSamplesPerSecond: (steps * batch) / trainSeconds,
       inferCount,
@@ -273,7 +288,7 @@ async function main(): Promise<void> {
     const skipped = new Map<string, string>();
     const push = (r: Result) => {
       if (r.skipped) return void skipped.set(r.backend, r.skipped);
-      if (r.reason) reasons.set(r.backend, r.reason);
+      if (r.reason) reasons.set(r.backend, `${r.reason}${r.path ? `; trained by ${r.path}` : ''}`);
       if (r.blas) reasons.set('pytorch', `BLAS ${r.blas}`);
       passes.set(r.backend, [...(passes.get(r.backend) ?? []), r]);
     };

@@ -140,7 +140,7 @@ describe('fineTune', () => {
       seed: 3,
       kernelFor: shared.kernelFor,
       variables: shared.variables,
-      afterStep: shared.afterStep,
+      constraints: { shared: shared.layers },
     });
     const c = shared.variables[0]!.dataSync();
     expect(c[0]).toBe(0); // the frozen zero symbol stays exactly 0

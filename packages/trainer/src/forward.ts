@@ -33,7 +33,7 @@ export interface ForwardOptions {
 /** The tfjs layer classes `buildModel` creates, as layer types (`activationPoints` reads the graph in these). */
 const CLASS_TYPES = new Map(Object.entries(LAYER_CLASSES).map(([type, cls]) => [cls, type as LayerType]));
 
-interface LayerView {
+export interface LayerView {
   index: number;
   className: string;
   name: string;
@@ -45,7 +45,7 @@ interface LayerView {
   config: Record<string, unknown>;
 }
 
-interface Graph {
+export interface Graph {
   views: LayerView[];
   input: Set<string>;
   output: string;
@@ -57,7 +57,7 @@ interface Graph {
 const graphs = new WeakMap<tf.LayersModel, Graph>();
 
 /** The model's layers in order with what each reads, and where its hidden activations are (computed once per model). */
-function graphOf(model: tf.LayersModel): Graph {
+export function graphOf(model: tf.LayersModel): Graph {
   const known = graphs.get(model);
   if (known) return known;
   const input = new Set<string>();

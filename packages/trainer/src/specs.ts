@@ -49,3 +49,4 @@ export {
 } from './optim/settings.js';
 export { learningRateAt } from './optim/schedule.js';
 export { WEIGHT_INITS, DEFAULT_WEIGHT_INIT, type WeightInit } from './weight_init.js';
+export { trainingPathOf, type TrainingPath } from './training_path.js';

@@ -59,12 +59,14 @@ export function steActivation(
 }
 
 export interface SharedWeights {
-  /** Weight name → centroid variable (channels × levels) and each element's flat centroid index. */
+  /**
+   * Weight name → centroid variable (channels × levels), each element's flat centroid index, and the
+   * centroids held at exactly 0 (the zero symbols of pruned positions: pass as `constraints.shared`
+   * to fineTune, whose optimizer masks them).
+   */
   layers: Map<string, { centroids: tf.Variable; index: Int32Array; frozen: Uint8Array }>;
   kernelFor: KernelFn;
   variables: tf.Variable[];
-  /** Puts frozen centroids (the exact-zero symbols of pruned positions) back to 0 after a step. */
-  afterStep: () => void;
   dispose(): void;
 }
 
@@ -104,23 +106,6 @@ export function sharedWeights(
     layers: map,
     kernelFor,
     variables: [...map.values()].map((l) => l.centroids),
-    afterStep: () =>
-      tf.tidy(() => {
-        for (const l of map.values()) {
-          if (!l.frozen.some((f) => f)) continue;
-          // where(), not a multiply by 0: a negative centroid times 0 is −0, and the zero symbol must be +0.
-          l.centroids.assign(
-            tf.where(
-              tf.tensor1d(
-                Array.from(l.frozen, (f) => f === 1),
-                'bool',
-              ),
-              tf.zerosLike(l.centroids),
-              l.centroids,
-            ),
-          );
-        }
-      }),
     dispose: () => tf.dispose([...map.values()].map((l) => l.centroids)),
   };
 }

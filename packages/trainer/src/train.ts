@@ -4,7 +4,10 @@ import type { BatchAugment, Split } from '@squash/datasets';
 import { TrainingOptimizer } from './optim/optimizer.js';
 import { learningRateAt } from './optim/schedule.js';
 import type { OptimizerSettings } from './optim/settings.js';
-import { NATIVE_BACKEND } from '@squash/backend';
+import { NATIVE_BACKEND, nativeAddon } from '@squash/backend';
+import { PlanUnsupported, type PlanConstraints } from './plan/compile.js';
+import { InferencePlan, TrainPlan } from './plan/run_plan.js';
+import type { TrainingPath } from './training_path.js';
 import { evaluate } from './evaluate.js';
 import {
   forward,
@@ -50,6 +53,8 @@ export interface EpochLog {
   valAccuracy?: number;
   seconds: number;
   samplesPerSecond: number;
+  /** The engine that trained this epoch (recorded with the run; absent in logs cached before it was). */
+  path?: TrainingPath;
 }
 
 /** Training under constraints, after compression (Han et al. retrain, QAT, distillation). */
@@ -73,6 +78,12 @@ export interface FineTuneOptions extends TrainOptions {
   fuse?: boolean;
   /** Knowledge distillation (Hinton et al. 2015) from a trained teacher. */
   distill?: { teacher: tf.LayersModel; temperature: number; alpha: number };
+  /**
+   * What `kernelFor` and `activationHook` do, as data the compiled plan applies itself (they stay
+   * the autograd path's). Hooks given without it train through tfjs' autograd. Shared kernels'
+   * frozen centroids (`frozen` = 1) are held at exactly 0 after every step on both paths.
+   */
+  constraints?: PlanConstraints;
 }
 
 /** Carves the last `fraction` of a split off as validation data (never the test split). */
@@ -131,9 +142,62 @@ export function distillationLoss(
 type StepLoss = (x: tf.Tensor, y: tf.Tensor1D, training: TrainingPass) => { loss: tf.Scalar; scores: tf.Tensor };
 
 /**
+ * The compiled native plan for this training, or why it cannot run: another backend, the addon
+ * missing, SQUASH_TRAINING_PATH=autograd, hooks given without their `constraints`, or a layer or
+ * setting the plan does not cover.
+ */
+function compilePlan(
+  model: tf.LayersModel,
+  opts: FineTuneOptions,
+  vars: tf.Variable[],
+  masks: ReadonlyMap<tf.Variable, Uint8Array>,
+): { plan: TrainPlan; teacher?: InferencePlan } | { why: string } {
+  if (process.env.SQUASH_TRAINING_PATH === 'autograd') return { why: 'SQUASH_TRAINING_PATH=autograd' };
+  const addon = nativeAddon(tf);
+  if (!addon) return { why: `the ${tf.getBackend()} backend has no compiled plan` };
+  if ((opts.kernelFor || opts.activationHook) && !opts.constraints)
+    return { why: 'kernel or activation hooks without their constraints' };
+  try {
+    const plan = TrainPlan.compile(model, addon, {
+      maxBatch: opts.batchSize,
+      variables: vars,
+      masks,
+      constraints: opts.constraints,
+      optimizer: opts.optimizer,
+    });
+    const teacher = opts.distill && InferencePlan.compile(opts.distill.teacher, addon, opts.batchSize);
+    teacher?.pull();
+    return { plan, teacher };
+  } catch (e) {
+    if (e instanceof PlanUnsupported) return { why: e.message };
+    throw e;
+  }
+}
+
+/** Where each variable's weights are kept (1) — the caller's masks by weight name, and frozen centroids. */
+function variableMasks(model: tf.LayersModel, opts: FineTuneOptions): Map<tf.Variable, Uint8Array> {
+  const byName = variablesByName(model);
+  const out = new Map<tf.Variable, Uint8Array>();
+  for (const [name, m] of opts.masks ?? new Map<string, Uint8Array>()) {
+    const v = byName.get(name);
+    if (!v) throw new Error(`fine-tune: mask for ${name}, which is not a trainable weight of the model`);
+    out.set(v, m);
+  }
+  for (const { centroids, frozen } of opts.constraints?.shared?.values() ?? [])
+    if (frozen?.some((f) => f))
+      out.set(
+        centroids,
+        Uint8Array.from(frozen, (f) => (f ? 0 : 1)),
+      );
+  return out;
+}
+
+/**
  * The shared loop: the optimizer and schedule of `opts.optimizer`, a seeded shuffle per epoch,
  * batches built in JS. Our own loop instead of `model.fit`, which shuffles with Math.random and
- * would make the same seed train differently.
+ * would make the same seed train differently. On the native backend each step runs as the
+ * compiled plan (one pass over preallocated memory, no tfjs op); elsewhere, and for what the
+ * plan does not cover, through tfjs' autograd with `stepLoss`.
  */
 async function fitLoop(
   model: tf.LayersModel,
@@ -150,17 +214,18 @@ async function fitLoop(
   const epochs = opts.iterations !== undefined ? Math.ceil(opts.iterations / perEpoch) : opts.epochs;
   const rng = createRng(opts.seed);
   const order = Int32Array.from({ length: trainSet.count }, (_, i) => i);
-  const xb = new Float32Array(opts.batchSize * per);
-  const yb = new Int32Array(opts.batchSize);
-  const byName = variablesByName(model);
-  const masks = [...(opts.masks ?? new Map())].map(([name, m]) => {
-    const v = byName.get(name);
-    if (!v) throw new Error(`fine-tune: mask for ${name}, which is not a trainable weight of the model`);
-    return { v, m };
-  });
+  const masks = variableMasks(model, opts);
   // Pruned weights start at 0; the optimizer keeps them there (its update is masked).
-  tf.tidy(() => masks.forEach(({ v, m }) => v.assign(tf.mul(v, tf.tensor(Float32Array.from(m), v.shape)))));
-  const optimizer = new TrainingOptimizer(vars, opts.optimizer, new Map(masks.map(({ v, m }) => [v, m])));
+  tf.tidy(() => masks.forEach((m, v) => v.assign(tf.mul(v, tf.tensor(Float32Array.from(m), v.shape)))));
+  const compiled = compilePlan(model, opts, vars, masks);
+  const plan = 'plan' in compiled ? compiled.plan : undefined;
+  const teacher = 'plan' in compiled ? compiled.teacher : undefined;
+  const path: TrainingPath = plan ? 'native-plan' : 'tfjs-autograd';
+  plan?.pull();
+  const optimizer = plan ? undefined : new TrainingOptimizer(vars, opts.optimizer, masks);
+  const xb = plan ? plan.input() : new Float32Array(opts.batchSize * per);
+  const yb = plan ? plan.labels : new Int32Array(opts.batchSize);
+  const smoothing = opts.optimizer?.labelSmoothing ?? 0;
   const logs: EpochLog[] = [];
   let step = 0;
 
@@ -178,35 +243,58 @@ async function fitLoop(
         yb[i] = trainSet.y[k]!;
       }
       opts.augment?.(xb, n, { seed: opts.seed, epoch, step: step + 1, indices: order.subarray(start, start + n) });
-      const moments: BatchMoments[] = [];
-      const training: TrainingPass = { seed: opts.seed, step: step + 1, moments };
       const lr = learningRateAt(opts.learningRate, opts.optimizer ?? {}, step, totalSteps);
-      const [loss, hits] = tf.tidy(() => {
-        const x = tf.tensor(xb.subarray(0, n * per), [n, ...inputShape]);
-        const y = tf.tensor1d(yb.subarray(0, n), 'int32');
-        let h: tf.Tensor | undefined;
-        const { value, grads } = tf.variableGrads(() => {
-          const { loss: l, scores } = stepLoss(x, y, training);
-          // Kept out of the gradient scope, which disposes everything else it creates.
-          h = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(scores, -1), y), 'int32')));
-          return l;
-        }, vars);
-        optimizer.step(
-          vars.map((v) => grads[v.name]),
-          lr,
-        );
-        return [value, h!];
-      });
-      // Batch norm's moving averages are not trained: they follow the batches, after the step.
-      updateMovingStats(moments);
-      opts.afterStep?.(++step);
-      // Reading back per batch keeps memory flat and costs little next to the step itself.
-      lossSum += (await loss.data())[0]! * n;
-      correct += (await hits.data())[0]!;
+      if (plan) {
+        const r = plan.step({
+          n,
+          learningRate: lr,
+          seed: opts.seed,
+          step: step + 1,
+          labelSmoothing: smoothing,
+          distill: teacher && { teacher, temperature: opts.distill!.temperature, alpha: opts.distill!.alpha },
+        });
+        step++;
+        if (opts.afterStep) {
+          // The hook reads and changes the model's variables (pruning schedules).
+          plan.push();
+          opts.afterStep(step);
+          plan.pull();
+        }
+        lossSum += r.loss * n;
+        correct += r.hits;
+      } else {
+        const moments: BatchMoments[] = [];
+        const training: TrainingPass = { seed: opts.seed, step: step + 1, moments };
+        const [loss, hits] = tf.tidy(() => {
+          const x = tf.tensor(xb.subarray(0, n * per), [n, ...inputShape]);
+          const y = tf.tensor1d(yb.subarray(0, n), 'int32');
+          let h: tf.Tensor | undefined;
+          const { value, grads } = tf.variableGrads(() => {
+            const { loss: l, scores } = stepLoss(x, y, training);
+            // Kept out of the gradient scope, which disposes everything else it creates.
+            h = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(scores, -1), y), 'int32')));
+            return l;
+          }, vars);
+          optimizer!.step(
+            vars.map((v) => grads[v.name]),
+            lr,
+          );
+          return [value, h!];
+        });
+        // Batch norm's moving averages are not trained: they follow the batches, after the step.
+        updateMovingStats(moments);
+        // Not `afterStep?.(++step)`: an absent hook would skip the increment with the call.
+        step++;
+        opts.afterStep?.(step);
+        // Reading back per batch keeps memory flat and costs little next to the step itself.
+        lossSum += (await loss.data())[0]! * n;
+        correct += (await hits.data())[0]!;
+        tf.dispose([loss, hits]);
+      }
       seen += n;
-      tf.dispose([loss, hits]);
       await opts.checkStop?.();
     }
+    plan?.push();
     const seconds = (performance.now() - t0) / 1000;
     const log: EpochLog = {
       epoch,
@@ -214,6 +302,7 @@ async function fitLoop(
       accuracy: correct / seen,
       seconds,
       samplesPerSecond: seen / seconds,
+      path,
     };
     if (validation) {
       const v = evaluate(model, validation);

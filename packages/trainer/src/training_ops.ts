@@ -71,11 +71,21 @@ function maskSeed(seed: number, step: number, layer: string): number {
  * not tfjs' global one, so the mask is the same on every backend and in every process.
  */
 export function dropout(h: tf.Tensor, rate: number, pass: TrainingPass, layer: string): tf.Tensor {
+  return tf.mul(h, tf.tensor(dropoutMask(rate, pass, layer, h.size), h.shape));
+}
+
+/** Dropout's multipliers for one layer at one step: 1/(1 − rate) where kept, 0 where dropped. */
+export function dropoutMask(
+  rate: number,
+  pass: Pick<TrainingPass, 'seed' | 'step'>,
+  layer: string,
+  size: number,
+  into = new Float32Array(size),
+): Float32Array {
   const rng = createRng(maskSeed(pass.seed, pass.step, layer));
   const scale = Math.fround(1 / Math.fround(1 - rate));
-  const mask = new Float32Array(h.size);
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() >= rate ? scale : 0;
-  return tf.mul(h, tf.tensor(mask, h.shape));
+  for (let i = 0; i < size; i++) into[i] = rng.next() >= rate ? scale : 0;
+  return into;
 }
 
 /** Typed `tf.customGrad` for three inputs (its published type mixes the inputs with `save`). */

@@ -55,6 +55,40 @@ export function depthwiseDims(
 }
 
 /**
+ * y[b,oh,ow,c·M+m] = Σ_{kh,kw} x[b, oh·sh+kh−padTop, ow·sw+kw−padLeft, c] · W[kh,kw,c,m]: the
+ * forward depthwise convolution over raw NHWC arrays, channels innermost, float64 sums per output
+ * as tfjs-backend-cpu accumulates them (kh, kw in that order).
+ */
+export function depthwiseConv2dImpl(x: Float32Array, filter: Float32Array, y: Float32Array, d: DepthwiseDims): void {
+  const { batch: B, inHeight: H, inWidth: W, channels: C, multiplier: M, outHeight: OH, outWidth: OW } = d;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, padTop, padLeft } = d;
+  const CO = C * M;
+  const acc = new Float64Array(CO);
+  for (let b = 0; b < B; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const r0 = oh * sh - padTop;
+      for (let ow = 0; ow < OW; ow++) {
+        const c0 = ow * sw - padLeft;
+        acc.fill(0);
+        for (let kh = 0; kh < KH; kh++) {
+          const r = r0 + kh;
+          if (r < 0 || r >= H) continue;
+          for (let kw = 0; kw < KW; kw++) {
+            const col = c0 + kw;
+            if (col < 0 || col >= W) continue;
+            const xAt = ((b * H + r) * W + col) * C;
+            const fAt = (kh * KW + kw) * CO;
+            if (M === 1) for (let c = 0; c < C; c++) acc[c]! += x[xAt + c]! * filter[fAt + c]!;
+            else for (let d2 = 0; d2 < CO; d2++) acc[d2]! += x[xAt + ((d2 / M) | 0)]! * filter[fAt + d2]!;
+          }
+        }
+        y.set(acc, ((b * OH + oh) * OW + ow) * CO);
+      }
+    }
+  }
+}
+
+/**
  * dW[kh,kw,c,m] = Σ_{b,oh,ow} x[b, oh·sh+kh−padTop, ow·sw+kw−padLeft, c] · dy[b,oh,ow,c·M+m], with
  * tfjs-backend-cpu's arithmetic: each element summed in float64 over (b, oh, ow) in that order, so
  * the result is bit-identical to cpu. cpu's own kernel reads both tensors through TensorBuffer.get

@@ -108,11 +108,10 @@ export async function runFinetune(
       ),
     })),
   );
-  const ste = steKernel(
-    new Map(
-      uniform.map(([name, q]) => [name, (v: Float32Array) => dequantize(requantize(q, v, state.masks.get(name)))]),
-    ),
+  const quantizers = new Map(
+    uniform.map(([name, q]) => [name, (v: Float32Array) => dequantize(requantize(q, v, state.masks.get(name)))]),
   );
+  const ste = steKernel(quantizers);
   const kernelFor: FineTuneOptions['kernelFor'] = (i, name, kernel) =>
     shared.layers.has(name) ? shared.kernelFor(i, name, kernel) : ste(i, name, kernel);
   const byName = variablesByName(state.model);
@@ -120,9 +119,9 @@ export async function runFinetune(
   const variables = [...byName.values()].filter((v) => !frozenKernels.has(v)).concat(shared.variables);
   const actRanges = new Map([...state.activations].map(([layer, a]) => [layer, { min: a.min, max: a.max }]));
   const bitsOf = new Map([...state.activations].map(([layer, a]) => [layer, a.bits]));
-  const activationHook = state.activations.size
-    ? steActivation(actRanges, (v, r, layer) => fakeQuantizeInPlace(v, r, bitsOf.get(layer)!))
-    : undefined;
+  const quantizeInPlace = (v: Float32Array, r: { min: number; max: number }, layer: string) =>
+    fakeQuantizeInPlace(v, r, bitsOf.get(layer)!);
+  const activationHook = state.activations.size ? steActivation(actRanges, quantizeInPlace) : undefined;
   const masks = new Map([...state.masks].filter(([name]) => !shared.layers.has(name)));
   const t0 = performance.now();
   const logs = await fineTune(state.model, ctx.data.train, {
@@ -131,11 +130,14 @@ export async function runFinetune(
     kernelFor,
     activationHook,
     variables,
-    afterStep: (step) => {
-      shared.afterStep();
-      extra.afterStep?.(step);
-    },
+    // Frozen centroids are held at 0 by the optimizer's masks (constraints.shared's `frozen`).
+    afterStep: extra.afterStep,
     distill: extra.distill,
+    constraints: {
+      ste: quantizers,
+      shared: shared.layers,
+      activations: state.activations.size ? { ranges: actRanges, quantizeInPlace } : undefined,
+    },
   });
   state.trainSeconds += (performance.now() - t0) / 1000;
   state.history.push(...logs);

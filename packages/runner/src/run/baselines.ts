@@ -3,7 +3,7 @@ import { Metric, type MetricInput } from '@squash/contract';
 import { obtainBaseline, type Baseline } from '../baseline.js';
 import type { Dataset } from '@squash/datasets';
 import type { Trial } from '../spec/types.js';
-import { trialParams, type ProcessEnv } from './context.js';
+import { trialParams, withTrainingPath, type ProcessEnv } from './context.js';
 import { InterruptedError } from './stop.js';
 import { baselineLabel } from '../plan.js';
 import { epochsSpanned, trainingSamples } from '../train_settings.js';
@@ -100,7 +100,12 @@ export function baselineRecord(trial: Trial, b: Baseline, data: Dataset) {
   ]);
   const last = b.history.at(-1);
   return {
-    params: { ...trialParams({ ...trial, stages: [] }, data), cache_hit: b.cacheHit, trained_on: b.trainedOn },
+    params: {
+      ...trialParams({ ...trial, stages: [] }, data),
+      cache_hit: b.cacheHit,
+      trained_on: b.trainedOn,
+      ...withTrainingPath(b.history),
+    },
     metrics: [
       { key: Metric.accuracy, value: b.accuracy },
       { key: Metric.loss, value: b.loss },

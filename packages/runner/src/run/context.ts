@@ -12,7 +12,7 @@ import {
   type Split,
 } from '@squash/datasets';
 import { experimentBaseDir } from '../spec/dataset_files.js';
-import { planLayers, resolveModelSpec, type ModelSpec } from '@squash/trainer/specs';
+import { planLayers, resolveModelSpec, trainingPathOf, type ModelSpec } from '@squash/trainer/specs';
 import type { Experiment, Trial } from '../spec/types.js';
 import type { RunStore, WorkerIdentity } from '@squash/store';
 import type { Emit } from './events.js';
@@ -156,6 +156,12 @@ export function trialParams(trial: Trial, data?: Pick<Dataset, 'normalization'>)
   }
   params.stages = trial.stages.map((s) => s.compressor).join('+');
   return params;
+}
+
+/** `training_path`: the engine that trained a run (see trainingPathOf), when it trained at all. */
+export function withTrainingPath(logs: Parameters<typeof trainingPathOf>[0]): Record<string, ParamValue> {
+  const path = trainingPathOf(logs);
+  return path ? { training_path: path } : {};
 }
 
 /** Keeps this process's RUNNING runs visibly alive while it works on them. */

@@ -10,7 +10,7 @@ import type { PipelineContext } from '../pipeline/state.js';
 import { trialLabel } from '../plan.js';
 import type { Experiment, Trial } from '../spec/types.js';
 import { trialMetrics } from '../trial_metrics.js';
-import { CALIBRATION_SAMPLES, head, trialParams, type ProcessEnv } from './context.js';
+import { CALIBRATION_SAMPLES, head, trialParams, withTrainingPath, type ProcessEnv } from './context.js';
 import { InterruptedError } from './stop.js';
 
 export interface WorkEnv extends ProcessEnv {
@@ -163,7 +163,12 @@ export async function computeTrial(
       seconds: (performance.now() - t0) / 1000,
     });
     const record: TrialRecord = {
-      params: { ...trialParams(trial, env.data), baseline_run: baseline.id, cache_hit: cachedStages > 0 },
+      params: {
+        ...trialParams(trial, env.data),
+        baseline_run: baseline.id,
+        cache_hit: cachedStages > 0,
+        ...withTrainingPath(state.history),
+      },
       metrics: [...metrics, { key: 'cached_stages', value: cachedStages }],
       artifacts: [{ kind: 'model', path: artifact.path, bytes: artifact.bytes, sha256: artifact.sha256 }],
     };
