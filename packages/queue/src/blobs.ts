@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileError, sha256Hex, writeFileAtomic } from '@squash/core';
 import { checkCachedBaseline } from '@squash/runner';
@@ -60,4 +60,54 @@ export async function fetchBaseline(redis: Redis, id: string, cacheDir: string):
     writeFileAtomic(join(dir, name), bytes, 'caching a baseline fetched from Redis');
   }
   return hasCachedBaseline(cacheDir, id);
+}
+
+const STATE_FILES = ['state.bin', 'state.json'] as const;
+
+/**
+ * Publishes the pipeline states a trial cached (`<statesDir>/<key>/`) that Redis does not hold yet,
+ * so a worker running a trial with the same training prefix restores it instead of training again.
+ */
+export async function publishStates(redis: Redis, statesDir: string, stateKeys: string[]): Promise<void> {
+  for (const key of stateKeys) {
+    const dir = join(statesDir, key);
+    if (!existsSync(join(dir, 'state.json')) || (await redis.exists(keys.state(key)))) continue;
+    const manifest: Manifest = {};
+    for (const name of STATE_FILES) {
+      const bytes = readFileSync(join(dir, name));
+      manifest[name] = { sha256: await putBlob(redis, bytes), bytes: bytes.length };
+    }
+    await redis.set(keys.state(key), JSON.stringify(manifest), 'EX', BLOB_TTL_SECONDS);
+  }
+}
+
+/**
+ * Copies the published states among `stateKeys` that this machine lacks into `<statesDir>/<key>/`,
+ * each file checked against its hash, the directory renamed into place whole (as `saveState` does).
+ */
+export async function fetchStates(redis: Redis, statesDir: string, stateKeys: string[]): Promise<void> {
+  for (const key of stateKeys) {
+    const dir = join(statesDir, key);
+    if (existsSync(join(dir, 'state.json'))) continue;
+    const text = await redis.get(keys.state(key));
+    if (!text) continue;
+    const manifest = JSON.parse(text) as Manifest;
+    const files: Array<[string, Buffer]> = [];
+    for (const name of STATE_FILES) {
+      const bytes = manifest[name] && (await getBlob(redis, manifest[name].sha256));
+      if (!bytes) break;
+      files.push([name, bytes]);
+    }
+    if (files.length !== STATE_FILES.length) continue;
+    const tmp = `${dir}.fetch-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    for (const [name, bytes] of files)
+      writeFileAtomic(join(tmp, name), bytes, 'caching a pipeline state fetched from Redis');
+    try {
+      renameSync(tmp, dir);
+    } catch {
+      rmSync(tmp, { recursive: true, force: true }); // saved here meanwhile
+    }
+  }
 }

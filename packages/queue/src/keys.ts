@@ -10,6 +10,8 @@ export const keys = {
   blob: (sha256: string) => `squash:blob:${sha256}`,
   /** A trained baseline's files (name → sha256, bytes) by baseline id: the id hashes its config. */
   baseline: (id: string) => `squash:baseline:${id}`,
+  /** A cached pipeline state's files by its key (the key hashes baseline, stages and version). */
+  state: (key: string) => `squash:state:${key}`,
 };
 
 /** Blobs and manifests expire when unused this long (each use renews them). */

@@ -17,12 +17,13 @@ import {
   queuedBaseline,
   runBaselineUnit,
   runTrialUnit,
+  trialStateKeys,
   type UnitContext,
   workerIdentity,
 } from '@squash/runner';
 import { DelayedError, type SandboxedJob, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { fetchBaseline, publishBaseline } from './blobs.js';
+import { fetchBaseline, fetchStates, publishBaseline, publishStates } from './blobs.js';
 import { keys } from './keys.js';
 import { type JobPayload, type JobResult, PAYLOAD_FORMAT, payloadProblem } from './payload.js';
 import { connect, parseQueueTarget } from './target.js';
@@ -111,7 +112,11 @@ export default async function processJob(job: SandboxedJob<JobPayload, JobResult
     baseline = await queuedBaseline(trial, data, ctx);
     baselines.set(trial.baselineId, baseline);
   }
+  const statesDir = join(ctx.cacheDir, 'states');
+  const stateKeys = trialStateKeys(exp, trial);
+  await fetchStates(r, statesDir, stateKeys);
   const result = await runTrialUnit(exp, trial, data, baseline, ctx);
+  await publishStates(r, statesDir, stateKeys);
   const out: JobResult = { format: PAYLOAD_FORMAT, kind: p.kind, id: p.id, result, worker };
   if (result.status === 'FINISHED') {
     const path = result.record.artifacts[0]!.path;

@@ -22,6 +22,7 @@ export {
   recordUnit,
   runBaselineUnit,
   runTrialUnit,
+  trialStateKeys,
   type QueuedUnit,
   type RecordTarget,
   type UnitContext,

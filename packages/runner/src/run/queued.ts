@@ -3,7 +3,9 @@ import { isEnvironmentError, SpecError } from '@squash/core';
 import type { Dataset } from '@squash/datasets';
 import type { RecordedResult, RunStore, WorkerIdentity } from '@squash/store';
 import { type Baseline, obtainBaseline } from '../baseline.js';
+import { stateKey } from '../pipeline/run.js';
 import { baselineLabel, planTrials, trialLabel } from '../plan.js';
+import { cachesState, getStage } from '../stages/registry.js';
 import { parseSpec } from '../spec/parse.js';
 import type { Experiment, Trial } from '../spec/types.js';
 import { baselineRecord } from './baselines.js';
@@ -30,6 +32,15 @@ export function findUnit(exp: Experiment, kind: QueuedUnit['kind'], id: string):
   const trials = planTrials(exp);
   const trial = kind === 'trial' ? trials.find((t) => t.id === id) : trials.find((t) => t.baselineId === id);
   return trial && { kind, trial };
+}
+
+/**
+ * The pipeline-state cache entries (`<cacheDir>/states/<key>/`) a trial can reuse or leave: one
+ * per stage that caches its state (training, model-rebuilding stages), keyed as `runPipeline` keys them.
+ */
+export function trialStateKeys(exp: Experiment, trial: Trial): string[] {
+  const ctx = { baselineId: trial.baselineId, models: exp.models };
+  return trial.stages.flatMap((s, i) => (cachesState(getStage(s.compressor)) ? [stateKey(ctx, trial.stages, i)] : []));
 }
 
 /** What running a unit gives back: the run's record, or why it failed (an error of its own, not the machine's). */
