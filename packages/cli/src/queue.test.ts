@@ -250,6 +250,36 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
     expectEachFinishedOnce(dir);
   });
 
+  it('a pipeline state cached by one worker reaches another through Redis (its training prefix is not redone)', async () => {
+    const text = experiment('states').replace(
+      /stages:[\s\S]*$/,
+      'stages:\n      - finetune: { epochs: 3 }\n      - quantize-weights: { bits: [8, 4] }\n',
+    );
+    const dir = dirWith('states', text);
+    const args = ['run', 'e.yaml', '--queue', redis.url, '--queue-name', q('states'), '--quiet'];
+    for (const extra of [[], ['--force']]) {
+      // Each pass has a fresh worker with an empty cache of its own.
+      const w = worker(redis.url, q('states'));
+      try {
+        const r = await squash(dir, [...args, ...extra]).exited;
+        expect(r.status, r.stderr).toBe(0);
+      } finally {
+        await stopWorkers([w]);
+      }
+    }
+    const db = new Database(join(dir, 'results', 'squash.db'), { readonly: true });
+    try {
+      const cached = db
+        .prepare(
+          "SELECT r.attempt, m.value FROM runs r JOIN metrics m ON m.run_id = r.id AND m.key = 'cached_stages' WHERE r.is_baseline = 0",
+        )
+        .all() as Array<{ attempt: number; value: number }>;
+      expect(cached.filter((c) => c.attempt === 2).map((c) => c.value)).toEqual([1, 1]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('enqueuing a sweep twice adds nothing; squash collect records it once', async () => {
     const dir = dirWith('twice', experiment('twice', 5));
     const args = ['run', 'e.yaml', '--queue', redis.url, '--queue-name', q('twice'), '--detach'];
