@@ -61,6 +61,26 @@ export function parseJobs(text: string): number {
   return n;
 }
 
+export function parseConcurrency(text: string): number {
+  const n = wholeNumber(text);
+  if (n === undefined || n < 1 || n > 64)
+    throw new ConfigError(`--concurrency must be an integer in [1, 64], got '${text}'`, {
+      location: { path: '--concurrency' },
+    });
+  return n;
+}
+
+/** `--queue redis://…` and `--queue-name`: where the jobs of `run --queue`, `worker` and `collect` are. */
+export const queueOption = () =>
+  new Option(
+    '--queue <redis://[:password@]host[:port][/db]>',
+    'a BullMQ queue on Redis (rediss:// for TLS) that squash worker processes on any machine take trials from',
+  );
+export const queueNameOption = () =>
+  new Option('--queue-name <name>', 'the queue within that Redis database (one experiment at a time)').default(
+    'squash',
+  );
+
 /** `report --limit N|all`: rows to show; `all` is Infinity. */
 export function parseRowLimit(text: string): number {
   if (text === 'all') return Infinity;

@@ -19,7 +19,10 @@ import {
   dbOption,
   EXPORT_FORMATS,
   outOption,
+  parseConcurrency,
   parseJobs,
+  queueNameOption,
+  queueOption,
   parsePivot,
   parseRowLimit,
   parseRunLimit,
@@ -68,7 +71,43 @@ export function buildProgram(io: IO, done: (code: number) => void = () => {}) {
     .option('--quiet', 'print only the final table')
     .option('--json', 'print the event stream (one JSON object per line) instead of progress and the table')
     .addOption(outOption())
+    .addOption(queueOption())
+    .addOption(queueNameOption())
+    .option('--detach', 'with --queue: enqueue the trials and exit; squash collect records the results')
     .action(async (file, opts) => done(await (await import('./commands/run.js')).run(file, opts, io)));
+
+  program
+    .command('worker')
+    .description(
+      'Take trials (and baselines) from a queue and run them, each in a sandboxed process, until stopped; needs no ' +
+        'database and no shared files: baselines come through Redis (verified by hash, cached on this disk), ' +
+        'results go back to the recorder (squash run --queue, squash collect).',
+    )
+    .addOption(queueOption().makeOptionMandatory())
+    .addOption(queueNameOption())
+    .addOption(
+      new Option('--concurrency <N>', 'jobs run at once, one process each').argParser(parseConcurrency).default(1),
+    )
+    .option('--cache-dir <dir>', "this machine's cache of baselines and pipeline states (default: results/cache)")
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the trials run here, as for squash run'))
+    .option('--json', 'print one JSON object per job instead of lines')
+    .action(async (opts) => done(await (await import('./commands/worker.js')).worker(opts, io)));
+
+  withOutputOptions(
+    program
+      .command('collect')
+      .description(
+        'Record into the database the results a queue holds for an experiment (enqueued by squash run --queue ' +
+          '--detach, or left by a recorder that stopped), wait for the rest, then print the comparison table.',
+      )
+      .argument('[experiment.yaml]', 'the experiment file (default: the one the queue was enqueued from)'),
+    TABLE_FORMATS,
+  )
+    .addOption(queueOption().makeOptionMandatory())
+    .addOption(queueNameOption())
+    .option('--quiet', 'print only the final table')
+    .option('--json', 'print the event stream (one JSON object per line) instead of progress and the table')
+    .action(async (file, opts) => done(await (await import('./commands/collect.js')).collect(file, opts, io)));
 
   withOutputOptions(
     program

@@ -13,3 +13,20 @@ export type { TrainingPlace } from './run/events.js';
 /** For `squash doctor`: whether a cached baseline holds what was saved. */
 export { checkCachedBaseline } from './baseline.js';
 export { checkFiles, type FileDirs } from './health.js';
+/** For queue workers and the recorder (`@squash/queue`): one unit of a plan run without a store, and recorded once. */
+export {
+  experimentData,
+  experimentFromText,
+  findUnit,
+  queuedBaseline,
+  recordUnit,
+  runBaselineUnit,
+  runTrialUnit,
+  trialStateKeys,
+  type QueuedUnit,
+  type RecordTarget,
+  type UnitContext,
+  type UnitResult,
+} from './run/queued.js';
+export { workerIdentity } from './run/context.js';
+export type { Baseline } from './baseline.js';

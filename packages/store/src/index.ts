@@ -13,6 +13,7 @@ export type {
   RunBatch,
   RunArtifact,
   NewRun,
+  RecordedResult,
   MetricInput,
   WorkerIdentity,
   ClaimRequest,

@@ -13,6 +13,7 @@ import type {
   ClaimResult,
   DeadRun,
   NewRun,
+  RecordedResult,
   RunArtifact,
   RunBatch,
   RunHeads,
@@ -279,6 +280,23 @@ export class SqliteStore implements RunStore {
       const attempt = rows.length + 1;
       const runId = this.createRun({ ...run, backend: w.backend, attempt, worker: w });
       return { claimed: true, runId, attempt };
+    }, true);
+  }
+
+  recordRun(run: Omit<NewRun, 'attempt'>, result: RecordedResult, key: string): string | undefined {
+    return this.write(() => {
+      const runs = this.conn
+        .prepare('SELECT id FROM runs WHERE experiment_id = ? AND trial_id = ?')
+        .pluck()
+        .all(run.experimentId, run.trialId) as string[];
+      const tagged = this.conn.prepare("SELECT 1 FROM tags WHERE run_id = ? AND key = 'queue.job' AND value = ?");
+      if (runs.some((id) => tagged.get(id, key))) return undefined;
+      const runId = this.createRun({ ...run, attempt: runs.length + 1 });
+      const { status, error, artifacts, ...batch } = result;
+      this.logBatch(runId, { ...batch, tags: { ...batch.tags, 'queue.job': key } });
+      for (const a of artifacts ?? []) this.logArtifact(runId, a);
+      this.setStatus(runId, status, error);
+      return runId;
     }, true);
   }
 

@@ -39,6 +39,13 @@ export type ClaimResult =
   | { claimed: true; runId: string; attempt: number }
   | { claimed: false; reason: 'finished' | 'running' | 'attempted' };
 
+/** The end of a run that ran elsewhere (`recordRun`). */
+export interface RecordedResult extends RunBatch {
+  status: 'FINISHED' | 'FAILED' | 'KILLED';
+  error?: string;
+  artifacts?: RunArtifact[];
+}
+
 /** What one `logBatch` records on a run; keys already present are overwritten. */
 export interface RunBatch {
   params?: Record<string, ParamValue>;
@@ -119,6 +126,12 @@ export interface RunStore {
    * process died is marked KILLED first. Two processes can never both claim one trial.
    */
   claimRun(req: ClaimRequest, worker: WorkerIdentity): ClaimResult;
+  /**
+   * A run that ran elsewhere (a queue worker), recorded whole in one transaction: created as the
+   * trial's next attempt with its final status, batch and artifacts, and tagged `queue.job` = `key`.
+   * Idempotent by `key`: when a run of this trial already carries it, nothing is written (undefined).
+   */
+  recordRun(run: Omit<NewRun, 'attempt'>, result: RecordedResult, key: string): string | undefined;
 
   // Reads.
   /** Every experiment with its run count, by name. */

@@ -34,9 +34,14 @@ export interface RunOptions {
   json?: boolean;
   format: TableFormat;
   out?: string;
+  /** Through a BullMQ queue on Redis: this process enqueues and records, `squash worker`s compute. */
+  queue?: string;
+  queueName?: string;
+  /** With `queue`: enqueue and exit; `squash collect` records. */
+  detach?: boolean;
 }
 
-function eventSink(opts: RunOptions, io: IO): (e: RunEvent) => void {
+export function eventSink(opts: { json?: boolean; quiet?: boolean }, io: IO): (e: RunEvent) => void {
   if (opts.json) return (e) => io.out(`${JSON.stringify(e)}\n`);
   if (opts.quiet) return () => {};
   if (process.stderr.isTTY) {
@@ -102,8 +107,17 @@ export async function run(file: string, opts: RunOptions, io: IO): Promise<numbe
       { location: { file } },
     );
   }
+  if (opts.detach && !opts.queue) throw new ConfigError('--detach needs --queue', { location: { path: '--detach' } });
+  if (opts.queue && opts.jobs > 1)
+    throw new ConfigError('--jobs and --queue exclude each other: with --queue, start a squash worker per machine', {
+      location: { path: '--jobs' },
+    });
   // Stoppable while it runs; the report after it is like any other command's output.
   const { store, summary } = await stoppable(async (stop) => {
+    if (opts.queue) {
+      const { throughQueue } = await import('./queue_run.js');
+      return throughQueue(experiment, { ...opts, queue: opts.queue }, 'run', eventSink(opts, io), stop);
+    }
     // What can still fail on input (the backend asked for, the data files) fails before the database opens.
     await selectBackend({ prefer: backend });
     const data = await loadExperimentData(experiment);
@@ -132,6 +146,13 @@ export async function run(file: string, opts: RunOptions, io: IO): Promise<numbe
     }
   });
   try {
+    if (opts.detach) {
+      if (!opts.quiet && !opts.json)
+        io.err(
+          `enqueued; record the results with: squash collect ${file} --queue <url>${opts.db ? ` --db ${opts.db}` : ''}\n`,
+        );
+      return 0;
+    }
     if (!opts.json) {
       if (!opts.quiet) io.err(`database ${paths.db}\n\n`);
       printReport(store, await planned(experiment), opts.format, io, { out: opts.out });

@@ -86,7 +86,8 @@ async function ensureBaseline(trial: Trial, env: BaselineEnv): Promise<Baseline>
   }
 }
 
-function baselineRecord(trial: Trial, b: Baseline, data: Dataset) {
+/** What a baseline's run records: its accuracy, sizes and training curves. */
+export function baselineRecord(trial: Trial, b: Baseline, data: Dataset) {
   const curves: MetricInput[] = b.history.flatMap((h) => [
     { key: Metric.trainLoss, value: h.loss, step: h.epoch },
     { key: Metric.trainAccuracy, value: h.accuracy, step: h.epoch },

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { isEnvironmentError } from '@squash/core';
 import { batchAugmenter } from '@squash/datasets';
+import type { RunArtifact, RunBatch } from '@squash/store';
 import { getWeights, modelRegistry, resolveModelSpec } from '@squash/trainer';
 import type { Baseline } from '../baseline.js';
 import { writeTrialArtifact } from '../pipeline/artifact.js';
@@ -64,7 +65,8 @@ export async function workLoop(trials: Trial[], env: WorkEnv): Promise<void> {
     });
     const t0 = performance.now();
     try {
-      const accuracy = await runTrial(trial, label, claim.runId, calibration, env);
+      const { accuracy, record } = await computeTrial(trial, label, calibration, env);
+      env.store.finishRun(claim.runId, record);
       env.emit({
         type: 'trial',
         trialId: trial.id,
@@ -105,14 +107,22 @@ export async function workLoop(trials: Trial[], env: WorkEnv): Promise<void> {
   }
 }
 
-/** One trial: the pipeline on a copy of its baseline, the artifact, the metrics, all-or-nothing. */
-async function runTrial(
+/** What computing a trial needs: no store, so a queue worker runs the same code as `workLoop`. */
+export type TrialEnv = Pick<WorkEnv, 'exp' | 'baselines' | 'data' | 'artifactDir' | 'stateCacheDir' | 'emit' | 'stop'>;
+
+/** What a finished trial records on its run (`finishRun`). */
+export type TrialRecord = RunBatch & { artifacts: RunArtifact[] };
+
+/**
+ * One trial: the pipeline on a copy of its baseline, the artifact and the metrics, returned for
+ * the caller to record all-or-nothing.
+ */
+export async function computeTrial(
   trial: Trial,
   label: string,
-  runId: string,
   calibration: PipelineContext['calibration'],
-  env: WorkEnv,
-): Promise<number> {
+  env: TrialEnv,
+): Promise<{ accuracy: number; record: TrialRecord }> {
   const baseline = env.baselines.get(trial.baselineId)!;
   const t0 = performance.now();
   const ctx: PipelineContext = {
@@ -152,7 +162,7 @@ async function runTrial(
       artifact,
       seconds: (performance.now() - t0) / 1000,
     });
-    env.store.finishRun(runId, {
+    const record: TrialRecord = {
       params: {
         ...trialParams(trial, env.data),
         baseline_run: baseline.id,
@@ -161,8 +171,8 @@ async function runTrial(
       },
       metrics: [...metrics, { key: 'cached_stages', value: cachedStages }],
       artifacts: [{ kind: 'model', path: artifact.path, bytes: artifact.bytes, sha256: artifact.sha256 }],
-    });
-    return evaluation.accuracy;
+    };
+    return { accuracy: evaluation.accuracy, record };
   } finally {
     state.model.dispose();
   }

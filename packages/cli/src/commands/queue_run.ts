@@ -1,0 +1,69 @@
+import {
+  type Experiment,
+  InterruptedError,
+  loadExperimentData,
+  type RunEvent,
+  type RunSummary,
+  type StopRequest,
+} from '@squash/runner';
+import { claimQueueFor, holdRecorderOf, openQueue, parseQueueTarget, runQueued, collectQueued } from '@squash/queue';
+import { defaultPaths, SqliteStore } from '@squash/store';
+import { stoppedSweep } from '../stopped.js';
+
+export interface QueueFlags {
+  queue: string;
+  queueName?: string;
+  db?: string;
+  force?: boolean;
+  detach?: boolean;
+}
+
+/**
+ * `run --queue` and `collect`: everything that can fail on input — the data, Redis unreachable or
+ * refusing the password, the queue holding another experiment's jobs, another recorder — fails
+ * before the database is opened, so it writes nothing.
+ */
+export async function throughQueue(
+  experiment: Experiment,
+  flags: QueueFlags,
+  mode: 'run' | 'collect',
+  emit: (e: RunEvent) => void,
+  stop: StopRequest,
+): Promise<{ store: SqliteStore; summary: RunSummary & { added?: number } }> {
+  const target = parseQueueTarget(flags.queue, flags.queueName);
+  const paths = defaultPaths(flags.db);
+  // The recorder checks what it can; the workers load the data on their machines.
+  if (mode === 'run') await loadExperimentData(experiment);
+  const session = await openQueue(target);
+  let lock: { release(): Promise<void> } | undefined;
+  try {
+    await claimQueueFor(session, experiment);
+    if (!flags.detach) lock = await holdRecorderOf(session);
+    stop.throwIfRequested();
+    const store = SqliteStore.open(paths.db);
+    try {
+      const opts = {
+        session,
+        store,
+        cacheDir: paths.cacheDir,
+        artifactDir: paths.artifactDir,
+        force: !!flags.force,
+        detach: !!flags.detach,
+        emit,
+        stop,
+      };
+      const summary = mode === 'run' ? await runQueued(experiment, opts) : await collectQueued(experiment, opts);
+      return { store, summary };
+    } catch (e) {
+      const error =
+        e instanceof InterruptedError
+          ? e
+          : stoppedSweep(e, store, experiment, { file: experiment.file ?? '', db: flags.db });
+      store.close();
+      throw error;
+    }
+  } finally {
+    await lock?.release();
+    await session.close();
+  }
+}
