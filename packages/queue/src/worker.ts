@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'bullmq';
+import { nativeThreadsPerWorker } from '@squash/runner';
 import { checkWorkerVersion } from './meta.js';
 import type { JobPayload, JobResult } from './payload.js';
 import { connect, type QueueTarget } from './target.js';
@@ -55,6 +56,8 @@ export async function startWorker(opts: WorkerOptions): Promise<{ close(force?: 
     workerForkOptions: {
       env: {
         ...process.env,
+        // Each sandboxed child trains: the cores shared out among them, as `--jobs` does.
+        SQUASH_NATIVE_THREADS: nativeThreadsPerWorker(opts.concurrency),
         [WORKER_ENV.url]: target.url,
         [WORKER_ENV.queue]: target.name,
         [WORKER_ENV.cacheDir]: opts.cacheDir,

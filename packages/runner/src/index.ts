@@ -29,4 +29,5 @@ export {
   type UnitResult,
 } from './run/queued.js';
 export { workerIdentity } from './run/context.js';
+export { nativeThreadsPerWorker } from './run/workers.js';
 export type { Baseline } from './baseline.js';

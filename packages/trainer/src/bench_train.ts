@@ -319,6 +319,11 @@ async function main(): Promise<void> {
     }
   }
   console.log(`backends: ${[...reasons].map(([name, why]) => `${name} (${why})`).join('; ') || 'none ran'}`);
+  const blas = reasons.get('pytorch') ?? '';
+  if (/(^|[ /])blas\/libblas\.so/.test(blas))
+    console.log(
+      'WARNING: PyTorch loaded the reference BLAS (netlib): its dense layers run several times slower than with OpenBLAS, which flatters Squash. On Debian: apt-get install libopenblas0-pthread',
+    );
   console.log('');
   console.log(header);
   for (const row of rows) console.log(row);
