@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ConvDims, PoolDims } from '@squash/backend';
+import { depthwiseDims, type ConvDims, type PoolDims } from '@squash/backend';
 import { graphOf, type LayerView } from '../forward.js';
 import { KERNEL_ROLES } from '../kernel_roles.js';
 import { ACTIVATIONS } from './activations.js';
@@ -75,7 +75,7 @@ const unsupported = (why: string): never => {
   throw new PlanUnsupported(why);
 };
 
-interface ConvConfig {
+export interface ConvConfig {
   strides: [number, number];
   padding: 'valid' | 'same';
   dilationRate: [number, number] | number;
@@ -90,7 +90,8 @@ const perSample = (shape: tf.Shape | tf.Shape[]): number[] => {
   });
 };
 
-function convDims(inShape: number[], filterShape: number[], c: ConvConfig, depthwise: boolean): ConvDims {
+/** A convolution's geometry for the C++ kernels (batch 1: nodes re-batch it per call). */
+export function convDims(inShape: number[], filterShape: number[], c: ConvConfig): ConvDims {
   if (c.dataFormat && c.dataFormat !== 'channelsLast') unsupported('channels-first data');
   const info = tf.backend_util.computeConv2DInfo(
     [1, ...inShape] as [number, number, number, number],
@@ -98,8 +99,6 @@ function convDims(inShape: number[], filterShape: number[], c: ConvConfig, depth
     c.strides,
     c.dilationRate,
     c.padding,
-    undefined,
-    depthwise,
   );
   return {
     batch: 1,
@@ -122,7 +121,8 @@ function convDims(inShape: number[], filterShape: number[], c: ConvConfig, depth
   };
 }
 
-function poolDims(
+/** A pooling window's geometry for the C++ kernels (batch 1). */
+export function poolDims(
   inShape: number[],
   c: { poolSize: [number, number]; strides: [number, number]; padding: 'valid' | 'same' },
 ): PoolDims {
@@ -263,13 +263,18 @@ export function compileModel(model: tf.LayersModel, opts: CompileOptions): Compi
           P('kernel')!,
           P('bias'),
           act,
-          convDims(x.shape, v.w.kernel!.shape, c, false),
+          convDims(x.shape, v.w.kernel!.shape, c),
         );
         break;
       case 'DepthwiseConv2D':
       case 'SeparableConv2D': {
-        const dw = convDims(x.shape, v.w.depthwise_kernel!.shape, c, true);
-        if (dw.dilationHeight !== 1 || dw.dilationWidth !== 1) unsupported(`${v.name}: dilated depthwise convolution`);
+        const dw = depthwiseDims(tf, [1, ...x.shape], v.w.depthwise_kernel!.shape, {
+          strides: c.strides,
+          dilations: c.dilationRate,
+          pad: c.padding,
+        });
+        if (c.dataFormat && c.dataFormat !== 'channelsLast') unsupported('channels-first data');
+        if (!dw) return unsupported(`${v.name}: dilated depthwise convolution`);
         node = depthwiseNode(
           v.name,
           x,
@@ -278,21 +283,7 @@ export function compileModel(model: tf.LayersModel, opts: CompileOptions): Compi
           v.className === 'SeparableConv2D' ? P('pointwise_kernel') : null,
           P('bias'),
           act,
-          {
-            batch: 1,
-            inHeight: dw.inHeight,
-            inWidth: dw.inWidth,
-            channels: dw.inChannels,
-            multiplier: dw.outChannels / dw.inChannels,
-            outHeight: dw.outHeight,
-            outWidth: dw.outWidth,
-            filterHeight: dw.filterHeight,
-            filterWidth: dw.filterWidth,
-            strideHeight: dw.strideHeight,
-            strideWidth: dw.strideWidth,
-            padTop: dw.padTop,
-            padLeft: dw.padLeft,
-          },
+          dw,
         );
         break;
       }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
-import type { Addon, ConvDims, DepthwiseDims, PoolDims } from '@squash/backend';
+import { depthwiseDims, type Addon, type ConvDims, type DepthwiseDims, type PoolDims } from '@squash/backend';
+import { convDims as compiledConvDims, poolDims as compiledPoolDims } from '../compile.js';
 import { createRng, type Rng } from '@squash/core';
 import type { Param, PlanContext, PlanNode } from '../node.js';
 import { Scratch, gradOf, makeSlot, valuesOf, type Slot } from '../slots.js';
@@ -162,98 +163,24 @@ export function tfActivation(name: string, x: tf.Tensor): tf.Tensor {
 }
 
 /** ConvDims for one sample, as the plan's compiler forms them from tfjs' geometry. */
-export function convDims(
+// Geometry as the compiler builds it (tfjs' own conv and pool info), with the tests' arguments.
+export const convDims = (
   inShape: number[],
   filter: [number, number, number, number],
   strides: number,
   padding: 'same' | 'valid',
   dilation = 1,
-): ConvDims {
-  const info = tf.backend_util.computeConv2DInfo(
-    [1, ...inShape] as [number, number, number, number],
-    filter,
-    strides,
-    dilation,
-    padding,
-  );
-  return {
-    batch: 1,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    inChannels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    outChannels: info.outChannels,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    dilationHeight: info.dilationHeight,
-    dilationWidth: info.dilationWidth,
-    padTop: info.padInfo.top,
-    padBottom: info.padInfo.bottom,
-    padLeft: info.padInfo.left,
-    padRight: info.padInfo.right,
-  };
-}
+): ConvDims => compiledConvDims(inShape, filter, { strides: [strides, strides], padding, dilationRate: dilation });
 
-export function depthwiseDimsOf(
+export const depthwiseDimsOf = (
   inShape: number[],
   filter: [number, number, number, number],
   strides: number,
   padding: 'same' | 'valid',
-): DepthwiseDims {
-  const info = tf.backend_util.computeConv2DInfo(
-    [1, ...inShape] as [number, number, number, number],
-    filter,
-    strides,
-    1,
-    padding,
-    undefined,
-    true,
-  );
-  return {
-    batch: 1,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    channels: info.inChannels,
-    multiplier: info.outChannels / info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-  };
-}
+): DepthwiseDims => depthwiseDims(tf, [1, ...inShape], filter, { strides, dilations: 1, pad: padding })!;
 
-export function poolDims(inShape: number[], size: number, strides: number, padding: 'same' | 'valid'): PoolDims {
-  const info = tf.backend_util.computePool2DInfo(
-    [1, ...inShape] as [number, number, number, number],
-    size,
-    strides,
-    1,
-    padding,
-  );
-  return {
-    batch: 1,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    channels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    padTop: info.padInfo.top,
-    padBottom: info.padInfo.bottom,
-    padLeft: info.padInfo.left,
-    padRight: info.padInfo.right,
-  };
-}
+export const poolDims = (inShape: number[], size: number, strides: number, padding: 'same' | 'valid'): PoolDims =>
+  compiledPoolDims(inShape, { poolSize: [size, size], strides: [strides, strides], padding });
 
 export interface NodeCase {
   label: string;
