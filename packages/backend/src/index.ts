@@ -12,6 +12,8 @@ export {
   NATIVE_KERNELS,
   nativeOptimizerKernels,
   nativeAddon,
+  convDimsOf,
+  poolDimsOf,
   depthwiseConv2dImpl,
   depthwiseConv2dBackpropFilterImpl,
   depthwiseConv2dBackpropInputImpl,

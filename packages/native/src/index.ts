@@ -19,3 +19,5 @@ export {
   depthwiseConv2dBackpropInputImpl,
   type DepthwiseDims,
 } from './kernels/depthwise.js';
+export { convDims as convDimsOf } from './kernels/conv.js';
+export { poolDims as poolDimsOf } from './kernels/pool.js';

@@ -4,8 +4,8 @@ import { allocate } from '../buffers.js';
 
 type ConvInfo = ReturnType<Tf['backend_util']['computeConv2DInfo']>;
 
-/** The kernel's dimensions from tfjs' conv info. */
-function convDims(i: ConvInfo): ConvDims {
+/** The kernel's dimensions from tfjs' conv info (the trainer's compiled plan uses it too). */
+export function convDims(i: ConvInfo): ConvDims {
   return {
     batch: i.batchSize,
     inHeight: i.inHeight,

@@ -4,8 +4,8 @@ import { allocate } from '../buffers.js';
 
 type PoolInfo = ReturnType<Tf['backend_util']['computePool2DInfo']>;
 
-/** The kernel's dimensions from tfjs' pool info. */
-function poolDims(i: PoolInfo): PoolDims {
+/** The kernel's dimensions from tfjs' pool info (the trainer's compiled plan uses it too). */
+export function poolDims(i: PoolInfo): PoolDims {
   return {
     batch: i.batchSize,
     inHeight: i.inHeight,

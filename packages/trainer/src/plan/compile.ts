@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { depthwiseDims, type ConvDims, type PoolDims } from '@squash/backend';
+import { convDimsOf, depthwiseDims, poolDimsOf, type ConvDims, type PoolDims } from '@squash/backend';
 import { graphOf, type LayerView } from '../forward.js';
 import { KERNEL_ROLES } from '../kernel_roles.js';
 import { ACTIVATIONS } from './activations.js';
@@ -93,32 +93,15 @@ const perSample = (shape: tf.Shape | tf.Shape[]): number[] => {
 /** A convolution's geometry for the C++ kernels (batch 1: nodes re-batch it per call). */
 export function convDims(inShape: number[], filterShape: number[], c: ConvConfig): ConvDims {
   if (c.dataFormat && c.dataFormat !== 'channelsLast') unsupported('channels-first data');
-  const info = tf.backend_util.computeConv2DInfo(
-    [1, ...inShape] as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    c.strides,
-    c.dilationRate,
-    c.padding,
+  return convDimsOf(
+    tf.backend_util.computeConv2DInfo(
+      [1, ...inShape] as [number, number, number, number],
+      filterShape as [number, number, number, number],
+      c.strides,
+      c.dilationRate,
+      c.padding,
+    ),
   );
-  return {
-    batch: 1,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    inChannels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    outChannels: info.outChannels,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    dilationHeight: info.dilationHeight,
-    dilationWidth: info.dilationWidth,
-    padTop: info.padInfo.top,
-    padBottom: info.padInfo.bottom,
-    padLeft: info.padInfo.left,
-    padRight: info.padInfo.right,
-  };
 }
 
 /** A pooling window's geometry for the C++ kernels (batch 1). */
@@ -126,29 +109,15 @@ export function poolDims(
   inShape: number[],
   c: { poolSize: [number, number]; strides: [number, number]; padding: 'valid' | 'same' },
 ): PoolDims {
-  const info = tf.backend_util.computePool2DInfo(
-    [1, ...inShape] as [number, number, number, number],
-    c.poolSize,
-    c.strides,
-    1,
-    c.padding,
+  return poolDimsOf(
+    tf.backend_util.computePool2DInfo(
+      [1, ...inShape] as [number, number, number, number],
+      c.poolSize,
+      c.strides,
+      1,
+      c.padding,
+    ),
   );
-  return {
-    batch: 1,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    channels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    padTop: info.padInfo.top,
-    padBottom: info.padInfo.bottom,
-    padLeft: info.padInfo.left,
-    padRight: info.padInfo.right,
-  };
 }
 
 /**
