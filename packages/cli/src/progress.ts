@@ -61,6 +61,8 @@ function plainLine(e: RunEvent): string | undefined {
     }
     case 'warning':
       return `squash: warning: ${e.message}`;
+    case 'search':
+      return `search ${e.search}: ${e.message}`;
     case 'trial':
       if (e.status === 'SKIPPED') return undefined;
       return (
@@ -190,6 +192,7 @@ export function progressBar(write: (s: string) => void, width: number, now: () =
         break;
       }
       case 'warning':
+      case 'search':
         line(e);
         break;
       case 'done':

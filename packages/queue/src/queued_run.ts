@@ -20,12 +20,14 @@ export interface QueuedRunOptions {
   emit: (e: RunEvent) => void;
   stop: StopRequest;
   pollMs?: number;
+  /** Only these trials of the plan (a search's batch); absent: every trial. */
+  only?: ReadonlySet<string>;
 }
 
 /** The experiment's rows and which of its trials are still to do (every one with `force`). */
 function prepare(exp: Experiment, opts: QueuedRunOptions) {
   const { store } = opts;
-  const trials = planTrials(exp);
+  const trials = opts.only ? planTrials(exp).filter((t) => opts.only!.has(t.id)) : planTrials(exp);
   const experimentId = store.ensureExperiment(exp.name, exp.description);
   const sweepId = store.recordSweep(experimentId, exp.text ?? JSON.stringify(exp), exp.file);
   const before = store.latestByTrial(exp.name);

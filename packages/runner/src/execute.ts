@@ -36,6 +36,8 @@ export interface RunOptions {
    * trials in progress end KILLED with its reason, and runExperiment throws InterruptedError.
    */
   stop?: StopRequest;
+  /** Only these trials of the plan (a search's batch); absent: every trial. */
+  only?: ReadonlySet<string>;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
   const jobs = Math.max(1, opts.jobs ?? 1);
   const backend = await selectBackend({ prefer: opts.backend });
   const identity = workerIdentity(backend.name, randomUUID());
-  const trials = planTrials(exp);
+  const trials = opts.only ? planTrials(exp).filter((t) => opts.only!.has(t.id)) : planTrials(exp);
   const data = opts.data ?? (await loadExperimentData(exp));
   stop.throwIfRequested();
   const experimentId = store.ensureExperiment(exp.name, exp.description);

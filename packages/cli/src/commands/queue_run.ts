@@ -1,9 +1,13 @@
+import type { BackendPreference } from '@squash/backend';
 import {
   type Experiment,
   InterruptedError,
   loadExperimentData,
   type RunEvent,
+  planTrials,
   type RunSummary,
+  runSearches,
+  type SearchesResult,
   type StopRequest,
 } from '@squash/runner';
 import { claimQueueFor, holdRecorderOf, openQueue, parseQueueTarget, runQueued, collectQueued } from '@squash/queue';
@@ -16,6 +20,8 @@ export interface QueueFlags {
   db?: string;
   force?: boolean;
   detach?: boolean;
+  /** The backend of this process: it trains the searches' baseline and measures their curves. */
+  backend?: BackendPreference;
 }
 
 /**
@@ -29,7 +35,7 @@ export async function throughQueue(
   mode: 'run' | 'collect',
   emit: (e: RunEvent) => void,
   stop: StopRequest,
-): Promise<{ store: SqliteStore; summary: RunSummary & { added?: number } }> {
+): Promise<{ store: SqliteStore; summary: RunSummary & { added?: number }; searched?: SearchesResult }> {
   const target = parseQueueTarget(flags.queue, flags.queueName);
   const paths = defaultPaths(flags.db);
   // The recorder checks what it can; the workers load the data on their machines.
@@ -52,8 +58,26 @@ export async function throughQueue(
         emit,
         stop,
       };
-      const summary = mode === 'run' ? await runQueued(experiment, opts) : await collectQueued(experiment, opts);
-      return { store, summary };
+      const planned = planTrials(experiment).length > 0;
+      const summary =
+        mode === 'collect'
+          ? await collectQueued(experiment, opts)
+          : planned
+            ? await runQueued(experiment, opts)
+            : { finished: 0, skipped: 0, failed: 0, killed: 0, elsewhere: 0, added: 0 };
+      if (mode === 'collect' || !experiment.searches.length) return { store, summary };
+      // Each batch of candidates goes through the queue; this process proposes, records and judges.
+      const searched = await runSearches(experiment, {
+        store,
+        cacheDir: paths.cacheDir,
+        artifactDir: paths.artifactDir,
+        backend: flags.backend,
+        force: !!flags.force,
+        stop,
+        onEvent: emit,
+        runBatch: (e, only) => runQueued(e, { ...opts, only }),
+      });
+      return { store, summary, searched };
     } catch (e) {
       const error =
         e instanceof InterruptedError

@@ -10,8 +10,12 @@ import {
   planTrials,
   type RunEvent,
   runExperiment,
+  runSearches,
+  type RunSummary,
+  type SearchesResult,
   trialLabel,
 } from '@squash/runner';
+import { renderSearchOutcome, searchOutcomeJson } from '../search_print.js';
 import { defaultPaths, SqliteStore } from '@squash/store';
 import { type IO, outputWidth } from '../io.js';
 import { CONFIRM_ABOVE } from '../options.js';
@@ -53,6 +57,8 @@ export function eventSink(opts: { json?: boolean; quiet?: boolean }, io: IO): (e
     if (line) io.err(`${line}\n`);
   };
 }
+
+const NOTHING_RUN = { finished: 0, skipped: 0, failed: 0, killed: 0, elsewhere: 0 };
 
 /** `--dry-run`: the expanded trials and what the database already has, without writing anything. */
 function dryRun(exp: Experiment, db: string, io: IO): number {
@@ -113,10 +119,18 @@ export async function run(file: string, opts: RunOptions, io: IO): Promise<numbe
       location: { path: '--jobs' },
     });
   // Stoppable while it runs; the report after it is like any other command's output.
-  const { store, summary } = await stoppable(async (stop) => {
+  if (opts.detach && experiment.searches.length)
+    throw new ConfigError('a search waits for each batch of candidates before proposing the next: --detach cannot run it', {
+      location: { path: '--detach' },
+    });
+  const { store, summary, searched } = await stoppable<{
+    store: SqliteStore;
+    summary: RunSummary;
+    searched?: SearchesResult;
+  }>(async (stop) => {
     if (opts.queue) {
       const { throughQueue } = await import('./queue_run.js');
-      return throughQueue(experiment, { ...opts, queue: opts.queue }, 'run', eventSink(opts, io), stop);
+      return throughQueue(experiment, { ...opts, queue: opts.queue, backend }, 'run', eventSink(opts, io), stop);
     }
     // What can still fail on input (the backend asked for, the data files) fails before the database opens.
     await selectBackend({ prefer: backend });
@@ -124,7 +138,7 @@ export async function run(file: string, opts: RunOptions, io: IO): Promise<numbe
     stop.throwIfRequested();
     const store = SqliteStore.open(paths.db);
     try {
-      const summary = await runExperiment(experiment, {
+      const runOpts = {
         store,
         cacheDir: paths.cacheDir,
         backend,
@@ -134,8 +148,11 @@ export async function run(file: string, opts: RunOptions, io: IO): Promise<numbe
         data,
         stop,
         onEvent: eventSink(opts, io),
-      });
-      return { store, summary };
+      };
+      const summary = planTrials(experiment).length ? await runExperiment(experiment, runOpts) : NOTHING_RUN;
+      if (!experiment.searches.length) return { store, summary };
+      const searched = await runSearches(experiment, runOpts);
+      return { store, summary, searched };
     } catch (e) {
       // The progress bar's line is left open on a terminal.
       if (e instanceof InterruptedError && process.stderr.isTTY && !opts.quiet && !opts.json) io.err('\n');
@@ -155,8 +172,10 @@ export async function run(file: string, opts: RunOptions, io: IO): Promise<numbe
     }
     if (!opts.json) {
       if (!opts.quiet) io.err(`database ${paths.db}\n\n`);
-      printReport(store, await planned(experiment), opts.format, io, { out: opts.out });
+      printReport(store, await planned(searched?.experiment ?? experiment), opts.format, io, { out: opts.out });
+      for (const o of searched?.outcomes ?? []) io.out(`\n${renderSearchOutcome(o, opts.format)}`);
     }
+    if (opts.json) for (const o of searched?.outcomes ?? []) io.out(`${JSON.stringify(searchOutcomeJson(o))}\n`);
     return summary.failed ? 1 : 0;
   } finally {
     store.close();

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Metric, type MetricInput } from '@squash/contract';
 import { obtainBaseline, type Baseline } from '../baseline.js';
 import type { Dataset } from '@squash/datasets';
+import { evaluate, splitValidation } from '@squash/trainer';
 import type { Trial } from '../spec/types.js';
 import { trialParams, withTrainingPath, type ProcessEnv } from './context.js';
 import { InterruptedError } from './stop.js';
@@ -99,6 +100,9 @@ export function baselineRecord(trial: Trial, b: Baseline, data: Dataset) {
       : []),
   ]);
   const last = b.history.at(-1);
+  // A baseline not trained here (a model file) has no training-time validation: measured now, as a search needs it.
+  const held = splitValidation(data.train, trial.baseline.train.validationSplit).validation;
+  const val = last?.valAccuracy === undefined && held ? evaluate(b.model, held) : undefined;
   return {
     params: {
       ...trialParams({ ...trial, stages: [] }, data),
@@ -114,6 +118,13 @@ export function baselineRecord(trial: Trial, b: Baseline, data: Dataset) {
       { key: Metric.weightsKeptFraction, value: 1 },
       { key: Metric.trainSeconds, value: b.trainSeconds },
       ...(last?.valAccuracy !== undefined ? [{ key: Metric.valAccuracy, value: last.valAccuracy }] : []),
+      ...(last?.valLoss !== undefined ? [{ key: Metric.valLoss, value: last.valLoss }] : []),
+      ...(val
+        ? [
+            { key: Metric.valAccuracy, value: val.accuracy },
+            { key: Metric.valLoss, value: val.loss },
+          ]
+        : []),
       { key: Metric.sizeFloat32Bytes, value: b.weightBytes },
       { key: Metric.artifactBytes, value: b.weightBytes },
       { key: Metric.compressionRatio, value: 1 },

@@ -31,6 +31,8 @@ export type RunEvent =
   | { type: 'baseline'; seed: number; cacheHit: boolean; accuracy: number; seconds: number; file?: string }
   /** Something was wrong and handled (a damaged cache entry retrained): worth a line, not a failure. */
   | { type: 'warning'; message: string }
+  /** A search's progress: its strategy, curves measured, trials done and the best so far. */
+  | { type: 'search'; search: string; message: string }
   /** A trial's stage starts (`stageIndex` of `stages`). */
   | { type: 'stage'; trialId: string; label: string; stage: string; stageIndex: number; stages: number }
   /** One training epoch: of the baseline of `seed`, or (with `trialId`) of a trial's training stage. */

@@ -1,4 +1,4 @@
-import { isMap, isScalar, type Document, type LineCounter, type Node } from 'yaml';
+import { isMap, isScalar, Scalar, type Document, type LineCounter, type Node } from 'yaml';
 import type { SourceLocation } from '@squash/core';
 
 export type PathSegment = string | number;
@@ -46,4 +46,26 @@ export function locate(
   }
   const pos = lc.linePos(offset ?? 0);
   return { file, line: pos.line, column: pos.col, path: display || undefined };
+}
+
+/**
+ * Column `col` (1-based) of the string value at `path` as a file position: past the opening quote of
+ * a quoted scalar; a string folded over lines is located at its start.
+ */
+export function locateInString(
+  doc: Document,
+  lc: LineCounter,
+  file: string,
+  path: readonly PathSegment[],
+  col: number,
+): SourceLocation {
+  const node = doc.getIn(path, true) as Node | undefined;
+  const at = locate(doc, lc, file, path);
+  if (!isScalar(node) || !node.range) return at;
+  const quoted = node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE;
+  const start = node.range[0] + (quoted ? 1 : 0);
+  const pos = lc.linePos(start + col - 1);
+  // Only when the string sits on one line of the file is column arithmetic exact.
+  if (pos.line !== lc.linePos(start).line) return at;
+  return { ...at, line: pos.line, column: pos.col };
 }

@@ -1,4 +1,5 @@
-import { TRAIN_DEFAULTS, type Experiment, type ReadExperiment, type WrittenExperiment } from './types.js';
+import { normalizeSearches } from '../search/spec.js';
+import { TRAIN_DEFAULTS, type Experiment, type ReadExperiment, type WrittenExperiment, type WrittenSweep } from './types.js';
 
 /** `seeds:` as written, else `repeats: N` as seeds 1…N, else one seed (1). */
 export function seedsOf(w: Pick<WrittenExperiment, 'seeds' | 'repeats'>): number[] {
@@ -33,6 +34,8 @@ export function normalizeSpec(w: ReadExperiment): Experiment {
     train: { ...written, ...Object.fromEntries(defaults) },
     seeds: seedsOf(w),
     defaults: w.defaults ?? {},
-    sweeps: w.sweeps,
+    // A search's candidates are sweeps of one point each, under the search's name.
+    sweeps: [...w.sweeps, ...(w.candidates ?? []).map((c) => ({ name: c.search, stages: c.stages as WrittenSweep['stages'] }))],
+    searches: normalizeSearches(w),
   };
 }

@@ -3,7 +3,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { type Document, LineCounter, parseDocument, visit } from 'yaml';
 import { ConfigError, didYouMean, fileError, SpecError, SquashError } from '@squash/core';
 import { buildExperimentSchema } from './schema.js';
-import { locate, pointerToPath, type PathSegment } from './locate.js';
+import { locate, locateInString, pointerToPath, type PathSegment } from './locate.js';
 import { expandSweeps } from '../grid/expand.js';
 import { rememberCheckedGrid } from '../plan.js';
 import { deepFreeze } from './freeze.js';
@@ -12,7 +12,9 @@ import { checkRules } from './rules.js';
 import { normalizeSpec } from './normalize.js';
 import { resolveModelFiles } from './model_files.js';
 import { resolveDatasetFiles } from './dataset_files.js';
-import type { Experiment, WrittenExperiment } from './types.js';
+import type { Experiment, WrittenExperiment, WrittenSweep } from './types.js';
+import { checkSearches } from '../search/spec.js';
+import { modelLayerNames } from '../grid/layers.js';
 
 export interface ParseResult {
   /** Deep-frozen: the plan computed from it is computed once (`planTrials`). */
@@ -294,16 +296,27 @@ export function parseSpec(text: string, file = '<input>'): ParseResult {
     );
     return { errors: dedupe(errors) };
   }
-  const { written: withModels, errors: modelErrors } = resolveModelFiles(data as WrittenExperiment, file, at);
+  // `sweeps:` may be left out when `search:` is given (checkSearches says when neither is).
+  const given = data as WrittenExperiment;
+  given.sweeps ??= [];
+  const { written: withModels, errors: modelErrors } = resolveModelFiles(given, file, at);
   const { written, errors: datasetErrors } = resolveDatasetFiles(withModels, file, at);
   if (modelErrors.length || datasetErrors.length) return { errors: [...modelErrors, ...datasetErrors] };
-  const grid = expandSweeps(written);
-  const errors = checkRules(written, at, grid);
-  if (errors.length) return { errors };
+  // A search's candidates (written by the runner) are sweeps of one point each, after the file's own.
+  const all = { ...written, sweeps: [...written.sweeps, ...candidateSweeps(written)] };
+  const grid = expandSweeps(all);
+  const atText = (path: PathSegment[], col: number) => locateInString(doc, lc, file, path, col);
+  const layers = modelLayerNames(written.model, written.models);
+  const errors = [...checkSearches(written, at, atText, layers), ...checkRules(all, at, grid)];
+  if (errors.length) return { errors: dedupe(errors) };
   // Frozen, so the grid checked here stays the experiment's: planTrials reuses it.
   const experiment = deepFreeze({ ...normalizeSpec(written), file, text });
   rememberCheckedGrid(experiment, grid);
   return { experiment, errors: [] };
+}
+
+function candidateSweeps(w: Pick<WrittenExperiment, 'candidates'>): WrittenSweep[] {
+  return (w.candidates ?? []).map((c) => ({ name: c.search, stages: c.stages as WrittenSweep['stages'] }));
 }
 
 function dedupe(errors: ConfigError[]): ConfigError[] {

@@ -7,6 +7,7 @@ import { gridRule } from './grid_rules.js';
 import { stageTrainingRule, trainRule } from './train_rules.js';
 import type { PathSegment } from './locate.js';
 import type { ReadExperiment } from './types.js';
+import { writtenSearches } from '../search/spec.js';
 
 export { matchesLayer } from './grid_rules.js';
 
@@ -17,7 +18,8 @@ type Rule = (w: ReadExperiment, at: At, errors: ConfigError[], grid: ExpandedSwe
 /** Sweep names identify rows in reports, so two sweeps may not share one. */
 const uniqueSweepNames: Rule = (w, at, errors) => {
   const seen = new Map<string, number>();
-  w.sweeps.forEach((s, i) => {
+  // A search's candidates follow the file's sweeps and share their search's name.
+  w.sweeps.slice(0, w.sweeps.length - (w.candidates?.length ?? 0)).forEach((s, i) => {
     if (seen.has(s.name)) {
       errors.push(
         new ConfigError(`duplicate sweep name '${s.name}' (also sweeps[${seen.get(s.name)}])`, {
@@ -107,7 +109,7 @@ const topologyFirst: Rule = (w, at, errors) => {
 /** Semantic checks after the schema: every problem, each located; grid expansion and per-point checks in grid_rules.ts. */
 /** A reference row's sweep must be one of the file's (or `baseline`). */
 const referenceSweeps: Rule = (w, at, errors) => {
-  const names = ['baseline', ...w.sweeps.map((s) => s.name)];
+  const names = ['baseline', ...new Set([...w.sweeps.map((s) => s.name), ...writtenSearches(w).map((s) => s.name)])];
   (w.reference?.rows ?? []).forEach((row, i) => {
     if (row.sweep === undefined || names.includes(row.sweep)) return;
     const near = didYouMean(row.sweep, names);

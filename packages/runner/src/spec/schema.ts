@@ -3,6 +3,8 @@ import { LAYER_FIELDS, LAYER_TYPES, modelRegistry, type LayerField } from '@squa
 import { optimizerParams } from '../stages/params.js';
 import { getStage, stageNames } from '../stages/registry.js';
 import { TRAIN_FIELD_NAMES, TRAIN_FIELDS } from './train_fields.js';
+import { SEARCH_METRIC_NAMES } from '../search/constraint.js';
+import { SEARCH_STRATEGIES } from '../search/types.js';
 import {
   axisSchema,
   EXCLUDE_SCHEMA,
@@ -278,6 +280,58 @@ const AUGMENT_SCHEMA: Schema = {
 // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, never awaited.
 const MODEL_OBJECT: Schema = { type: 'object', if: { required: ['path'] }, then: FILE_MODEL, else: INLINE_MODEL };
 
+const SEARCH_SCHEMA = {
+  type: 'object',
+  title: 'search',
+  additionalProperties: false,
+  required: ['name', 'objective', 'pipeline'],
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: "the search's name: its trials' sweep" },
+    objective: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      maxProperties: 1,
+      description: `{ minimize: <metric> } or { maximize: <metric> }, or a weighted sum { minimize: { <metric>: <weight>, … } }; metrics: ${SEARCH_METRIC_NAMES.join(', ')}`,
+      properties: Object.fromEntries(
+        ['minimize', 'maximize'].map((k) => [
+          k,
+          { anyOf: [{ type: 'string' }, { type: 'object', minProperties: 1, additionalProperties: { type: 'number' } }] },
+        ]),
+      ),
+    },
+    constraints: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      description:
+        "e.g. 'accuracy >= baseline.accuracy - 0.003' or 'artifact_bytes <= 30000': accuracy and loss are read on the validation split",
+    },
+    pipeline: {
+      type: 'array',
+      minItems: 1,
+      description:
+        'Stages whose params may be spaces: a list (one of), { min, max, log?, integer? }, or { per-layer: <list or range> }',
+      items: {
+        type: 'object',
+        minProperties: 1,
+        maxProperties: 1,
+        additionalProperties: { type: 'object' },
+      },
+    },
+    budget: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        trials: { type: 'integer', minimum: 1, maximum: 10000, description: 'candidates to run at most (default 40)' },
+        minutes: { type: 'number', exclusiveMinimum: 0, description: 'no new batch starts after this many minutes' },
+      },
+    },
+    strategy: { enum: [...SEARCH_STRATEGIES], description: 'sensitivity (default) or random (the yardstick)' },
+    batch: { type: 'integer', minimum: 1, maximum: 256, description: 'candidates proposed at once (default 4)' },
+    seed: { type: 'integer', description: "the strategy's seed (default: the experiment's)" },
+  },
+};
+
 /**
  * The JSON Schema of an experiment file, built from the registries so a new compressor, model or
  * dataset appears in it automatically. `schema/experiment.schema.json` is this, written out for
@@ -290,7 +344,7 @@ export function buildExperimentSchema(): Schema {
     title: 'Squash experiment',
     type: 'object',
     additionalProperties: false,
-    required: ['name', 'model', 'dataset', 'sweeps'],
+    required: ['name', 'model', 'dataset'],
     definitions: {
       ...EXPR_DEFINITIONS,
       // Every training stage's optimizer params, once: ajv compiles a `$ref`'d schema once, not per stage.
@@ -453,8 +507,24 @@ export function buildExperimentSchema(): Schema {
           },
         },
       },
+      search: {
+        description:
+          'A search (or a list of searches, run one after the other): candidates proposed by a strategy, each an ordinary trial, under the search name as its sweep.',
+        anyOf: [SEARCH_SCHEMA, { type: 'array', minItems: 1, items: SEARCH_SCHEMA }],
+      },
+      candidates: {
+        type: 'array',
+        description: "Written by 'squash run' for a search's proposals (each an ordinary trial); not for editing by hand.",
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['search', 'stages'],
+          properties: { search: { type: 'string', minLength: 1 }, stages: { type: 'array', minItems: 1, items: stageSchema() } },
+        },
+      },
       sweeps: {
         type: 'array',
+        description: 'Grids of trials (needed unless search: is given).',
         minItems: 1,
         items: {
           type: 'object',

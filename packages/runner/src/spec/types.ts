@@ -3,6 +3,7 @@ export type { Reference };
 import type { DatasetSpec } from '@squash/datasets';
 import type { ModelSpec, OptimizerSettings, WeightInit } from '@squash/trainer/specs';
 import type { WrittenModelFile } from './model_files.js';
+import type { Candidate, SearchSpec, WrittenSearch } from '../search/types.js';
 
 /**
  * Training settings of the baseline model: one point of `train:`. The optimizer fields
@@ -87,7 +88,12 @@ export interface WrittenExperiment {
   /** Shorthand for `seeds: [1, …, repeats]`. */
   repeats?: number;
   defaults?: StageDefaults;
+  /** Absent only when `search:` is given (the parser then sets it to []). */
   sweeps: WrittenSweep[];
+  /** One search or a list of them: proposals become trials under the search's name. */
+  search?: WrittenSearch | WrittenSearch[];
+  /** A search's proposals so far, written by the runner into the text it records and queues. */
+  candidates?: Candidate[];
 }
 
 /** The written experiment with its model files read: every model is a name or a spec. */
@@ -116,7 +122,10 @@ export interface Experiment {
   seeds: number[];
   /** Stage param defaults shared by all sweeps (absent = none). */
   defaults?: StageDefaults;
+  /** The written sweeps, then one sweep per search candidate (named after its search). */
   sweeps: WrittenSweep[];
+  /** The searches, in the order they run (empty: none). */
+  searches: SearchSpec[];
   /** Where it came from, for messages and for `report <file>`. */
   file?: string;
   /** The exact text, stored with the sweep. */

@@ -1,0 +1,123 @@
+import { type RunView, parseLayerMetricKey } from '@squash/contract';
+import { type MetricValues, SEARCH_METRICS, SEARCH_METRIC_NAMES, shortfall } from './constraint.js';
+import type { Observation } from './strategy.js';
+import type { SearchSpec } from './types.js';
+
+/** A run's search metrics (accuracy and loss from the validation split). */
+export function searchMetricsOf(metrics: Record<string, number>): MetricValues {
+  const out: MetricValues = {};
+  for (const m of SEARCH_METRIC_NAMES) {
+    const v = metrics[SEARCH_METRICS[m].key];
+    if (v !== undefined) out[m] = v;
+  }
+  return out;
+}
+
+/** How one candidate fares: every constraint's shortfall and the objective (minimized). */
+export interface Judgement {
+  feasible: boolean;
+  /** Per constraint, how far from holding (0 when it holds). */
+  shortfalls: number[];
+  score?: number;
+}
+
+export function judge(spec: SearchSpec, baseline: MetricValues, run: RunView | undefined): Judgement {
+  if (!run || run.status !== 'FINISHED') return { feasible: false, shortfalls: spec.constraints.map(() => Infinity) };
+  const m = searchMetricsOf(run.metrics);
+  const checks = spec.constraints.map((c) => shortfall(c, m, baseline));
+  let score = 0;
+  for (const [metric, w] of Object.entries(spec.objective.weights)) {
+    const v = m[metric as keyof MetricValues];
+    if (v === undefined) return { feasible: false, shortfalls: checks.map((c) => c.by) };
+    score += w! * v;
+  }
+  return { feasible: checks.every((c) => c.met), shortfalls: checks.map((c) => c.by), score };
+}
+
+export function observationOf(values: Observation['values'], j: Judgement): Observation {
+  const total = j.shortfalls.reduce((a, b) => a + b, 0);
+  return { values, feasible: j.feasible, shortfall: j.feasible ? 0 : total, ...(j.score !== undefined ? { score: j.score } : {}) };
+}
+
+export interface CandidateResult extends Judgement {
+  run?: RunView;
+  trialId: string;
+  /** 1-based, in proposal order. */
+  index: number;
+  /** On the front of objective vs the constraints' shortfall (no other candidate is at least as good on both). */
+  front: boolean;
+}
+
+/** What a search ends with: the best feasible candidate, else the nearest miss and by how much. */
+export interface SearchOutcome {
+  search: string;
+  strategy: string;
+  objective: string;
+  constraints: string[];
+  baseline: MetricValues;
+  candidates: CandidateResult[];
+  best?: CandidateResult;
+  /** When no candidate meets every constraint: the one that misses by least (ties: the better objective). */
+  bestEffort?: CandidateResult;
+  seconds?: number;
+}
+
+/** Marks the front: a candidate is on it unless another has a lower-or-equal score and shortfall, one strictly. */
+function markFront(results: CandidateResult[]): void {
+  const total = (r: CandidateResult) => r.shortfalls.reduce((a, b) => a + b, 0);
+  for (const r of results) {
+    if (r.score === undefined) continue;
+    r.front = !results.some(
+      (o) =>
+        o !== r &&
+        o.score !== undefined &&
+        o.score <= r.score! &&
+        total(o) <= total(r) &&
+        (o.score < r.score! || total(o) < total(r)),
+    );
+  }
+}
+
+export function outcomeOf(
+  spec: SearchSpec,
+  baseline: MetricValues,
+  runs: Array<{ trialId: string; run?: RunView }>,
+): SearchOutcome {
+  const candidates: CandidateResult[] = runs.map((r, i) => ({
+    ...judge(spec, baseline, r.run),
+    run: r.run,
+    trialId: r.trialId,
+    index: i + 1,
+    front: false,
+  }));
+  markFront(candidates);
+  const scored = candidates.filter((c) => c.score !== undefined);
+  const best = scored.filter((c) => c.feasible).sort((a, b) => a.score! - b.score! || a.index - b.index)[0];
+  const total = (c: CandidateResult) => c.shortfalls.reduce((a, b) => a + b, 0);
+  const bestEffort = best
+    ? undefined
+    : scored.sort((a, b) => total(a) - total(b) || a.score! - b.score! || a.index - b.index)[0];
+  return {
+    search: spec.name,
+    strategy: spec.strategy,
+    objective: spec.objective.text,
+    constraints: spec.constraints.map((c) => c.text),
+    baseline,
+    candidates,
+    ...(best ? { best } : {}),
+    ...(bestEffort ? { bestEffort } : {}),
+  };
+}
+
+/** The chosen model's per-layer settings and sizes, from its run's `layer.<tensor>.<field>` metrics. */
+export function perLayerRows(run: RunView): Array<Record<string, string | number>> {
+  const rows = new Map<string, Record<string, string | number>>();
+  for (const [key, value] of Object.entries(run.metrics)) {
+    const k = parseLayerMetricKey(key);
+    if (!k) continue;
+    const row = rows.get(k.tensor) ?? { tensor: k.tensor };
+    row[k.field] = value;
+    rows.set(k.tensor, row);
+  }
+  return [...rows.values()];
+}

@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { parseDocument } from 'yaml';
+import { selectBackend } from '@squash/backend';
+import { SpecError } from '@squash/core';
+import { splitValidation } from '@squash/trainer';
+import type { Baseline } from '../baseline.js';
+import { type RunOptions, runExperiment } from '../execute.js';
+import { baselineId, planTrials } from '../plan.js';
+import { ensureBaselines } from '../run/baselines.js';
+import { loadExperimentData, startHeartbeat, workerIdentity } from '../run/context.js';
+import type { Emit, RunSummary } from '../run/events.js';
+import { StopRequest } from '../run/stop.js';
+import { expandTrain } from '../grid/train.js';
+import { modelLayerNames } from '../grid/layers.js';
+import { parseSpec } from '../spec/parse.js';
+import type { Experiment, Trial } from '../spec/types.js';
+import type { MetricValues } from './constraint.js';
+import { judge, observationOf, outcomeOf, type SearchOutcome, searchMetricsOf } from './outcome.js';
+import { middleValue } from './sensitivity.js';
+import { candidateStages, type Dimension, dimensionsOf } from './space.js';
+import { type Observation, randomStrategy, type Strategy } from './strategy.js';
+import type { Candidate, SearchSpec } from './types.js';
+
+export interface SearchRunOptions extends RunOptions {
+  /**
+   * Runs one batch of candidates (the trials `only` names) of the experiment with every candidate
+   * so far: locally by default (`runExperiment`, with `jobs`), or through a queue.
+   */
+  runBatch?: (exp: Experiment, only: ReadonlySet<string>) => Promise<RunSummary>;
+}
+
+export interface SearchesResult {
+  outcomes: SearchOutcome[];
+  /** The experiment with every candidate as a trial: what `report` plans. */
+  experiment: Experiment;
+}
+
+/**
+ * The experiment with its searches' candidates so far as `candidates:` in its text, parsed again:
+ * the text is what the database records and what queue workers receive, so a candidate is an
+ * ordinary trial to every reader.
+ */
+export function withCandidates(exp: Experiment, candidates: readonly Candidate[]): Experiment {
+  if (exp.text === undefined) throw new Error('a search needs the experiment as parsed from its text');
+  const doc = parseDocument(exp.text);
+  doc.set('candidates', doc.createNode(candidates));
+  const { experiment, errors } = parseSpec(String(doc), exp.file);
+  if (!experiment) throw new SpecError(errors);
+  return experiment;
+}
+
+/** The trial a candidate is (its id is the id any grid point with the same stages has). */
+export function candidateTrial(exp: Experiment, c: Candidate): Trial {
+  return planTrials({ ...exp, sweeps: [{ name: c.search, stages: c.stages as Experiment['sweeps'][number]['stages'] }] })[0]!;
+}
+
+/** The one baseline every search of the experiment compresses. */
+function searchBaselineTrial(exp: Experiment): Trial {
+  const train = expandTrain(exp.train).points[0]!.train;
+  const baseline = { model: exp.model, dataset: exp.dataset, train, seed: exp.seeds[0]! };
+  return { id: '', sweep: 'baseline', baseline, baselineId: baselineId(baseline), stages: [] };
+}
+
+const SIZE_PREFERRING = (spec: SearchSpec): boolean => {
+  const w = spec.objective.weights;
+  return !((w.accuracy ?? 0) < 0 || (w.loss ?? 0) > 0);
+};
+
+/** The strategy of a search: the sensitivity one measures its curves on the baseline first. */
+async function strategyFor(
+  spec: SearchSpec,
+  dims: Dimension[],
+  baseline: Baseline,
+  validation: Parameters<typeof import('./probe.js').measureCurves>[4],
+  emit: Emit,
+): Promise<Strategy> {
+  if (spec.strategy === 'random') return randomStrategy(dims, spec.seed);
+  const [{ measureCurves }, { sensitivityStrategy, curveValues }] = await Promise.all([
+    import('./probe.js'),
+    import('./sensitivity.js'),
+  ]);
+  const fixed = dims.map((d) => (d.layer !== undefined ? curveValues(d.domain)[0]! : middleValue(d.domain)));
+  const t0 = performance.now();
+  const { curves, probes } = measureCurves(baseline.model, spec.pipeline, dims, fixed, validation);
+  emit({
+    type: 'search',
+    search: spec.name,
+    message: `sensitivity curves of ${curves.length} layers: ${probes} probes in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  });
+  return sensitivityStrategy(dims, curves, fixed, SIZE_PREFERRING(spec));
+}
+
+/**
+ * Runs every search of the experiment, one after the other: the baseline first (trained once,
+ * cached), then batches of candidates proposed by each search's strategy, each batch run as
+ * ordinary trials (stored, cached, resumable; `jobs` workers or a queue share a batch), until the
+ * trial budget, the time budget, or the strategy ends it. A search killed mid-way and started
+ * again proposes the same candidates (strategies are deterministic given what finished) and finds
+ * the finished ones in the database. Constraints are judged on validation metrics only.
+ */
+export async function runSearches(exp: Experiment, opts: SearchRunOptions): Promise<SearchesResult> {
+  const { store } = opts;
+  const stop = opts.stop ?? new StopRequest();
+  const emit: Emit = opts.onEvent ?? (() => {});
+  const backend = await selectBackend({ prefer: opts.backend });
+  const data = opts.data ?? (await loadExperimentData(exp));
+  const runBatch =
+    opts.runBatch ?? ((e: Experiment, only: ReadonlySet<string>) => runExperiment(e, { ...opts, data, stop, only }));
+  stop.throwIfRequested();
+  const experimentId = store.ensureExperiment(exp.name, exp.description);
+  const sweepId = store.recordSweep(experimentId, exp.text ?? JSON.stringify(exp), exp.file);
+  const heartbeat = startHeartbeat((ids) => store.heartbeat(ids));
+  const trial = searchBaselineTrial(exp);
+  let baseline: Baseline;
+  try {
+    const env = { store, experimentId, sweepId, identity: workerIdentity(backend.name, randomUUID()), heartbeat, data, stop };
+    baseline = (await ensureBaselines([trial], { ...env, cacheDir: opts.cacheDir, emit })).get(trial.baselineId)!;
+  } finally {
+    heartbeat.stop();
+  }
+  const validation = splitValidation(data.train, trial.baseline.train.validationSplit).validation;
+  const baselineRun = store.runsById([store.latestByTrial(exp.name).get(trial.baselineId)!.runId])[0]!;
+  const baselineMetrics: MetricValues = searchMetricsOf(baselineRun.metrics);
+  const layers = modelLayerNames(exp.model, exp.models) ?? [];
+  const candidates: Candidate[] = [];
+  const outcomes: SearchOutcome[] = [];
+  let current = exp;
+  try {
+    for (const spec of exp.searches) {
+      const t0 = Date.now();
+      const dims = dimensionsOf(spec.pipeline, layers);
+      emit({
+        type: 'search',
+        search: spec.name,
+        message: `${spec.strategy} search over ${dims.length} dimensions, ${spec.budget.trials} trials${spec.budget.minutes ? ` or ${spec.budget.minutes} min` : ''}, batches of ${spec.batch}`,
+      });
+      const strategy = await strategyFor(spec, dims, baseline, validation!, emit);
+      const history: Observation[] = [];
+      const tried: Array<{ trialId: string; run?: ReturnType<typeof store.getRun> }> = [];
+      while (history.length < spec.budget.trials) {
+        if (spec.budget.minutes !== undefined && Date.now() - t0 > spec.budget.minutes * 60_000) {
+          emit({ type: 'search', search: spec.name, message: `time budget of ${spec.budget.minutes} min used` });
+          break;
+        }
+        stop.throwIfRequested();
+        const proposals = strategy.propose(history, Math.min(spec.batch, spec.budget.trials - history.length));
+        if (!proposals.length) break;
+        const batch = proposals.map((a) => ({ search: spec.name, stages: candidateStages(spec.pipeline, dims, a) }));
+        candidates.push(...batch);
+        current = withCandidates(exp, candidates);
+        const ids = batch.map((c) => candidateTrial(current, c).id);
+        await runBatch(current, new Set(ids));
+        const latest = store.latestByTrial(exp.name);
+        const runs = store.runsById(ids.map((id) => latest.get(id)?.runId).filter((r): r is string => !!r));
+        const byTrial = new Map(runs.map((r) => [r.trialId, r]));
+        proposals.forEach((a, i) => {
+          const run = byTrial.get(ids[i]!);
+          history.push(observationOf(a, judge(spec, baselineMetrics, run)));
+          tried.push({ trialId: ids[i]!, run });
+        });
+        const feasible = history.filter((o) => o.feasible && o.score !== undefined);
+        const best = feasible.sort((x, y) => x.score! - y.score!)[0];
+        emit({
+          type: 'search',
+          search: spec.name,
+          message: `${history.length}/${spec.budget.trials} trials, ${feasible.length} feasible${best ? `, best ${spec.objective.text.split(' ')[0]} ${best.score}` : ''}`,
+        });
+      }
+      outcomes.push({ ...outcomeOf(spec, baselineMetrics, tried), seconds: (Date.now() - t0) / 1000 });
+    }
+  } finally {
+    baseline.model.dispose();
+  }
+  return { outcomes, experiment: current };
+}
