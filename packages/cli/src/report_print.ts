@@ -29,6 +29,8 @@ import { type OutputFormat, renderAs } from './output.js';
  */
 export interface ReportTarget {
   name: string;
+  /** The experiment file's content, when the target is a file. */
+  experiment?: Experiment;
   /** Trial ids the file plans now, in plan order; undefined: every run of the experiment. */
   only?: Map<string, number>;
   reference?: Reference;
@@ -42,11 +44,11 @@ export async function reportTarget(target: string): Promise<ReportTarget> {
 
 /** The file's trials in plan order (baselines first), for filtering and ordering the table. */
 export async function planned(exp: Experiment): Promise<ReportTarget> {
-  const { planTrials } = await import('@squash/runner/spec');
-  const trials = planTrials(exp);
-  const ids = [...new Set(trials.map((t) => t.baselineId)), ...trials.map((t) => t.id)];
-  return { name: exp.name, only: new Map(ids.map((id, i) => [id, i])), reference: exp.reference };
+  const { reportedTrialIds } = await import('@squash/runner/spec');
+  return { name: exp.name, experiment: exp, only: positions(reportedTrialIds(exp)), reference: exp.reference };
 }
+
+export const positions = (ids: string[]): Map<string, number> => new Map(ids.map((id, i) => [id, i]));
 
 export interface PrintOptions {
   out?: string;

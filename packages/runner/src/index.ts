@@ -32,5 +32,4 @@ export { workerIdentity } from './run/context.js';
 export { nativeThreadsPerWorker } from './run/workers.js';
 export type { Baseline } from './baseline.js';
 /** Searches (`search:`): candidates proposed in batches, each an ordinary trial. */
-export { runSearches, withCandidates, type SearchRunOptions, type SearchesResult } from './search/run_search.js';
-export { outcomeOf, perLayerRows, type SearchOutcome, type CandidateResult } from './search/outcome.js';
+export { runSearches, type SearchRunOptions, type SearchesResult } from './search/run_search.js';

@@ -154,8 +154,14 @@ const spell = (name: string, values: string[]) => (values.length ? `${name}(${va
  */
 export function trialLabel(stages: Stage[], trainAxes?: Record<string, ParamValue>): string {
   const parts = stages.map((s) => {
-    const extra = s.layer !== undefined ? [`layer=${s.layer}`] : s.layers ? [`layers=${s.layers.length}`] : [];
-    return spell(s.compressor, [...Object.entries(s.params).map(([k, v]) => `${k}=${v}`), ...extra]);
+    const params = Object.entries(s.params).map(([k, v]) => `${k}=${v}`);
+    if (s.layer !== undefined) return spell(s.compressor, [...params, `layer=${s.layer}`]);
+    if (!s.layers?.length) return spell(s.compressor, params);
+    // Per-layer settings (a paper's per-layer rates, a search's allocation) say their values: `dense_1 0.08`.
+    const layers = s.layers.map(({ match, skip, ...own }) =>
+      skip ? `${match} skip` : `${match} ${Object.values(own).join('/')}`,
+    );
+    return `${spell(s.compressor, params).replace(/\)$/, '')}${params.length ? '; ' : '('}${layers.join(', ')})`;
   });
   if (trainAxes && Object.keys(trainAxes).length) parts.unshift(spell('train', axisValues(trainAxes)));
   return parts.join(' → ');

@@ -460,6 +460,18 @@ export class SqliteStore implements RunStore {
     return out;
   }
 
+  latestSweepText(experiment: string, containing?: string): string | undefined {
+    return this.read(
+      () =>
+        this.conn
+          .prepare(
+            `SELECT s.spec_text FROM sweeps s JOIN experiments e ON e.id = s.experiment_id WHERE e.name = ? AND instr(s.spec_text, ?) > 0 ORDER BY s.id DESC LIMIT 1`,
+          )
+          .pluck()
+          .get(experiment, containing ?? '') as string | undefined,
+    );
+  }
+
   experimentBackends(experiment: string): string[] {
     return this.read(
       () =>

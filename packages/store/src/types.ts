@@ -152,6 +152,8 @@ export interface RunStore {
   latestByTrial(experiment: string): Map<string, { status: RunStatus; attempt: number; runId: string }>;
   /** The backends an experiment's runs used. */
   experimentBackends(experiment: string): string[];
+  /** The text last recorded for the experiment (that contains `containing`, when given): a search's candidates are in it. */
+  latestSweepText(experiment: string, containing?: string): string | undefined;
   /** Per experiment: sweeps recorded and runs per status. */
   statusCounts(): StatusCount[];
   /** Host, pid and last heartbeat of a run (what `show` prints beside the view). */

@@ -11,6 +11,7 @@ import {
   type RunEvent,
   runExperiment,
   runSearches,
+  storedSearches,
   type RunSummary,
   type SearchesResult,
   trialLabel,
@@ -65,6 +66,7 @@ function dryRun(exp: Experiment, db: string, io: IO): number {
   const trials = planTrials(exp);
   const store = existsSync(db) ? SqliteStore.openReadOnly(db) : undefined;
   const latest = store?.latestByTrial(exp.name) ?? new Map();
+  const searched = store && exp.searches.length ? storedSearches(store, exp).outcomes : [];
   store?.close();
   const rows = trials.map((t, i) => ({
     n: i + 1,
@@ -92,6 +94,15 @@ function dryRun(exp: Experiment, db: string, io: IO): number {
       outputWidth(),
     ),
   );
+  for (const spec of exp.searches) {
+    const done = searched.find((o) => o.search === spec.name)?.candidates.filter((c) => c.run?.status === 'FINISHED');
+    io.out(
+      `search '${spec.name}': ${spec.strategy} strategy, up to ${spec.budget.trials} candidates in batches of ${spec.batch}` +
+        `${spec.budget.minutes ? ` or ${spec.budget.minutes} min` : ''}, ${spec.objective.text}` +
+        `${spec.constraints.length ? ` subject to ${spec.constraints.map((c) => c.text).join(' and ')}` : ''}` +
+        `; ${done?.length ?? 0} finished so far\n`,
+    );
+  }
   return 0;
 }
 

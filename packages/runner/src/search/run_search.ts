@@ -1,19 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { parseDocument } from 'yaml';
 import { selectBackend } from '@squash/backend';
-import { SpecError } from '@squash/core';
 import { splitValidation } from '@squash/trainer';
 import type { Baseline } from '../baseline.js';
 import { type RunOptions, runExperiment } from '../execute.js';
-import { baselineId, planTrials } from '../plan.js';
+import { candidateTrial, searchBaselineTrial, withCandidates } from './candidates.js';
 import { ensureBaselines } from '../run/baselines.js';
 import { loadExperimentData, startHeartbeat, workerIdentity } from '../run/context.js';
 import type { Emit, RunSummary } from '../run/events.js';
 import { StopRequest } from '../run/stop.js';
-import { expandTrain } from '../grid/train.js';
 import { modelLayerNames } from '../grid/layers.js';
-import { parseSpec } from '../spec/parse.js';
-import type { Experiment, Trial } from '../spec/types.js';
+import type { Experiment } from '../spec/types.js';
 import type { MetricValues } from './constraint.js';
 import { judge, observationOf, outcomeOf, type SearchOutcome, searchMetricsOf } from './outcome.js';
 import { middleValue } from './sensitivity.js';
@@ -33,32 +29,6 @@ export interface SearchesResult {
   outcomes: SearchOutcome[];
   /** The experiment with every candidate as a trial: what `report` plans. */
   experiment: Experiment;
-}
-
-/**
- * The experiment with its searches' candidates so far as `candidates:` in its text, parsed again:
- * the text is what the database records and what queue workers receive, so a candidate is an
- * ordinary trial to every reader.
- */
-export function withCandidates(exp: Experiment, candidates: readonly Candidate[]): Experiment {
-  if (exp.text === undefined) throw new Error('a search needs the experiment as parsed from its text');
-  const doc = parseDocument(exp.text);
-  doc.set('candidates', doc.createNode(candidates));
-  const { experiment, errors } = parseSpec(String(doc), exp.file);
-  if (!experiment) throw new SpecError(errors);
-  return experiment;
-}
-
-/** The trial a candidate is (its id is the id any grid point with the same stages has). */
-export function candidateTrial(exp: Experiment, c: Candidate): Trial {
-  return planTrials({ ...exp, sweeps: [{ name: c.search, stages: c.stages as Experiment['sweeps'][number]['stages'] }] })[0]!;
-}
-
-/** The one baseline every search of the experiment compresses. */
-function searchBaselineTrial(exp: Experiment): Trial {
-  const train = expandTrain(exp.train).points[0]!.train;
-  const baseline = { model: exp.model, dataset: exp.dataset, train, seed: exp.seeds[0]! };
-  return { id: '', sweep: 'baseline', baseline, baselineId: baselineId(baseline), stages: [] };
 }
 
 const SIZE_PREFERRING = (spec: SearchSpec): boolean => {
