@@ -184,6 +184,49 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
     expect(workers.filter((w) => completed(w).length > 0).length).toBeGreaterThan(1);
   });
 
+  it('a search through the queue: batches go to the workers, the same candidates and numbers as the local search', async () => {
+    const text = `name: searched
+model: { name: m, layers: [{ type: flatten }, { type: dense, units: 16, activation: relu }, { type: dense, units: 10, activation: softmax }] }
+dataset: { name: synthetic, samples: { train: 600, test: 200 } }
+train: { epochs: 2, validationSplit: 0.25 }
+search:
+  name: small
+  objective: { minimize: artifact_bytes }
+  constraints: ['accuracy >= baseline.accuracy - 0.05']
+  pipeline:
+    - prune-weights: { retention: { per-layer: { min: 0.1, max: 0.9 } } }
+    - quantize-weights: { bits: { per-layer: [4, 8] } }
+    - finetune: { epochs: 2 }
+  budget: { trials: 4 }
+  batch: 2
+`;
+    const local = dirWith('search-local', text);
+    const queued = dirWith('search-recorder', text);
+    const ran = await squash(local, ['run', 'e.yaml', '--quiet']).exited;
+    expect(ran.status, ran.stderr).toBe(0);
+    const workers = [1, 2].map(() => worker(redis.url, q('searched')));
+    try {
+      const rec = await squash(queued, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', q('searched'), '--quiet'])
+        .exited;
+      expect(rec.stderr).not.toMatch(STACK);
+      expect(rec.status, rec.stderr).toBe(0);
+      expect(rec.stdout).toMatch(/search 'small' \(sensitivity, 4 trials/);
+    } finally {
+      await stopWorkers(workers);
+    }
+    const byId = (rows: Row[]) => Object.fromEntries(rows.map((r) => [r.trial_id, r]));
+    const want = byId(rowsOf(local));
+    const got = byId(rowsOf(queued));
+    expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+    expect(Object.keys(want)).toHaveLength(5);
+    for (const id of Object.keys(want)) {
+      expect(got[id]!.status, id).toBe('FINISHED');
+      if (!want[id]!.is_baseline) expect(got[id]!.metrics, id).toEqual(want[id]!.metrics);
+    }
+    // The candidates were computed by the workers, not by the recorder.
+    expect(workers.reduce((n, w) => n + completed(w).length, 0)).toBe(4);
+  });
+
   it('a worker killed with SIGKILL mid-trial: the job returns to the queue and runs once more elsewhere, recorded once', async () => {
     const dir = dirWith('sigkill', experiment('sigkill', 80));
     const first = worker(redis.url, q('sigkill'));

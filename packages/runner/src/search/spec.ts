@@ -142,10 +142,11 @@ function checkPipeline(s: WrittenSearch, base: PathSegment[], layers: string[], 
           : own;
       delete merged.match;
       for (const e of validateStage(name, merged, '')) {
-        const msg = `${e.message}${d.layer ? ` (at ${d.layer})` : ''}`;
-        if (seen.has(msg)) continue;
-        seen.add(msg);
-        errors.push(new ConfigError(msg, { location: at(d.path), hint: e.hint }));
+        // A per-layer space is one written value: reported once, not once per layer.
+        const key = `${d.path.join('.')}: ${e.message}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        errors.push(new ConfigError(e.message, { location: at(d.path), hint: e.hint }));
       }
     }
   });

@@ -519,7 +519,11 @@ export function buildExperimentSchema(): Schema {
           type: 'object',
           additionalProperties: false,
           required: ['search', 'stages'],
-          properties: { search: { type: 'string', minLength: 1 }, stages: { type: 'array', minItems: 1, items: stageSchema() } },
+          // Checked as sweeps' stages are, by the stages' own rules (the runner wrote them from a checked search).
+          properties: {
+            search: { type: 'string', minLength: 1 },
+            stages: { type: 'array', minItems: 1, items: { type: 'object', minProperties: 1, maxProperties: 1 } },
+          },
         },
       },
       sweeps: {

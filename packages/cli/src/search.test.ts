@@ -1,0 +1,138 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const ENV = { ...process.env, SQUASH_BACKEND: 'wasm' };
+
+// A real (small) search: a baseline trained on synthetic data, candidates fine-tuned for real.
+const EXPERIMENT = (strategy: string, extra = '') => `name: searchy
+model: { name: m, layers: [{ type: flatten }, { type: dense, units: 24, activation: relu }, { type: dense, units: 10, activation: softmax }] }
+dataset: { name: synthetic, samples: { train: 800, test: 200 } }
+train: { epochs: 4, validationSplit: 0.25 }
+search:
+  name: small
+  objective: { minimize: artifact_bytes }
+  constraints: ['accuracy >= baseline.accuracy - 0.05']
+  pipeline:
+    - prune-weights: { retention: { per-layer: { min: 0.05, max: 0.8, log: true } } }
+    - quantize-weights: { scheme: kmeans, bits: { per-layer: [2, 4, 6] } }
+    - finetune: { epochs: 1 }
+    - huffman: {}
+  budget: { trials: 6 }
+  batch: 2
+  strategy: ${strategy}
+${extra}`;
+
+function workspace(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'squash-search-'));
+  writeFileSync(join(dir, 'e.yaml'), text);
+  return dir;
+}
+
+const run = (dir: string, args: string[] = []) =>
+  spawnSync(process.execPath, [BIN, 'run', 'e.yaml', '--quiet', ...args], { cwd: dir, env: ENV, encoding: 'utf8' });
+
+interface Row {
+  trial_id: string;
+  status: string;
+  is_baseline: number;
+  attempt: number;
+  sweep: string;
+}
+
+function runsOf(dir: string): Row[] {
+  const path = join(dir, 'results', 'squash.db');
+  if (!existsSync(path)) return [];
+  let conn: Database.Database | undefined;
+  try {
+    conn = new Database(path, { readonly: true, fileMustExist: true });
+    return conn.prepare('SELECT trial_id, status, is_baseline, attempt, sweep FROM runs ORDER BY rowid').all() as Row[];
+  } catch {
+    return [];
+  } finally {
+    conn?.close();
+  }
+}
+
+/** Candidate metrics, by trial id: what a resumed or repeated search must reproduce. */
+function metricsOf(dir: string): Map<string, Record<string, number>> {
+  const conn = new Database(join(dir, 'results', 'squash.db'), { readonly: true });
+  try {
+    const rows = conn
+      .prepare(
+        `SELECT r.trial_id AS t, m.key AS k, m.value AS v FROM runs r JOIN metrics m ON m.run_id = r.id
+         WHERE r.status = 'FINISHED' AND r.sweep = 'small' AND m.key IN ('val_accuracy', 'artifact_bytes') AND m.step = 0`,
+      )
+      .all() as Array<{ t: string; k: string; v: number }>;
+    const out = new Map<string, Record<string, number>>();
+    for (const r of rows) out.set(r.t, { ...out.get(r.t), [r.k]: r.v });
+    return out;
+  } finally {
+    conn.close();
+  }
+}
+
+const candidates = (dir: string) => runsOf(dir).filter((r) => r.sweep === 'small');
+
+describe('squash run with a search', () => {
+  it('runs the candidates as ordinary trials, keeps the best feasible and reports it', () => {
+    const dir = workspace(EXPERIMENT('sensitivity'));
+    const r = run(dir);
+    expect(r.status, r.stderr).toBe(0);
+    const c = candidates(dir);
+    expect(c.length).toBeGreaterThan(0);
+    expect(c.length).toBeLessThanOrEqual(6);
+    expect(c.every((x) => x.status === 'FINISHED' && x.attempt === 1)).toBe(true);
+    expect(r.stdout).toMatch(/search 'small' \(sensitivity, \d trials, \d+ s\): minimize artifact_bytes subject to accuracy >= baseline\.accuracy - 0\.05/);
+    expect(r.stdout).toMatch(/best feasible: trial #\d+ [0-9a-f]{12}: \d+ bytes, validation accuracy [\d.]+ %, test accuracy [\d.]+ %/);
+    expect(r.stdout).toMatch(/chosen model's layers \(best feasible\)/);
+    // `report` judges the stored candidates again and says the same.
+    const report = spawnSync(process.execPath, [BIN, 'report', 'e.yaml'], { cwd: dir, env: ENV, encoding: 'utf8' });
+    expect(report.status, report.stderr).toBe(0);
+    const best = /best feasible: trial #\d+ [0-9a-f]{12}/.exec(r.stdout)![0];
+    expect(report.stdout).toContain(best);
+  }, 240_000);
+
+  it('killed mid-way, resumes without repeating a finished candidate; the strategy is deterministic', async () => {
+    const whole = workspace(EXPERIMENT('random'));
+    expect(run(whole).status).toBe(0);
+    const dir = workspace(EXPERIMENT('random'));
+    const child = spawn(process.execPath, [BIN, 'run', 'e.yaml', '--quiet'], { cwd: dir, env: ENV, stdio: 'ignore' });
+    const t0 = Date.now();
+    while (candidates(dir).filter((x) => x.status === 'FINISHED').length < 2) {
+      if (Date.now() - t0 > 180_000) throw new Error('no candidate finished');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    child.kill('SIGTERM');
+    // Ended by the signal it was sent (re-raised after marking its trials KILLED).
+    const end = await new Promise<string>((r) => child.once('exit', (code, signal) => r(signal ?? String(code))));
+    expect(['SIGTERM', '143']).toContain(end);
+    const before = candidates(dir).filter((x) => x.status === 'FINISHED');
+    expect(before.length).toBeGreaterThanOrEqual(2);
+    expect(before.length).toBeLessThan(6);
+    expect(candidates(dir).some((x) => x.status === 'RUNNING')).toBe(false);
+    const again = run(dir);
+    expect(again.status, again.stderr).toBe(0);
+    const after = candidates(dir);
+    // Each finished candidate ran once; killed ones ran again; the same candidates as the uninterrupted search.
+    for (const b of before) expect(after.filter((x) => x.trial_id === b.trial_id)).toHaveLength(1);
+    const finished = (rows: Row[]) => [...new Set(rows.filter((x) => x.status === 'FINISHED').map((x) => x.trial_id))];
+    expect(finished(after).sort()).toEqual(finished(candidates(whole)).sort());
+    expect(finished(after)).toHaveLength(6);
+    expect(metricsOf(dir)).toEqual(metricsOf(whole));
+  }, 360_000);
+
+  it('refuses bad search input with exit 2, file:line:col and nothing written', () => {
+    const dir = workspace(EXPERIMENT('random').replace("'accuracy >= baseline.accuracy - 0.05'", "'accurcy >= 0.5'"));
+    const r = run(dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/e\.yaml:8:18: search\.constraints\[0\]: unknown metric 'accurcy'; did you mean 'accuracy'/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(dir, 'results'))).toBe(false);
+  });
+});
