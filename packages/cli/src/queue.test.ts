@@ -206,8 +206,15 @@ search:
     expect(ran.status, ran.stderr).toBe(0);
     const workers = [1, 2].map(() => worker(redis.url, q('searched')));
     try {
-      const rec = await squash(queued, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', q('searched'), '--quiet'])
-        .exited;
+      const rec = await squash(queued, [
+        'run',
+        'e.yaml',
+        '--queue',
+        redis.url,
+        '--queue-name',
+        q('searched'),
+        '--quiet',
+      ]).exited;
       expect(rec.stderr).not.toMatch(STACK);
       expect(rec.status, rec.stderr).toBe(0);
       expect(rec.stdout).toMatch(/search 'small' \(sensitivity, 4 trials/);

@@ -88,8 +88,12 @@ describe('squash run with a search', () => {
     expect(c.length).toBeGreaterThan(0);
     expect(c.length).toBeLessThanOrEqual(6);
     expect(c.every((x) => x.status === 'FINISHED' && x.attempt === 1)).toBe(true);
-    expect(r.stdout).toMatch(/search 'small' \(sensitivity, \d trials, \d+ s\): minimize artifact_bytes subject to accuracy >= baseline\.accuracy - 0\.05/);
-    expect(r.stdout).toMatch(/best feasible: trial #\d+ [0-9a-f]{12}: \d+ bytes, validation accuracy [\d.]+ %, test accuracy [\d.]+ %/);
+    expect(r.stdout).toMatch(
+      /search 'small' \(sensitivity, \d trials, \d+ s\): minimize artifact_bytes subject to accuracy >= baseline\.accuracy - 0\.05/,
+    );
+    expect(r.stdout).toMatch(
+      /best feasible: trial #\d+ [0-9a-f]{12}: \d+ bytes, validation accuracy [\d.]+ %, test accuracy [\d.]+ %/,
+    );
     expect(r.stdout).toMatch(/chosen model's layers \(best feasible\)/);
     // `report` judges the stored candidates again and says the same.
     const report = spawnSync(process.execPath, [BIN, 'report', 'e.yaml'], { cwd: dir, env: ENV, encoding: 'utf8' });
@@ -131,7 +135,9 @@ describe('squash run with a search', () => {
     const dir = workspace(EXPERIMENT('random').replace("'accuracy >= baseline.accuracy - 0.05'", "'accurcy >= 0.5'"));
     const r = run(dir);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/e\.yaml:8:18: search\.constraints\[0\]: unknown metric 'accurcy'; did you mean 'accuracy'/);
+    expect(r.stderr).toMatch(
+      /e\.yaml:8:18: search\.constraints\[0\]: unknown metric 'accurcy'; did you mean 'accuracy'/,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(dir, 'results'))).toBe(false);
   });

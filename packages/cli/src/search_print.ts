@@ -97,9 +97,9 @@ export function searchTables(o: SearchOutcome): Table[] {
 export function renderSearchOutcome(o: SearchOutcome, format: TableFormat): string {
   const fmt = format === 'json' ? 'terminal' : format;
   const tables = searchTables(o).map((t, i) => {
-      const limited = i === 0 && (fmt === 'terminal' || fmt === 'markdown') ? { ...t, rows: t.rows.slice(0, SHOWN) } : t;
-      return renderTable(limited, fmt, outputWidth());
-    });
+    const limited = i === 0 && (fmt === 'terminal' || fmt === 'markdown') ? { ...t, rows: t.rows.slice(0, SHOWN) } : t;
+    return renderTable(limited, fmt, outputWidth());
+  });
   return [searchHeader(o), ...tables].join('\n');
 }
 

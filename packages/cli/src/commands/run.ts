@@ -131,9 +131,12 @@ export async function run(file: string, opts: RunOptions, io: IO): Promise<numbe
     });
   // Stoppable while it runs; the report after it is like any other command's output.
   if (opts.detach && experiment.searches.length)
-    throw new ConfigError('a search waits for each batch of candidates before proposing the next: --detach cannot run it', {
-      location: { path: '--detach' },
-    });
+    throw new ConfigError(
+      'a search waits for each batch of candidates before proposing the next: --detach cannot run it',
+      {
+        location: { path: '--detach' },
+      },
+    );
   const { store, summary, searched } = await stoppable<{
     store: SqliteStore;
     summary: RunSummary;

@@ -25,7 +25,10 @@ export function withCandidates(exp: Experiment, candidates: readonly Candidate[]
 
 /** The trial a candidate is (its id is the id any grid point with the same stages has). */
 export function candidateTrial(exp: Experiment, c: Candidate): Trial {
-  return planTrials({ ...exp, sweeps: [{ name: c.search, stages: c.stages as Experiment['sweeps'][number]['stages'] }] })[0]!;
+  return planTrials({
+    ...exp,
+    sweeps: [{ name: c.search, stages: c.stages as Experiment['sweeps'][number]['stages'] }],
+  })[0]!;
 }
 
 /** The one baseline every search of the experiment compresses (a search takes one seed, one `train:` point). */
@@ -48,7 +51,10 @@ function storedCandidates(store: RunStore, exp: Experiment): Candidate[] {
  * A search experiment as the database holds it, for `report`: the file with the candidates it
  * last ran, and each search's outcome judged again from the stored runs (validation metrics only).
  */
-export function storedSearches(store: RunStore, exp: Experiment): { experiment: Experiment; outcomes: SearchOutcome[] } {
+export function storedSearches(
+  store: RunStore,
+  exp: Experiment,
+): { experiment: Experiment; outcomes: SearchOutcome[] } {
   const candidates = storedCandidates(store, exp);
   const experiment = candidates.length ? withCandidates(exp, candidates) : exp;
   const latest = store.latestByTrial(exp.name);

@@ -52,7 +52,10 @@ export interface Constraint {
 /** Metric values by search-metric name (validation accuracy under `accuracy`). */
 export type MetricValues = Partial<Record<SearchMetric, number>>;
 
-type Tok = { t: 'num'; v: number; col: number } | { t: 'name'; v: string; col: number } | { t: 'op'; v: string; col: number };
+type Tok =
+  | { t: 'num'; v: number; col: number }
+  | { t: 'name'; v: string; col: number }
+  | { t: 'op'; v: string; col: number };
 
 function lex(src: string): Tok[] {
   const out: Tok[] = [];
@@ -152,10 +155,14 @@ class Parser {
       const rhs = this.primary();
       if (op.v === '*') {
         if (!isConstant(e) && !isConstant(rhs))
-          throw new ExpressionError(op.col, 'a metric may be multiplied by a number only (the expression must be linear)');
+          throw new ExpressionError(
+            op.col,
+            'a metric may be multiplied by a number only (the expression must be linear)',
+          );
         e = isConstant(e) ? scale(rhs, e.constant) : scale(e, rhs.constant);
       } else {
-        if (!isConstant(rhs)) throw new ExpressionError(op.col, 'division by a metric is not supported; divide by a number');
+        if (!isConstant(rhs))
+          throw new ExpressionError(op.col, 'division by a metric is not supported; divide by a number');
         if (rhs.constant === 0) throw new ExpressionError(op.col, 'division by zero');
         e = scale(e, 1 / rhs.constant);
       }
@@ -177,7 +184,7 @@ class Parser {
   constraint(): Constraint {
     const lhs = this.sum();
     const op = this.peek();
-    if (!op || op.t !== 'op' || !['<=', '>=', '<', '>'].includes(op.v)) {
+    if (op?.t !== 'op' || !['<=', '>=', '<', '>'].includes(op.v)) {
       const got = op ? `'${op.v}'` : 'the end of the expression';
       const hint = op?.v === '==' || op?.v === '=' ? ' (an equality cannot be searched for; give a bound)' : '';
       throw new ExpressionError(op?.col ?? this.end(), `expected a comparison (<=, >=, <, >), got ${got}${hint}`);
@@ -188,7 +195,10 @@ class Parser {
     if (rest) throw new ExpressionError(rest.col, `unexpected '${rest.v}' after the comparison's right side`);
     const diff = simplify(add(lhs, scale(rhs, -1)));
     if (!diff.terms.some((t) => !t.baseline))
-      throw new ExpressionError(1, "a constraint must name a trial metric (e.g. 'accuracy'), not only numbers and baseline values");
+      throw new ExpressionError(
+        1,
+        "a constraint must name a trial metric (e.g. 'accuracy'), not only numbers and baseline values",
+      );
     return { text: this.src, op: op.v as ConstraintOp, diff };
   }
 }

@@ -22,7 +22,7 @@ export interface Judgement {
 }
 
 export function judge(spec: SearchSpec, baseline: MetricValues, run: RunView | undefined): Judgement {
-  if (!run || run.status !== 'FINISHED') return { feasible: false, shortfalls: spec.constraints.map(() => Infinity) };
+  if (run?.status !== 'FINISHED') return { feasible: false, shortfalls: spec.constraints.map(() => Infinity) };
   const m = searchMetricsOf(run.metrics);
   const checks = spec.constraints.map((c) => shortfall(c, m, baseline));
   let score = 0;
@@ -36,7 +36,12 @@ export function judge(spec: SearchSpec, baseline: MetricValues, run: RunView | u
 
 export function observationOf(values: Observation['values'], j: Judgement): Observation {
   const total = j.shortfalls.reduce((a, b) => a + b, 0);
-  return { values, feasible: j.feasible, shortfall: j.feasible ? 0 : total, ...(j.score !== undefined ? { score: j.score } : {}) };
+  return {
+    values,
+    feasible: j.feasible,
+    shortfall: j.feasible ? 0 : total,
+    ...(j.score !== undefined ? { score: j.score } : {}),
+  };
 }
 
 export interface CandidateResult extends Judgement {

@@ -37,7 +37,14 @@ function encodedBytes(
     const widths = huffman.indexBits === 'auto' ? PROBE_INDEX_BITS : [huffman.indexBits];
     let best = Infinity;
     for (const indexBits of mask ? widths : [widths[0]!]) {
-      const s = measureEncodings({ name: t.name, shape: t.shape, values: t.values, mask, q: quantized.get(t.name), indexBits });
+      const s = measureEncodings({
+        name: t.name,
+        shape: t.shape,
+        values: t.values,
+        mask,
+        q: quantized.get(t.name),
+        indexBits,
+      });
       best = Math.min(best, huffman.on ? s.huffman : mask || quantized.has(t.name) ? s.quantized : s.dense);
     }
     total += best;
@@ -105,7 +112,11 @@ export function measureCurves(
       const accuracy = evaluate(model, subset).accuracy;
       setWeights(model, kernels);
       probes++;
-      options.push({ values, bytes: encodedBytes(tensors, masks, quantized, huffman), drop: baselineAccuracy - accuracy });
+      options.push({
+        values,
+        bytes: encodedBytes(tensors, masks, quantized, huffman),
+        drop: baselineAccuracy - accuracy,
+      });
     }
     curves.push({ layer, dims: dimIdx, options });
   }

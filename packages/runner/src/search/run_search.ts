@@ -57,7 +57,7 @@ async function strategyFor(
     search: spec.name,
     message: `sensitivity curves of ${curves.length} layers: ${probes} probes in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   });
-  return sensitivityStrategy(dims, curves, fixed, SIZE_PREFERRING(spec));
+  return sensitivityStrategy(curves, fixed, SIZE_PREFERRING(spec));
 }
 
 /**
@@ -83,7 +83,15 @@ export async function runSearches(exp: Experiment, opts: SearchRunOptions): Prom
   const trial = searchBaselineTrial(exp);
   let baseline: Baseline;
   try {
-    const env = { store, experimentId, sweepId, identity: workerIdentity(backend.name, randomUUID()), heartbeat, data, stop };
+    const env = {
+      store,
+      experimentId,
+      sweepId,
+      identity: workerIdentity(backend.name, randomUUID()),
+      heartbeat,
+      data,
+      stop,
+    };
     baseline = (await ensureBaselines([trial], { ...env, cacheDir: opts.cacheDir, emit })).get(trial.baselineId)!;
   } finally {
     heartbeat.stop();

@@ -1,5 +1,5 @@
 import type { ParamValue } from '@squash/core';
-import type { Assignment, Dimension, Domain } from './space.js';
+import type { Assignment, Domain } from './space.js';
 import { roundValue } from './space.js';
 import { assignmentKey, type Observation, type Strategy } from './strategy.js';
 
@@ -102,7 +102,6 @@ function step(c: LayerCurve, from: number, larger: boolean): number | undefined 
  * one layer at a time, the moves ranked by predicted bytes saved per accuracy risked.
  */
 export function sensitivityStrategy(
-  dims: readonly Dimension[],
   curves: readonly LayerCurve[],
   fixed: Assignment,
   /** Whether rungs with fewer predicted bytes score better (minimizing size) or worse (maximizing accuracy). */

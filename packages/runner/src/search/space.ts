@@ -86,7 +86,8 @@ export function roundValue(x: number, integer: boolean): number {
 
 /** A value of a domain from u ∈ [0, 1] (log-uniform for log ranges); choices are indexed. */
 export function valueAt(domain: Domain, u: number): ParamValue {
-  if (domain.kind === 'choice') return domain.values[Math.min(domain.values.length - 1, Math.floor(u * domain.values.length))]!;
+  if (domain.kind === 'choice')
+    return domain.values[Math.min(domain.values.length - 1, Math.floor(u * domain.values.length))]!;
   const { min, max, log, integer } = domain;
   const x = log ? Math.exp(Math.log(min) + u * (Math.log(max) - Math.log(min))) : min + u * (max - min);
   return Math.min(max, Math.max(min, roundValue(x, integer)));

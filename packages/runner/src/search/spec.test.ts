@@ -18,7 +18,9 @@ const problems = (text: string) => parseSpec(text, 'e.yaml').errors.map((e) => e
 describe('search: in an experiment file', () => {
   it('parses a search beside no sweeps, defaults filled, constraints parsed', () => {
     const { experiment, errors } = parseSpec(
-      search(`  name: small\n  objective: { minimize: artifact_bytes }\n  constraints: ['accuracy >= baseline.accuracy - 0.01']\n${PIPELINE}`),
+      search(
+        `  name: small\n  objective: { minimize: artifact_bytes }\n  constraints: ['accuracy >= baseline.accuracy - 0.01']\n${PIPELINE}`,
+      ),
       'e.yaml',
     );
     expect(errors).toEqual([]);
@@ -34,7 +36,9 @@ describe('search: in an experiment file', () => {
       `  name: small\n  objective: { minimize: artifact_bytes }\n  constraints:\n    - 'accuracy >= baseline.acuracy - 0.01'\n    - accuracy >= 1.5\n    - accuracy >=\n${PIPELINE}`,
     );
     expect(problems(text)).toEqual([
-      expect.stringMatching(/^e\.yaml:9:29: search\.constraints\[0\]: unknown metric 'acuracy'; did you mean 'accuracy'/),
+      expect.stringMatching(
+        /^e\.yaml:9:29: search\.constraints\[0\]: unknown metric 'acuracy'; did you mean 'accuracy'/,
+      ),
       expect.stringMatching(/^e\.yaml:10:7: search\.constraints\[1\]: can never hold: accuracy lies in \[0, 1\]/),
       expect.stringMatching(/^e\.yaml:11:18: search\.constraints\[2\]: expected a metric/),
     ]);
@@ -48,7 +52,9 @@ describe('search: in an experiment file', () => {
 `);
     expect(problems(text)).toEqual([
       expect.stringMatching(/^e\.yaml:7:26: search\.objective\.maximize: unknown metric 'acc'/),
-      expect.stringMatching(/^e\.yaml:9:48: search\.pipeline\[0\]\.prune-weights\.retention\.per-layer: impossible bounds: min 0\.9 must be below max 0\.1/),
+      expect.stringMatching(
+        /^e\.yaml:9:48: search\.pipeline\[0\]\.prune-weights\.retention\.per-layer: impossible bounds: min 0\.9 must be below max 0\.1/,
+      ),
     ]);
   });
 
@@ -61,8 +67,12 @@ describe('search: in an experiment file', () => {
 `);
     const p = problems(text);
     expect(p).toHaveLength(2);
-    expect(p[0]).toMatch(/^e\.yaml:9:35: search\.pipeline\[0\]\.prune-weights\.retention: retention must be in \(0, 1\], got 1\.5/);
-    expect(p[1]).toMatch(/^e\.yaml:10:46: search\.pipeline\[1\]\.quantize-weights\.bits\.per-layer: bits must be in \[1, 16\], got 0/);
+    expect(p[0]).toMatch(
+      /^e\.yaml:9:35: search\.pipeline\[0\]\.prune-weights\.retention: retention must be in \(0, 1\], got 1\.5/,
+    );
+    expect(p[1]).toMatch(
+      /^e\.yaml:10:46: search\.pipeline\[1\]\.quantize-weights\.bits\.per-layer: bits must be in \[1, 16\], got 0/,
+    );
   });
 
   it('needs a validation split for accuracy, one seed, and a known strategy', () => {
@@ -86,7 +96,9 @@ search:
 ${PIPELINE}`;
     expect(problems(text)).toEqual([
       expect.stringMatching(/^e\.yaml:5:8: seeds: a search runs on one baseline; seeds has 2/),
-      expect.stringMatching(/^e\.yaml:9:17: search\.constraints\[0\]: a search checks accuracy and loss on a validation split/),
+      expect.stringMatching(
+        /^e\.yaml:9:17: search\.constraints\[0\]: a search checks accuracy and loss on a validation split/,
+      ),
     ]);
   });
 

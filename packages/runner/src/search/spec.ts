@@ -14,7 +14,13 @@ import {
 } from './constraint.js';
 import { type Dimension, dimensionsOf } from './space.js';
 import { candidateStages } from './space.js';
-import { type Objective, SEARCH_DEFAULTS, type SearchSpec, type WrittenObjective, type WrittenSearch } from './types.js';
+import {
+  type Objective,
+  SEARCH_DEFAULTS,
+  type SearchSpec,
+  type WrittenObjective,
+  type WrittenSearch,
+} from './types.js';
 
 type At = (path: PathSegment[], key?: string) => SourceLocation;
 /** Where column `col` (1-based) of the string at `path` is in the file. */
@@ -43,7 +49,11 @@ export function probeCompressorOf(stage: string): string | undefined {
   return compressorRegistry.has(name) && compressorRegistry.get(name).kind === 'weights' ? name : undefined;
 }
 
-function objectiveOf(o: WrittenObjective): { weights: Record<string, number>; sign: number; key: 'minimize' | 'maximize' } {
+function objectiveOf(o: WrittenObjective): {
+  weights: Record<string, number>;
+  sign: number;
+  key: 'minimize' | 'maximize';
+} {
   const key = 'minimize' in o ? 'minimize' : 'maximize';
   const v = (o as Record<string, string | Record<string, number>>)[key]!;
   return { weights: typeof v === 'string' ? { [v]: 1 } : v, sign: key === 'minimize' ? 1 : -1, key };
@@ -246,7 +256,10 @@ export function normalizeSearches(w: ReadExperiment): SearchSpec[] {
     objective: parseObjective(s.objective),
     constraints: (s.constraints ?? []).map((c): Constraint => parseConstraint(c)),
     pipeline: s.pipeline,
-    budget: { trials: s.budget?.trials ?? SEARCH_DEFAULTS.trials, ...(s.budget?.minutes ? { minutes: s.budget.minutes } : {}) },
+    budget: {
+      trials: s.budget?.trials ?? SEARCH_DEFAULTS.trials,
+      ...(s.budget?.minutes ? { minutes: s.budget.minutes } : {}),
+    },
     strategy: s.strategy ?? SEARCH_DEFAULTS.strategy,
     batch: s.batch ?? SEARCH_DEFAULTS.batch,
     seed: s.seed ?? seed,

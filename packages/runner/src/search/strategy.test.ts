@@ -5,8 +5,15 @@ import { assignmentKey, type Observation, randomStrategy } from './strategy.js';
 import type { WrittenSearchStage } from './types.js';
 
 const PIPELINE: WrittenSearchStage[] = [
-  { 'prune-weights': { retention: { 'per-layer': { min: 0.02, max: 0.5, log: true } }, layers: [{ match: 'dense_3', skip: true }] } },
-  { 'quantize-weights': { scheme: 'kmeans', bits: { 'per-layer': [3, 4, 6] }, layers: [{ match: 'dense_1', bits: 8 }] } },
+  {
+    'prune-weights': {
+      retention: { 'per-layer': { min: 0.02, max: 0.5, log: true } },
+      layers: [{ match: 'dense_3', skip: true }],
+    },
+  },
+  {
+    'quantize-weights': { scheme: 'kmeans', bits: { 'per-layer': [3, 4, 6] }, layers: [{ match: 'dense_1', bits: 8 }] },
+  },
   { finetune: { epochs: [1, 2] } },
 ];
 const LAYERS = ['dense_1', 'dense_2', 'dense_3'];
@@ -87,16 +94,17 @@ describe('random strategy', () => {
       first.map((v) => observe(v, true, 1)),
       3,
     );
-    expect(next).toEqual(randomStrategy(dims, 7).propose(first.map((v) => observe(v, false, 2)), 3));
+    expect(next).toEqual(
+      randomStrategy(dims, 7).propose(
+        first.map((v) => observe(v, false, 2)),
+        3,
+      ),
+    );
     for (const v of next) expect(first.map(assignmentKey)).not.toContain(assignmentKey(v));
   });
 });
 
-// Two layers with hand-made curves: bytes fall and accuracy drops as retention falls.
-const DIMS = dimensionsOf(
-  [{ 'prune-weights': { retention: { 'per-layer': [0.1, 0.3, 1] } } }],
-  ['big', 'small'],
-);
+// Two layers with hand-made curves (dimensions 0 and 1: their retention): bytes fall and accuracy drops as retention falls.
 const CURVES: LayerCurve[] = [
   {
     layer: 'big',
@@ -131,7 +139,7 @@ describe('sensitivity strategy', () => {
   });
 
   it('bisects the ladder, then refines the best feasible candidate one layer at a time', () => {
-    const s = sensitivityStrategy(DIMS, CURVES, [1, 1], true);
+    const s = sensitivityStrategy(CURVES, [1, 1], true);
     const first = s.propose([], 2);
     // Five rungs, two proposals spread inside: rungs 1 and 3.
     expect(first).toEqual([
@@ -145,11 +153,11 @@ describe('sensitivity strategy', () => {
     const h2 = [...h1, observe([0.1, 1], false, 200)];
     expect(s.propose(h2, 2)).toEqual([[0.3, 0.3]]);
     // Deterministic: the same history gives the same batch.
-    expect(sensitivityStrategy(DIMS, CURVES, [1, 1], true).propose(h2, 2)).toEqual([[0.3, 0.3]]);
+    expect(sensitivityStrategy(CURVES, [1, 1], true).propose(h2, 2)).toEqual([[0.3, 0.3]]);
   });
 
   it('moves toward larger settings from the nearest miss when nothing is feasible', () => {
-    const s = sensitivityStrategy(DIMS, CURVES, [1, 1], true);
+    const s = sensitivityStrategy(CURVES, [1, 1], true);
     const all = [
       [0.1, 0.1],
       [0.1, 0.3],

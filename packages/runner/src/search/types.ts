@@ -13,11 +13,7 @@ export interface WrittenRange {
   integer?: boolean;
 }
 /** One written value of a search pipeline's param: fixed, a list (choose one), a range, or per layer. */
-export type WrittenSpace =
-  | ParamValue
-  | ParamValue[]
-  | WrittenRange
-  | { 'per-layer': ParamValue[] | WrittenRange };
+export type WrittenSpace = ParamValue | ParamValue[] | WrittenRange | { 'per-layer': ParamValue[] | WrittenRange };
 
 /** A search pipeline stage: `{ prune-iterative: { retention: { per-layer: {…} }, rounds: 3 } }`. */
 export type WrittenSearchStage = Record<string, Record<string, WrittenSpace | unknown>>;

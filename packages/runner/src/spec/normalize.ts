@@ -1,5 +1,11 @@
 import { normalizeSearches } from '../search/spec.js';
-import { TRAIN_DEFAULTS, type Experiment, type ReadExperiment, type WrittenExperiment, type WrittenSweep } from './types.js';
+import {
+  TRAIN_DEFAULTS,
+  type Experiment,
+  type ReadExperiment,
+  type WrittenExperiment,
+  type WrittenSweep,
+} from './types.js';
 
 /** `seeds:` as written, else `repeats: N` as seeds 1…N, else one seed (1). */
 export function seedsOf(w: Pick<WrittenExperiment, 'seeds' | 'repeats'>): number[] {
@@ -35,7 +41,10 @@ export function normalizeSpec(w: ReadExperiment): Experiment {
     seeds: seedsOf(w),
     defaults: w.defaults ?? {},
     // A search's candidates are sweeps of one point each, under the search's name.
-    sweeps: [...w.sweeps, ...(w.candidates ?? []).map((c) => ({ name: c.search, stages: c.stages as WrittenSweep['stages'] }))],
+    sweeps: [
+      ...w.sweeps,
+      ...(w.candidates ?? []).map((c) => ({ name: c.search, stages: c.stages as WrittenSweep['stages'] })),
+    ],
     searches: normalizeSearches(w),
   };
 }

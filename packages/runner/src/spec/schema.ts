@@ -286,7 +286,11 @@ const SEARCH_SCHEMA = {
   additionalProperties: false,
   required: ['name', 'objective', 'pipeline'],
   properties: {
-    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: "the search's name: its trials' sweep" },
+    name: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+      description: "the search's name: its trials' sweep",
+    },
     objective: {
       type: 'object',
       additionalProperties: false,
@@ -296,7 +300,9 @@ const SEARCH_SCHEMA = {
       properties: Object.fromEntries(
         ['minimize', 'maximize'].map((k) => [
           k,
-          { anyOf: [{ type: 'string' }, { type: 'object', minProperties: 1, additionalProperties: { type: 'number' } }] },
+          {
+            anyOf: [{ type: 'string' }, { type: 'object', minProperties: 1, additionalProperties: { type: 'number' } }],
+          },
         ]),
       ),
     },
@@ -514,7 +520,8 @@ export function buildExperimentSchema(): Schema {
       },
       candidates: {
         type: 'array',
-        description: "Written by 'squash run' for a search's proposals (each an ordinary trial); not for editing by hand.",
+        description:
+          "Written by 'squash run' for a search's proposals (each an ordinary trial); not for editing by hand.",
         items: {
           type: 'object',
           additionalProperties: false,
