@@ -1,16 +1,12 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-const ENV = { ...process.env, SQUASH_BACKEND: 'wasm' };
+import { BIN, ENV, type RunRow, runsOf, startRun, waitFor, workspace } from './__tests__/processes.js';
 
 // A real (small) search: a baseline trained on synthetic data, candidates fine-tuned for real.
-const EXPERIMENT = (strategy: string, extra = '') => `name: searchy
+const EXPERIMENT = (strategy: string) => `name: searchy
 model: { name: m, layers: [{ type: flatten }, { type: dense, units: 24, activation: relu }, { type: dense, units: 10, activation: softmax }] }
 dataset: { name: synthetic, samples: { train: 800, test: 200 } }
 train: { epochs: 4, validationSplit: 0.25 }
@@ -26,38 +22,10 @@ search:
   budget: { trials: 6 }
   batch: 2
   strategy: ${strategy}
-${extra}`;
-
-function workspace(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'squash-search-'));
-  writeFileSync(join(dir, 'e.yaml'), text);
-  return dir;
-}
+`;
 
 const run = (dir: string, args: string[] = []) =>
   spawnSync(process.execPath, [BIN, 'run', 'e.yaml', '--quiet', ...args], { cwd: dir, env: ENV, encoding: 'utf8' });
-
-interface Row {
-  trial_id: string;
-  status: string;
-  is_baseline: number;
-  attempt: number;
-  sweep: string;
-}
-
-function runsOf(dir: string): Row[] {
-  const path = join(dir, 'results', 'squash.db');
-  if (!existsSync(path)) return [];
-  let conn: Database.Database | undefined;
-  try {
-    conn = new Database(path, { readonly: true, fileMustExist: true });
-    return conn.prepare('SELECT trial_id, status, is_baseline, attempt, sweep FROM runs ORDER BY rowid').all() as Row[];
-  } catch {
-    return [];
-  } finally {
-    conn?.close();
-  }
-}
 
 /** Candidate metrics, by trial id: what a resumed or repeated search must reproduce. */
 function metricsOf(dir: string): Map<string, Record<string, number>> {
@@ -78,6 +46,7 @@ function metricsOf(dir: string): Map<string, Record<string, number>> {
 }
 
 const candidates = (dir: string) => runsOf(dir).filter((r) => r.sweep === 'small');
+const finished = (dir: string) => candidates(dir).filter((x) => x.status === 'FINISHED');
 
 describe('squash run with a search', () => {
   it('runs the candidates as ordinary trials, keeps the best feasible and reports it', () => {
@@ -106,17 +75,12 @@ describe('squash run with a search', () => {
     const whole = workspace(EXPERIMENT('random'));
     expect(run(whole).status).toBe(0);
     const dir = workspace(EXPERIMENT('random'));
-    const child = spawn(process.execPath, [BIN, 'run', 'e.yaml', '--quiet'], { cwd: dir, env: ENV, stdio: 'ignore' });
-    const t0 = Date.now();
-    while (candidates(dir).filter((x) => x.status === 'FINISHED').length < 2) {
-      if (Date.now() - t0 > 180_000) throw new Error('no candidate finished');
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    child.kill('SIGTERM');
-    // Ended by the signal it was sent (re-raised after marking its trials KILLED).
-    const end = await new Promise<string>((r) => child.once('exit', (code, signal) => r(signal ?? String(code))));
-    expect(['SIGTERM', '143']).toContain(end);
-    const before = candidates(dir).filter((x) => x.status === 'FINISHED');
+    const started = startRun(dir);
+    await waitFor('two finished candidates', () => finished(dir).length >= 2, 180_000, started);
+    started.child.kill('SIGTERM');
+    // Ended by the signal it was sent (after marking its trials KILLED).
+    expect((await started.exited).status).toBe(143);
+    const before = finished(dir);
     expect(before.length).toBeGreaterThanOrEqual(2);
     expect(before.length).toBeLessThan(6);
     expect(candidates(dir).some((x) => x.status === 'RUNNING')).toBe(false);
@@ -125,9 +89,11 @@ describe('squash run with a search', () => {
     const after = candidates(dir);
     // Each finished candidate ran once; killed ones ran again; the same candidates as the uninterrupted search.
     for (const b of before) expect(after.filter((x) => x.trial_id === b.trial_id)).toHaveLength(1);
-    const finished = (rows: Row[]) => [...new Set(rows.filter((x) => x.status === 'FINISHED').map((x) => x.trial_id))];
-    expect(finished(after).sort()).toEqual(finished(candidates(whole)).sort());
-    expect(finished(after)).toHaveLength(6);
+    const finishedIds = (rows: RunRow[]) => [
+      ...new Set(rows.filter((x) => x.status === 'FINISHED').map((x) => x.trial_id)),
+    ];
+    expect(finishedIds(after).sort()).toEqual(finishedIds(candidates(whole)).sort());
+    expect(finishedIds(after)).toHaveLength(6);
     expect(metricsOf(dir)).toEqual(metricsOf(whole));
   }, 360_000);
 

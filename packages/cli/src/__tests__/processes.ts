@@ -63,6 +63,8 @@ export interface RunRow {
   pid: number;
   error: string | null;
   started_at: string;
+  sweep: string;
+  attempt: number;
 }
 
 export function runsOf(dir: string): RunRow[] {
@@ -72,7 +74,11 @@ export function runsOf(dir: string): RunRow[] {
   try {
     // The runner may still be creating the file (no tables yet): not ready is an empty list.
     conn = new Database(path, { readonly: true, fileMustExist: true });
-    return conn.prepare('SELECT id, trial_id, status, is_baseline, pid, error, started_at FROM runs').all() as RunRow[];
+    return conn
+      .prepare(
+        'SELECT id, trial_id, status, is_baseline, pid, error, started_at, sweep, attempt FROM runs ORDER BY rowid',
+      )
+      .all() as RunRow[];
   } catch {
     return [];
   } finally {
