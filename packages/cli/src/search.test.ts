@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ENV, type RunRow, runsOf, startRun, waitFor, workspace } from './__tests__/processes.js';
 
@@ -64,6 +64,10 @@ describe('squash run with a search', () => {
       /best feasible: trial #\d+ [0-9a-f]{12}: \d+ bytes, validation accuracy [\d.]+ %, test accuracy [\d.]+ %/,
     );
     expect(r.stdout).toMatch(/chosen model's layers \(best feasible\)/);
+    // The chosen model is kept under a stable name, byte for byte its trial's .sqz.
+    const [, sqz, kept] = /model: (\S+\.sqz), kept as (\S+)\n/.exec(r.stdout)!;
+    expect(kept).toBe(join(dir, 'results', 'artifacts', 'searchy', 'small.best.sqz'));
+    expect(readFileSync(kept!)).toEqual(readFileSync(sqz!));
     // `report` judges the stored candidates again and says the same.
     const report = spawnSync(process.execPath, [BIN, 'report', 'e.yaml'], { cwd: dir, env: ENV, encoding: 'utf8' });
     expect(report.status, report.stderr).toBe(0);

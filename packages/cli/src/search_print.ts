@@ -30,8 +30,8 @@ function verdict(o: SearchOutcome): string {
   if (!c?.run) return `no candidate finished: nothing to choose`;
   const m = c.run.metrics;
   const what = `trial #${c.index} ${c.trialId.slice(0, 12)}: ${m[Metric.artifactBytes]} bytes, validation accuracy ${pct(m[Metric.valAccuracy])}, test accuracy ${pct(m[Metric.accuracy])}`;
-  const file = c.run.artifacts.model?.path ?? c.run.artifacts.sqz?.path ?? Object.values(c.run.artifacts)[0]?.path;
-  const where = file ? `\n  model: ${file}` : '';
+  const file = c.run.artifacts.model?.path;
+  const where = file ? `\n  model: ${file}${o.kept ? `, kept as ${o.kept}` : ''}` : '';
   if (o.best) return `best feasible: ${what}${where}`;
   const by = c.shortfalls.map((s, i) => `${o.constraints[i]} misses by ${Number(s.toPrecision(4))}`).join('; ');
   return `no candidate meets the constraints; best effort: ${what}\n  ${by}${where}`;

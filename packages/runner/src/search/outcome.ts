@@ -65,6 +65,8 @@ export interface SearchOutcome {
   /** When no candidate meets every constraint: the one that misses by least (ties: the better objective). */
   bestEffort?: CandidateResult;
   seconds?: number;
+  /** Where the chosen model's .sqz was copied under a stable name. */
+  kept?: string;
 }
 
 /** Marks the front: a candidate is on it unless another has a lower-or-equal score and shortfall, one strictly. */

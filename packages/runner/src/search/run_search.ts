@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { selectBackend } from '@squash/backend';
 import { splitValidation } from '@squash/trainer';
 import type { Baseline } from '../baseline.js';
@@ -29,6 +31,29 @@ export interface SearchesResult {
   outcomes: SearchOutcome[];
   /** The experiment with every candidate as a trial: what `report` plans. */
   experiment: Experiment;
+}
+
+/** `artifact_bytes 13333` for a one-metric objective, else the weighted sum. */
+function scoreText(spec: SearchSpec, score: number): string {
+  const metrics = Object.entries(spec.objective.weights);
+  if (metrics.length === 1) return `${metrics[0]![0]} ${Number((score / metrics[0]![1]!).toPrecision(6))}`;
+  return `objective ${Number(score.toPrecision(6))}`;
+}
+
+/**
+ * The chosen model (best feasible, else best effort) copied to `<dir>/<search>.best.sqz`, a name
+ * that stays put while the search finds better ones; written beside and renamed, never half-written.
+ */
+function keepChosen(o: SearchOutcome, dir: string): string | undefined {
+  const path = (o.best ?? o.bestEffort)?.run?.artifacts.model?.path;
+  if (!path?.endsWith('.sqz') || !existsSync(path)) return undefined;
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, `${o.search}.${o.best ? 'best' : 'best-effort'}.sqz`);
+  copyFileSync(path, `${out}.tmp`);
+  renameSync(`${out}.tmp`, out);
+  // A best effort kept earlier is superseded by a feasible model (and the other way round).
+  rmSync(join(dir, `${o.search}.${o.best ? 'best-effort' : 'best'}.sqz`), { force: true });
+  return out;
 }
 
 const SIZE_PREFERRING = (spec: SearchSpec): boolean => {
@@ -141,10 +166,12 @@ export async function runSearches(exp: Experiment, opts: SearchRunOptions): Prom
         emit({
           type: 'search',
           search: spec.name,
-          message: `${history.length}/${spec.budget.trials} trials, ${feasible.length} feasible${best ? `, best ${spec.objective.text.split(' ')[0]} ${best.score}` : ''}`,
+          message: `${history.length}/${spec.budget.trials} trials, ${feasible.length} feasible${best ? `, best ${scoreText(spec, best.score!)}` : ''}`,
         });
       }
-      outcomes.push({ ...outcomeOf(spec, baselineMetrics, tried), seconds: (Date.now() - t0) / 1000 });
+      const outcome = outcomeOf(spec, baselineMetrics, tried);
+      const kept = keepChosen(outcome, join(opts.artifactDir ?? join(dirname(opts.cacheDir), 'artifacts'), exp.name));
+      outcomes.push({ ...outcome, seconds: (Date.now() - t0) / 1000, ...(kept ? { kept } : {}) });
     }
   } finally {
     baseline.model.dispose();
