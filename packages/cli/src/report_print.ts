@@ -11,6 +11,7 @@ import {
   renderHtml,
   reportTable,
   shownRows,
+  type SearchSection,
   type Table,
   terminalText,
 } from '@squash/reporter';
@@ -55,6 +56,8 @@ export interface PrintOptions {
   pivot?: Pivot;
   /** Rows to show (Infinity: all); default DEFAULT_REPORT_ROWS on terminal and markdown, all rows otherwise. */
   limit?: number;
+  /** The HTML page's search sections (text formats print searches after the table). */
+  searches?: SearchSection[];
 }
 
 function rowLimit(limit: number | undefined, format: OutputFormat): number {
@@ -178,6 +181,7 @@ export function printReport(
         generatedAt: new Date().toISOString(),
         reference,
         decoderBytes: decoderBundle()?.gzipBytes,
+        searches: opts.searches,
       });
       out ??= join(dirname(store.path), 'reports', `${name}.html`);
     } else {

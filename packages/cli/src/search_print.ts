@@ -1,5 +1,5 @@
 import { Metric } from '@squash/contract';
-import { renderTable, type Table } from '@squash/reporter';
+import { renderTable, type SearchSection, type Table } from '@squash/reporter';
 import { type CandidateResult, perLayerRows, type SearchOutcome } from '@squash/runner';
 import { outputWidth } from './io.js';
 import type { TableFormat } from './output.js';
@@ -117,4 +117,22 @@ export function searchOutcomeJson(o: SearchOutcome): Record<string, unknown> {
     best: pick(o.best),
     bestEffort: pick(o.bestEffort),
   };
+}
+
+/** The search as the HTML report draws it: candidates on validation accuracy vs bytes, the bound, the tables. */
+export function searchSection(o: SearchOutcome): SearchSection {
+  const chosen = o.best ?? o.bestEffort;
+  const points = o.candidates.flatMap((c) => {
+    const m = c.run?.metrics ?? {};
+    const bytes = m[Metric.artifactBytes];
+    const accuracy = m[Metric.valAccuracy];
+    if (bytes === undefined || accuracy === undefined) return [];
+    const tip = `#${c.index} ${c.trialId.slice(0, 12)}: ${bytes} bytes, validation ${pct(accuracy)}${c.feasible ? '' : ' (infeasible)'}`;
+    return [{ bytes, accuracy, feasible: c.feasible, chosen: c === chosen, tip }];
+  });
+  const refs = [
+    ...(o.baseline.accuracy !== undefined ? [{ y: o.baseline.accuracy, label: 'baseline (validation)' }] : []),
+    ...o.bounds.filter((b) => b.metric === 'accuracy').map((b) => ({ y: b.value, label: b.text })),
+  ];
+  return { title: `Search '${o.search}'`, lines: searchHeader(o).split('\n'), points, refs, tables: searchTables(o) };
 }

@@ -179,3 +179,40 @@ describe('renderHtml', () => {
     expect(reportPlots(runs).map((p) => p.id)).toEqual(PLOT_IDS);
   });
 });
+
+describe('renderHtml with searches', () => {
+  const runs = fakeRuns({ seeds: 1 });
+  const html = renderHtml('searched', runs, {
+    searches: [
+      {
+        title: "Search 's<1>'",
+        lines: ['best feasible: trial #2', 'model: a.sqz'],
+        points: [
+          { bytes: 1000, accuracy: 0.9, feasible: false, chosen: false, tip: '#1 <x>' },
+          { bytes: 2000, accuracy: 0.97, feasible: true, chosen: true, tip: '#2' },
+          { bytes: 4000, accuracy: 0.95, feasible: false, chosen: false, tip: '#3' },
+        ],
+        refs: [{ y: 0.96, label: 'accuracy >= 0.96' }],
+        tables: [
+          {
+            title: 'chosen layers',
+            columns: [{ key: 'tensor', title: 'tensor', align: 'left' }],
+            rows: [{ tensor: 'dense_1/kernel' }],
+          },
+        ],
+      },
+    ],
+  });
+  const svg = svgOf(html, 'search-0')!;
+
+  it('draws each candidate once, infeasible ones as rings, the chosen one ringed, the bound as a line', () => {
+    expect(html).toContain('<h2>Search &#39;s&lt;1&gt;&#39;</h2>');
+    expect(count(svg, /<circle class="mark"/g)).toBe(1);
+    // Two infeasible rings and the chosen model's ring, each in its series' colour.
+    expect(count(svg, /<circle class="mark ring"[^>]*style="stroke:#[0-9a-f]{6}"/g)).toBe(3);
+    expect(svg).toContain('&lt;x&gt;');
+    expect(count(svg, /class="ref"/g)).toBe(1);
+    expect(html).toContain('<h3>chosen layers</h3>');
+    expect(html).toContain('dense_1/kernel');
+  });
+});

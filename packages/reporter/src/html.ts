@@ -11,6 +11,9 @@ import { sensitivityPlots } from './html/sensitivity.js';
 import { DEFAULT_MAX_TABLE_ROWS, failuresHtml, tableHtml } from './html/runs_table.js';
 import { accuracyVsBytes, DEFAULT_MAX_POINTS, layerSizes, publishedPoints } from './html/sizes.js';
 import { CSS } from './html/style.js';
+import { formatPercent, formatTick } from './html/scale.js';
+import { PALETTE, xyChart } from './html/svg.js';
+import type { Table } from './table.js';
 
 export interface HtmlOptions {
   /** Page heading; `Squash report: <experiment>` by default. */
@@ -25,6 +28,58 @@ export interface HtmlOptions {
   reference?: Reference;
   /** Bytes (min + gzip) of the `@squash/sqz` decoder bundle, for the `.sqz + decoder` sizes; unknown when absent. */
   decoderBytes?: number;
+  /** The experiment's searches: what each chose, its candidates (the front plotted) and the chosen model's layers. */
+  searches?: SearchSection[];
+}
+
+/** One search on the page, as its caller judged it (the reporter knows no constraints). */
+export interface SearchSection {
+  title: string;
+  /** What it looked for and what it chose, one paragraph per line. */
+  lines: string[];
+  /** Candidates on validation accuracy vs artifact bytes. */
+  points: Array<{ bytes: number; accuracy: number; feasible: boolean; chosen: boolean; tip: string }>;
+  /** Horizontal lines: the baseline's validation accuracy, the constraint's bound. */
+  refs: Array<{ y: number; label: string }>;
+  tables: Table[];
+}
+
+function searchHtml(s: SearchSection, i: number): string {
+  const series = (
+    name: string,
+    color: string,
+    mark: 'dot' | 'ring',
+    keep: (p: SearchSection['points'][number]) => boolean,
+  ) => ({
+    name,
+    color,
+    line: 'none' as const,
+    mark,
+    points: s.points.filter(keep).map((p) => ({ x: p.bytes, y: p.accuracy, tip: p.tip })),
+  });
+  const chart = s.points.length
+    ? xyChart({
+        id: `search-${i}`,
+        title: 'Candidates: validation accuracy vs artifact bytes',
+        x: { label: 'artifact bytes', log: true, format: formatTick },
+        y: { label: 'validation accuracy', format: formatPercent },
+        series: [
+          series('feasible', PALETTE[2]!, 'dot', (p) => p.feasible),
+          series('infeasible', PALETTE[3]!, 'ring', (p) => !p.feasible),
+          series('chosen', PALETTE[0]!, 'ring', (p) => p.chosen),
+        ].filter((x) => x.points.length),
+        ref: s.refs,
+      })
+    : '';
+  return [
+    `<h2>${esc(s.title)}</h2>`,
+    ...s.lines.map((l) => `<p class="summary">${esc(l)}</p>`),
+    chart ? `<div class="plots"><figure class="card" data-plot="search-${i}">${chart}</figure></div>` : '',
+    ...s.tables.map(
+      (t) =>
+        `${t.title ? `<h3>${esc(t.title)}</h3>` : ''}${tableHtml({ ...t, title: undefined }, new Map(), 'search')}`,
+    ),
+  ].join('\n');
 }
 
 /** What the plots share: per-run lookups, the Pareto front (over configurations), the baseline line. */
@@ -140,6 +195,7 @@ export function renderHtml(experiment: string, runs: RunView[], opts: HtmlOption
     downloads
       ? `<h2>Download sizes</h2><p class="note">What a browser downloads for each trial's model: as stock TensorFlow.js files (squash export --format tfjs, tfjs-uint8), plain and gzipped file by file, beside the .sqz alone and with its decoder. — : not recorded for that run.</p>${tableHtml(downloads, byId, 'downloads')}`
       : '',
+    ...(opts.searches ?? []).map(searchHtml),
     opts.reference ? `<h2>Reference</h2>${tableHtml(referenceTable(opts.reference, runs), new Map())}` : '',
     failuresHtml(runs),
     '</body></html>',

@@ -17,7 +17,7 @@ export {
 } from './pareto.js';
 export { pivotTable, type PivotOptions } from './pivot.js';
 export { renderJson } from './render.js';
-export { renderHtml, reportPlots, type HtmlOptions } from './html.js';
+export { renderHtml, reportPlots, type HtmlOptions, type SearchSection } from './html.js';
 export { escapeHtml, terminalText, markdownText, csvField, jsonText } from './neutralise.js';
 export type { Plot } from './html/plots.js';
 export { compileMatcher, matchRun, valueOf, type MatchableRun } from './query/match.js';

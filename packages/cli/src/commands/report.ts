@@ -2,7 +2,7 @@ import type { IO } from '../io.js';
 import type { Pivot, REPORT_COMMAND_FORMATS } from '../options.js';
 import { withReadStore } from '../read_store.js';
 import { positions, printReport, reportTarget } from '../report_print.js';
-import { renderSearchOutcome } from '../search_print.js';
+import { renderSearchOutcome, searchSection } from '../search_print.js';
 
 export interface ReportOptions {
   db?: string;
@@ -22,7 +22,8 @@ export async function report(experiment: string, opts: ReportOptions, io: IO): P
     // A search file: its candidates are the ones the database last ran, each search judged again.
     const searched = searches && target.experiment ? searches.storedSearches(store, target.experiment) : undefined;
     const shown = searched ? { ...target, only: positions(searches!.reportedTrialIds(searched.experiment)) } : target;
-    printReport(store, shown, opts.format, io, { out: opts.out, pivot: opts.pivot, limit: opts.limit });
+    const sections = opts.format === 'html' ? searched?.outcomes.map(searchSection) : undefined;
+    printReport(store, shown, opts.format, io, { out: opts.out, pivot: opts.pivot, limit: opts.limit, searches: sections });
     if (opts.format === 'html' || opts.out) return;
     for (const o of searched?.outcomes ?? []) io.out(`\n${renderSearchOutcome(o, opts.format)}`);
   });

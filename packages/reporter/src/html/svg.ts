@@ -222,7 +222,8 @@ export function xyChart(c: Chart): string {
           out.push(`<circle class="mark" cx="${cx}" cy="${n1(sy(p.y))}" r="3.2" fill="${s.color}">${tip}</circle>`);
         else if (mark === 'ring')
           out.push(
-            `<circle class="mark ring" cx="${cx}" cy="${n1(sy(p.y))}" r="5.5" stroke="${s.color}">${tip}</circle>`,
+            // Inline: the stylesheet's white outline for dots would otherwise win over the attribute.
+            `<circle class="mark ring" cx="${cx}" cy="${n1(sy(p.y))}" r="5.5" style="stroke:${s.color}">${tip}</circle>`,
           );
       }
     }

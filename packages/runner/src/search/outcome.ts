@@ -67,6 +67,21 @@ export interface SearchOutcome {
   seconds?: number;
   /** Where the chosen model's .sqz was copied under a stable name. */
   kept?: string;
+  /** Each constraint on one trial metric as a bound on it (`accuracy >= 0.9813`), for plots. */
+  bounds: Array<{ metric: string; value: number; text: string }>;
+}
+
+/** A constraint naming one trial metric, solved for it with the baseline's values. */
+function boundOf(c: SearchSpec['constraints'][number], baseline: MetricValues) {
+  const own = c.diff.terms.filter((t) => !t.baseline);
+  if (own.length !== 1) return undefined;
+  let rest = c.diff.constant;
+  for (const t of c.diff.terms.filter((x) => x.baseline)) {
+    const v = baseline[t.metric];
+    if (v === undefined) return undefined;
+    rest += t.coef * v;
+  }
+  return { metric: own[0]!.metric, value: -rest / own[0]!.coef, text: c.text };
 }
 
 /** Marks the front: a candidate is on it unless another has a lower-or-equal score and shortfall, one strictly. */
@@ -111,6 +126,7 @@ export function outcomeOf(
     constraints: spec.constraints.map((c) => c.text),
     baseline,
     candidates,
+    bounds: spec.constraints.flatMap((c) => boundOf(c, baseline) ?? []),
     ...(best ? { best } : {}),
     ...(bestEffort ? { bestEffort } : {}),
   };
