@@ -149,11 +149,23 @@ describe('sensitivity strategy', () => {
     // Rung 1 infeasible, rung 3 feasible: the only rung between is 2.
     const h1 = [observe(first[0]!, false, 130), observe(first[1]!, true, 400)];
     expect(s.propose(h1, 2)).toEqual([[0.1, 1]]);
-    // Rung 2 infeasible too: bisection is done; refine rung 3 (big 0.3, small 1) one layer down.
+    // Rung 2 infeasible too: bisection is done; refine rung 3 (big 0.3, small 1) toward fewer bytes,
+    // best gain per risk first: small 1 → 0.3 saves 70 bytes for 0.02 (3,483 per unit), small → 0.1
+    // saves 90 for 0.2 (450); big → 0.1 was tried, and trading big up for small down saves nothing.
     const h2 = [...h1, observe([0.1, 1], false, 200)];
-    expect(s.propose(h2, 2)).toEqual([[0.3, 0.3]]);
+    expect(s.propose(h2, 3)).toEqual([
+      [0.3, 0.3],
+      [0.3, 0.1],
+    ]);
     // Deterministic: the same history gives the same batch.
-    expect(sensitivityStrategy(CURVES, [1, 1], true).propose(h2, 2)).toEqual([[0.3, 0.3]]);
+    expect(sensitivityStrategy(CURVES, [1, 1], true).propose(h2, 3)).toEqual(s.propose(h2, 3));
+    // A better feasible model becomes the anchor: from (0.3, 0.3) the moves go on down — both layers
+    // (220 bytes for 0.22: 1,000 per unit) before small alone (20 for 0.18); big alone was tried.
+    const h3 = [...h2, observe([0.3, 0.3], true, 330)];
+    expect(s.propose(h3, 4)).toEqual([
+      [0.1, 0.1],
+      [0.3, 0.1],
+    ]);
   });
 
   it('moves toward larger settings from the nearest miss when nothing is feasible', () => {
@@ -165,7 +177,10 @@ describe('sensitivity strategy', () => {
       [0.3, 1],
       [1, 1],
     ].map((v, i) => ({ ...observe(v, false, 100 * i), shortfall: i === 1 ? 0.001 : 0.5 }));
-    // Nearest miss: rung 1 (big 0.1, small 0.3); moves that lower its drop: big → 0.3, small → 1.
-    expect(s.propose(all, 4).map(assignmentKey).sort()).toEqual([assignmentKey([0.3, 0.3])]);
+    // Nearest miss: rung 1 (big 0.1, small 0.3); moves that lower its drop, least bytes per drop removed first.
+    expect(s.propose(all, 4)).toEqual([
+      [0.3, 0.3],
+      [1, 0.3],
+    ]);
   });
 });
