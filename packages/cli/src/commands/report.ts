@@ -23,7 +23,12 @@ export async function report(experiment: string, opts: ReportOptions, io: IO): P
     const searched = searches && target.experiment ? searches.storedSearches(store, target.experiment) : undefined;
     const shown = searched ? { ...target, only: positions(searches!.reportedTrialIds(searched.experiment)) } : target;
     const sections = opts.format === 'html' ? searched?.outcomes.map(searchSection) : undefined;
-    printReport(store, shown, opts.format, io, { out: opts.out, pivot: opts.pivot, limit: opts.limit, searches: sections });
+    printReport(store, shown, opts.format, io, {
+      out: opts.out,
+      pivot: opts.pivot,
+      limit: opts.limit,
+      searches: sections,
+    });
     if (opts.format === 'html' || opts.out) return;
     for (const o of searched?.outcomes ?? []) io.out(`\n${renderSearchOutcome(o, opts.format)}`);
   });
