@@ -116,7 +116,8 @@ function checkPipeline(s: WrittenSearch, base: PathSegment[], layers: string[], 
   });
   if (!ok) return;
   const dims = dimensionsOf(s.pipeline, layers, [...base, 'pipeline']);
-  if (!dims.every((d) => checkDimension(d, at, errors))) return;
+  // Every space's bounds are reported, not only the first bad one.
+  if (!dims.map((d) => checkDimension(d, at, errors)).every(Boolean)) return;
   for (const d of dims) {
     if (d.layer !== undefined && !layerOverrideParams(d.compressor)?.[d.param]) {
       errors.push(
