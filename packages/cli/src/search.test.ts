@@ -101,6 +101,28 @@ describe('squash run with a search', () => {
     expect(metricsOf(dir)).toEqual(metricsOf(whole));
   }, 360_000);
 
+  it('with --jobs 2 a batch runs on two processes: the same candidates and numbers as one process', () => {
+    const one = workspace(EXPERIMENT('sensitivity'));
+    const two = workspace(EXPERIMENT('sensitivity'));
+    expect(run(one).status).toBe(0);
+    const r = spawnSync(process.execPath, [BIN, 'run', 'e.yaml', '--jobs', '2', '--json'], {
+      cwd: two,
+      env: ENV,
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const events = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { type: string; jobs?: number; trials?: number });
+    // One start per batch, each on two processes (which of them claims a candidate is a race).
+    const starts = events.filter((e) => e.type === 'start');
+    expect(starts.length).toBeGreaterThan(1);
+    expect(starts.every((e) => e.jobs === 2 && e.trials! <= 2)).toBe(true);
+    expect(events.filter((e) => e.type === 'search-result')).toHaveLength(1);
+    expect(metricsOf(two)).toEqual(metricsOf(one));
+  }, 240_000);
+
   it('refuses bad search input with exit 2, file:line:col and nothing written', () => {
     const dir = workspace(EXPERIMENT('random').replace("'accuracy >= baseline.accuracy - 0.05'", "'accurcy >= 0.5'"));
     const r = run(dir);
