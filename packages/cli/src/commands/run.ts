@@ -190,7 +190,7 @@ export async function run(file: string, opts: RunOptions, io: IO): Promise<numbe
       for (const o of searched?.outcomes ?? []) io.out(`\n${renderSearchOutcome(o, opts.format)}`);
     }
     if (opts.json) for (const o of searched?.outcomes ?? []) io.out(`${JSON.stringify(searchOutcomeJson(o))}\n`);
-    return summary.failed ? 1 : 0;
+    return summary.failed || searched?.failed ? 1 : 0;
   } finally {
     store.close();
   }

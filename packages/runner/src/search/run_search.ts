@@ -29,6 +29,8 @@ export interface SearchRunOptions extends RunOptions {
 
 export interface SearchesResult {
   outcomes: SearchOutcome[];
+  /** Candidates that ended FAILED (the search went on without them). */
+  failed: number;
   /** The experiment with every candidate as a trial: what `report` plans. */
   experiment: Experiment;
 }
@@ -121,13 +123,15 @@ export async function runSearches(exp: Experiment, opts: SearchRunOptions): Prom
   } finally {
     heartbeat.stop();
   }
-  const validation = splitValidation(data.train, trial.baseline.train.validationSplit).validation;
+  // Curves need labelled images: the validation split, else (a search naming no accuracy) training images.
+  const probeSet = splitValidation(data.train, trial.baseline.train.validationSplit).validation ?? data.train;
   const baselineRun = store.runsById([store.latestByTrial(exp.name).get(trial.baselineId)!.runId])[0]!;
   const baselineMetrics: MetricValues = searchMetricsOf(baselineRun.metrics);
   const layers = modelLayerNames(exp.model, exp.models) ?? [];
   const candidates: Candidate[] = [];
   const outcomes: SearchOutcome[] = [];
   let current = exp;
+  let failed = 0;
   try {
     for (const spec of exp.searches) {
       const t0 = Date.now();
@@ -137,7 +141,7 @@ export async function runSearches(exp: Experiment, opts: SearchRunOptions): Prom
         search: spec.name,
         message: `${spec.strategy} search over ${dims.length} dimensions, ${spec.budget.trials} trials${spec.budget.minutes ? ` or ${spec.budget.minutes} min` : ''}, batches of ${spec.batch}`,
       });
-      const strategy = await strategyFor(spec, dims, baseline, validation!, emit);
+      const strategy = await strategyFor(spec, dims, baseline, probeSet, emit);
       const history: Observation[] = [];
       const tried: Array<{ trialId: string; run?: ReturnType<typeof store.getRun> }> = [];
       while (history.length < spec.budget.trials) {
@@ -152,7 +156,7 @@ export async function runSearches(exp: Experiment, opts: SearchRunOptions): Prom
         candidates.push(...batch);
         current = withCandidates(exp, candidates);
         const ids = batch.map((c) => candidateTrial(current, c).id);
-        await runBatch(current, new Set(ids));
+        failed += (await runBatch(current, new Set(ids))).failed;
         const latest = store.latestByTrial(exp.name);
         const runs = store.runsById(ids.map((id) => latest.get(id)?.runId).filter((r): r is string => !!r));
         const byTrial = new Map(runs.map((r) => [r.trialId, r]));
@@ -176,5 +180,5 @@ export async function runSearches(exp: Experiment, opts: SearchRunOptions): Prom
   } finally {
     baseline.model.dispose();
   }
-  return { outcomes, experiment: current };
+  return { outcomes, experiment: current, failed };
 }
