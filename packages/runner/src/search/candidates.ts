@@ -17,7 +17,9 @@ import type { Candidate } from './types.js';
 export function withCandidates(exp: Experiment, candidates: readonly Candidate[]): Experiment {
   if (exp.text === undefined) throw new Error('a search needs the experiment as parsed from its text');
   const doc = parseDocument(exp.text);
-  doc.set('candidates', doc.createNode(candidates));
+  // Written out in full: a shared override object would otherwise become YAML aliases, and past
+  // the parser's alias limit a long search would no longer read back.
+  doc.set('candidates', doc.createNode(candidates, { aliasDuplicateObjects: false }));
   const { experiment, errors } = parseSpec(String(doc), exp.file);
   if (!experiment) throw new SpecError(errors);
   return experiment;

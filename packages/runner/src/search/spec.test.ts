@@ -118,3 +118,32 @@ ${PIPELINE}`;
     expect(problems(text.replace('  pipeline:', '  strategy: random\n  pipeline:'))).toEqual([]);
   });
 });
+
+describe('candidates in the experiment text', () => {
+  it('read back as trials of the search, however many share a written override', async () => {
+    const { withCandidates, reportedTrialIds } = await import('./candidates.js');
+    const text = search(`  name: small
+  objective: { minimize: artifact_bytes }
+  pipeline:
+    - prune-weights: { retention: { per-layer: { min: 0.1, max: 0.9 } }, layers: [{ match: dense_2, skip: true }] }
+`);
+    const exp = parseSpec(text, 'e.yaml').experiment!;
+    const skip = { match: 'dense_2', skip: true };
+    const candidates = Array.from({ length: 150 }, (_, i) => ({
+      search: 'small',
+      stages: [
+        {
+          'prune-weights': {
+            retention: 0.1 + i / 1000,
+            layers: [{ match: 'dense_1', retention: 0.1 + i / 1000 }, skip],
+          },
+        },
+      ],
+    }));
+    const derived = withCandidates(exp, candidates);
+    expect(derived.sweeps).toHaveLength(150);
+    expect(derived.sweeps.every((s) => s.name === 'small')).toBe(true);
+    // The baseline first, then one trial per candidate.
+    expect(reportedTrialIds(derived)).toHaveLength(151);
+  });
+});
