@@ -8,6 +8,7 @@ import type { Stage } from '../spec/types.js';
 import { curveValues, type LayerCurve, type LayerOption } from './sensitivity.js';
 import { candidateStages, type Assignment, type Dimension } from './space.js';
 import { probeCompressorOf } from './spec.js';
+import { huffmanConfig } from '../stages/huffman.js';
 import type { WrittenSearchStage } from './types.js';
 
 /** Validation samples a probe evaluates on (the first ones): curves are about ranking, not the last digit. */
@@ -71,7 +72,9 @@ export function measureCurves(
   const subset: Split = { x: validation.x.subarray(0, n * per), y: validation.y.subarray(0, n), count: n };
   const original = getWeights(model);
   const baselineAccuracy = evaluate(model, subset).accuracy;
-  const huffmanStage = pipeline.find((s) => 'huffman' in s)?.huffman as { indexBits?: number } | undefined;
+  const huffmanStage = pipeline.find((s) => huffmanConfig.name in s)?.[huffmanConfig.name] as
+    | { indexBits?: number }
+    | undefined;
   const huffman = { on: !!huffmanStage, indexBits: (huffmanStage?.indexBits ?? 'auto') as number | 'auto' };
   const layers = [...new Set(dims.filter((d) => d.layer !== undefined).map((d) => d.layer!))];
   const curves: LayerCurve[] = [];

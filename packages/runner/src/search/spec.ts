@@ -37,16 +37,10 @@ export function searchPath(w: Pick<ReadExperiment, 'search'>, i: number): PathSe
   return Array.isArray(w.search) ? ['search', i] : ['search'];
 }
 
-/** The training stage each pruning stage's per-layer probe stands for (no retraining: its magnitude pruning). */
-const PROBE_COMPRESSOR: Record<string, string> = {
-  'prune-iterative': 'prune-weights',
-  'prune-gradual': 'prune-weights',
-};
-
 /** The weight compressor a sensitivity probe applies for a stage, or undefined when it cannot probe it. */
 export function probeCompressorOf(stage: string): string | undefined {
-  const name = PROBE_COMPRESSOR[stage] ?? stage;
-  return compressorRegistry.has(name) && compressorRegistry.get(name).kind === 'weights' ? name : undefined;
+  const name = stageRegistry.has(stage) ? stageRegistry.get(stage).probeCompressor : undefined;
+  return name && compressorRegistry.has(name) && compressorRegistry.get(name).kind === 'weights' ? name : undefined;
 }
 
 function objectiveOf(o: WrittenObjective): {

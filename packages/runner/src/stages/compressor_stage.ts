@@ -21,6 +21,7 @@ export function compressorStage(c: Compressor): StageConfig {
         ...own,
         replacesModel: false,
         transformsWeights: true,
+        probeCompressor: c.name,
         async apply(state, _ctx, stage) {
           const { applyWeightCompressor } = await import('../pipeline/compress_stages.js');
           applyWeightCompressor(state, stage, c);

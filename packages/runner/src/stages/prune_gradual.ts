@@ -41,6 +41,8 @@ export const pruneGradualConfig = defineTrainingStage({
   },
   replacesModel: false,
   transformsWeights: true,
+  // Probed as the magnitude pruning it ends with (no retraining).
+  probeCompressor: pruneWeightsConfig.name,
   async apply(state, ctx, stage, index) {
     const [tfjs, { variablesByName }, { applyWeightCompressor }, { runFinetune }] = await Promise.all([
       import('@tensorflow/tfjs'),

@@ -19,6 +19,8 @@ export const pruneIterativeConfig = defineTrainingStage({
   },
   replacesModel: false,
   transformsWeights: true,
+  // Probed as the magnitude pruning it ends with (no retraining).
+  probeCompressor: pruneWeightsConfig.name,
   // Per layer, the final retention: the paper's per-layer rates (Deep Compression keeps 8 % / 9 % /
   // 26 % of LeNet-300-100's layers).
   layerParams: { retention: { ...retention, required: false } },

@@ -32,6 +32,11 @@ export interface StageConfig {
    * trial ids hash that model, and later stages' `layers:` refer to its layers.
    */
   modelParam?: string;
+  /**
+   * The weight compressor that stands for this stage without its training (a search's sensitivity
+   * probes apply it to one layer at a time): a weight compressor's stage is its own; absent: not probed.
+   */
+  probeCompressor?: string;
   /** Applies the stage to the state, in place; `index` is the stage's position in the trial. */
   apply(state: PipelineState, ctx: PipelineContext, stage: Stage, index: number): Promise<void>;
 }
