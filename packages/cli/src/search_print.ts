@@ -1,6 +1,6 @@
-import { Metric } from '@squash/contract';
+import { layerMetricRows, Metric } from '@squash/contract';
 import { renderTable, type SearchSection, type Table } from '@squash/reporter';
-import { type CandidateResult, perLayerRows, type SearchOutcome } from '@squash/runner';
+import type { CandidateResult, SearchOutcome } from '@squash/runner';
 import { outputWidth } from './io.js';
 import type { TableFormat } from './output.js';
 
@@ -89,7 +89,7 @@ export function searchTables(o: SearchOutcome): Table[] {
         { key: 'artifact_bytes', title: 'bytes', align: 'right' },
         { key: 'size_fraction', title: 'size / float32', align: 'right' },
       ],
-      rows: perLayerRows(chosen),
+      rows: layerMetricRows(chosen.metrics),
     });
   return tables;
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { countNonzero, isLayerMetricKey, LayerField, layerMetricKey, Metric, parseLayerMetricKey } from './index.js';
+import {
+  countNonzero,
+  isLayerMetricKey,
+  LayerField,
+  layerMetricKey,
+  layerMetricRows,
+  Metric,
+  parseLayerMetricKey,
+} from './index.js';
 
 describe('per-layer metric keys', () => {
   it.each([
@@ -32,5 +40,21 @@ describe('countNonzero', () => {
     expect(countNonzero(new Float32Array([0, 1, -0, 2.5, 0, -3]))).toBe(3);
     expect(countNonzero(new Uint8Array([1, 1, 0]))).toBe(2);
     expect(countNonzero([])).toBe(0);
+  });
+});
+
+describe('layerMetricRows', () => {
+  it('groups per-tensor metrics into one row per tensor, leaving run-level ones out', () => {
+    expect(
+      layerMetricRows({
+        accuracy: 0.98,
+        [layerMetricKey('dense_1/kernel', LayerField.keptFraction)]: 0.08,
+        [layerMetricKey('dense_1/kernel', LayerField.bits)]: 4,
+        [layerMetricKey('block.1/conv/kernel', LayerField.bits)]: 8,
+      }),
+    ).toEqual([
+      { tensor: 'dense_1/kernel', kept_fraction: 0.08, bits: 4 },
+      { tensor: 'block.1/conv/kernel', bits: 8 },
+    ]);
   });
 });

@@ -3,6 +3,7 @@ export {
   LayerField,
   layerMetricKey,
   parseLayerMetricKey,
+  layerMetricRows,
   isLayerMetricKey,
   type MetricKey,
   type LayerFieldKey,

@@ -90,6 +90,19 @@ export function parseLayerMetricKey(key: string): { tensor: string; field: Layer
   return { tensor: key.slice(LAYER_PREFIX.length, dot), field: field as LayerFieldKey };
 }
 
+/** A run's per-tensor metrics as one row per tensor (`{ tensor, kept, bits, … }`), in recorded order. */
+export function layerMetricRows(metrics: Record<string, number>): Array<Record<string, string | number>> {
+  const rows = new Map<string, Record<string, string | number>>();
+  for (const [key, value] of Object.entries(metrics)) {
+    const k = parseLayerMetricKey(key);
+    if (!k) continue;
+    const row = rows.get(k.tensor) ?? { tensor: k.tensor };
+    row[k.field] = value;
+    rows.set(k.tensor, row);
+  }
+  return [...rows.values()];
+}
+
 /** Whether a key is a per-tensor metric (hidden from run-level listings). */
 export function isLayerMetricKey(key: string): boolean {
   return parseLayerMetricKey(key) !== undefined;

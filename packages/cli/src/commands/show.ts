@@ -1,4 +1,4 @@
-import { isLayerMetricKey, LayerField, parseLayerMetricKey, type RunView } from '@squash/contract';
+import { isLayerMetricKey, LayerField, layerMetricRows, type RunView } from '@squash/contract';
 import { type Cell, DOWNLOAD_COLUMNS, downloadSizes, NOT_RECORDED, type Table } from '@squash/reporter';
 import { decoderBundle } from '../decoder_bundle.js';
 import type { IO } from '../io.js';
@@ -24,22 +24,15 @@ const LAYER_COLUMNS = [
 
 /** Per-tensor sizes from the `layer.<tensor>.<field>` metrics. */
 function layerTable(run: RunView): Table | undefined {
-  const layers = new Map<string, Record<string, string | number>>();
-  for (const [k, v] of Object.entries(run.metrics)) {
-    const key = parseLayerMetricKey(k);
-    if (!key) continue;
-    const row = layers.get(key.tensor) ?? { tensor: key.tensor };
-    row[key.field] = v;
-    layers.set(key.tensor, row);
-  }
-  if (!layers.size) return undefined;
+  const rows = layerMetricRows(run.metrics);
+  if (!rows.length) return undefined;
   return {
     title: 'per-tensor sizes (bytes of real encodings)',
     columns: [
       { key: 'tensor', title: 'tensor', align: 'left' },
       ...LAYER_COLUMNS.map((k) => ({ key: k, title: k, align: 'right' as const })),
     ],
-    rows: [...layers.values()],
+    rows,
   };
 }
 

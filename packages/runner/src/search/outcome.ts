@@ -1,4 +1,4 @@
-import { type RunView, parseLayerMetricKey } from '@squash/contract';
+import type { RunView } from '@squash/contract';
 import { type MetricValues, SEARCH_METRICS, SEARCH_METRIC_NAMES, shortfall } from './constraint.js';
 import type { Observation } from './strategy.js';
 import type { SearchSpec } from './types.js';
@@ -130,17 +130,4 @@ export function outcomeOf(
     ...(best ? { best } : {}),
     ...(bestEffort ? { bestEffort } : {}),
   };
-}
-
-/** The chosen model's per-layer settings and sizes, from its run's `layer.<tensor>.<field>` metrics. */
-export function perLayerRows(run: RunView): Array<Record<string, string | number>> {
-  const rows = new Map<string, Record<string, string | number>>();
-  for (const [key, value] of Object.entries(run.metrics)) {
-    const k = parseLayerMetricKey(key);
-    if (!k) continue;
-    const row = rows.get(k.tensor) ?? { tensor: k.tensor };
-    row[k.field] = value;
-    rows.set(k.tensor, row);
-  }
-  return [...rows.values()];
 }
