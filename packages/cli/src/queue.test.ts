@@ -145,6 +145,23 @@ function expectEachFinishedOnce(dir: string): Row[] {
 
 const completed = (w: ReturnType<typeof worker>) => w.events().filter((e) => e.type === 'completed');
 
+/** A search of four candidates in batches of two. */
+const SEARCH = `name: searched
+model: { name: m, layers: [{ type: flatten }, { type: dense, units: 16, activation: relu }, { type: dense, units: 10, activation: softmax }] }
+dataset: { name: synthetic, samples: { train: 600, test: 200 } }
+train: { epochs: 2, validationSplit: 0.25 }
+search:
+  name: small
+  objective: { minimize: artifact_bytes }
+  constraints: ['accuracy >= baseline.accuracy - 0.05']
+  pipeline:
+    - prune-weights: { retention: { per-layer: { min: 0.1, max: 0.9 } } }
+    - quantize-weights: { bits: { per-layer: [4, 8] } }
+    - finetune: { epochs: 2 }
+  budget: { trials: 4 }
+  batch: 2
+`;
+
 describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
   // The server .ci/run started, else one of this file's own; Redis restarts and passwords get their own always.
   let redis: Pick<RedisServer, 'url' | 'stop'>;
@@ -185,21 +202,7 @@ describe.runIf(redisAvailable())('sweeps through a BullMQ queue', () => {
   });
 
   it('a search through the queue: batches go to the workers, the same candidates and numbers as the local search', async () => {
-    const text = `name: searched
-model: { name: m, layers: [{ type: flatten }, { type: dense, units: 16, activation: relu }, { type: dense, units: 10, activation: softmax }] }
-dataset: { name: synthetic, samples: { train: 600, test: 200 } }
-train: { epochs: 2, validationSplit: 0.25 }
-search:
-  name: small
-  objective: { minimize: artifact_bytes }
-  constraints: ['accuracy >= baseline.accuracy - 0.05']
-  pipeline:
-    - prune-weights: { retention: { per-layer: { min: 0.1, max: 0.9 } } }
-    - quantize-weights: { bits: { per-layer: [4, 8] } }
-    - finetune: { epochs: 2 }
-  budget: { trials: 4 }
-  batch: 2
-`;
+    const text = SEARCH;
     const local = dirWith('search-local', text);
     const queued = dirWith('search-recorder', text);
     const ran = await squash(local, ['run', 'e.yaml', '--quiet']).exited;
@@ -232,6 +235,53 @@ search:
     }
     // The candidates were computed by the workers, not by the recorder.
     expect(workers.reduce((n, w) => n + completed(w).length, 0)).toBe(4);
+  });
+
+  it('a search whose recorder stopped: collect records the batch the workers finished, the search then goes on without redoing it', async () => {
+    const dir = dirWith('search-collect', SEARCH);
+    const target = parseQueueTarget(redis.url, q('searchcol'));
+    const rec = squash(dir, ['run', 'e.yaml', '--queue', redis.url, '--queue-name', q('searchcol'), '--quiet']);
+    const session = await openQueue(target);
+    try {
+      const t0 = Date.now();
+      while (
+        (await session.queue.getJobs(['prioritized', 'waiting'], 0, 99)).filter((j) => j.data.kind === 'trial').length <
+        2
+      ) {
+        if (Date.now() - t0 > 60_000) throw new Error(`no batch enqueued:\n${rec.err()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await session.close();
+    }
+    rec.child.kill('SIGTERM');
+    expect((await rec.exited).status).toBe(143);
+    const w = worker(redis.url, q('searchcol'));
+    try {
+      await waitFor('the batch computed', () => completed(w).length === 2, 60_000, w);
+      const col = await squash(dir, ['collect', 'e.yaml', '--queue', redis.url, '--queue-name', q('searchcol')]).exited;
+      expect(col.stderr).not.toMatch(/not part of experiment/);
+      expect(col.status, col.stderr).toBe(0);
+      const first = rowsOf(dir).filter((r) => !r.is_baseline && r.status === 'FINISHED');
+      expect(first).toHaveLength(2);
+      const again = await squash(dir, [
+        'run',
+        'e.yaml',
+        '--queue',
+        redis.url,
+        '--queue-name',
+        q('searchcol'),
+        '--quiet',
+      ]).exited;
+      expect(again.status, again.stderr).toBe(0);
+      // Four candidates, each recorded once; the collected two were not computed again.
+      const rows = rowsOf(dir).filter((r) => !r.is_baseline);
+      expect(rows.filter((r) => r.status === 'FINISHED')).toHaveLength(4);
+      expect(new Set(rows.map((r) => r.trial_id)).size).toBe(4);
+      expect(completed(w)).toHaveLength(4);
+    } finally {
+      await stopWorkers([w]);
+    }
   });
 
   it('a worker killed with SIGKILL mid-trial: the job returns to the queue and runs once more elsewhere, recorded once', async () => {

@@ -8,6 +8,7 @@ import {
   type RunSummary,
   runSearches,
   type SearchesResult,
+  storedSearches,
   type StopRequest,
 } from '@squash/runner';
 import { claimQueueFor, holdRecorderOf, openQueue, parseQueueTarget, runQueued, collectQueued } from '@squash/queue';
@@ -61,7 +62,11 @@ export async function throughQueue(
       const planned = planTrials(experiment).length > 0;
       const summary =
         mode === 'collect'
-          ? await collectQueued(experiment, opts)
+          ? // A search's candidates in the queue are in the text recorded when they were enqueued.
+            await collectQueued(
+              experiment.searches.length ? storedSearches(store, experiment).experiment : experiment,
+              opts,
+            )
           : planned
             ? await runQueued(experiment, opts)
             : { finished: 0, skipped: 0, failed: 0, killed: 0, elsewhere: 0, added: 0 };

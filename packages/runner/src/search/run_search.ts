@@ -84,7 +84,7 @@ async function strategyFor(
     search: spec.name,
     message: `sensitivity curves of ${curves.length} layers: ${probes} probes in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   });
-  return sensitivityStrategy(curves, fixed, SIZE_PREFERRING(spec));
+  return sensitivityStrategy(curves, fixed, SIZE_PREFERRING(spec), randomStrategy(dims, spec.seed));
 }
 
 /**

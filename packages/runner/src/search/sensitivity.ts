@@ -120,13 +120,16 @@ const PAIR_STEPS: Array<[number, number]> = [
  * a ladder of allocations from the Lagrangian sweep; candidates are verified with the full pipeline
  * (retraining included), first bisecting the ladder — batches spread over the interval between the
  * best feasible rung and its nearest infeasible neighbour — then refining the best feasible model
- * one layer at a time, the moves ranked by predicted bytes saved per accuracy risked.
+ * one layer at a time, the moves ranked by predicted bytes saved per accuracy risked. Once
+ * nothing is left to bisect or refine, `explore` (random search) spends the rest of the budget.
  */
 export function sensitivityStrategy(
   curves: readonly LayerCurve[],
   fixed: Assignment,
   /** Whether rungs with fewer predicted bytes score better (minimizing size) or worse (maximizing accuracy). */
   smallerIsBetter: boolean,
+  /** What proposes once the ladder and the moves are used up (the rest of the budget explores). */
+  explore?: Strategy,
 ): Strategy {
   const ladder = allocationLadder(curves);
   const toAssignment = (a: Allocation): Assignment => {
@@ -166,7 +169,9 @@ export function sensitivityStrategy(
         for (const r of untried) if (out.length < n) take(toAssignment(rungs[r]!));
         if (out.length) return out;
       }
-      return refine(history, n, take, out);
+      refine(history, n, take, out);
+      if (!out.length && explore) for (const a of explore.propose(history, n)) take(a);
+      return out;
     },
   };
 

@@ -182,5 +182,15 @@ describe('sensitivity strategy', () => {
       [0.3, 0.3],
       [1, 0.3],
     ]);
+    // Nothing left to bisect or move: the explorer (when given) spends the rest.
+    const tried = [...all, observe([0.3, 0.3], false, 1), observe([1, 0.3], false, 1), observe([0.3, 0.1], false, 1)];
+    expect(s.propose(tried, 2)).toEqual([]);
+    const explore = {
+      propose: () => [
+        [0.1, 0.1] /* tried: skipped */,
+        [1, 0.1],
+      ],
+    };
+    expect(sensitivityStrategy(CURVES, [1, 1], true, explore).propose(tried, 2)).toEqual([[1, 0.1]]);
   });
 });
