@@ -8,7 +8,6 @@ import type { TableFormat } from './output.js';
 const SHOWN = 15;
 
 const pct = (v: number | undefined) => (v === undefined ? '' : `${(100 * v).toFixed(2)} %`);
-const total = (c: CandidateResult) => c.shortfalls.reduce((a, b) => a + b, 0);
 
 function candidateRow(c: CandidateResult): Record<string, string | number> {
   const m = c.run?.metrics ?? {};
@@ -18,7 +17,12 @@ function candidateRow(c: CandidateResult): Record<string, string | number> {
     status: c.run?.status ?? 'not run',
     val_accuracy: m[Metric.valAccuracy] ?? '',
     artifact_bytes: m[Metric.artifactBytes] ?? '',
-    shortfall: c.feasible ? 0 : Number.isFinite(total(c)) ? Number(total(c).toPrecision(4)) : '—',
+    // Each constraint's own shortfall, in its units.
+    shortfall: c.feasible
+      ? 0
+      : Number.isFinite(c.miss)
+        ? c.shortfalls.map((x) => Number(x.toPrecision(4))).join(', ')
+        : '—',
     feasible: c.feasible ? 'yes' : 'NO',
     front: c.front ? '*' : '',
   };
@@ -57,7 +61,7 @@ export function searchTables(o: SearchOutcome): Table[] {
     .sort(
       (a, b) =>
         Number(b.feasible) - Number(a.feasible) ||
-        (a.feasible ? a.score! - b.score! : total(a) - total(b)) ||
+        (a.feasible ? a.score! - b.score! : a.miss - b.miss) ||
         a.index - b.index,
     )
     .map(candidateRow);

@@ -16,30 +16,39 @@ export function searchMetricsOf(metrics: Record<string, number>): MetricValues {
 /** How one candidate fares: every constraint's shortfall and the objective (minimized). */
 export interface Judgement {
   feasible: boolean;
-  /** Per constraint, how far from holding (0 when it holds). */
+  /** Per constraint, how far from holding (0 when it holds), in the constraint's units. */
   shortfalls: number[];
+  /** All constraints' shortfalls, each relative to its bound (bytes and accuracy add up fairly). */
+  miss: number;
   score?: number;
 }
 
+/** A constraint's scale: the magnitude of the bound it sets on its one metric, else 1. */
+function scaleOf(c: SearchSpec['constraints'][number], baseline: MetricValues): number {
+  const b = boundOf(c, baseline);
+  return b && Math.abs(b.value) > 0 ? Math.abs(b.value) : 1;
+}
+
 export function judge(spec: SearchSpec, baseline: MetricValues, run: RunView | undefined): Judgement {
-  if (run?.status !== 'FINISHED') return { feasible: false, shortfalls: spec.constraints.map(() => Infinity) };
+  if (run?.status !== 'FINISHED')
+    return { feasible: false, shortfalls: spec.constraints.map(() => Infinity), miss: Infinity };
   const m = searchMetricsOf(run.metrics);
   const checks = spec.constraints.map((c) => shortfall(c, m, baseline));
   let score = 0;
   for (const [metric, w] of Object.entries(spec.objective.weights)) {
     const v = m[metric as keyof MetricValues];
-    if (v === undefined) return { feasible: false, shortfalls: checks.map((c) => c.by) };
+    if (v === undefined) return { feasible: false, shortfalls: checks.map((c) => c.by), miss: Infinity };
     score += w! * v;
   }
-  return { feasible: checks.every((c) => c.met), shortfalls: checks.map((c) => c.by), score };
+  const miss = checks.reduce((sum, c, i) => sum + c.by / scaleOf(spec.constraints[i]!, baseline), 0);
+  return { feasible: checks.every((c) => c.met), shortfalls: checks.map((c) => c.by), miss, score };
 }
 
 export function observationOf(values: Observation['values'], j: Judgement): Observation {
-  const total = j.shortfalls.reduce((a, b) => a + b, 0);
   return {
     values,
     feasible: j.feasible,
-    shortfall: j.feasible ? 0 : total,
+    shortfall: j.feasible ? 0 : j.miss,
     ...(j.score !== undefined ? { score: j.score } : {}),
   };
 }
@@ -86,7 +95,7 @@ function boundOf(c: SearchSpec['constraints'][number], baseline: MetricValues) {
 
 /** Marks the front: a candidate is on it unless another has a lower-or-equal score and shortfall, one strictly. */
 function markFront(results: CandidateResult[]): void {
-  const total = (r: CandidateResult) => r.shortfalls.reduce((a, b) => a + b, 0);
+  const total = (r: CandidateResult) => r.miss;
   for (const r of results) {
     if (r.score === undefined) continue;
     r.front = !results.some(
@@ -115,7 +124,7 @@ export function outcomeOf(
   markFront(candidates);
   const scored = candidates.filter((c) => c.score !== undefined);
   const best = scored.filter((c) => c.feasible).sort((a, b) => a.score! - b.score! || a.index - b.index)[0];
-  const total = (c: CandidateResult) => c.shortfalls.reduce((a, b) => a + b, 0);
+  const total = (c: CandidateResult) => c.miss;
   const bestEffort = best
     ? undefined
     : scored.sort((a, b) => total(a) - total(b) || a.score! - b.score! || a.index - b.index)[0];
