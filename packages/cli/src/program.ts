@@ -49,7 +49,8 @@ export function buildProgram(io: IO, done: (code: number) => void = () => {}) {
       .command('run')
       .description(
         'Validate the file, train the baseline once per seed (cached under <db dir>/cache/), run every trial ' +
-          'not already FINISHED, store it in SQLite and print the comparison table.',
+          'not already FINISHED, store it in SQLite and print the comparison table. A file with search: then runs ' +
+          "each search's candidates in batches and prints what it chose (best feasible, else best effort).",
       )
       .argument('<experiment.yaml>', 'the experiment file'),
     TABLE_FORMATS,
