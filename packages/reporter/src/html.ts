@@ -64,8 +64,8 @@ function searchHtml(s: SearchSection, i: number): string {
         x: { label: 'artifact bytes', log: true, format: formatTick },
         y: { label: 'validation accuracy', format: formatPercent },
         series: [
-          series('feasible', PALETTE[2]!, 'dot', (p) => p.feasible),
-          series('infeasible', PALETTE[3]!, 'ring', (p) => !p.feasible),
+          series('feasible', PALETTE[4]!, 'dot', (p) => p.feasible),
+          series('infeasible', PALETTE[2]!, 'ring', (p) => !p.feasible),
           series('chosen', PALETTE[0]!, 'ring', (p) => p.chosen),
         ].filter((x) => x.points.length),
         ref: s.refs,
