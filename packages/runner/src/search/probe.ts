@@ -6,7 +6,7 @@ import { evaluate, getWeights, isKernel, setWeights } from '@squash/trainer';
 import { layerOf, paramsForLayer } from '../pipeline/layers.js';
 import type { Stage } from '../spec/types.js';
 import { curveValues, type LayerCurve, type LayerOption } from './sensitivity.js';
-import { candidateStages, type Assignment, type Dimension } from './space.js';
+import type { Assignment, Dimension } from './space.js';
 import { probeCompressorOf } from './spec.js';
 import { huffmanConfig } from '../stages/huffman.js';
 import type { WrittenSearchStage } from './types.js';
@@ -15,15 +15,6 @@ import type { WrittenSearchStage } from './types.js';
 export const PROBE_SAMPLES = 5000;
 /** Index widths tried for a pruned layer's encoded size when the pipeline lets Huffman pick ('auto'). */
 const PROBE_INDEX_BITS = [4, 5, 8, 12];
-
-/** A concrete stage list as the pipeline runs it (per-layer overrides, defaults filled). */
-function asStages(stages: ReturnType<typeof candidateStages>): Stage[] {
-  return stages.map((s) => {
-    const [compressor, written] = Object.entries(s)[0]!;
-    const { layers, ...params } = written as Record<string, ParamValue> & { layers?: Stage['layers'] };
-    return { compressor, params, ...(layers ? { layers } : {}) };
-  });
-}
 
 /** The encoded bytes of one layer's kernels as the pipeline's last encoding stage would write them. */
 function encodedBytes(
@@ -66,6 +57,8 @@ export function measureCurves(
   dims: readonly Dimension[],
   fixed: Assignment,
   validation: Split,
+  /** The stages a trial of this assignment runs, as planning resolves them (`defaults:` merged). */
+  stagesOf: (a: Assignment) => Stage[],
 ): { curves: LayerCurve[]; baselineAccuracy: number; probes: number } {
   const per = validation.x.length / validation.count;
   const n = Math.min(PROBE_SAMPLES, validation.count);
@@ -90,7 +83,7 @@ export function measureCurves(
     for (const values of grid) {
       const assignment = fixed.slice();
       dimIdx.forEach((d, k) => (assignment[d] = values[k]!));
-      const stages = asStages(candidateStages(pipeline, dims as Dimension[], assignment));
+      const stages = stagesOf(assignment);
       let tensors = kernels;
       const masks = new Map<string, Uint8Array>();
       const quantized = new Map<string, QuantizedTensor>();

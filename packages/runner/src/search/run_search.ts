@@ -15,7 +15,7 @@ import type { Experiment } from '../spec/types.js';
 import type { MetricValues } from './constraint.js';
 import { judge, observationOf, outcomeOf, type SearchOutcome, searchMetricsOf } from './outcome.js';
 import { middleValue } from './sensitivity.js';
-import { candidateStages, type Dimension, dimensionsOf } from './space.js';
+import { type Assignment, candidateStages, type Dimension, dimensionsOf } from './space.js';
 import { type Observation, randomStrategy, type Strategy } from './strategy.js';
 import type { Candidate, SearchSpec } from './types.js';
 
@@ -65,6 +65,7 @@ const SIZE_PREFERRING = (spec: SearchSpec): boolean => {
 
 /** The strategy of a search: the sensitivity one measures its curves on the baseline first. */
 async function strategyFor(
+  exp: Experiment,
   spec: SearchSpec,
   dims: Dimension[],
   baseline: Baseline,
@@ -78,7 +79,10 @@ async function strategyFor(
   ]);
   const fixed = dims.map((d) => (d.layer !== undefined ? curveValues(d.domain)[0]! : middleValue(d.domain)));
   const t0 = performance.now();
-  const { curves, probes } = measureCurves(baseline.model, spec.pipeline, dims, fixed, validation);
+  // A probe applies the stages the candidate's trial would run, planned as any trial is.
+  const stagesOf = (a: Assignment) =>
+    candidateTrial(exp, { search: spec.name, stages: candidateStages(spec.pipeline, dims, a) }).stages;
+  const { curves, probes } = measureCurves(baseline.model, spec.pipeline, dims, fixed, validation, stagesOf);
   emit({
     type: 'search',
     search: spec.name,
@@ -141,7 +145,7 @@ export async function runSearches(exp: Experiment, opts: SearchRunOptions): Prom
         search: spec.name,
         message: `${spec.strategy} search over ${dims.length} dimensions, ${spec.budget.trials} trials${spec.budget.minutes ? ` or ${spec.budget.minutes} min` : ''}, batches of ${spec.batch}`,
       });
-      const strategy = await strategyFor(spec, dims, baseline, probeSet, emit);
+      const strategy = await strategyFor(exp, spec, dims, baseline, probeSet, emit);
       const history: Observation[] = [];
       const tried: Array<{ trialId: string; run?: ReturnType<typeof store.getRun> }> = [];
       while (history.length < spec.budget.trials) {
