@@ -1,6 +1,6 @@
 import {
   type Experiment,
-  planTrials,
+  plannedTrials,
   type RunEvent,
   type RunSummary,
   type StopRequest,
@@ -27,7 +27,7 @@ export interface QueuedRunOptions {
 /** The experiment's rows and which of its trials are still to do (every one with `force`). */
 function prepare(exp: Experiment, opts: QueuedRunOptions) {
   const { store } = opts;
-  const trials = opts.only ? planTrials(exp).filter((t) => opts.only!.has(t.id)) : planTrials(exp);
+  const trials = plannedTrials(exp, opts.only);
   const experimentId = store.ensureExperiment(exp.name, exp.description);
   const sweepId = store.recordSweep(experimentId, exp.text ?? JSON.stringify(exp), exp.file);
   const before = store.latestByTrial(exp.name);

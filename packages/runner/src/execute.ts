@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { selectBackend, type BackendPreference } from '@squash/backend';
 import type { Dataset } from '@squash/datasets';
 import type { RunStore } from '@squash/store';
-import { planTrials, trialLabel } from './plan.js';
+import { plannedTrials, trialLabel } from './plan.js';
 import { ensureBaselines } from './run/baselines.js';
 import { loadExperimentData, startHeartbeat, workerIdentity } from './run/context.js';
 import type { Emit, RunEvent, RunSummary } from './run/events.js';
@@ -53,7 +53,7 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
   const jobs = Math.max(1, opts.jobs ?? 1);
   const backend = await selectBackend({ prefer: opts.backend });
   const identity = workerIdentity(backend.name, randomUUID());
-  const trials = opts.only ? planTrials(exp).filter((t) => opts.only!.has(t.id)) : planTrials(exp);
+  const trials = plannedTrials(exp, opts.only);
   const data = opts.data ?? (await loadExperimentData(exp));
   stop.throwIfRequested();
   const experimentId = store.ensureExperiment(exp.name, exp.description);

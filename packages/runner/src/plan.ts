@@ -145,6 +145,11 @@ export function planTrials(exp: Experiment): Trial[] {
   return trials;
 }
 
+/** The plan's trials, or only those `only` names (a search's batch). */
+export function plannedTrials(exp: Experiment, only?: ReadonlySet<string>): Trial[] {
+  return only ? planTrials(exp).filter((t) => only.has(t.id)) : planTrials(exp);
+}
+
 const spell = (name: string, values: string[]) => (values.length ? `${name}(${values.join(',')})` : name);
 
 /**

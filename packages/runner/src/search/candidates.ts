@@ -1,5 +1,6 @@
 import { parseDocument } from 'yaml';
 import { SpecError } from '@squash/core';
+import type { RunView } from '@squash/contract';
 import type { RunStore } from '@squash/store';
 import { baselineId, planTrials } from '../plan.js';
 import { expandTrain } from '../grid/train.js';
@@ -40,6 +41,13 @@ export function searchBaselineTrial(exp: Experiment): Trial {
   return { id: '', sweep: 'baseline', baseline, baselineId: baselineId(baseline), stages: [] };
 }
 
+/** The latest run of each of these trials (baselines included), by trial id, read in one query. */
+export function latestRuns(store: RunStore, experiment: string, trialIds: readonly string[]): Map<string, RunView> {
+  const latest = store.latestByTrial(experiment);
+  const runIds = trialIds.flatMap((id) => latest.get(id)?.runId ?? []);
+  return new Map(store.runsById(runIds).map((r) => [r.trialId, r]));
+}
+
 /** The candidates the database last recorded for this experiment's searches, in proposal order. */
 function storedCandidates(store: RunStore, exp: Experiment): Candidate[] {
   const text = store.latestSweepText(exp.name, 'candidates');
@@ -59,23 +67,16 @@ export function storedSearches(
 ): { experiment: Experiment; outcomes: SearchOutcome[] } {
   const candidates = storedCandidates(store, exp);
   const experiment = candidates.length ? withCandidates(exp, candidates) : exp;
-  const latest = store.latestByTrial(exp.name);
-  const runOf = (id: string) => {
-    const runId = latest.get(id)?.runId;
-    return runId ? store.runsById([runId])[0] : undefined;
-  };
-  const baselineRun = runOf(searchBaselineTrial(exp).baselineId);
+  const ids = candidates.map((c) => candidateTrial(experiment, c).id);
+  const baselineId = searchBaselineTrial(exp).baselineId;
+  const runs = latestRuns(store, exp.name, [baselineId, ...ids]);
+  const baselineRun = runs.get(baselineId);
   const baseline: MetricValues = baselineRun ? searchMetricsOf(baselineRun.metrics) : {};
   const outcomes = exp.searches.map((spec) =>
     outcomeOf(
       spec,
       baseline,
-      candidates
-        .filter((c) => c.search === spec.name)
-        .map((c) => {
-          const id = candidateTrial(experiment, c).id;
-          return { trialId: id, run: runOf(id) };
-        }),
+      candidates.flatMap((c, i) => (c.search === spec.name ? [{ trialId: ids[i]!, run: runs.get(ids[i]!) }] : [])),
     ),
   );
   return { experiment, outcomes };

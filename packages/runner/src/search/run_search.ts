@@ -5,7 +5,7 @@ import { selectBackend } from '@squash/backend';
 import { splitValidation } from '@squash/trainer';
 import type { Baseline } from '../baseline.js';
 import { type RunOptions, runExperiment } from '../execute.js';
-import { candidateTrial, searchBaselineTrial, withCandidates } from './candidates.js';
+import { candidateTrial, latestRuns, searchBaselineTrial, withCandidates } from './candidates.js';
 import { ensureBaselines } from '../run/baselines.js';
 import { loadExperimentData, startHeartbeat, workerIdentity } from '../run/context.js';
 import type { Emit, RunSummary } from '../run/events.js';
@@ -129,7 +129,7 @@ export async function runSearches(exp: Experiment, opts: SearchRunOptions): Prom
   }
   // Curves need labelled images: the validation split, else (a search naming no accuracy) training images.
   const probeSet = splitValidation(data.train, trial.baseline.train.validationSplit).validation ?? data.train;
-  const baselineRun = store.runsById([store.latestByTrial(exp.name).get(trial.baselineId)!.runId])[0]!;
+  const baselineRun = latestRuns(store, exp.name, [trial.baselineId]).get(trial.baselineId)!;
   const baselineMetrics: MetricValues = searchMetricsOf(baselineRun.metrics);
   const layers = modelLayerNames(exp.model, exp.models) ?? [];
   const candidates: Candidate[] = [];
@@ -161,9 +161,7 @@ export async function runSearches(exp: Experiment, opts: SearchRunOptions): Prom
         current = withCandidates(exp, candidates);
         const ids = batch.map((c) => candidateTrial(current, c).id);
         failed += (await runBatch(current, new Set(ids))).failed;
-        const latest = store.latestByTrial(exp.name);
-        const runs = store.runsById(ids.map((id) => latest.get(id)?.runId).filter((r): r is string => !!r));
-        const byTrial = new Map(runs.map((r) => [r.trialId, r]));
+        const byTrial = latestRuns(store, exp.name, ids);
         proposals.forEach((a, i) => {
           const run = byTrial.get(ids[i]!);
           history.push(observationOf(a, judge(spec, baselineMetrics, run)));

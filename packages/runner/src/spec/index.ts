@@ -15,7 +15,7 @@ export type {
 } from './types.js';
 export { TRAIN_DEFAULTS } from './types.js';
 export { TRAIN_FIELDS } from './train_fields.js';
-export { planTrials, trialLabel, baselineLabel, trialId, baselineId } from '../plan.js';
+export { planTrials, plannedTrials, trialLabel, baselineLabel, trialId, baselineId } from '../plan.js';
 export { reportedTrialIds, storedSearches, withCandidates } from '../search/candidates.js';
 export { outcomeOf, type SearchOutcome, type CandidateResult } from '../search/outcome.js';
 export { parseConstraint, ExpressionError, SEARCH_METRIC_NAMES } from '../search/constraint.js';
